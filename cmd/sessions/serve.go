@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/sessionshq/sessions/internal/app"
+	"github.com/sessionshq/sessions/internal/platform/logging"
+	"github.com/sessionshq/sessions/internal/web"
+)
+
+// open builds the App for a command, with logs on stderr.
+func open(ctx context.Context, e env) (*app.App, error) {
+	log := logging.New(e.stderr, e.cfg.LogFormat, e.cfg.LogLevel)
+	return app.Open(ctx, e.cfg, e.clock, log)
+}
+
+func cmdServe(ctx context.Context, e env) error {
+	a, err := open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	srv, err := web.New(web.Deps{Config: a.Config, DB: a.DB, Clock: a.Clock, Log: a.Log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("cannot listen on %s: %v", a.Config.Addr, err)}
+	}
+	a.Log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("engine", string(a.DB.Dialect())))
+	fmt.Fprintf(e.stdout, "Sessions is running at %s (listening on %s)\n", a.Config.BaseURL, ln.Addr())
+	err = srv.Serve(ctx, ln, a.Config.ShutdownTimeout)
+	a.Log.Info("stopped")
+	return err
+}
+
+func cmdMigrate(ctx context.Context, e env) error {
+	a, err := open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintf(e.stdout, "database is up to date (%s)\n", a.DB.Dialect())
+	return nil
+}

@@ -1,0 +1,99 @@
+// Package app wires the services together for the server and the operator
+// commands: it opens the database, applies migrations and builds every
+// service from the configuration. cmd/sessions calls it; so do tests.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sessionshq/sessions/internal/platform/clock"
+	"github.com/sessionshq/sessions/internal/platform/config"
+	"github.com/sessionshq/sessions/internal/platform/database"
+)
+
+// App holds the wired services.
+type App struct {
+	Config config.Config
+	Clock  clock.Clock
+	Log    *slog.Logger
+	DB     *database.DB
+	// Secret signs links and tokens and keys the audit log's pseudonyms.
+	Secret []byte
+}
+
+// Open connects to the database, migrates it and builds the services.
+func Open(ctx context.Context, cfg config.Config, clk clock.Clock, log *slog.Logger) (*App, error) {
+	secret, err := loadSecret(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Clock: clk, Log: log, DB: db, Secret: secret}
+	applied, err := db.Migrate(ctx, clk.Now)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", slog.String("engine", string(db.Dialect())), slog.Int("applied", len(applied)))
+	}
+	return a, nil
+}
+
+// Close releases what Open acquired.
+func (a *App) Close() error {
+	return a.DB.Close()
+}
+
+// loadSecret returns the configured secret key, or the one kept in the data
+// folder, creating it on first start. Several instances behind a load
+// balancer must share SESSIONS_SECRET_KEY instead.
+func loadSecret(cfg config.Config) ([]byte, error) {
+	if cfg.SecretKey != "" {
+		return []byte(cfg.SecretKey), nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, "secret.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key := strings.TrimSpace(string(b))
+		if len(key) < 32 {
+			return nil, fmt.Errorf("%s is shorter than 32 bytes", path)
+		}
+		return []byte(key), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, err
+	}
+	key := hex.EncodeToString(raw[:])
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// Another process created it first; use theirs.
+		return loadSecret(cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(key + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return []byte(key), f.Close()
+}

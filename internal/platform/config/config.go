@@ -1,0 +1,247 @@
+// Package config owns the server's settings: one typed struct, read from
+// flags and SESSIONS_* environment variables (flags win), with *_FILE
+// variants for secrets, validated once at start-up.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting the server and the operator commands read.
+type Config struct {
+	Addr        string // listen address
+	BaseURL     string // public URL people reach the product at
+	DataDir     string // SQLite file, blobs and other local state
+	DatabaseURL string // postgres://… selects PostgreSQL; empty means SQLite in DataDir
+	BlobURL     string // gocloud.dev/blob URL (s3://…); empty means DataDir/blobs
+
+	SMTPAddr     string // host:port; empty keeps mail in the outbox
+	SMTPUsername string
+	SMTPPassword string // secret
+	SMTPTLS      string // "starttls" (default), "tls" or "none"
+	MailFrom     string
+
+	SecretKey string // secret used to sign links and tokens
+
+	LogLevel  string
+	LogFormat string // "json" or "text"
+
+	JobWorkers      int
+	MaxBodyBytes    int64
+	ShutdownTimeout time.Duration
+}
+
+// Error names the setting that is wrong and why.
+type Error struct {
+	Setting string
+	Reason  string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("invalid setting %s: %s", e.Setting, e.Reason) }
+
+type setting struct {
+	name   string // flag name; the variable is SESSIONS_ + upper(name with - as _)
+	usage  string
+	secret bool // has a *_FILE variant
+	def    string
+	set    func(c *Config, v string) error
+}
+
+func (s setting) env() string {
+	return "SESSIONS_" + strings.ToUpper(strings.ReplaceAll(s.name, "-", "_"))
+}
+
+func str(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = strings.TrimSpace(v); return nil }
+}
+
+var settings = []setting{
+	{name: "addr", usage: "listen address", def: "localhost:8080", set: str(func(c *Config) *string { return &c.Addr })},
+	{name: "base-url", usage: "public URL of the product (default http://ADDR)", set: str(func(c *Config) *string { return &c.BaseURL })},
+	{name: "data-dir", usage: "folder for the SQLite database, blobs and local state", def: "./data", set: str(func(c *Config) *string { return &c.DataDir })},
+	{name: "database-url", usage: "postgres:// URL; empty uses SQLite in the data folder", secret: true, set: str(func(c *Config) *string { return &c.DatabaseURL })},
+	{name: "blob-url", usage: "blob storage URL (s3://bucket?region=…); empty uses the data folder", secret: true, set: str(func(c *Config) *string { return &c.BlobURL })},
+	{name: "smtp-addr", usage: "SMTP server host:port; empty keeps mail in the outbox", set: str(func(c *Config) *string { return &c.SMTPAddr })},
+	{name: "smtp-username", usage: "SMTP user name", set: str(func(c *Config) *string { return &c.SMTPUsername })},
+	{name: "smtp-password", usage: "SMTP password", secret: true, set: func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
+	{name: "smtp-tls", usage: "starttls, tls or none", def: "starttls", set: str(func(c *Config) *string { return &c.SMTPTLS })},
+	{name: "mail-from", usage: "sender address of outgoing mail", def: "Sessions <no-reply@sessions.localhost>", set: str(func(c *Config) *string { return &c.MailFrom })},
+	{name: "secret-key", usage: "key that signs links and tokens (at least 32 bytes); generated into the data folder when empty", secret: true, set: func(c *Config, v string) error { c.SecretKey = v; return nil }},
+	{name: "log-level", usage: "debug, info, warn or error", def: "info", set: str(func(c *Config) *string { return &c.LogLevel })},
+	{name: "log-format", usage: "json or text", def: "json", set: str(func(c *Config) *string { return &c.LogFormat })},
+	{name: "job-workers", usage: "background job workers", def: "4", set: func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > 1000 {
+			return errors.New("must be a whole number from 1 to 1000")
+		}
+		c.JobWorkers = n
+		return nil
+	}},
+	{name: "max-body-bytes", usage: "largest request body accepted outside uploads", def: "1048576", set: func(c *Config, v string) error {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 1024 {
+			return errors.New("must be a whole number of bytes, at least 1024")
+		}
+		c.MaxBodyBytes = n
+		return nil
+	}},
+	{name: "shutdown-timeout", usage: "how long shutdown waits for requests and jobs", def: "4s", set: func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d <= 0 {
+			return errors.New("must be a positive duration such as 4s")
+		}
+		c.ShutdownTimeout = d
+		return nil
+	}},
+}
+
+// Load reads settings from args (flags) and getenv. It returns the remaining
+// positional arguments. A *Error names the first bad setting.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+	var c Config
+	fs := flag.NewFlagSet("sessions", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	flags := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		flags[s.name] = fs.String(s.name, "", fmt.Sprintf("%s (env %s)", s.usage, s.env()))
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, nil, &Error{Setting: "flags", Reason: err.Error()}
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+
+	for _, s := range settings {
+		v, from, err := lookup(s, given[s.name], *flags[s.name], getenv)
+		if err != nil {
+			return c, nil, err
+		}
+		if v == "" {
+			v = s.def
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, nil, &Error{Setting: from, Reason: err.Error()}
+		}
+	}
+	if err := c.validate(); err != nil {
+		return c, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+// lookup finds a setting's value: the flag, then SESSIONS_X, then the file
+// named by SESSIONS_X_FILE. It returns where the value came from for errors.
+func lookup(s setting, flagGiven bool, flagValue string, getenv func(string) string) (string, string, error) {
+	if flagGiven {
+		return flagValue, "-" + s.name, nil
+	}
+	if v := getenv(s.env()); v != "" {
+		return v, s.env(), nil
+	}
+	if s.secret {
+		if path := getenv(s.env() + "_FILE"); path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return "", "", &Error{Setting: s.env() + "_FILE", Reason: "cannot read the file"}
+			}
+			return strings.TrimRight(string(b), "\r\n"), s.env() + "_FILE", nil
+		}
+	}
+	return "", s.env(), nil
+}
+
+func (c *Config) validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return &Error{"SESSIONS_ADDR", "must be host:port, such as localhost:8080"}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return &Error{"SESSIONS_ADDR", "the port must be a number from 0 to 65535"}
+	}
+	if c.BaseURL == "" {
+		if host == "" {
+			host = "localhost"
+		}
+		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return &Error{"SESSIONS_BASE_URL", "must be an absolute http or https URL such as https://meet.example.com"}
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.DataDir == "" {
+		return &Error{"SESSIONS_DATA_DIR", "must not be empty"}
+	}
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return &Error{"SESSIONS_DATABASE_URL", "must be a postgres:// URL, or empty for the embedded SQLite database"}
+		}
+	}
+	if c.BlobURL != "" {
+		if _, err := url.Parse(c.BlobURL); err != nil || !strings.Contains(c.BlobURL, "://") {
+			return &Error{"SESSIONS_BLOB_URL", "must be a blob storage URL such as s3://bucket?region=eu-central-1"}
+		}
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			return &Error{"SESSIONS_SMTP_ADDR", "must be host:port, such as smtp.example.com:587"}
+		}
+	}
+	switch c.SMTPTLS {
+	case "starttls", "tls", "none":
+	default:
+		return &Error{"SESSIONS_SMTP_TLS", "must be starttls, tls or none"}
+	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		return &Error{"SESSIONS_MAIL_FROM", "must be an e-mail address, optionally with a name"}
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		return &Error{"SESSIONS_SECRET_KEY", "must be at least 32 bytes long"}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &Error{"SESSIONS_LOG_LEVEL", "must be debug, info, warn or error"}
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		return &Error{"SESSIONS_LOG_FORMAT", "must be json or text"}
+	}
+	return nil
+}
+
+// Secure reports whether the product is served over TLS, which decides
+// Secure cookies and HSTS.
+func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// Usage lists every setting for the README and -h.
+func Usage() []string {
+	out := make([]string, 0, len(settings))
+	for _, s := range settings {
+		line := fmt.Sprintf("%s / -%s: %s", s.env(), s.name, s.usage)
+		if s.def != "" {
+			line += fmt.Sprintf(" (default %s)", s.def)
+		}
+		if s.secret {
+			line += fmt.Sprintf("; or %s_FILE", s.env())
+		}
+		out = append(out, line)
+	}
+	return out
+}

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/sessionshq/sessions/internal/errs"
+)
+
+// handlerFunc is the shape of every handler: it returns an error instead of
+// writing one, and handle() maps it in one place.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers a route. Every route goes through here, so the list of
+// patterns is complete.
+func (s *Server) handle(pattern string, h handlerFunc) {
+	s.handleLimit(pattern, s.Config.MaxBodyBytes, h)
+}
+
+// handleLimit registers a route whose body may be up to limit bytes, for
+// uploads that need more than the default.
+func (s *Server) handleLimit(pattern string, limit int64, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+			info.pattern = pattern
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}))
+}
+
+// decodeJSON reads a JSON body into dst, refusing unknown fields, trailing
+// data and bodies over the size limit.
+func decodeJSON(r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return errs.E(errs.Unsupported, "the body must be application/json")
+		}
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		if err == nil {
+			return errs.E(errs.Malformed, "the body must hold a single JSON value")
+		}
+		return jsonError(err)
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var tooBig *http.MaxBytesError
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooBig):
+		return errs.E(errs.TooLarge, "the body is larger than %d bytes", tooBig.Limit)
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return errs.E(errs.Malformed, "the body is not valid JSON")
+	case errors.As(err, &typ):
+		return &errs.Error{Code: errs.Malformed, Message: "a field has the wrong type", Fields: map[string]string{typ.Field: "must be " + typ.Type.String()}}
+	case errors.Is(err, io.EOF):
+		return errs.E(errs.Malformed, "the body is empty; a JSON object was expected")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &errs.Error{Code: errs.Malformed, Message: "the body has an unknown field", Fields: map[string]string{field: "unknown field"}}
+	}
+	return errs.E(errs.Malformed, "the body could not be read")
+}
+
+// writeJSON writes v with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	return jsonEncode(w, v)
+}
+
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,86 @@
+// Package web owns HTTP: the route table (routes.go), the mapping of errors
+// to responses (errors.go), middleware, API handlers and the server-rendered
+// pages with their embedded templates and assets. Domain packages never see
+// an *http.Request.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/platform/clock"
+	"github.com/sessionshq/sessions/internal/platform/config"
+	"github.com/sessionshq/sessions/internal/platform/database"
+)
+
+// Deps are the services the handlers call. cmd/sessions wires them.
+type Deps struct {
+	Config config.Config
+	DB     *database.DB
+	Clock  clock.Clock
+	Log    *slog.Logger
+}
+
+// Server is the HTTP front of the product.
+type Server struct {
+	Deps
+	mux     *http.ServeMux
+	handler http.Handler
+	// patterns lists every registered route pattern, for the OpenAPI test.
+	patterns []string
+	pages    *pages
+}
+
+// New builds the server and its route table.
+func New(d Deps) (*Server, error) {
+	p, err := newPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, mux: http.NewServeMux(), pages: p}
+	s.routes()
+	s.handler = s.middleware(s.mux)
+	return s, nil
+}
+
+// ServeHTTP lets tests drive the server without a listener.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Patterns returns every registered route pattern.
+func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
+
+// Serve answers on ln until ctx ends, then shuts down gracefully within
+// timeout: the listener closes at once and requests in flight may finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Duration) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
