@@ -32,7 +32,8 @@ type Config struct {
 	SMTPTLS      string // "starttls" (default), "tls" or "none"
 	MailFrom     string
 
-	SecretKey string // secret used to sign links and tokens
+	SecretKey     string // secret used to sign links and tokens
+	AdminPassword string // secret; guards the staff console until staff accounts exist
 
 	LogLevel  string
 	LogFormat string // "json" or "text"
@@ -78,6 +79,7 @@ var settings = []setting{
 	{name: "smtp-tls", usage: "starttls, tls or none", def: "starttls", set: str(func(c *Config) *string { return &c.SMTPTLS })},
 	{name: "mail-from", usage: "sender address of outgoing mail", def: "Sessions <no-reply@sessions.localhost>", set: str(func(c *Config) *string { return &c.MailFrom })},
 	{name: "secret-key", usage: "key that signs links and tokens (at least 32 bytes); generated into the data folder when empty", secret: true, set: func(c *Config, v string) error { c.SecretKey = v; return nil }},
+	{name: "admin-password", usage: "password of the staff console (HTTP Basic, any user name, or Bearer on the API); the console is closed when empty", secret: true, set: func(c *Config, v string) error { c.AdminPassword = v; return nil }},
 	{name: "log-level", usage: "debug, info, warn or error", def: "info", set: str(func(c *Config) *string { return &c.LogLevel })},
 	{name: "log-format", usage: "json or text", def: "json", set: str(func(c *Config) *string { return &c.LogFormat })},
 	{name: "job-workers", usage: "background job workers", def: "4", set: func(c *Config, v string) error {
@@ -212,6 +214,9 @@ func (c *Config) validate() error {
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return &Error{"SESSIONS_SECRET_KEY", "must be at least 32 bytes long"}
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 12 {
+		return &Error{"SESSIONS_ADMIN_PASSWORD", "must be at least 12 characters long"}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
