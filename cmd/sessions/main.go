@@ -112,4 +112,3 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %s\n", line)
 	}
 }
-

@@ -1,0 +1,111 @@
+package config
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, rest, err := Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "localhost:8080" || c.BaseURL != "http://localhost:8080" || filepath.Base(c.DataDir) != "data" || c.DatabaseURL != "" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.JobWorkers != 4 || c.MaxBodyBytes != 1<<20 || c.ShutdownTimeout != 4*time.Second || c.SMTPTLS != "starttls" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if len(rest) != 0 {
+		t.Fatalf("rest = %v", rest)
+	}
+	if c.Secure() {
+		t.Fatal("http base URL reported as secure")
+	}
+}
+
+func TestFlagsWinOverEnvironment(t *testing.T) {
+	c, _, err := Load([]string{"-addr", "127.0.0.1:9000"}, env(map[string]string{
+		"SESSIONS_ADDR":     "127.0.0.1:7000",
+		"SESSIONS_BASE_URL": "https://meet.example.com/",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9000" {
+		t.Fatalf("addr = %q", c.Addr)
+	}
+	if c.BaseURL != "https://meet.example.com" || !c.Secure() {
+		t.Fatalf("base url = %q", c.BaseURL)
+	}
+}
+
+func TestSecretFromFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "db")
+	if err := os.WriteFile(path, []byte("postgres://u:p@db.internal/sessions\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := Load(nil, env(map[string]string{"SESSIONS_DATABASE_URL_FILE": path}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != "postgres://u:p@db.internal/sessions" {
+		t.Fatalf("database url = %q", c.DatabaseURL)
+	}
+	_, _, err = Load(nil, env(map[string]string{"SESSIONS_DATABASE_URL_FILE": filepath.Join(dir, "missing")}), io.Discard)
+	assertSetting(t, err, "SESSIONS_DATABASE_URL_FILE")
+}
+
+func TestBadValuesNameTheSetting(t *testing.T) {
+	cases := []struct {
+		env     map[string]string
+		args    []string
+		setting string
+	}{
+		{env: map[string]string{"SESSIONS_ADDR": "nonsense"}, setting: "SESSIONS_ADDR"},
+		{env: map[string]string{"SESSIONS_ADDR": "localhost:99999"}, setting: "SESSIONS_ADDR"},
+		{env: map[string]string{"SESSIONS_BASE_URL": "ftp://x"}, setting: "SESSIONS_BASE_URL"},
+		{env: map[string]string{"SESSIONS_DATABASE_URL": "mysql://x"}, setting: "SESSIONS_DATABASE_URL"},
+		{env: map[string]string{"SESSIONS_BLOB_URL": "bucket"}, setting: "SESSIONS_BLOB_URL"},
+		{env: map[string]string{"SESSIONS_SMTP_ADDR": "mail.example.com"}, setting: "SESSIONS_SMTP_ADDR"},
+		{env: map[string]string{"SESSIONS_SMTP_TLS": "maybe"}, setting: "SESSIONS_SMTP_TLS"},
+		{env: map[string]string{"SESSIONS_MAIL_FROM": "not an address"}, setting: "SESSIONS_MAIL_FROM"},
+		{env: map[string]string{"SESSIONS_SECRET_KEY": "short"}, setting: "SESSIONS_SECRET_KEY"},
+		{env: map[string]string{"SESSIONS_ADMIN_PASSWORD": "short"}, setting: "SESSIONS_ADMIN_PASSWORD"},
+		{env: map[string]string{"SESSIONS_LOG_LEVEL": "loud"}, setting: "SESSIONS_LOG_LEVEL"},
+		{env: map[string]string{"SESSIONS_LOG_FORMAT": "xml"}, setting: "SESSIONS_LOG_FORMAT"},
+		{env: map[string]string{"SESSIONS_JOB_WORKERS": "0"}, setting: "SESSIONS_JOB_WORKERS"},
+		{env: map[string]string{"SESSIONS_MAX_BODY_BYTES": "ten"}, setting: "SESSIONS_MAX_BODY_BYTES"},
+		{env: map[string]string{"SESSIONS_SHUTDOWN_TIMEOUT": "-1s"}, setting: "SESSIONS_SHUTDOWN_TIMEOUT"},
+		{args: []string{"-job-workers", "many"}, setting: "-job-workers"},
+		{args: []string{"-no-such-flag"}, setting: "flags"},
+	}
+	for _, tc := range cases {
+		_, _, err := Load(tc.args, env(tc.env), io.Discard)
+		assertSetting(t, err, tc.setting)
+	}
+}
+
+func assertSetting(t *testing.T, err error, setting string) {
+	t.Helper()
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a config error naming %s, got %v", setting, err)
+	}
+	if ce.Setting != setting || ce.Reason == "" {
+		t.Fatalf("error names %q (%q), want %s", ce.Setting, ce.Reason, setting)
+	}
+	if !strings.Contains(err.Error(), setting) {
+		t.Fatalf("message %q does not name %s", err.Error(), setting)
+	}
+}

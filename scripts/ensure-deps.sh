@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Makes sure the services and tools the tests use are installed and running.
+# Idempotent: each step checks first and does nothing when all is in place.
+set -euo pipefail
+: "${SESSIONS_TEST_POSTGRES_URL:=postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# PostgreSQL on 127.0.0.1:5432 with a "test" database that user postgres
+# reaches without a password.
+pg_ok() { psql "${SESSIONS_TEST_POSTGRES_URL}" -Atqc 'SELECT 1' >/dev/null 2>&1; }
+if ! pg_ok; then
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    echo "installing PostgreSQL"
+    apt_install postgresql postgresql-client
+  fi
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  if [ -z "$version" ]; then
+    echo "no PostgreSQL cluster found" >&2
+    exit 1
+  fi
+  hba="/etc/postgresql/${version}/main/pg_hba.conf"
+  if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+    # Tests connect over loopback without a password.
+    as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+  fi
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null ||
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  for _ in $(seq 1 30); do
+    pg_isready -h 127.0.0.1 -p 5432 -q && break
+    sleep 1
+  done
+  if ! psql "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1; then
+    psql "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" -qc 'CREATE DATABASE test'
+  fi
+  pg_ok || { echo "PostgreSQL is not reachable at ${SESSIONS_TEST_POSTGRES_URL}" >&2; exit 1; }
+fi

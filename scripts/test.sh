@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test, twice: once on SQLite and once on PostgreSQL.
+# It installs and starts what the tests need when it is missing, and is
+# safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export SESSIONS_TEST_POSTGRES_URL="${SESSIONS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
+
+bash scripts/ensure-deps.sh
+
+go vet ./...
+
+status=0
+for engine in sqlite postgres; do
+  echo "=== go test on ${engine}"
+  if ! SESSIONS_TEST_DATABASE="$engine" go test -count=1 -timeout 20m ./...; then
+    echo "=== FAILED on ${engine}"
+    status=1
+  fi
+done
+exit "$status"
