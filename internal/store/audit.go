@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/privacy/audit"
+)
+
+// auditLockKey is the PostgreSQL advisory lock that makes appenders take
+// turns at the head of the chain. An arbitrary constant, distinct from the
+// migration lock.
+const auditLockKey int64 = 7_413_305_600
+
+// auditBatch is how many rows verification reads per query, which bounds
+// its memory whatever the length of the log.
+const auditBatch = 1000
+
+const auditColumns = `seq, at, actor_kind, actor_id, actor_ref, action, subject_kind, subject_id, subject_ref, purpose, detail, prev_hash, hash`
+
+// AppendAudit seals e onto the end of the audit log. Call it inside the
+// transaction that makes the change it records, so that both commit or
+// neither does; given the plain *database.DB it opens a transaction of its
+// own.
+//
+// The chain must stay a line under concurrent writers, so appenders queue
+// at the head: on PostgreSQL with a transaction-scoped advisory lock held
+// until the caller's transaction ends, on SQLite through the write lock its
+// transactions take at BEGIN. Call it late in a long transaction, since
+// other appenders wait for that transaction to end. The transaction must be
+// READ COMMITTED (the default), so that after the lock it sees the latest
+// head.
+func AppendAudit(ctx context.Context, q database.Querier, secret []byte, e audit.Entry) error {
+	if db, ok := q.(*database.DB); ok {
+		return db.InTx(ctx, func(tx *database.Tx) error { return appendAudit(ctx, tx, secret, e) })
+	}
+	return appendAudit(ctx, q, secret, e)
+}
+
+func appendAudit(ctx context.Context, q database.Querier, secret []byte, e audit.Entry) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if q.Dialect() == database.Postgres {
+		if _, err := q.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", auditLockKey); err != nil {
+			return fmt.Errorf("lock the audit log: %w", err)
+		}
+	}
+	head, err := AuditHead(ctx, q)
+	if err != nil {
+		return err
+	}
+	r, err := audit.Seal(secret, head, e)
+	if err != nil {
+		return err
+	}
+	// seq is given explicitly, one past the head: a database sequence would
+	// leave gaps on rollback, and gaps are how deletions show.
+	_, err = q.Exec(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Seq, r.At, r.ActorKind, auditNullID(r.ActorID), r.ActorRef, r.Action,
+		r.SubjectKind, auditNullID(r.SubjectID), r.SubjectRef, r.Purpose, r.Detail, r.PrevHash, r.Hash)
+	if err != nil {
+		return fmt.Errorf("append to the audit log: %w", err)
+	}
+	return nil
+}
+
+// AuditHead returns the last entry's position and hash, the genesis
+// checkpoint when the log is empty. Publish it to anchor later checks.
+func AuditHead(ctx context.Context, q database.Querier) (audit.Checkpoint, error) {
+	var c audit.Checkpoint
+	err := q.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&c.Seq, &c.Hash)
+	if errors.Is(err, database.ErrNotFound) {
+		return audit.Genesis(), nil
+	}
+	return c, err
+}
+
+// VerifyAudit walks the whole log in sequence order, in batches, and
+// returns the first broken link. With a secret it also checks that ids
+// still present match their pseudonyms; with an anchor (a checkpoint
+// published earlier) it notices entries cut off the end or rewritten
+// wholesale. Entries appended while it runs are left for the next check.
+func VerifyAudit(ctx context.Context, q database.Querier, secret []byte, anchor *audit.Checkpoint) (audit.Result, error) {
+	head, err := AuditHead(ctx, q)
+	if err != nil {
+		return audit.Result{}, err
+	}
+	v := audit.NewVerifier(secret, anchor)
+	after := int64(math.MinInt64)
+	for {
+		n, ok, err := verifyAuditBatch(ctx, q, v, after, head.Seq)
+		if err != nil {
+			return audit.Result{}, err
+		}
+		if !ok || n.count < auditBatch {
+			break
+		}
+		after = n.last
+	}
+	return v.Result(), nil
+}
+
+type auditBatchEnd struct {
+	count int
+	last  int64
+}
+
+// verifyAuditBatch feeds up to auditBatch rows after seq `after` to v. It
+// reports false once v has found a break.
+func verifyAuditBatch(ctx context.Context, q database.Querier, v *audit.Verifier, after, upTo int64) (auditBatchEnd, bool, error) {
+	rows, err := q.Query(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, after, upTo, auditBatch)
+	if err != nil {
+		return auditBatchEnd{}, false, err
+	}
+	defer rows.Close()
+	var end auditBatchEnd
+	for rows.Next() {
+		r, err := scanAuditRecord(rows)
+		if err != nil {
+			return end, false, err
+		}
+		end.count++
+		end.last = r.Seq
+		if !v.Check(r) {
+			return end, false, nil
+		}
+	}
+	return end, true, rows.Err()
+}
+
+// RecentAudit lists entries newest first, those before seq `before` when it
+// is above zero, at most limit (1 to 500).
+func RecentAudit(ctx context.Context, q database.Querier, before int64, limit int) ([]audit.Record, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	return listAudit(ctx, q, `SELECT `+auditColumns+` FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, auditLimit(limit))
+}
+
+// AuditForSubject lists the entries whose subject is id, newest first,
+// those before seq `before` when it is above zero, at most limit (1 to 500).
+func AuditForSubject(ctx context.Context, q database.Querier, id string, before int64, limit int) ([]audit.Record, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	return listAudit(ctx, q, `SELECT `+auditColumns+` FROM audit_log WHERE subject_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, id, before, auditLimit(limit))
+}
+
+// ClearAuditPerson removes id from every entry where it is the actor or the
+// subject, for erasure. The entries stay, linked only by their pseudonyms,
+// and the chain stays valid because the ids are outside the hash. It
+// returns how many entries it changed.
+func ClearAuditPerson(ctx context.Context, q database.Querier, id string) (int64, error) {
+	if id == "" {
+		return 0, errors.New("audit: clearing needs an id")
+	}
+	res, err := q.Exec(ctx, `UPDATE audit_log SET
+		actor_id = CASE WHEN actor_id = ? THEN NULL ELSE actor_id END,
+		subject_id = CASE WHEN subject_id = ? THEN NULL ELSE subject_id END
+		WHERE actor_id = ? OR subject_id = ?`, id, id, id, id)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func listAudit(ctx context.Context, q database.Querier, query string, args ...any) ([]audit.Record, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []audit.Record
+	for rows.Next() {
+		r, err := scanAuditRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func scanAuditRecord(rows *sql.Rows) (audit.Record, error) {
+	var r audit.Record
+	var actorID, subjectID sql.NullString
+	err := rows.Scan(&r.Seq, &r.At, &r.ActorKind, &actorID, &r.ActorRef, &r.Action,
+		&r.SubjectKind, &subjectID, &r.SubjectRef, &r.Purpose, &r.Detail, &r.PrevHash, &r.Hash)
+	if err != nil {
+		return r, err
+	}
+	r.At = r.At.UTC()
+	r.ActorID, r.SubjectID = actorID.String, subjectID.String
+	return r, nil
+}
+
+func auditLimit(n int) int {
+	return min(max(n, 1), 500)
+}
+
+// auditNullID stores "" as NULL, so that an absent id and an erased one look
+// the same.
+func auditNullID(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
