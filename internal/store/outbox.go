@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/platform/mail"
+)
+
+const outboxColumns = `id, created_at, person_id, category, template, to_address, subject, body_text, body_html,
+	headers, status, attempts, next_attempt_at, last_error, sent_at`
+
+// EnqueueMail writes m to the outbox and returns its id. Call it with the
+// transaction that makes the change the message is about, so that the
+// message exists exactly when the change commits; after the commit, call
+// mail.Service.Dispatch with the id (or leave it to the sweep, which runs
+// every minute).
+func EnqueueMail(ctx context.Context, q database.Querier, now time.Time, m mail.Message) (string, error) {
+	if err := m.Validate(); err != nil {
+		return "", err
+	}
+	headers := m.Headers
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	hj, err := json.Marshal(headers)
+	if err != nil {
+		return "", err
+	}
+	id, err := newOutboxID()
+	if err != nil {
+		return "", err
+	}
+	now = now.UTC()
+	_, err = q.Exec(ctx, `INSERT INTO mail_outbox (id, created_at, person_id, category, template, to_address, subject,
+		body_text, body_html, headers, status, attempts, next_attempt_at, last_error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')`,
+		id, now, outboxNull(m.PersonID), string(m.Category), m.Template, m.To, m.Subject,
+		m.Text, m.HTML, string(hj), now)
+	if err != nil {
+		return "", fmt.Errorf("enqueue mail: %w", err)
+	}
+	return id, nil
+}
+
+// MailOfPerson returns every outbox message linked to personID, newest
+// first, for the person's data export.
+func MailOfPerson(ctx context.Context, q database.Querier, personID string) ([]mail.Record, error) {
+	return listOutbox(ctx, q, mail.Filter{PersonID: personID, Limit: -1})
+}
+
+// Outbox implements mail.Outbox on the database.
+type Outbox struct{ db *database.DB }
+
+// NewOutbox returns the outbox on db.
+func NewOutbox(db *database.DB) *Outbox { return &Outbox{db: db} }
+
+var _ mail.Outbox = (*Outbox)(nil)
+
+// Claim counts an attempt and pushes the next one to leaseUntil in one
+// conditional UPDATE. Only one of several concurrent claimers can match
+// "pending and due": PostgreSQL re-checks the condition after waiting for
+// the row lock, and SQLite runs one writer at a time.
+func (o *Outbox) Claim(ctx context.Context, id string, now, leaseUntil time.Time) (mail.Record, bool, error) {
+	var (
+		rec mail.Record
+		ok  bool
+	)
+	err := o.db.InTx(ctx, func(tx *database.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?
+			WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?`, leaseUntil.UTC(), id, now.UTC())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return nil // not pending, not due, or claimed by another worker
+		}
+		rec, err = getOutbox(ctx, tx, id)
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return mail.Record{}, false, fmt.Errorf("claim mail: %w", err)
+	}
+	return rec, ok, nil
+}
+
+// MarkSent records the delivery of the attempt the claim returned.
+func (o *Outbox) MarkSent(ctx context.Context, id string, attempt int, at time.Time) error {
+	return o.settle(ctx, `UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = ''
+		WHERE id = ? AND status = 'pending' AND attempts = ?`, at.UTC(), id, attempt)
+}
+
+// Reschedule records a failed attempt and when to try again.
+func (o *Outbox) Reschedule(ctx context.Context, id string, attempt int, retryAt time.Time, lastError string) error {
+	return o.settle(ctx, `UPDATE mail_outbox SET next_attempt_at = ?, last_error = ?
+		WHERE id = ? AND status = 'pending' AND attempts = ?`, retryAt.UTC(), lastError, id, attempt)
+}
+
+// Fail records the last failed attempt.
+func (o *Outbox) Fail(ctx context.Context, id string, attempt int, lastError string) error {
+	return o.settle(ctx, `UPDATE mail_outbox SET status = 'failed', last_error = ?
+		WHERE id = ? AND status = 'pending' AND attempts = ?`, lastError, id, attempt)
+}
+
+// settle runs an outcome update fenced by the attempt count, so a worker
+// whose lease ran out cannot overwrite the outcome of the one after it.
+func (o *Outbox) settle(ctx context.Context, query string, args ...any) error {
+	res, err := o.db.Exec(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("record mail outcome: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return mail.ErrLeaseLost
+	}
+	return nil
+}
+
+// Due lists pending messages due at now, the longest waiting first.
+func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	rows, err := o.db.Query(ctx, `SELECT id FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= ?
+		ORDER BY next_attempt_at, id LIMIT ?`, now.UTC(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// List returns messages matching f, newest first.
+func (o *Outbox) List(ctx context.Context, f mail.Filter) ([]mail.Record, error) {
+	return listOutbox(ctx, o.db, f)
+}
+
+// Get returns one message.
+func (o *Outbox) Get(ctx context.Context, id string) (mail.Record, error) {
+	return getOutbox(ctx, o.db, id)
+}
+
+// Requeue makes a failed message pending again.
+func (o *Outbox) Requeue(ctx context.Context, id string, now time.Time) (mail.Record, error) {
+	var rec mail.Record
+	err := o.db.InTx(ctx, func(tx *database.Tx) error {
+		cur, err := getOutbox(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if cur.Status != mail.Failed {
+			return errs.E(errs.Conflict, "only a failed message can be retried; this one is %s", cur.Status)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = ''
+			WHERE id = ? AND status = 'failed'`, now.UTC(), id); err != nil {
+			return err
+		}
+		rec, err = getOutbox(ctx, tx, id)
+		return err
+	})
+	return rec, err
+}
+
+func getOutbox(ctx context.Context, q database.Querier, id string) (mail.Record, error) {
+	rec, err := scanOutbox(q.QueryRow(ctx, `SELECT `+outboxColumns+` FROM mail_outbox WHERE id = ?`, id))
+	if errors.Is(err, database.ErrNotFound) {
+		return mail.Record{}, errs.E(errs.NotFound, "no such message in the outbox")
+	}
+	return rec, err
+}
+
+// listOutbox lists newest first; a negative limit means no limit.
+func listOutbox(ctx context.Context, q database.Querier, f mail.Filter) ([]mail.Record, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, string(f.Status))
+	}
+	if f.PersonID != "" {
+		where = append(where, "person_id = ?")
+		args = append(args, f.PersonID)
+	}
+	query := `SELECT ` + outboxColumns + ` FROM mail_outbox`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY created_at DESC, id DESC"
+	if f.Limit >= 0 {
+		limit := f.Limit
+		if limit == 0 {
+			limit = mail.DefaultListLimit
+		}
+		query += " LIMIT ?"
+		args = append(args, limit)
+	}
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []mail.Record
+	for rows.Next() {
+		rec, err := scanOutbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+func scanOutbox(s interface{ Scan(...any) error }) (mail.Record, error) {
+	var (
+		r        mail.Record
+		person   sql.NullString
+		category string
+		status   string
+		headers  string
+		sentAt   sql.NullTime
+	)
+	err := s.Scan(&r.ID, &r.CreatedAt, &person, &category, &r.Template, &r.To, &r.Subject, &r.Text, &r.HTML,
+		&headers, &status, &r.Attempts, &r.NextAttemptAt, &r.LastError, &sentAt)
+	if err != nil {
+		return mail.Record{}, err
+	}
+	r.PersonID = person.String
+	r.Category = mail.Category(category)
+	r.Status = mail.Status(status)
+	r.CreatedAt = r.CreatedAt.UTC()
+	r.NextAttemptAt = r.NextAttemptAt.UTC()
+	if sentAt.Valid {
+		t := sentAt.Time.UTC()
+		r.SentAt = &t
+	}
+	if headers != "" && headers != "{}" {
+		if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {
+			return mail.Record{}, fmt.Errorf("mail %s: headers: %w", r.ID, err)
+		}
+	}
+	return r, nil
+}
+
+func outboxNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// newOutboxID returns a random id; it also becomes the local part of the
+// Message-ID, so it must be unguessable and carry nothing about the person.
+func newOutboxID() (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return "mail_" + hex.EncodeToString(b[:]), nil
+}
