@@ -7,7 +7,12 @@ import (
 	"strings"
 
 	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/privacy/audit"
 )
+
+// operatorActor is who the audit log names for changes made through the
+// staff console while it is opened by the operator password.
+var operatorActor = audit.Party{Kind: "operator"}
 
 // operator guards the staff console with the operator's password, given as
 // HTTP Basic (browsers prompt for it) or as a Bearer token on the API. With

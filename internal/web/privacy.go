@@ -1,0 +1,393 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
+	"github.com/sessionshq/sessions/internal/privacy/vendors"
+	"github.com/sessionshq/sessions/internal/store"
+)
+
+// The privacy centre shows what the data map declares and the
+// sub-processor registry holds; nothing on these pages is written by hand,
+// so it cannot drift from what the product does.
+
+// subprocessorJSON is one registry entry as the API shows it.
+type subprocessorJSON struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	Activity       string    `json:"activity"`
+	Purpose        string    `json:"purpose"`
+	Country        string    `json:"country"`
+	CountryName    string    `json:"country_name"`
+	Mechanism      string    `json:"transfer_mechanism"`
+	MechanismLabel string    `json:"transfer_mechanism_label"`
+	ThirdCountry   bool      `json:"third_country"`
+	DataCategories []string  `json:"data_categories"`
+	Website        string    `json:"website"`
+	Active         bool      `json:"active"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+func newSubprocessorJSON(s vendors.Subprocessor) subprocessorJSON {
+	cats := s.DataCategories
+	if cats == nil {
+		cats = []string{}
+	}
+	return subprocessorJSON{
+		ID: s.ID, Name: s.Name, Activity: s.Activity, Purpose: s.Purpose,
+		Country: s.Country, CountryName: vendors.CountryName(s.Country),
+		Mechanism: string(s.Mechanism), MechanismLabel: s.Mechanism.Label(), ThirdCountry: s.ThirdCountry(),
+		DataCategories: cats, Website: s.Website, Active: s.Active,
+		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+	}
+}
+
+// subprocessorListJSON is the body of both registry listings.
+type subprocessorListJSON struct {
+	Subprocessors []subprocessorJSON `json:"subprocessors"`
+}
+
+func newSubprocessorListJSON(list []vendors.Subprocessor) subprocessorListJSON {
+	out := subprocessorListJSON{Subprocessors: make([]subprocessorJSON, 0, len(list))}
+	for _, s := range list {
+		out.Subprocessors = append(out.Subprocessors, newSubprocessorJSON(s))
+	}
+	return out
+}
+
+// processingRecord builds the record of processing from the data map and the
+// registry as it stands, staff edits included.
+func (s *Server) processingRecord(ctx context.Context) (datamap.Record, error) {
+	list, err := store.ListSubprocessors(ctx, s.DB, false)
+	if err != nil {
+		return datamap.Record{}, err
+	}
+	return datamap.BuildRecord(datamap.Default(), list), nil
+}
+
+// ---------- Public pages and API ----------
+
+// idName pairs an id with its name for people, for templates.
+type idName struct{ ID, Name string }
+
+type privacyCategoryRow struct {
+	Category datamap.RecordCategory
+	Purposes []idName
+}
+
+// privacyView is the privacy centre's landing page.
+type privacyView struct {
+	Controllers   []datamap.RecordController
+	Categories    []privacyCategoryRow
+	Purposes      []datamap.RecordPurpose
+	Subprocessors int
+	Transfers     int
+}
+
+func (s *Server) privacyPage(w http.ResponseWriter, r *http.Request) error {
+	rec, err := s.processingRecord(r.Context())
+	if err != nil {
+		return err
+	}
+	purposeName := map[string]string{}
+	for _, p := range rec.Purposes {
+		purposeName[p.ID] = p.Name
+	}
+	v := privacyView{
+		Controllers:   rec.Controllers,
+		Purposes:      rec.Purposes,
+		Subprocessors: len(rec.Subprocessors),
+		Transfers:     len(rec.Transfers),
+	}
+	for _, c := range rec.Categories {
+		row := privacyCategoryRow{Category: c}
+		for _, id := range c.Purposes {
+			row.Purposes = append(row.Purposes, idName{id, purposeName[id]})
+		}
+		v.Categories = append(v.Categories, row)
+	}
+	return s.pages.render(w, r, http.StatusOK, "privacy", view{
+		Title:       "Privacy centre",
+		Description: "Who is responsible for your data, what the product stores, why, for how long and who else receives it.",
+		Section:     "privacy",
+		Data:        v,
+	})
+}
+
+// subprocessorRow is one registry entry with its categories named.
+type subprocessorRow struct {
+	vendors.Subprocessor
+	CountryName    string
+	MechanismLabel string
+	Categories     []idName
+	PurposeName    string
+}
+
+func newSubprocessorRow(m datamap.Map, s vendors.Subprocessor) subprocessorRow {
+	row := subprocessorRow{Subprocessor: s, CountryName: vendors.CountryName(s.Country), MechanismLabel: s.Mechanism.Label()}
+	for _, id := range s.DataCategories {
+		name := id
+		if c, ok := m.Category(id); ok {
+			name = c.Name
+		}
+		row.Categories = append(row.Categories, idName{id, name})
+	}
+	if p, ok := m.Purpose(s.Purpose); ok {
+		row.PurposeName = p.Name
+	}
+	return row
+}
+
+func (s *Server) subprocessorsPage(w http.ResponseWriter, r *http.Request) error {
+	list, err := store.ListSubprocessors(r.Context(), s.DB, true)
+	if err != nil {
+		return err
+	}
+	m := datamap.Default()
+	rows := make([]subprocessorRow, 0, len(list))
+	for _, sp := range list {
+		rows = append(rows, newSubprocessorRow(m, sp))
+	}
+	return s.pages.render(w, r, http.StatusOK, "privacy_subprocessors", view{
+		Title:       "Sub-processors",
+		Description: "The companies that process personal data on our behalf, where they are and the safeguard for each transfer.",
+		Section:     "privacy",
+		Data:        rows,
+	})
+}
+
+func (s *Server) subprocessorsAPI(w http.ResponseWriter, r *http.Request) error {
+	list, err := store.ListSubprocessors(r.Context(), s.DB, true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newSubprocessorListJSON(list))
+}
+
+// recordView is the record of processing with lookups for the template.
+type recordView struct {
+	datamap.Record
+	CategoryNames map[string]string
+	PurposeNames  map[string]string
+}
+
+func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
+	rec, err := s.processingRecord(r.Context())
+	if err != nil {
+		return err
+	}
+	m := datamap.Default()
+	v := recordView{Record: rec, CategoryNames: map[string]string{}, PurposeNames: map[string]string{}}
+	for _, c := range m.Categories {
+		v.CategoryNames[c.ID] = c.Name
+	}
+	for _, p := range m.Purposes {
+		v.PurposeNames[p.ID] = p.Name
+	}
+	return s.pages.render(w, r, http.StatusOK, "privacy_record", view{
+		Title:       "Record of processing activities",
+		Description: "The record of processing activities, generated from the product's data map.",
+		Section:     "privacy",
+		Data:        v,
+	})
+}
+
+func (s *Server) datamapAPI(w http.ResponseWriter, r *http.Request) error {
+	rec, err := s.processingRecord(r.Context())
+	if err != nil {
+		return err
+	}
+	body, err := rec.JSON()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, err = w.Write(body)
+	return err
+}
+
+// ---------- Staff: the registry ----------
+
+// saveSubprocessor checks and applies a staff edit. An unknown id is a 404
+// whatever the body says.
+func (s *Server) saveSubprocessor(ctx context.Context, id string, u vendors.Update) (vendors.Subprocessor, error) {
+	if _, err := store.GetSubprocessor(ctx, s.DB, id); err != nil {
+		return vendors.Subprocessor{}, err
+	}
+	u = u.Normalise()
+	if err := u.Validate(datamap.Default().HasCategory); err != nil {
+		return vendors.Subprocessor{}, err
+	}
+	return store.UpdateSubprocessor(ctx, s.DB, s.Secret, operatorActor, id, u, s.Clock.Now())
+}
+
+// subprocessorEditJSON is the body of PUT /api/admin/subprocessors/{id}.
+// Every field is required: PUT replaces all that staff may edit.
+type subprocessorEditJSON struct {
+	Activity       *string   `json:"activity"`
+	Country        *string   `json:"country"`
+	Mechanism      *string   `json:"transfer_mechanism"`
+	DataCategories *[]string `json:"data_categories"`
+	Active         *bool     `json:"active"`
+}
+
+func (s *Server) adminSubprocessorsAPI(w http.ResponseWriter, r *http.Request) error {
+	list, err := store.ListSubprocessors(r.Context(), s.DB, false)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, newSubprocessorListJSON(list))
+}
+
+func (s *Server) adminSubprocessorPut(w http.ResponseWriter, r *http.Request) error {
+	var body subprocessorEditJSON
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	missing := errs.Validation{}
+	for field, absent := range map[string]bool{
+		"activity":           body.Activity == nil,
+		"country":            body.Country == nil,
+		"transfer_mechanism": body.Mechanism == nil,
+		"data_categories":    body.DataCategories == nil,
+		"active":             body.Active == nil,
+	} {
+		if absent {
+			missing.Add(field, "is required")
+		}
+	}
+	if err := missing.Err(); err != nil {
+		return err
+	}
+	saved, err := s.saveSubprocessor(r.Context(), r.PathValue("id"), vendors.Update{
+		Activity:       *body.Activity,
+		Country:        *body.Country,
+		Mechanism:      vendors.Mechanism(*body.Mechanism),
+		DataCategories: *body.DataCategories,
+		Active:         *body.Active,
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, newSubprocessorJSON(saved))
+}
+
+// adminSubprocessorForm is one entry's edit form: the values to show and,
+// after a refused submission, the messages per field.
+type adminSubprocessorForm struct {
+	subprocessorRow
+	Selected map[string]bool
+	Errors   map[string]string
+	Open     bool
+}
+
+type adminSubprocessorsView struct {
+	Entries    []adminSubprocessorForm
+	Categories []datamap.Category
+	Mechanisms []idName
+	Countries  []idName
+	Saved      string // name of the entry just saved
+}
+
+// adminSubprocessorsPage lists every entry, active or not, each with its
+// edit form.
+func (s *Server) adminSubprocessorsPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderAdminSubprocessors(w, r, http.StatusOK, nil)
+}
+
+// renderAdminSubprocessors draws the registry page; failed, when set, is a
+// refused submission to show again in place of its stored entry.
+func (s *Server) renderAdminSubprocessors(w http.ResponseWriter, r *http.Request, status int, failed *adminSubprocessorForm) error {
+	list, err := store.ListSubprocessors(r.Context(), s.DB, false)
+	if err != nil {
+		return err
+	}
+	m := datamap.Default()
+	v := adminSubprocessorsView{Categories: m.Categories, Countries: countryChoices()}
+	for _, mech := range vendors.Mechanisms() {
+		v.Mechanisms = append(v.Mechanisms, idName{string(mech), mech.Label()})
+	}
+	saved := r.URL.Query().Get("saved")
+	for _, sp := range list {
+		if failed != nil && failed.ID == sp.ID {
+			v.Entries = append(v.Entries, *failed)
+			continue
+		}
+		form := adminSubprocessorForm{subprocessorRow: newSubprocessorRow(m, sp), Selected: map[string]bool{}}
+		for _, c := range sp.DataCategories {
+			form.Selected[c] = true
+		}
+		if sp.ID == saved {
+			v.Saved = sp.Name
+		}
+		v.Entries = append(v.Entries, form)
+	}
+	return s.pages.render(w, r, status, "admin_subprocessors", view{
+		Title:   "Sub-processors",
+		Section: "admin",
+		Data:    v,
+	})
+}
+
+// adminSubprocessorPost saves the browser form and sends the browser back
+// to the list; a refused edit shows the form again with its messages.
+func (s *Server) adminSubprocessorPost(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errs.E(errs.TooLarge, "the form is larger than %d bytes", tooBig.Limit)
+		}
+		return errs.E(errs.Malformed, "the form could not be read")
+	}
+	id := r.PathValue("id")
+	u := vendors.Update{
+		Activity:       r.PostForm.Get("activity"),
+		Country:        r.PostForm.Get("country"),
+		Mechanism:      vendors.Mechanism(r.PostForm.Get("transfer_mechanism")),
+		DataCategories: r.PostForm["data_categories"],
+		Active:         r.PostForm.Get("active") != "",
+	}
+	saved, err := s.saveSubprocessor(r.Context(), id, u)
+	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		current, gerr := store.GetSubprocessor(r.Context(), s.DB, id)
+		if gerr != nil {
+			return gerr
+		}
+		// Show what was submitted, not what is stored, beside the messages.
+		form := adminSubprocessorForm{
+			subprocessorRow: newSubprocessorRow(datamap.Default(), u.Apply(current)),
+			Selected:        map[string]bool{},
+			Errors:          e.Fields,
+			Open:            true,
+		}
+		for _, c := range u.DataCategories {
+			form.Selected[c] = true
+		}
+		return s.renderAdminSubprocessors(w, r, http.StatusUnprocessableEntity, &form)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin/subprocessors?saved="+url.QueryEscape(saved.ID)+"#sp-"+saved.ID, http.StatusSeeOther)
+	return nil
+}
+
+// countryChoices lists every country code with its name, sorted by name,
+// for the edit form.
+func countryChoices() []idName {
+	codes := vendors.CountryCodes()
+	out := make([]idName, 0, len(codes))
+	for _, c := range codes {
+		out = append(out, idName{c, vendors.CountryName(c)})
+	}
+	return out
+}
