@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/logging"
@@ -31,7 +33,9 @@ type asset struct {
 }
 
 // pages renders the embedded templates. Each page template is parsed
-// together with layout.html into its own set.
+// together with layout.html into its own set, so pages may each define
+// "content" (and optionally "head" and "scripts") without clashing;
+// whatever layout.html defines besides (such as "icon") every page can use.
 type pages struct {
 	sets   map[string]*template.Template
 	assets map[string]asset  // by hashed name
@@ -50,6 +54,11 @@ func newPages() (*pages, error) {
 		}
 		sum := sha256.Sum256(body)
 		base := path.Base(name)
+		if _, dup := p.urls[base]; dup {
+			// Assets are looked up by base name, so two files with the same
+			// name in different folders would shadow each other.
+			return fmt.Errorf("static asset name %q is used twice", base)
+		}
 		ext := path.Ext(base)
 		hashed := strings.TrimSuffix(base, ext) + "." + hex.EncodeToString(sum[:5]) + ext
 		ct := mime.TypeByExtension(ext)
@@ -64,6 +73,8 @@ func newPages() (*pages, error) {
 		return nil, err
 	}
 	funcs := template.FuncMap{
+		// asset turns "app.css" into its content-hash URL; an unknown name
+		// fails the page instead of linking to nothing.
 		"asset": func(name string) (string, error) {
 			u, ok := p.urls[name]
 			if !ok {
@@ -71,6 +82,9 @@ func newPages() (*pages, error) {
 			}
 			return u, nil
 		},
+		// sentence shows an error message (written lower-case so it reads
+		// well inside JSON and logs) as a sentence on a page.
+		"sentence": sentence,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -90,16 +104,36 @@ func newPages() (*pages, error) {
 	return p, nil
 }
 
+// sentence capitalises the first letter and ends s with a full stop unless
+// it already ends with punctuation.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.ContainsAny(s[len(s)-1:], ".!?") {
+		s += "."
+	}
+	return s
+}
+
 // view is what every page template receives.
 type view struct {
-	Title     string
-	Section   string // which navigation entry is current
-	RequestID string
-	Data      any
+	Title       string // the page's own title; the layout appends the product name
+	Description string // optional meta description
+	Section     string // which navigation entry is current: home, account, privacy or admin
+	RequestID   string
+	Data        any
 }
 
 // render writes the named page. Templates are executed into a buffer first,
 // so a failing template yields a clean error page, not half a page.
+//
+// Pages default to Cache-Control: no-store: many of them show personal
+// data, and HTML must never outlive the asset hashes it links to. A
+// handler that knows its page is public may set its own header first.
 func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) error {
 	t, ok := p.sets[name]
 	if !ok {
@@ -110,7 +144,11 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
 	w.WriteHeader(status)
 	_, err := buf.WriteTo(w)
 	return err
@@ -119,27 +157,52 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 type errorView struct {
 	Status  int
 	Title   string
-	Message string
+	Hint    string // what the status means for the person, in plain words
+	Message string // the error's own safe message; empty for internal errors
 	Fields  map[string]string
 }
 
+// errorTexts gives each status a heading and a plain explanation, so the
+// page helps even when the error carries no message of its own.
+var errorTexts = map[int][2]string{
+	http.StatusBadRequest:            {"This request could not be read", "Check the address or the form and try again."},
+	http.StatusUnauthorized:          {"Sign-in needed", "This page is only open to people who prove who they are."},
+	http.StatusForbidden:             {"Not allowed", "You do not have access to this page or action."},
+	http.StatusNotFound:              {"Page not found", "The address may be mistyped, or the page may have moved."},
+	http.StatusMethodNotAllowed:      {"Not allowed here", "This address does not accept that kind of request."},
+	http.StatusConflict:              {"Something changed in the meantime", "Reload the page and try again."},
+	http.StatusRequestEntityTooLarge: {"Too large", "What you sent is larger than this server accepts."},
+	http.StatusUnsupportedMediaType:  {"Unsupported format", "What you sent is in a format this address does not accept."},
+	http.StatusUnprocessableEntity:   {"Please check what you entered", "Some of the information is not valid."},
+	http.StatusTooManyRequests:       {"Too many requests", "Please wait a minute, then try again."},
+	http.StatusInternalServerError:   {"Something went wrong", "An unexpected error stopped this request. It has been logged for the operator."},
+	http.StatusServiceUnavailable:    {"Temporarily unavailable", "The service cannot answer right now. Please try again in a moment."},
+}
+
 // renderError writes the HTML error page. It must not fail, so a broken
-// template falls back to plain text.
+// template falls back to plain text. It shows the error's safe message and
+// the request id, never anything from an internal error.
 func (p *pages) renderError(w http.ResponseWriter, r *http.Request, status int, message string, fields map[string]string, reqID string) {
-	title := http.StatusText(status)
-	if status >= 500 {
-		title = "Internal error"
+	texts, ok := errorTexts[status]
+	if !ok {
+		texts = [2]string{http.StatusText(status), ""}
+		if status >= 500 {
+			texts = errorTexts[http.StatusInternalServerError]
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	err := p.render(w, r, status, "error", view{Title: title, Data: errorView{Status: status, Title: title, Message: message, Fields: fields}})
+	ev := errorView{Status: status, Title: texts[0], Hint: texts[1], Message: message, Fields: fields}
+	err := p.render(w, r, status, "error", view{Title: texts[0], Data: ev})
 	if err != nil {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(status)
-		fmt.Fprintf(w, "%s (request %s)\n", title, reqID)
+		fmt.Fprintf(w, "%s (request %s)\n", texts[0], reqID)
 	}
 }
 
-// static serves an embedded asset by its hashed name.
+// static serves an embedded asset by its hashed name. Any other name,
+// including the plain name or an outdated hash, is not found: a stale page
+// must not get a different file under an immutable URL.
 func (s *Server) static(w http.ResponseWriter, r *http.Request) error {
 	a, ok := s.pages.assets[r.PathValue("file")]
 	if !ok {
@@ -149,8 +212,4 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	_, err := w.Write(a.body)
 	return err
-}
-
-func (s *Server) homePage(w http.ResponseWriter, r *http.Request) error {
-	return s.pages.render(w, r, http.StatusOK, "home", view{Title: "Sessions", Section: "home"})
 }
