@@ -1,10 +1,11 @@
 // Command sessions is the Sessions server and its operator commands.
 //
-//	sessions [serve]            run the server (the default)
-//	sessions migrate            apply database migrations and exit
-//	sessions datamap [--json]   print the record of processing
-//	sessions audit verify       check the audit log's hash chain
-//	sessions mail list          show the mail outbox
+//	sessions [serve]                  run the server (the default)
+//	sessions migrate                  apply database migrations and exit
+//	sessions datamap [--json]         print the record of processing
+//	sessions audit verify [SEQ:HASH]  check the audit log's hash chain
+//	sessions mail list [--status S] [--limit N]
+//	sessions mail show [--raw] ID     show the mail outbox
 //
 // Every command reads the same settings from flags and SESSIONS_*
 // environment variables; see the README.
@@ -43,8 +44,12 @@ type env struct {
 
 // commands maps command words to their implementations.
 var commands = map[string]func(ctx context.Context, e env) error{
-	"serve":   cmdServe,
-	"migrate": cmdMigrate,
+	"serve":        cmdServe,
+	"migrate":      cmdMigrate,
+	"audit verify": cmdAuditVerify,
+	"datamap":      cmdDatamap,
+	"mail list":    cmdMailList,
+	"mail show":    cmdMailShow,
 }
 
 // exitError carries an exit status other than 1.
@@ -79,14 +84,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		printUsage(stderr)
 		return 2
 	}
-	cfg, rest, err := config.Load(args, getenv, stderr)
+	settingArgs, cmdArgs := config.SplitArgs(args)
+	cfg, rest, err := config.Load(settingArgs, getenv, stderr)
 	if err != nil {
 		// Every configuration error, whatever the setting, is one line
 		// naming it and exit status 2.
 		fmt.Fprintf(stderr, "sessions: %v\n", err)
 		return 2
 	}
-	err = cmd(ctx, env{cfg: cfg, args: rest, clock: clock.System{}, stdout: stdout, stderr: stderr})
+	err = cmd(ctx, env{cfg: cfg, args: append(rest, cmdArgs...), clock: clock.System{}, stdout: stdout, stderr: stderr})
 	if err == nil {
 		return 0
 	}

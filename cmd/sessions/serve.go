@@ -23,7 +23,7 @@ func cmdServe(ctx context.Context, e env) error {
 		return err
 	}
 	defer a.Close()
-	srv, err := web.New(web.Deps{Config: a.Config, DB: a.DB, Clock: a.Clock, Log: a.Log})
+	srv, err := web.New(web.Deps{Config: a.Config, DB: a.DB, Clock: a.Clock, Log: a.Log, Secret: a.Secret, Mail: a.Mail})
 	if err != nil {
 		return err
 	}
@@ -31,6 +31,17 @@ func cmdServe(ctx context.Context, e env) error {
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("cannot listen on %s: %v", a.Config.Addr, err)}
 	}
+	if err := a.Jobs.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	// Deferred, so it runs after Serve has stopped taking requests (which
+	// may still enqueue jobs) and before the database closes.
+	defer func() {
+		if err := a.Jobs.Stop(a.Config.ShutdownTimeout); err != nil {
+			a.Log.Error("stopping background jobs", slog.String("error", err.Error()))
+		}
+	}()
 	a.Log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("engine", string(a.DB.Dialect())))
 	fmt.Fprintf(e.stdout, "Sessions is running at %s (listening on %s)\n", a.Config.BaseURL, ln.Addr())
 	err = srv.Serve(ctx, ln, a.Config.ShutdownTimeout)

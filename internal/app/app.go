@@ -10,13 +10,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/platform/jobs"
+	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/privacy/vendors"
+	"github.com/sessionshq/sessions/internal/store"
 )
 
 // App holds the wired services.
@@ -27,6 +33,12 @@ type App struct {
 	DB     *database.DB
 	// Secret signs links and tokens and keys the audit log's pseudonyms.
 	Secret []byte
+	// Jobs runs background work; cmdServe starts and stops it.
+	Jobs *jobs.Runner
+	// Mail is the outbox and its delivery.
+	Mail *mail.Service
+	// Blobs stores files and keeps their index.
+	Blobs *blob.Store
 }
 
 // Open connects to the database, migrates it and builds the services.
@@ -48,12 +60,58 @@ func Open(ctx context.Context, cfg config.Config, clk clock.Clock, log *slog.Log
 	if len(applied) > 0 {
 		log.Info("database migrated", slog.String("engine", string(db.Dialect())), slog.Int("applied", len(applied)))
 	}
+	// Entries the release adds are inserted; entries staff edited are left alone.
+	seeded, err := store.SeedSubprocessors(ctx, db, vendors.Seed(), clk.Now())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("seed the sub-processor registry: %w", err)
+	}
+	if seeded > 0 {
+		log.Info("sub-processor registry seeded", slog.Int("inserted", seeded))
+	}
+	if err := a.openPlatform(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
 // Close releases what Open acquired.
 func (a *App) Close() error {
-	return a.DB.Close()
+	var err error
+	if a.Blobs != nil {
+		err = a.Blobs.Close()
+	}
+	return errors.Join(err, a.DB.Close())
+}
+
+// openPlatform builds the job runner, the mail service and the blob store.
+// Nothing here needs configuring: without SMTP mail stays in the outbox,
+// without a blob URL files go to the data folder.
+func (a *App) openPlatform(ctx context.Context) error {
+	cfg := a.Config
+	a.Jobs = jobs.New(a.DB, jobs.Config{Workers: cfg.JobWorkers, Log: a.Log.With(slog.String("component", "jobs"))})
+	var sender mail.Sender
+	if cfg.SMTPAddr != "" {
+		hello := "localhost"
+		if u, err := url.Parse(cfg.BaseURL); err == nil && u.Hostname() != "" {
+			hello = u.Hostname()
+		}
+		sender = mail.NewSMTP(mail.SMTPConfig{
+			Addr: cfg.SMTPAddr, Security: cfg.SMTPTLS, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, HelloName: hello,
+		})
+	}
+	var err error
+	a.Mail, err = mail.New(mail.Config{
+		From: cfg.MailFrom, Outbox: store.NewOutbox(a.DB), Sender: sender, Jobs: a.Jobs, Clock: a.Clock, Log: a.Log,
+	})
+	if err != nil {
+		return err
+	}
+	a.Blobs, err = blob.New(ctx, blob.Config{
+		URL: cfg.BlobURL, Dir: filepath.Join(cfg.DataDir, "blobs"), Index: store.NewBlobIndex(a.DB), Clock: a.Clock, Log: a.Log,
+	})
+	return err
 }
 
 // loadSecret returns the configured secret key, or the one kept in the data

@@ -15,6 +15,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/platform/mail"
 )
 
 // Deps are the services the handlers call. cmd/sessions wires them.
@@ -23,6 +24,11 @@ type Deps struct {
 	DB     *database.DB
 	Clock  clock.Clock
 	Log    *slog.Logger
+	// Secret is the server's secret key; the audit log's verification
+	// uses it to check that ids still match their pseudonyms.
+	Secret []byte
+	// Mail is the outbox and its delivery, for the staff console.
+	Mail *mail.Service
 }
 
 // Server is the HTTP front of the product.

@@ -250,3 +250,32 @@ func Usage() []string {
 	}
 	return out
 }
+
+// SplitArgs separates the settings' flags (and their values) from
+// everything else, so that a command's own flags such as --json pass
+// through to the command untouched. Both -name and --name forms, with the
+// value joined by = or in the next argument, are recognised.
+func SplitArgs(args []string) (settingArgs, rest []string) {
+	known := make(map[string]bool, len(settings))
+	for _, s := range settings {
+		known[s.name] = true
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || !known[name] {
+			rest = append(rest, a)
+			continue
+		}
+		settingArgs = append(settingArgs, a)
+		if !hasValue && i+1 < len(args) {
+			i++
+			settingArgs = append(settingArgs, args[i])
+		}
+	}
+	return settingArgs, rest
+}

@@ -109,3 +109,13 @@ func assertSetting(t *testing.T, err error, setting string) {
 		t.Fatalf("message %q does not name %s", err.Error(), setting)
 	}
 }
+
+func TestSplitArgsLeavesCommandFlagsAlone(t *testing.T) {
+	settings, rest := SplitArgs([]string{"--json", "-addr", "127.0.0.1:1", "--data-dir=/tmp/x", "--status", "pending", "ID", "--", "-addr"})
+	if strings.Join(settings, " ") != "-addr 127.0.0.1:1 --data-dir=/tmp/x" {
+		t.Fatalf("settings = %q", settings)
+	}
+	if strings.Join(rest, " ") != "--json --status pending ID -addr" {
+		t.Fatalf("rest = %q", rest)
+	}
+}
