@@ -1,0 +1,38 @@
+package signed
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTokens(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tok := Make(secret, "verify-email", "acct_1", now.Add(time.Hour))
+	if sub, err := Check(secret, "verify-email", tok, now); err != nil || sub != "acct_1" {
+		t.Fatalf("valid token: %q %v", sub, err)
+	}
+	if tok == Make(secret, "verify-email", "acct_1", now.Add(time.Hour)) {
+		t.Fatal("two tokens for the same subject are equal")
+	}
+	bad := map[string]func() (string, error){
+		"expired":        func() (string, error) { return Check(secret, "verify-email", tok, now.Add(time.Hour)) },
+		"other purpose":  func() (string, error) { return Check(secret, "reset-password", tok, now) },
+		"other secret":   func() (string, error) { return Check([]byte("another secret, just as long....."), "verify-email", tok, now) },
+		"altered":        func() (string, error) { return Check(secret, "verify-email", "YWNjdF8y"+tok[strings.IndexByte(tok, '.'):], now) },
+		"truncated":      func() (string, error) { return Check(secret, "verify-email", tok[:len(tok)-2], now) },
+		"garbage":        func() (string, error) { return Check(secret, "verify-email", "not a token", now) },
+		"empty":          func() (string, error) { return Check(secret, "verify-email", "", now) },
+		"oversized":      func() (string, error) { return Check(secret, "verify-email", strings.Repeat("a", 5000), now) },
+		"signature only": func() (string, error) { return Check(secret, "verify-email", tok[strings.LastIndexByte(tok, '.'):], now) },
+	}
+	for name, f := range bad {
+		if sub, err := f(); err != ErrInvalid || sub != "" {
+			t.Errorf("%s: got %q %v, want ErrInvalid", name, sub, err)
+		}
+	}
+	if Digest(tok) == Digest(tok+"x") || len(Digest(tok)) != 43 {
+		t.Fatal("digest")
+	}
+}
