@@ -1,0 +1,274 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/store"
+)
+
+// principal is who is making the request.
+type principal struct {
+	AccountID string
+	Name      string
+	Email     string
+	SessionID string   // "" when authenticated by an API token
+	Staff     []string // staff roles held ("support", "privacy_officer", "admin")
+	// Verified is true once the member proved they receive mail at Email.
+	// Unverified members may sign in but not, for example, create
+	// organisations.
+	Verified bool
+	// TOTP is true when the member signs in with a second factor.
+	TOTP bool
+}
+
+// principalKey carries the principal from the member guard to the
+// handler, so it is looked up once per request.
+type principalKey struct{}
+
+// noPrincipal marks in the context that the request was already found to
+// be anonymous.
+var noPrincipal = &principal{}
+
+// initAuth builds what authentication needs from the deps.
+func (s *Server) initAuth() error {
+	if s.Passwords == nil {
+		s.Passwords = account.NewHasher(account.DefaultHashParams, nil)
+	}
+	box, err := account.NewSecretBox(s.Secret)
+	if err != nil {
+		return err
+	}
+	s.secrets = box
+	s.pages.whoami = func(r *http.Request) *principal {
+		p, _ := s.currentPrincipal(r)
+		return p
+	}
+	return nil
+}
+
+// sessionCookie is the cookie's name. Over HTTPS the __Host- prefix makes
+// browsers insist on Secure, Path=/ and no Domain, so no sibling host can
+// set or shadow it.
+func (s *Server) sessionCookie() string {
+	if s.Config.Secure() {
+		return "__Host-sessions"
+	}
+	return "sessions"
+}
+
+// currentPrincipal returns the signed-in member: a session cookie on
+// browser routes, an "Authorization: Bearer <personal API token>" on /api/
+// routes (cookies are not accepted on /api/ routes that change state,
+// since no cross-origin protection covers them; GET and HEAD on /api/
+// accept the cookie too). A lookup that fails is logged and treated as
+// anonymous.
+func (s *Server) currentPrincipal(r *http.Request) (*principal, bool) {
+	if p, ok := r.Context().Value(principalKey{}).(*principal); ok {
+		return p, p != noPrincipal
+	}
+	p, err := s.authenticate(r)
+	if err != nil {
+		s.Log.LogAttrs(r.Context(), slog.LevelError, "authentication lookup failed", slog.String("error", err.Error()))
+		return nil, false
+	}
+	return p, p != nil
+}
+
+// member wraps a handler that needs a signed-in member: 401 problem+json on
+// /api/, a 303 redirect to /signin?next=<path> on browser GETs, a 401 page
+// otherwise.
+func (s *Server) member(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if p, ok := r.Context().Value(principalKey{}).(*principal); ok && p != noPrincipal {
+			return h(w, r)
+		}
+		p, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			if !isAPI(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+				http.Redirect(w, r, "/signin?next="+url.QueryEscape(localPath(r.URL.RequestURI())), http.StatusSeeOther)
+				return nil
+			}
+			if isAPI(r) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="Sessions API"`)
+			}
+			return errs.E(errs.Unauthorized, "sign in first")
+		}
+		return h(w, withPrincipal(r, p))
+	}
+}
+
+func withPrincipal(r *http.Request, p *principal) *http.Request {
+	if p == nil {
+		p = noPrincipal
+	}
+	return r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+}
+
+// mustPrincipal is for handlers behind s.member.
+func mustPrincipal(r *http.Request) *principal {
+	p, _ := r.Context().Value(principalKey{}).(*principal)
+	if p == nil || p == noPrincipal {
+		panic("web: handler needs s.member")
+	}
+	return p
+}
+
+// authenticate finds the member behind r, nil when there is none.
+func (s *Server) authenticate(r *http.Request) (*principal, error) {
+	if s.DB == nil {
+		return nil, nil
+	}
+	if isAPI(r) {
+		if h := r.Header.Get("Authorization"); h != "" {
+			tok, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok || !account.LooksLikeAPIToken(tok) {
+				// Some other scheme (the console's operator password, for
+				// one); not a member.
+				return nil, nil
+			}
+			return s.byAPIToken(r.Context(), strings.TrimSpace(tok))
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			return nil, nil
+		}
+	}
+	c, err := r.Cookie(s.sessionCookie())
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	return s.bySession(r.Context(), c.Value)
+}
+
+func (s *Server) bySession(ctx context.Context, token string) (*principal, error) {
+	now := s.Clock.Now()
+	sess, a, err := store.SessionByDigest(ctx, s.DB, account.TokenDigest(token))
+	if errors.Is(err, database.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !sess.Live(now) || a.Status != account.Active {
+		return nil, nil
+	}
+	if now.Sub(sess.LastSeenAt) >= account.SessionTouchEvery {
+		if err := store.TouchSession(ctx, s.DB, sess.ID, now); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.touchActive(ctx, a, now); err != nil {
+		return nil, err
+	}
+	return s.principalOf(ctx, a, sess.ID)
+}
+
+func (s *Server) byAPIToken(ctx context.Context, token string) (*principal, error) {
+	now := s.Clock.Now()
+	t, a, err := store.APITokenByDigest(ctx, s.DB, account.TokenDigest(token))
+	if errors.Is(err, database.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != account.Active {
+		return nil, nil
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= account.SessionTouchEvery {
+		if err := store.TouchAPIToken(ctx, s.DB, t.ID, now); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.touchActive(ctx, a, now); err != nil {
+		return nil, err
+	}
+	return s.principalOf(ctx, a, "")
+}
+
+// touchActive keeps accounts.last_active_at current to the hour: retention
+// counts inactivity from it.
+func (s *Server) touchActive(ctx context.Context, a account.Account, now time.Time) error {
+	if now.Sub(a.LastActiveAt) < account.ActiveTouchEvery {
+		return nil
+	}
+	return store.TouchAccountActive(ctx, s.DB, a.ID, now)
+}
+
+func (s *Server) principalOf(ctx context.Context, a account.Account, sessionID string) (*principal, error) {
+	roles, err := store.StaffRoles(ctx, s.DB, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &principal{
+		AccountID: a.ID, Name: a.Name, Email: a.Email, SessionID: sessionID, Staff: roles,
+		Verified: a.Verified(), TOTP: a.TOTPEnabled(),
+	}, nil
+}
+
+// startSession opens a session for accountID and sets its cookie. Call it
+// with the transaction that proves who the person is.
+func (s *Server) startSession(ctx context.Context, q database.Querier, w http.ResponseWriter, r *http.Request, accountID string) (account.Session, error) {
+	now := s.Clock.Now()
+	token := account.NewSessionToken()
+	sess := account.Session{
+		ID: account.NewSessionID(), AccountID: accountID, Client: account.DescribeClient(r.UserAgent()),
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(account.SessionAbsolute),
+	}
+	if err := store.CreateSession(ctx, q, sess, account.TokenDigest(token)); err != nil {
+		return account.Session{}, err
+	}
+	s.setCookie(w, s.sessionCookie(), token, sess.ExpiresAt)
+	return sess, nil
+}
+
+// setCookie writes an HttpOnly, SameSite=Lax cookie on path /, Secure over
+// HTTPS. A zero expiry makes it last for the browser session only.
+func (s *Server) setCookie(w http.ResponseWriter, name, value string, expires time.Time) {
+	c := &http.Cookie{
+		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: s.Config.Secure(), SameSite: http.SameSiteLaxMode,
+	}
+	if !expires.IsZero() {
+		c.MaxAge = max(1, int(expires.Sub(s.Clock.Now()).Seconds()))
+	}
+	http.SetCookie(w, c)
+}
+
+// clearCookie tells the browser to forget a cookie.
+func (s *Server) clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: "/", HttpOnly: true, Secure: s.Config.Secure(), SameSite: http.SameSiteLaxMode, MaxAge: -1,
+	})
+}
+
+// clientIP is the peer's address without its port. The server does not
+// trust forwarding headers: an operator behind a proxy sees the proxy's
+// address here, which still bounds guessing, only more coarsely.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// localPath keeps a post-sign-in destination on this site: only a path
+// that starts with one slash, never "//host" or a scheme.
+func localPath(p string) string {
+	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return "/account"
+	}
+	return p
+}

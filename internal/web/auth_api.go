@@ -1,0 +1,134 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/store"
+)
+
+// The JSON API of accounts. Sign-up is open; everything else needs a
+// personal API token (GET /api/me and GET /api/tokens also take the
+// browser's session cookie). There is no API sign-in with a password: a
+// member makes their first token on the security page.
+
+type signUpJSON struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// signUpAcceptedJSON is the answer to every accepted sign-up, whether or
+// not the address already had an account.
+type signUpAcceptedJSON struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+func (s *Server) apiSignUp(w http.ResponseWriter, r *http.Request) error {
+	var in signUpJSON
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := s.signUp(r.Context(), w, r, account.SignUp(in)); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, signUpAcceptedJSON{
+		Status:  "check_email",
+		Message: "if the address can be used, a message is on its way to it; open its link to confirm the address, then sign in",
+	})
+}
+
+// meJSON is the signed-in member.
+type meJSON struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	TwoFactor     bool      `json:"two_factor"`
+	Status        string    `json:"status"`
+	CreatedAt     time.Time `json:"created_at"`
+	StaffRoles    []string  `json:"staff_roles"`
+	// Country is the country of residence from the profile, "" when not
+	// given; Controllers are who control the member's data because of it.
+	Country     string               `json:"country"`
+	Controllers []account.Controller `json:"controllers"`
+}
+
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	a, err := store.AccountByID(r.Context(), s.DB, p.AccountID)
+	if err != nil {
+		return err
+	}
+	prof, err := store.GetProfile(r.Context(), s.DB, p.AccountID)
+	if err != nil {
+		return err
+	}
+	roles := p.Staff
+	if roles == nil {
+		roles = []string{}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, meJSON{
+		ID: a.ID, Name: a.Name, Email: a.Email, EmailVerified: a.Verified(), TwoFactor: a.TOTPEnabled(),
+		Status: string(a.Status), CreatedAt: a.CreatedAt, StaffRoles: roles,
+		Country: prof.Country, Controllers: account.ControllersFor(prof.Country),
+	})
+}
+
+// tokenJSON is a personal API token without its secret.
+type tokenJSON struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+// newTokenJSON carries the secret, once.
+type newTokenJSON struct {
+	tokenJSON
+	Token string `json:"token"`
+}
+
+func toTokenJSON(t account.APIToken) tokenJSON {
+	return tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt}
+}
+
+func (s *Server) apiListTokens(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	tokens, err := store.ListAPITokens(r.Context(), s.DB, p.AccountID)
+	if err != nil {
+		return err
+	}
+	out := make([]tokenJSON, 0, len(tokens))
+	for _, t := range tokens {
+		out = append(out, toTokenJSON(t))
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+}
+
+func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	secret, t, err := s.createAPIToken(r.Context(), mustPrincipal(r), in.Name)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusCreated, newTokenJSON{tokenJSON: toTokenJSON(t), Token: secret})
+}
+
+func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
+	if err := s.revokeAPIToken(r.Context(), mustPrincipal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,499 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/store"
+)
+
+// The browser pages of signing up, in and out, e-mailed links and the
+// security settings. Every change is a POST form, covered by the
+// cross-origin protection; a form that fails validation is shown again
+// with what was typed (never a password) and a message per field.
+
+// authForm is what a sign-up, sign-in or password form page shows.
+type authForm struct {
+	Values  map[string]string
+	Errors  map[string]string
+	Message string // a message about the whole form
+	Notice  string // a success message
+	Next    string // where to go after signing in
+	Token   string // the link's token, carried through a form
+}
+
+// formError turns a flow's error into what the form shows and the status
+// to answer with; errors no form can show are returned as they are.
+func formError(f *authForm, err error) (int, error) {
+	e, ok := errs.As(err)
+	if !ok {
+		return 0, err
+	}
+	switch e.Code {
+	case errs.Invalid, errs.Unauthorized, errs.RateLimited, errs.Conflict, errs.Forbidden:
+	default:
+		return 0, err
+	}
+	if len(e.Fields) > 0 {
+		f.Errors = e.Fields
+		if e.Code == errs.Invalid {
+			f.Message = "please correct the fields marked below"
+		} else {
+			f.Message = e.Message
+		}
+	} else {
+		f.Message = e.Message
+	}
+	return statusOf[e.Code], nil
+}
+
+func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, status int, page, title string, f authForm) error {
+	return s.pages.render(w, r, status, page, view{Title: title, Section: "account", Data: f})
+}
+
+// noticeView is a page that only tells the person something.
+type noticeView struct {
+	Icon       string
+	Eyebrow    string
+	Heading    string
+	Paragraphs []string
+	Actions    []noticeAction
+}
+
+type noticeAction struct {
+	Label, Href string
+	Primary     bool
+}
+
+func (s *Server) renderNotice(w http.ResponseWriter, r *http.Request, status int, title string, n noticeView) error {
+	return s.pages.render(w, r, status, "auth_notice", view{Title: title, Section: "account", Data: n})
+}
+
+func (s *Server) signUpPage(w http.ResponseWriter, r *http.Request) error {
+	if _, ok := s.currentPrincipal(r); ok {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return nil
+	}
+	return s.renderForm(w, r, http.StatusOK, "auth_signup", "Create account", authForm{})
+}
+
+func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
+	in := account.SignUp{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Password: r.PostFormValue("password")}
+	if err := s.signUp(r.Context(), w, r, in); err != nil {
+		f := authForm{Values: map[string]string{"name": in.Name, "email": in.Email}}
+		status, err := formError(&f, err)
+		if err != nil {
+			return err
+		}
+		return s.renderForm(w, r, status, "auth_signup", "Create account", f)
+	}
+	return s.renderNotice(w, r, http.StatusOK, "Check your inbox", checkInbox(account.NormaliseEmail(in.Email)))
+}
+
+// checkInbox is the answer to every accepted sign-up, whether or not the
+// address already had an account.
+func checkInbox(email string) noticeView {
+	return noticeView{
+		Icon: "mail", Eyebrow: "Create account", Heading: "Check your inbox",
+		Paragraphs: []string{
+			"We sent a message to " + email + ". Open the link in it to confirm your address, then sign in.",
+			"Nothing arrived within a few minutes? Look in your spam folder, or sign in and ask for a new link.",
+		},
+		Actions: []noticeAction{{Label: "Sign in", Href: "/signin", Primary: true}},
+	}
+}
+
+func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) error {
+	next := localPath(r.URL.Query().Get("next"))
+	if _, ok := s.currentPrincipal(r); ok {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	return s.renderForm(w, r, http.StatusOK, "auth_signin", "Sign in", authForm{Next: next})
+}
+
+func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
+	email, next := r.PostFormValue("email"), localPath(r.PostFormValue("next"))
+	res, err := s.signIn(r.Context(), w, r, email, r.PostFormValue("password"))
+	if err != nil {
+		f := authForm{Values: map[string]string{"email": email}, Next: next}
+		status, err := formError(&f, err)
+		if err != nil {
+			return err
+		}
+		return s.renderForm(w, r, status, "auth_signin", "Sign in", f)
+	}
+	if res.challenge != "" {
+		s.setCookie(w, s.challengeCookie(), res.challenge, s.Clock.Now().Add(account.ChallengeTTL))
+		http.Redirect(w, r, "/signin/code?next="+url.QueryEscape(next), http.StatusSeeOther)
+		return nil
+	}
+	if err := s.openSession(r.Context(), w, r, res.accountID, "password"); err != nil {
+		return err
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) signInCodePage(w http.ResponseWriter, r *http.Request) error {
+	next := localPath(r.URL.Query().Get("next"))
+	if c, err := r.Cookie(s.challengeCookie()); err != nil || c.Value == "" {
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
+		return nil
+	}
+	return s.renderForm(w, r, http.StatusOK, "auth_signin_code", "Sign-in code", authForm{Next: next})
+}
+
+func (s *Server) signInCodeForm(w http.ResponseWriter, r *http.Request) error {
+	next := localPath(r.PostFormValue("next"))
+	challenge := ""
+	if c, err := r.Cookie(s.challengeCookie()); err == nil {
+		challenge = c.Value
+	}
+	_, err := s.signInCode(r.Context(), w, r, challenge, r.PostFormValue("code"))
+	if err == errChallengeLapsed {
+		s.clearCookie(w, s.challengeCookie())
+		return s.renderForm(w, r, http.StatusUnauthorized, "auth_signin", "Sign in", authForm{Message: err.Error(), Next: next})
+	}
+	if err != nil {
+		f := authForm{Next: next}
+		status, err := formError(&f, err)
+		if err != nil {
+			return err
+		}
+		return s.renderForm(w, r, status, "auth_signin_code", "Sign-in code", f)
+	}
+	s.clearCookie(w, s.challengeCookie())
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) signOutForm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.signOut(r.Context(), w, r); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+// linkView is the page an e-mailed link opens: a button that spends it.
+// Opening the link does not act by itself, so a mail scanner that fetches
+// links spends nothing.
+type linkView struct {
+	Eyebrow, Heading, Text, Action, Button, Token string
+}
+
+func (s *Server) verifyEmailPage(w http.ResponseWriter, r *http.Request) error {
+	token := r.URL.Query().Get("token")
+	if _, err := s.checkLink(r.Context(), account.PurposeVerify, token); err != nil {
+		return err
+	}
+	return s.pages.render(w, r, http.StatusOK, "auth_link", view{Title: "Confirm your address", Section: "account", Data: linkView{
+		Eyebrow: "E-mail address", Heading: "Confirm your e-mail address",
+		Text:   "Press the button to confirm that this address is yours.",
+		Action: "/verify-email", Button: "Confirm my address", Token: token,
+	}})
+}
+
+func (s *Server) verifyEmailForm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.verifyEmail(r.Context(), r.PostFormValue("token")); err != nil {
+		return err
+	}
+	next := noticeAction{Label: "Sign in", Href: "/signin", Primary: true}
+	if _, ok := s.currentPrincipal(r); ok {
+		next = noticeAction{Label: "Go to my account", Href: "/account", Primary: true}
+	}
+	return s.renderNotice(w, r, http.StatusOK, "Address confirmed", noticeView{
+		Icon: "check-circle", Eyebrow: "E-mail address", Heading: "Your address is confirmed",
+		Paragraphs: []string{"Thank you. Every part of Sessions is now open to you."},
+		Actions:    []noticeAction{next},
+	})
+}
+
+func (s *Server) resendVerificationForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	if err := s.resendVerification(r.Context(), w, r, p); err != nil {
+		return err
+	}
+	return s.renderNotice(w, r, http.StatusOK, "Check your inbox", noticeView{
+		Icon: "mail", Eyebrow: "E-mail address", Heading: "Check your inbox",
+		Paragraphs: []string{"We sent a new link to " + p.Email + ". Links sent before no longer work."},
+		Actions:    []noticeAction{{Label: "Go to my account", Href: "/account", Primary: true}},
+	})
+}
+
+func (s *Server) forgotPasswordPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderForm(w, r, http.StatusOK, "auth_forgot", "Forgot your password?", authForm{})
+}
+
+func (s *Server) forgotPasswordForm(w http.ResponseWriter, r *http.Request) error {
+	email := r.PostFormValue("email")
+	if err := s.forgotPassword(r.Context(), w, r, email); err != nil {
+		f := authForm{Values: map[string]string{"email": email}}
+		status, err := formError(&f, err)
+		if err != nil {
+			return err
+		}
+		return s.renderForm(w, r, status, "auth_forgot", "Forgot your password?", f)
+	}
+	return s.renderNotice(w, r, http.StatusOK, "Check your inbox", noticeView{
+		Icon: "mail", Eyebrow: "Password", Heading: "Check your inbox",
+		Paragraphs: []string{
+			"If an account uses " + account.NormaliseEmail(email) + ", we sent it a link to choose a new password. The link works for one hour.",
+		},
+		Actions: []noticeAction{{Label: "Back to sign-in", Href: "/signin", Primary: true}},
+	})
+}
+
+func (s *Server) resetPasswordPage(w http.ResponseWriter, r *http.Request) error {
+	token := r.URL.Query().Get("token")
+	if _, err := s.checkLink(r.Context(), account.PurposeReset, token); err != nil {
+		return err
+	}
+	return s.renderForm(w, r, http.StatusOK, "auth_reset", "Choose a new password", authForm{Token: token})
+}
+
+func (s *Server) resetPasswordForm(w http.ResponseWriter, r *http.Request) error {
+	token := r.PostFormValue("token")
+	err := s.resetPassword(r.Context(), token, r.PostFormValue("password"))
+	if err == errBadLink {
+		return err
+	}
+	if err != nil {
+		f := authForm{Token: token}
+		status, err := formError(&f, err)
+		if err != nil {
+			return err
+		}
+		return s.renderForm(w, r, status, "auth_reset", "Choose a new password", f)
+	}
+	// Every session ended, including this browser's.
+	s.clearCookie(w, s.sessionCookie())
+	return s.renderForm(w, r, http.StatusOK, "auth_signin", "Sign in", authForm{
+		Notice: "your password is changed and every device was signed out; sign in with the new password", Next: "/account",
+	})
+}
+
+func (s *Server) confirmEmailPage(w http.ResponseWriter, r *http.Request) error {
+	token := r.URL.Query().Get("token")
+	if _, err := s.checkLink(r.Context(), account.PurposeChangeEmail, token); err != nil {
+		return err
+	}
+	return s.pages.render(w, r, http.StatusOK, "auth_link", view{Title: "Confirm your new address", Section: "account", Data: linkView{
+		Eyebrow: "E-mail address", Heading: "Confirm your new e-mail address",
+		Text:   "Press the button to sign in with this address from now on. Your old address stops working for this account.",
+		Action: "/confirm-email", Button: "Use this address", Token: token,
+	}})
+}
+
+func (s *Server) confirmEmailForm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.confirmEmailChange(r.Context(), r.PostFormValue("token")); err != nil {
+		return err
+	}
+	return s.renderNotice(w, r, http.StatusOK, "Address changed", noticeView{
+		Icon: "check-circle", Eyebrow: "E-mail address", Heading: "Your address is changed",
+		Paragraphs: []string{"Sign in with the new address from now on."},
+		Actions:    []noticeAction{{Label: "Go to my account", Href: "/account", Primary: true}},
+	})
+}
+
+// securityView is the security page.
+type securityView struct {
+	Email        string
+	Verified     bool
+	TOTP         bool
+	RecoveryLeft int
+	Setup        *account.TOTPSetup // while setting up the second factor
+	// SetupQR is the QR code as a data: URL; typed so that the template
+	// keeps it (the CSP allows data: images).
+	SetupQR  template.URL
+	NewCodes []string // recovery codes just made, shown once
+	NewToken string   // an API token just made, shown once
+	Sessions []sessionRow
+	Tokens   []tokenRow
+	Notice   string
+	Message  string
+	Form     string // which form Errors belong to
+	Errors   map[string]string
+	Values   map[string]string
+}
+
+// ErrorsFor returns the field errors of one form on the page.
+func (v securityView) ErrorsFor(form string) map[string]string {
+	if v.Form != form {
+		return nil
+	}
+	return v.Errors
+}
+
+type sessionRow struct {
+	ID, Client, Created, LastSeen string
+	Current                       bool
+}
+
+type tokenRow struct {
+	ID, Name, Created, LastUsed string
+}
+
+// displayTime shows a time to the member. Pages carry no time zone of the
+// person yet, so times are in UTC and say so.
+func displayTime(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
+
+// securityNotices are the fixed messages a redirect back to the page may
+// name; the page never repeats text from the address.
+var securityNotices = map[string]string{
+	"password":       "your password is changed; your other devices were signed out",
+	"email":          "we sent a confirmation link to the new address; the change takes effect once you open it",
+	"totp-off":       "two-step sign-in is off",
+	"session-ended":  "that device is signed out",
+	"sessions-ended": "every other device is signed out",
+	"token-revoked":  "the token is revoked",
+}
+
+// securityPage loads what the page shows into v and renders it.
+func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderSecurity(w, r, http.StatusOK, securityView{Notice: securityNotices[r.URL.Query().Get("done")]})
+}
+
+func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, status int, v securityView) error {
+	ctx := r.Context()
+	p := mustPrincipal(r)
+	a, err := store.AccountByID(ctx, s.DB, p.AccountID)
+	if err != nil {
+		return err
+	}
+	v.Email, v.Verified, v.TOTP = a.Email, a.Verified(), a.TOTPEnabled()
+	if v.TOTP {
+		if v.RecoveryLeft, err = store.RecoveryCodesLeft(ctx, s.DB, a.ID); err != nil {
+			return err
+		}
+		v.Setup = nil
+	}
+	if v.Setup != nil {
+		v.SetupQR = template.URL(v.Setup.QR)
+	}
+	sessions, err := store.ListSessions(ctx, s.DB, a.ID, s.Clock.Now())
+	if err != nil {
+		return err
+	}
+	for _, se := range sessions {
+		v.Sessions = append(v.Sessions, sessionRow{ID: se.ID, Client: se.Client, Created: displayTime(se.CreatedAt),
+			LastSeen: displayTime(se.LastSeenAt), Current: se.ID == p.SessionID})
+	}
+	tokens, err := store.ListAPITokens(ctx, s.DB, a.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range tokens {
+		row := tokenRow{ID: t.ID, Name: t.Name, Created: displayTime(t.CreatedAt), LastUsed: "never"}
+		if t.LastUsedAt != nil {
+			row.LastUsed = displayTime(*t.LastUsedAt)
+		}
+		v.Tokens = append(v.Tokens, row)
+	}
+	return s.pages.render(w, r, status, "auth_security", view{Title: "Sign-in and security", Section: "account", Data: v})
+}
+
+// securityFormError shows a failed form on the security page.
+func (s *Server) securityFormError(w http.ResponseWriter, r *http.Request, form string, err error, v securityView) error {
+	f := authForm{}
+	status, err := formError(&f, err)
+	if err != nil {
+		return err
+	}
+	v.Form, v.Errors, v.Message = form, f.Errors, f.Message
+	return s.renderSecurity(w, r, status, v)
+}
+
+func (s *Server) securityDone(w http.ResponseWriter, r *http.Request, notice string) error {
+	http.Redirect(w, r, "/account/security?done="+notice, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) securityPasswordForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	if err := s.changePassword(r.Context(), w, r, p, r.PostFormValue("current_password"), r.PostFormValue("new_password")); err != nil {
+		return s.securityFormError(w, r, "password", err, securityView{})
+	}
+	return s.securityDone(w, r, "password")
+}
+
+func (s *Server) securityEmailForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	email := r.PostFormValue("email")
+	if err := s.requestEmailChange(r.Context(), w, r, p, email, r.PostFormValue("password")); err != nil {
+		return s.securityFormError(w, r, "email", err, securityView{Values: map[string]string{"email": email}})
+	}
+	return s.securityDone(w, r, "email")
+}
+
+func (s *Server) securityTOTPSetupForm(w http.ResponseWriter, r *http.Request) error {
+	setup, err := s.totpSetup(r.Context(), mustPrincipal(r), true)
+	if err != nil {
+		return s.securityFormError(w, r, "totp-enable", err, securityView{})
+	}
+	return s.renderSecurity(w, r, http.StatusOK, securityView{Setup: &setup})
+}
+
+func (s *Server) securityTOTPEnableForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	codes, err := s.totpEnable(r.Context(), p, r.PostFormValue("code"))
+	if err != nil {
+		v := securityView{}
+		// Show the same QR code again, so the person can retry.
+		if setup, serr := s.totpSetup(r.Context(), p, false); serr == nil {
+			v.Setup = &setup
+		}
+		return s.securityFormError(w, r, "totp-enable", err, v)
+	}
+	return s.renderSecurity(w, r, http.StatusOK, securityView{NewCodes: codes, Notice: "two-step sign-in is on"})
+}
+
+func (s *Server) securityTOTPDisableForm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.totpDisable(r.Context(), w, r, mustPrincipal(r), r.PostFormValue("code")); err != nil {
+		return s.securityFormError(w, r, "totp-disable", err, securityView{})
+	}
+	return s.securityDone(w, r, "totp-off")
+}
+
+func (s *Server) securityRecoveryCodesForm(w http.ResponseWriter, r *http.Request) error {
+	codes, err := s.regenerateRecoveryCodes(r.Context(), w, r, mustPrincipal(r), r.PostFormValue("code"))
+	if err != nil {
+		return s.securityFormError(w, r, "recovery-codes", err, securityView{})
+	}
+	return s.renderSecurity(w, r, http.StatusOK, securityView{NewCodes: codes, Notice: "your old recovery codes no longer work"})
+}
+
+func (s *Server) securityEndSessionForm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.endSession(r.Context(), mustPrincipal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	return s.securityDone(w, r, "session-ended")
+}
+
+func (s *Server) securityEndOthersForm(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.endOtherSessions(r.Context(), mustPrincipal(r)); err != nil {
+		return err
+	}
+	return s.securityDone(w, r, "sessions-ended")
+}
+
+func (s *Server) securityTokenForm(w http.ResponseWriter, r *http.Request) error {
+	name := r.PostFormValue("name")
+	secret, _, err := s.createAPIToken(r.Context(), mustPrincipal(r), name)
+	if err != nil {
+		return s.securityFormError(w, r, "token", err, securityView{Values: map[string]string{"name": name}})
+	}
+	return s.renderSecurity(w, r, http.StatusOK, securityView{NewToken: secret, Notice: "the token is made"})
+}
+
+func (s *Server) securityRevokeTokenForm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.revokeAPIToken(r.Context(), mustPrincipal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	return s.securityDone(w, r, "token-revoked")
+}
