@@ -44,3 +44,9 @@ if ! pg_ok; then
   fi
   pg_ok || { echo "PostgreSQL is not reachable at ${SESSIONS_TEST_POSTGRES_URL}" >&2; exit 1; }
 fi
+
+# Chromium for the end-to-end browser test (cmd/sessions/browser_test.go).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing Chromium"
+  apt_install chromium
+fi

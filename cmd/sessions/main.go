@@ -6,6 +6,8 @@
 //	sessions audit verify [SEQ:HASH]  check the audit log's hash chain
 //	sessions mail list [--status S] [--limit N]
 //	sessions mail show [--raw] ID     show the mail outbox
+//	sessions admin create --email E [--name N]
+//	                                  make an administrator
 //
 // Every command reads the same settings from flags and SESSIONS_*
 // environment variables; see the README.
@@ -50,6 +52,7 @@ var commands = map[string]func(ctx context.Context, e env) error{
 	"datamap":      cmdDatamap,
 	"mail list":    cmdMailList,
 	"mail show":    cmdMailShow,
+	"admin create": cmdAdminCreate,
 }
 
 // exitError carries an exit status other than 1.

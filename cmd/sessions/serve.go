@@ -23,7 +23,7 @@ func cmdServe(ctx context.Context, e env) error {
 		return err
 	}
 	defer a.Close()
-	srv, err := web.New(web.Deps{Config: a.Config, DB: a.DB, Clock: a.Clock, Log: a.Log, Secret: a.Secret, Mail: a.Mail})
+	srv, err := web.New(web.Deps{Config: a.Config, DB: a.DB, Clock: a.Clock, Log: a.Log, Secret: a.Secret, Mail: a.Mail, Blobs: a.Blobs})
 	if err != nil {
 		return err
 	}
@@ -44,6 +44,10 @@ func cmdServe(ctx context.Context, e env) error {
 	}()
 	a.Log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("engine", string(a.DB.Dialect())))
 	fmt.Fprintf(e.stdout, "Sessions is running at %s (listening on %s)\n", a.Config.BaseURL, ln.Addr())
+	if err := announceSetup(ctx, a, e.stdout); err != nil {
+		ln.Close()
+		return err
+	}
 	err = srv.Serve(ctx, ln, a.Config.ShutdownTimeout)
 	a.Log.Info("stopped")
 	return err

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
@@ -91,6 +92,13 @@ func (a *App) Close() error {
 func (a *App) openPlatform(ctx context.Context) error {
 	cfg := a.Config
 	a.Jobs = jobs.New(a.DB, jobs.Config{Workers: cfg.JobWorkers, Log: a.Log.With(slog.String("component", "jobs"))})
+	// Expired sessions, sign-in steps, links and throttle counters go
+	// within the hour, as the data map promises.
+	jobs.Register(a.Jobs, func(ctx context.Context, _ jobs.Job[account.PurgeArgs]) error {
+		_, err := store.PurgeExpiredAuth(ctx, a.DB, a.Clock.Now())
+		return err
+	})
+	a.Jobs.Periodic(jobs.Schedule{Every: account.PurgeEvery, Args: account.PurgeArgs{}, RunOnStart: true})
 	var sender mail.Sender
 	if cfg.SMTPAddr != "" {
 		hello := "localhost"

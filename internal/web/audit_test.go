@@ -4,46 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sessionshq/sessions/internal/platform/clock"
-	"github.com/sessionshq/sessions/internal/platform/config"
-	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
-	"github.com/sessionshq/sessions/internal/web"
 )
 
-const auditTestPassword = "operator-password-for-tests"
-
-var auditTestSecret = []byte("web-audit-test-secret-0123456789abcdef")
-
-func newAuditTestServer(t *testing.T) (*web.Server, *database.DB) {
+// newAuditTestServer returns a harness whose audit log holds three
+// entries, and a privacy officer's browser; the officer's role is
+// inserted without an audit entry of its own, so the log holds exactly
+// those three.
+func newAuditTestServer(t *testing.T) (*harness, *client) {
 	t.Helper()
-	db := dbtest.Open(t)
-	vars := map[string]string{
-		"SESSIONS_ADMIN_PASSWORD": auditTestPassword,
-		"SESSIONS_DATA_DIR":       t.TempDir(),
-	}
-	cfg, _, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Clock: clk, Log: slog.New(slog.DiscardHandler), Secret: auditTestSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newHarness(t)
 	for i, action := range []string{"profile.read", "profile.update", "export.create"} {
-		err := store.AppendAudit(context.Background(), db, auditTestSecret, audit.Entry{
-			At:      clk.Now().Add(time.Duration(i) * time.Minute),
+		err := store.AppendAudit(context.Background(), h.DB, h.Secret, audit.Entry{
+			At:      h.Clock.Now().Add(time.Duration(i) * time.Minute),
 			Actor:   audit.Party{Kind: "staff", ID: "stf_9"},
 			Action:  action,
 			Subject: audit.Party{Kind: "member", ID: fmt.Sprintf("mbr_%d", i)},
@@ -54,17 +34,7 @@ func newAuditTestServer(t *testing.T) (*web.Server, *database.DB) {
 			t.Fatal(err)
 		}
 	}
-	return srv, db
-}
-
-func auditTestGet(srv http.Handler, path, password string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodGet, path, nil)
-	if password != "" {
-		req.SetBasicAuth("operator", password)
-	}
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, req)
-	return rec
+	return h, h.signIn(t, h.newStaffUnaudited(t, staff.PrivacyOfficer))
 }
 
 type auditTestVerifyBody struct {
@@ -81,59 +51,66 @@ type auditTestVerifyBody struct {
 	} `json:"first_broken"`
 }
 
-func auditTestVerify(t *testing.T, srv http.Handler, query string) auditTestVerifyBody {
+func auditTestVerify(t *testing.T, po *client, query string) auditTestVerifyBody {
 	t.Helper()
-	rec := auditTestGet(srv, "/api/admin/audit/verify"+query, auditTestPassword)
-	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
-		t.Fatalf("verify: %d %s", rec.Code, rec.Body)
+	res := po.get(t, "/api/admin/audit/verify"+query)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("verify: %d %s", res.StatusCode, res.Body)
 	}
 	var body auditTestVerifyBody
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+	if err := json.Unmarshal(res.Body, &body); err != nil {
 		t.Fatal(err)
 	}
 	return body
 }
 
-func TestAuditRoutesNeedTheOperator(t *testing.T) {
-	srv, _ := newAuditTestServer(t)
+func TestAuditRoutesNeedThePrivacyOfficer(t *testing.T) {
+	h, po := newAuditTestServer(t)
+	support := h.signIn(t, h.newStaffUnaudited(t, staff.Support))
+	admin := h.signIn(t, h.newStaffUnaudited(t, staff.Admin))
 	cases := []struct {
-		path, password string
-		status         int
-		contentType    string
+		who         string
+		c           *client
+		path        string
+		status      int
+		contentType string
 	}{
-		{"/api/admin/audit/verify", "", http.StatusUnauthorized, "application/problem+json"},
-		{"/api/admin/audit/verify", "wrong-password-here", http.StatusUnauthorized, "application/problem+json"},
-		{"/admin/audit", "", http.StatusUnauthorized, "text/html"},
-		{"/api/admin/audit/verify?anchor=nonsense", auditTestPassword, http.StatusUnprocessableEntity, "application/problem+json"},
-		{"/admin/audit?before=zero", auditTestPassword, http.StatusUnprocessableEntity, "text/html"},
+		{"anonymous", h.anon(), "/api/admin/audit/verify", http.StatusUnauthorized, "application/problem+json"},
+		{"support", support, "/api/admin/audit/verify", http.StatusForbidden, "application/problem+json"},
+		{"admin", admin, "/api/admin/audit/verify", http.StatusForbidden, "application/problem+json"},
+		{"anonymous", h.anon(), "/admin/audit", http.StatusSeeOther, ""},
+		{"support", support, "/admin/audit", http.StatusForbidden, "text/html"},
+		{"privacy officer", po, "/api/admin/audit/verify?anchor=nonsense", http.StatusUnprocessableEntity, "application/problem+json"},
+		{"privacy officer", po, "/admin/audit?before=zero", http.StatusUnprocessableEntity, "text/html"},
 	}
 	for _, c := range cases {
-		rec := auditTestGet(srv, c.path, c.password)
-		if rec.Code != c.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), c.contentType) {
-			t.Errorf("GET %s (password %q): %d %s", c.path, c.password, rec.Code, rec.Header().Get("Content-Type"))
+		res := c.c.get(t, c.path)
+		if res.StatusCode != c.status || !strings.HasPrefix(res.Header.Get("Content-Type"), c.contentType) {
+			t.Errorf("GET %s (%s): %d %s", c.path, c.who, res.StatusCode, res.Header.Get("Content-Type"))
 		}
-		if strings.Contains(rec.Body.String(), "mbr_1") {
-			t.Errorf("GET %s (password %q) shows an entry", c.path, c.password)
+		if strings.Contains(res.text(), "mbr_1") {
+			t.Errorf("GET %s (%s) shows an entry", c.path, c.who)
 		}
 	}
 }
 
 func TestAuditVerifyAPI(t *testing.T) {
 	ctx := context.Background()
-	srv, db := newAuditTestServer(t)
-	body := auditTestVerify(t, srv, "")
+	h, po := newAuditTestServer(t)
+	db := h.DB
+	body := auditTestVerify(t, po, "")
 	if !body.Intact || body.Entries != 3 || body.Head.Seq != 3 || len(body.Head.Hash) != 64 || body.FirstBroken != nil {
 		t.Fatalf("intact: %+v", body)
 	}
 	anchor := fmt.Sprintf("?anchor=%d:%s", body.Head.Seq, body.Head.Hash)
-	if b := auditTestVerify(t, srv, anchor); !b.Intact {
+	if b := auditTestVerify(t, po, anchor); !b.Intact {
 		t.Fatalf("anchored at the head: %+v", b)
 	}
 
 	if _, err := db.Exec(ctx, "UPDATE audit_log SET purpose = 'marketing' WHERE seq = 2"); err != nil {
 		t.Fatal(err)
 	}
-	body = auditTestVerify(t, srv, "")
+	body = auditTestVerify(t, po, "")
 	if body.Intact || body.Entries != 1 || body.FirstBroken == nil || body.FirstBroken.Seq != 2 ||
 		body.FirstBroken.Reason != string(audit.ReasonEdited) || body.FirstBroken.Message == "" {
 		t.Fatalf("edited: %+v %+v", body, body.FirstBroken)
@@ -145,10 +122,10 @@ func TestAuditVerifyAPI(t *testing.T) {
 	if _, err := db.Exec(ctx, "DELETE FROM audit_log WHERE seq = 3"); err != nil {
 		t.Fatal(err)
 	}
-	if b := auditTestVerify(t, srv, ""); !b.Intact {
+	if b := auditTestVerify(t, po, ""); !b.Intact {
 		t.Fatalf("tail cut without anchor should pass: %+v", b)
 	}
-	body = auditTestVerify(t, srv, anchor)
+	body = auditTestVerify(t, po, anchor)
 	if body.Intact || body.FirstBroken == nil || body.FirstBroken.Seq != 3 || body.FirstBroken.Reason != string(audit.ReasonTruncated) {
 		t.Fatalf("tail cut with anchor: %+v", body)
 	}
@@ -156,11 +133,12 @@ func TestAuditVerifyAPI(t *testing.T) {
 
 func TestAuditConsolePage(t *testing.T) {
 	ctx := context.Background()
-	srv, db := newAuditTestServer(t)
-	rec := auditTestGet(srv, "/admin/audit", auditTestPassword)
-	page := rec.Body.String()
-	if rec.Code != http.StatusOK || rec.Header().Get("Cache-Control") != "no-store" {
-		t.Fatalf("page: %d, Cache-Control %q", rec.Code, rec.Header().Get("Cache-Control"))
+	h, po := newAuditTestServer(t)
+	db := h.DB
+	res := po.get(t, "/admin/audit")
+	page := res.text()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("page: %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
 	}
 	for _, want := range []string{"The chain is intact: 3 entries verified", "mbr_0", "mbr_2", "stf_9", "profile.update", "fields=email"} {
 		if !strings.Contains(page, want) {
@@ -178,7 +156,7 @@ func TestAuditConsolePage(t *testing.T) {
 	if _, err := db.Exec(ctx, `UPDATE audit_log SET detail = '{"fields":"name"}' WHERE seq = 3`); err != nil {
 		t.Fatal(err)
 	}
-	page = auditTestGet(srv, "/admin/audit", auditTestPassword).Body.String()
+	page = po.get(t, "/admin/audit").text()
 	for _, want := range []string{"The chain is broken at entry 3", "erased", `badge-dot">edited</span>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page after tampering lacks %q", want)

@@ -2,19 +2,26 @@ package web
 
 import (
 	"net/http"
+	netmail "net/mail"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/staff"
+	"github.com/sessionshq/sessions/internal/store"
 )
 
 // The mail outbox on the staff console: every message the product has
-// queued, whether or not an SMTP server is configured. routes.go wraps
-// each handler in s.operator.
+// queued, whether or not an SMTP server is configured. Lists and summaries
+// show the recipient's address masked and no subject or body; the whole
+// message is shown only after the staff member gives a reason, which the
+// access log of the person it was sent to records. routes.go guards each
+// handler with s.can.
 
 // outboxMailService returns the mail service or an unavailable error, so a
 // server built without one (some tests) answers cleanly.
@@ -43,15 +50,15 @@ func outboxFilter(q url.Values) (mail.Filter, error) {
 	return f, nil
 }
 
-// outboxSummaryJSON is a message in the API list: no bodies.
+// outboxSummaryJSON is a message without its content: the recipient's
+// address masked, no subject, no bodies.
 type outboxSummaryJSON struct {
 	ID            string     `json:"id"`
 	CreatedAt     time.Time  `json:"created_at"`
 	PersonID      *string    `json:"person_id"`
 	Category      string     `json:"category"`
 	Template      string     `json:"template"`
-	To            string     `json:"to"`
-	Subject       string     `json:"subject"`
+	Recipient     string     `json:"recipient"`
 	Status        string     `json:"status"`
 	Attempts      int        `json:"attempts"`
 	NextAttemptAt time.Time  `json:"next_attempt_at"`
@@ -59,18 +66,38 @@ type outboxSummaryJSON struct {
 	SentAt        *time.Time `json:"sent_at"`
 }
 
-// outboxMessageJSON is one message in full.
+// outboxMessageJSON is one message in full, with the access-log entry
+// that reading it wrote (none for a message that names no person).
 type outboxMessageJSON struct {
 	outboxSummaryJSON
+	To      string            `json:"to"`
+	Subject string            `json:"subject"`
 	Text    string            `json:"text"`
 	HTML    string            `json:"html"`
 	Headers map[string]string `json:"headers"`
+	Access  *accessJSON       `json:"access"`
+}
+
+// maskAddress keeps enough of an address to tell messages apart and to
+// see which mail provider refused one: the first character of the local
+// part and the domain.
+func maskAddress(to string) string {
+	addr := to
+	if a, err := netmail.ParseAddress(to); err == nil {
+		addr = a.Address
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at < 1 {
+		return "(hidden)"
+	}
+	first, _ := utf8.DecodeRuneInString(addr)
+	return string(first) + "…" + addr[at:]
 }
 
 func outboxSummary(r mail.Record) outboxSummaryJSON {
 	j := outboxSummaryJSON{
 		ID: r.ID, CreatedAt: r.CreatedAt, Category: string(r.Category), Template: r.Template,
-		To: r.To, Subject: r.Subject, Status: string(r.Status), Attempts: r.Attempts,
+		Recipient: maskAddress(r.To), Status: string(r.Status), Attempts: r.Attempts,
 		NextAttemptAt: r.NextAttemptAt, LastError: r.LastError, SentAt: r.SentAt,
 	}
 	if r.PersonID != "" {
@@ -80,12 +107,27 @@ func outboxSummary(r mail.Record) outboxSummaryJSON {
 	return j
 }
 
-func outboxMessage(r mail.Record) outboxMessageJSON {
+func outboxMessage(r mail.Record, a staff.Access) outboxMessageJSON {
 	h := r.Headers
 	if h == nil {
 		h = map[string]string{}
 	}
-	return outboxMessageJSON{outboxSummaryJSON: outboxSummary(r), Text: r.Text, HTML: r.HTML, Headers: h}
+	j := outboxMessageJSON{outboxSummaryJSON: outboxSummary(r), To: r.To, Subject: r.Subject, Text: r.Text, HTML: r.HTML, Headers: h}
+	if a.PersonID != "" {
+		acc := newAccessJSON(a)
+		j.Access = &acc
+	}
+	return j
+}
+
+// readMail checks the reason, reads message id in full and records the
+// look.
+func (s *Server) readMail(r *http.Request, id, reason string) (mail.Record, staff.Access, error) {
+	a, err := staff.NewAccess(mustPrincipal(r).AccountID, staffRoles(r), "", staff.ViewMailMessage, reason, s.Clock.Now())
+	if err != nil {
+		return mail.Record{}, a, err
+	}
+	return store.ViewMailMessage(r.Context(), s.DB, s.Secret, a, id)
 }
 
 // apiOutboxList answers GET /api/admin/outbox.
@@ -113,7 +155,8 @@ func (s *Server) apiOutboxList(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// apiOutboxGet answers GET /api/admin/outbox/{id}.
+// apiOutboxGet answers GET /api/admin/outbox/{id}: the message's
+// delivery state without its content.
 func (s *Server) apiOutboxGet(w http.ResponseWriter, r *http.Request) error {
 	svc, err := s.outboxMailService()
 	if err != nil {
@@ -124,7 +167,22 @@ func (s *Server) apiOutboxGet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, outboxMessage(rec))
+	return writeJSON(w, http.StatusOK, outboxSummary(rec))
+}
+
+// apiOutboxView answers POST /api/admin/outbox/{id}/view with
+// {"reason"}: the message in full, recorded in the access log.
+func (s *Server) apiOutboxView(w http.ResponseWriter, r *http.Request) error {
+	var body reasonJSON
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	rec, a, err := s.readMail(r, r.PathValue("id"), body.Reason)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, outboxMessage(rec, a))
 }
 
 // apiOutboxRetry answers POST /api/admin/outbox/{id}/retry: a failed
@@ -139,13 +197,13 @@ func (s *Server) apiOutboxRetry(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, outboxMessage(rec))
+	return writeJSON(w, http.StatusOK, outboxSummary(rec))
 }
 
 // outboxRow is one line of the console's table, formatted for display.
 type outboxRow struct {
-	ID, Created, To, Subject, Template, Category, Status, Badge string
-	Attempts                                                    int
+	ID, Created, Recipient, Template, Category, Status, Badge string
+	Attempts                                                  int
 }
 
 type outboxListView struct {
@@ -209,7 +267,7 @@ func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, rec := range recs {
 		v.Rows = append(v.Rows, outboxRow{
-			ID: rec.ID, Created: outboxTime(rec.CreatedAt), To: rec.To, Subject: rec.Subject, Template: rec.Template,
+			ID: rec.ID, Created: outboxTime(rec.CreatedAt), Recipient: maskAddress(rec.To), Template: rec.Template,
 			Category: string(rec.Category), Status: string(rec.Status), Badge: outboxBadge(rec.Status), Attempts: rec.Attempts,
 		})
 	}
@@ -220,6 +278,7 @@ type outboxHeader struct{ Name, Value string }
 
 type outboxMessageView struct {
 	Record      mail.Record
+	Recipient   string // masked
 	Created     string
 	NextAttempt string
 	Sent        string
@@ -227,12 +286,30 @@ type outboxMessageView struct {
 	Headers     []outboxHeader
 	CanRetry    bool
 	SMTP        bool
+	// Full is set once a reason was given: the page then shows the
+	// address, subject, headers and bodies. Otherwise it shows the
+	// delivery state and asks for the reason.
+	Full   bool
+	Access staff.Access
+	Reason reasonView
 }
 
-// outboxMessagePage answers GET /admin/outbox/{id}. Bodies are shown as
-// text: the stored HTML is escaped like any other string and never
-// rendered, so a message cannot run script or load anything in the
-// console.
+func newOutboxMessageView(rec mail.Record, smtp bool) outboxMessageView {
+	v := outboxMessageView{
+		Record: rec, Recipient: maskAddress(rec.To), Created: outboxTime(rec.CreatedAt), NextAttempt: outboxTime(rec.NextAttemptAt),
+		Badge: outboxBadge(rec.Status), CanRetry: rec.Status == mail.Failed, SMTP: smtp,
+		Reason: reasonView{Action: "/admin/outbox/" + url.PathEscape(rec.ID), Subject: rec.ID,
+			Shows: "the recipient's address, the subject, the headers and both bodies"},
+	}
+	if rec.SentAt != nil {
+		v.Sent = outboxTime(*rec.SentAt)
+	}
+	return v
+}
+
+// outboxMessagePage answers GET /admin/outbox/{id}: the delivery state,
+// the retry button of a failed message, and the form that asks why
+// before the message is shown.
 func (s *Server) outboxMessagePage(w http.ResponseWriter, r *http.Request) error {
 	svc, err := s.outboxMailService()
 	if err != nil {
@@ -242,13 +319,36 @@ func (s *Server) outboxMessagePage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	v := outboxMessageView{
-		Record: rec, Created: outboxTime(rec.CreatedAt), NextAttempt: outboxTime(rec.NextAttemptAt),
-		Badge: outboxBadge(rec.Status), CanRetry: rec.Status == mail.Failed, SMTP: svc.Enabled(),
+	return s.pages.render(w, r, http.StatusOK, "admin_outbox_message", view{Title: "Outbox message", Section: "admin", Data: newOutboxMessageView(rec, svc.Enabled())})
+}
+
+// outboxMessagePost answers POST /admin/outbox/{id} with a reason: the
+// message in full. Bodies are shown as text: the stored HTML is escaped
+// like any other string and never rendered, so a message cannot run
+// script or load anything in the console.
+func (s *Server) outboxMessagePost(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.outboxMailService()
+	if err != nil {
+		return err
 	}
-	if rec.SentAt != nil {
-		v.Sent = outboxTime(*rec.SentAt)
+	if err := readForm(r); err != nil {
+		return err
 	}
+	rec, a, err := s.readMail(r, r.PathValue("id"), r.PostForm.Get("reason"))
+	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		rec, err := svc.Get(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		v := newOutboxMessageView(rec, svc.Enabled())
+		v.Reason.Reason, v.Reason.Error = r.PostForm.Get("reason"), e.Fields["reason"]
+		return s.pages.render(w, r, http.StatusUnprocessableEntity, "admin_outbox_message", view{Title: "Outbox message", Section: "admin", Data: v})
+	}
+	if err != nil {
+		return err
+	}
+	v := newOutboxMessageView(rec, svc.Enabled())
+	v.Full, v.Access = true, a
 	for name, value := range rec.Headers {
 		v.Headers = append(v.Headers, outboxHeader{name, value})
 	}

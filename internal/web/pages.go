@@ -40,6 +40,9 @@ type pages struct {
 	sets   map[string]*template.Template
 	assets map[string]asset  // by hashed name
 	urls   map[string]string // plain name -> /static/hashed name
+	// whoami finds the signed-in member for the navigation; nil or a nil
+	// result means anonymous.
+	whoami func(*http.Request) *principal
 }
 
 func newPages() (*pages, error) {
@@ -125,7 +128,10 @@ type view struct {
 	Description string // optional meta description
 	Section     string // which navigation entry is current: home, account, privacy or admin
 	RequestID   string
-	Data        any
+	// Member is the signed-in member, nil for anonymous visitors; render
+	// fills it in for the navigation.
+	Member *principal
+	Data   any
 }
 
 // render writes the named page. Templates are executed into a buffer first,
@@ -140,6 +146,9 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 		return fmt.Errorf("no page template %q", name)
 	}
 	v.RequestID = logging.RequestID(r.Context())
+	if v.Member == nil && p.whoami != nil {
+		v.Member = p.whoami(r)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		return err

@@ -225,7 +225,7 @@ func (s *Server) saveSubprocessor(ctx context.Context, id string, u vendors.Upda
 	if err := u.Validate(datamap.Default().HasCategory); err != nil {
 		return vendors.Subprocessor{}, err
 	}
-	return store.UpdateSubprocessor(ctx, s.DB, s.Secret, operatorActor, id, u, s.Clock.Now())
+	return store.UpdateSubprocessor(ctx, s.DB, s.Secret, staffActor(ctx), id, u, s.Clock.Now())
 }
 
 // subprocessorEditJSON is the body of PUT /api/admin/subprocessors/{id}.

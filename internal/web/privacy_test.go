@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,16 +14,13 @@ import (
 	"time"
 
 	"github.com/sessionshq/sessions/internal/platform/clock"
-	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
+	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 	"github.com/sessionshq/sessions/internal/web"
 )
-
-const privacyTestPassword = "privacy-test-operator-password"
 
 // privacyTestBodyLimit is small so that the 413 test sends little.
 const privacyTestBodyLimit = 4096
@@ -33,39 +29,35 @@ type privacyEnv struct {
 	srv   *web.Server
 	db    *database.DB
 	clock *clock.Fake
+	h     *harness
+	// officer is a privacy officer; officerCookie signs in their browser
+	// and officerToken is their personal API token.
+	officer       *testMember
+	officerCookie *http.Cookie
+	officerToken  string
 }
 
 // newPrivacyTestServer starts the server on a fresh database with the
-// registry seeded as start-up seeds it.
+// registry seeded as start-up seeds it, and a privacy officer.
 func newPrivacyTestServer(t *testing.T) *privacyEnv {
 	t.Helper()
-	db := dbtest.Open(t)
-	clk := clock.NewFake(time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC))
-	if _, err := store.SeedSubprocessors(context.Background(), db, vendors.Seed(), clk.Now()); err != nil {
-		t.Fatal(err)
+	h := newHarnessWith(t, map[string]string{"SESSIONS_MAX_BODY_BYTES": "4096"})
+	officer := h.newStaff(t, staff.PrivacyOfficer)
+	browser := h.signIn(t, officer)
+	var cookie *http.Cookie
+	for _, c := range browser.cookies {
+		cookie = c
 	}
-	env := map[string]string{
-		"SESSIONS_BASE_URL":       "http://sessions.test",
-		"SESSIONS_DATA_DIR":       t.TempDir(),
-		"SESSIONS_ADMIN_PASSWORD": privacyTestPassword,
-		"SESSIONS_MAX_BODY_BYTES": "4096",
-	}
-	cfg, _, err := config.Load(nil, func(k string) string { return env[k] }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Clock: clk, Log: slog.New(slog.DiscardHandler),
-		Secret: []byte("privacy-test-secret-of-32-bytes-or-more")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &privacyEnv{srv: srv, db: db, clock: clk}
+	return &privacyEnv{srv: h.Srv, db: h.DB, clock: h.Clock, h: h, officer: officer, officerCookie: cookie, officerToken: h.apiToken(t, officer)}
 }
 
 type privacyRequest struct {
 	method, path, body, contentType string
-	operator                        bool
-	password                        string // overrides the right password
+	// operator sends the privacy officer's credentials: the session
+	// cookie on pages, the API token on /api/.
+	operator bool
+	// as, when set, sends these credentials instead.
+	as *client
 }
 
 func (e *privacyEnv) do(req privacyRequest) *httptest.ResponseRecorder {
@@ -78,10 +70,17 @@ func (e *privacyEnv) do(req privacyRequest) *httptest.ResponseRecorder {
 		r.Header.Set("Content-Type", req.contentType)
 	}
 	switch {
-	case req.password != "":
-		r.SetBasicAuth("staff", req.password)
+	case req.as != nil:
+		for _, c := range req.as.cookies {
+			r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+		if req.as.bearer != "" {
+			r.Header.Set("Authorization", "Bearer "+req.as.bearer)
+		}
+	case req.operator && strings.HasPrefix(req.path, "/api/"):
+		r.Header.Set("Authorization", "Bearer "+e.officerToken)
 	case req.operator:
-		r.SetBasicAuth("staff", privacyTestPassword)
+		r.AddCookie(&http.Cookie{Name: e.officerCookie.Name, Value: e.officerCookie.Value})
 	}
 	rec := httptest.NewRecorder()
 	e.srv.ServeHTTP(rec, r)
@@ -268,21 +267,37 @@ func TestPrivacyPages(t *testing.T) {
 	}
 }
 
-func TestStaffRoutesNeedTheOperatorPassword(t *testing.T) {
+func TestStaffRoutesNeedThePrivacyOfficer(t *testing.T) {
 	env := newPrivacyTestServer(t)
-	for _, req := range []privacyRequest{
+	requests := []privacyRequest{
 		{method: http.MethodGet, path: "/admin/subprocessors"},
 		{method: http.MethodPost, path: "/admin/subprocessors/livekit", body: "activity=x", contentType: "application/x-www-form-urlencoded"},
 		{method: http.MethodGet, path: "/api/admin/subprocessors"},
 		{method: http.MethodPut, path: "/api/admin/subprocessors/livekit", body: `{}`, contentType: "application/json"},
-		{method: http.MethodPut, path: "/api/admin/subprocessors/livekit", body: `{}`, contentType: "application/json", password: "not-the-password"},
-	} {
+	}
+	for _, req := range requests {
 		rec := env.do(req)
-		if rec.Code != http.StatusUnauthorized {
-			t.Errorf("%s %s: status %d, want 401", req.method, req.path, rec.Code)
+		want := http.StatusUnauthorized
+		if req.method == http.MethodGet && !strings.HasPrefix(req.path, "/api/") {
+			want = http.StatusSeeOther // to the sign-in page
 		}
-		if rec.Header().Get("WWW-Authenticate") == "" {
+		if rec.Code != want {
+			t.Errorf("%s %s anonymously: status %d, want %d", req.method, req.path, rec.Code, want)
+		}
+		if strings.HasPrefix(req.path, "/api/") && rec.Header().Get("WWW-Authenticate") == "" {
 			t.Errorf("%s %s: no WWW-Authenticate challenge", req.method, req.path)
+		}
+	}
+	// Support and administrators are signed in but not allowed.
+	for _, role := range []staff.Role{staff.Support, staff.Admin} {
+		m := env.h.newStaff(t, role)
+		c := env.h.signIn(t, m)
+		c.bearer = env.h.apiToken(t, m)
+		for _, req := range requests {
+			req.as = c
+			if rec := env.do(req); rec.Code != http.StatusForbidden {
+				t.Errorf("%s %s as %s: status %d, want 403", req.method, req.path, role, rec.Code)
+			}
 		}
 	}
 	got, err := store.GetSubprocessor(context.Background(), env.db, vendors.LiveKit)
@@ -309,12 +324,17 @@ func TestEditSubprocessorOverTheAPI(t *testing.T) {
 		!slices.Equal(saved.DataCategories, []string{"online.usage", "pseudonym.id"}) || !saved.UpdatedAt.Equal(env.clock.Now()) {
 		t.Fatalf("saved %+v", saved)
 	}
+	// The audit log names the privacy officer who made the change.
+	recent, err := store.RecentAudit(context.Background(), env.db, 0, 1)
+	if err != nil || len(recent) != 1 || recent[0].ActorKind != "staff" || recent[0].ActorID != env.officer.ID {
+		t.Fatalf("audit entry of the edit: %+v (%v)", recent, err)
+	}
 
 	// Inactive entries leave the public list but stay in the staff list.
 	public := privacyDecodeList(t, env.get("/api/subprocessors"))
-	staff := privacyDecodeList(t, env.do(privacyRequest{method: http.MethodGet, path: "/api/admin/subprocessors", operator: true}))
-	if len(public) != len(vendors.Seed())-1 || len(staff) != len(vendors.Seed()) {
-		t.Fatalf("public %d, staff %d", len(public), len(staff))
+	staffList := privacyDecodeList(t, env.do(privacyRequest{method: http.MethodGet, path: "/api/admin/subprocessors", operator: true}))
+	if len(public) != len(vendors.Seed())-1 || len(staffList) != len(vendors.Seed()) {
+		t.Fatalf("public %d, staff %d", len(public), len(staffList))
 	}
 	for _, s := range public {
 		if s.ID == vendors.LogRocket {

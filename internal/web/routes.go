@@ -1,9 +1,12 @@
 package web
 
+import "github.com/sessionshq/sessions/internal/staff"
+
 // routes is the whole route table. Browser pages and API routes are kept
 // apart: everything under /api/ speaks JSON and problem+json, everything
 // else renders HTML and is covered by cross-origin protection. Staff
-// routes are wrapped in s.operator.
+// console routes are wrapped in s.can(permission): the staff roles that
+// hold the permission (internal/staff) get through, see staff.go.
 func (s *Server) routes() {
 	// Probes and assets.
 	s.handle("GET /healthz", s.healthz)
@@ -12,8 +15,7 @@ func (s *Server) routes() {
 
 	// Shell pages.
 	s.handle("GET /{$}", s.homePage)
-	s.handle("GET /account", s.accountPage)
-	s.handle("GET /admin", s.operator(s.adminPage))
+	s.handle("GET /admin", s.can(staff.OpenConsole)(s.adminPage))
 
 	// Privacy centre, data map and sub-processors.
 	s.handle("GET /privacy", s.privacyPage)
@@ -21,22 +23,145 @@ func (s *Server) routes() {
 	s.handle("GET /privacy/record", s.recordPage)
 	s.handle("GET /api/subprocessors", s.subprocessorsAPI)
 	s.handle("GET /api/datamap", s.datamapAPI)
-	s.handle("GET /admin/subprocessors", s.operator(s.adminSubprocessorsPage))
-	s.handle("POST /admin/subprocessors/{id}", s.operator(s.adminSubprocessorPost))
-	s.handle("GET /api/admin/subprocessors", s.operator(s.adminSubprocessorsAPI))
-	s.handle("PUT /api/admin/subprocessors/{id}", s.operator(s.adminSubprocessorPut))
+	s.handle("GET /admin/subprocessors", s.can(staff.EditSubprocessors)(s.adminSubprocessorsPage))
+	s.handle("POST /admin/subprocessors/{id}", s.can(staff.EditSubprocessors)(s.adminSubprocessorPost))
+	s.handle("GET /api/admin/subprocessors", s.can(staff.EditSubprocessors)(s.adminSubprocessorsAPI))
+	s.handle("PUT /api/admin/subprocessors/{id}", s.can(staff.EditSubprocessors)(s.adminSubprocessorPut))
 
 	// Mail outbox.
-	s.handle("GET /admin/outbox", s.operator(s.outboxPage))
-	s.handle("GET /admin/outbox/{id}", s.operator(s.outboxMessagePage))
-	s.handle("POST /admin/outbox/{id}/retry", s.operator(s.outboxRetryForm))
-	s.handle("GET /api/admin/outbox", s.operator(s.apiOutboxList))
-	s.handle("GET /api/admin/outbox/{id}", s.operator(s.apiOutboxGet))
-	s.handle("POST /api/admin/outbox/{id}/retry", s.operator(s.apiOutboxRetry))
+	s.handle("GET /admin/outbox", s.can(staff.OperateOutbox)(s.outboxPage))
+	s.handle("GET /admin/outbox/{id}", s.can(staff.OperateOutbox)(s.outboxMessagePage))
+	s.handle("POST /admin/outbox/{id}", s.can(staff.ReadMail)(s.outboxMessagePost))
+	s.handle("POST /admin/outbox/{id}/retry", s.can(staff.OperateOutbox)(s.outboxRetryForm))
+	s.handle("GET /api/admin/outbox", s.can(staff.OperateOutbox)(s.apiOutboxList))
+	s.handle("GET /api/admin/outbox/{id}", s.can(staff.OperateOutbox)(s.apiOutboxGet))
+	s.handle("POST /api/admin/outbox/{id}/view", s.can(staff.ReadMail)(s.apiOutboxView))
+	s.handle("POST /api/admin/outbox/{id}/retry", s.can(staff.OperateOutbox)(s.apiOutboxRetry))
 
 	// Audit log.
-	s.handle("GET /admin/audit", s.operator(s.auditPage))
-	s.handle("GET /api/admin/audit/verify", s.operator(s.auditVerify))
+	s.handle("GET /admin/audit", s.can(staff.ReadAuditLog)(s.auditPage))
+	s.handle("GET /api/admin/audit/verify", s.can(staff.ReadAuditLog)(s.auditVerify))
+
+	// Accounts: sign-up, sign-in (with the second step), sign-out,
+	// e-mailed links and the security settings (internal/web/auth_*.go).
+	// Signing up, in and the links are open to anyone; the rest needs a
+	// signed-in member.
+	s.handle("GET /signup", s.signUpPage)
+	s.handle("POST /signup", s.signUpForm)
+	s.handle("GET /signin", s.signInPage)
+	s.handle("POST /signin", s.signInForm)
+	s.handle("GET /signin/code", s.signInCodePage)
+	s.handle("POST /signin/code", s.signInCodeForm)
+	s.handle("POST /signout", s.signOutForm)
+	s.handle("GET /verify-email", s.verifyEmailPage)
+	s.handle("POST /verify-email", s.verifyEmailForm)
+	s.handle("POST /verify-email/resend", s.member(s.resendVerificationForm))
+	s.handle("GET /forgot-password", s.forgotPasswordPage)
+	s.handle("POST /forgot-password", s.forgotPasswordForm)
+	s.handle("GET /reset-password", s.resetPasswordPage)
+	s.handle("POST /reset-password", s.resetPasswordForm)
+	s.handle("GET /confirm-email", s.confirmEmailPage)
+	s.handle("POST /confirm-email", s.confirmEmailForm)
+	s.handle("GET /account/security", s.member(s.securityPage))
+	s.handle("POST /account/security/password", s.member(s.securityPasswordForm))
+	s.handle("POST /account/security/email", s.member(s.securityEmailForm))
+	s.handle("POST /account/security/totp/setup", s.member(s.securityTOTPSetupForm))
+	s.handle("POST /account/security/totp/enable", s.member(s.securityTOTPEnableForm))
+	s.handle("POST /account/security/totp/disable", s.member(s.securityTOTPDisableForm))
+	s.handle("POST /account/security/recovery-codes", s.member(s.securityRecoveryCodesForm))
+	s.handle("POST /account/security/sessions/{id}/end", s.member(s.securityEndSessionForm))
+	s.handle("POST /account/security/sessions/end-others", s.member(s.securityEndOthersForm))
+	s.handle("POST /account/security/tokens", s.member(s.securityTokenForm))
+	s.handle("POST /account/security/tokens/{id}/revoke", s.member(s.securityRevokeTokenForm))
+	s.handle("POST /api/signup", s.apiSignUp)
+	s.handle("GET /api/me", s.member(s.apiMe))
+	s.handle("GET /api/tokens", s.member(s.apiListTokens))
+	s.handle("POST /api/tokens", s.member(s.apiCreateToken))
+	s.handle("DELETE /api/tokens/{id}", s.member(s.apiRevokeToken))
+
+	// Organisations (workspaces), their members, invitations and DPA
+	// acceptances. Every route needs a signed-in member; the role checks
+	// are in the handlers (internal/web/orgs.go).
+	s.handle("GET /orgs", s.member(s.orgsPage))
+	s.handle("GET /orgs/new", s.member(s.orgsNewPage))
+	s.handle("POST /orgs", s.member(s.orgsCreateForm))
+	s.handle("GET /orgs/{id}", s.member(s.orgPage))
+	s.handle("POST /orgs/{id}/settings", s.member(s.orgSettingsForm))
+	s.handleLimit("POST /orgs/{id}/logo", orgLogoBodyLimit, s.member(s.orgLogoForm))
+	s.handle("POST /orgs/{id}/logo/remove", s.member(s.orgLogoRemoveForm))
+	s.handle("GET /orgs/{id}/logo", s.member(s.orgLogoPage))
+	s.handle("POST /orgs/{id}/invitations", s.member(s.orgInviteForm))
+	s.handle("POST /orgs/{id}/invitations/{invID}/revoke", s.member(s.orgRevokeForm))
+	s.handle("POST /orgs/{id}/members/{accountID}/role", s.member(s.orgRoleForm))
+	s.handle("POST /orgs/{id}/members/{accountID}/remove", s.member(s.orgRemoveForm))
+	s.handle("POST /orgs/{id}/leave", s.member(s.orgLeaveForm))
+	s.handle("POST /orgs/{id}/dpa", s.member(s.orgDPAForm))
+	s.handle("POST /orgs/{id}/delete", s.member(s.orgDeleteForm))
+	s.handle("GET /invitations/{token}", s.member(s.invitationPage))
+	s.handle("POST /invitations/accept", s.member(s.invitationAcceptForm))
+	s.handle("GET /api/orgs", s.member(s.apiOrgsList))
+	s.handle("POST /api/orgs", s.member(s.apiOrgsCreate))
+	s.handle("GET /api/orgs/{id}", s.member(s.apiOrgGet))
+	s.handle("PATCH /api/orgs/{id}", s.member(s.apiOrgPatch))
+	s.handle("DELETE /api/orgs/{id}", s.member(s.apiOrgDelete))
+	s.handle("GET /api/orgs/{id}/logo", s.member(s.apiOrgLogoGet))
+	s.handleLimit("PUT /api/orgs/{id}/logo", orgLogoBodyLimit, s.member(s.apiOrgLogoPut))
+	s.handle("DELETE /api/orgs/{id}/logo", s.member(s.apiOrgLogoDelete))
+	s.handle("GET /api/orgs/{id}/members", s.member(s.apiOrgMembers))
+	s.handle("PATCH /api/orgs/{id}/members/{accountID}", s.member(s.apiOrgMemberPatch))
+	s.handle("DELETE /api/orgs/{id}/members/{accountID}", s.member(s.apiOrgMemberDelete))
+	s.handle("POST /api/orgs/{id}/leave", s.member(s.apiOrgLeave))
+	s.handle("GET /api/orgs/{id}/invitations", s.member(s.apiOrgInvitations))
+	s.handle("POST /api/orgs/{id}/invitations", s.member(s.apiOrgInvite))
+	s.handle("DELETE /api/orgs/{id}/invitations/{invID}", s.member(s.apiOrgInvitationDelete))
+	s.handle("POST /api/invitations/accept", s.member(s.apiInvitationAccept))
+	s.handle("GET /api/orgs/{id}/dpa", s.member(s.apiOrgDPA))
+	s.handle("POST /api/orgs/{id}/dpa", s.member(s.apiOrgDPAAccept))
+
+	// Member area: the dashboard, the profile and its picture, a parent's
+	// or guardian's confirmation of a child account, deactivation and
+	// "delete my account" (internal/web/account.go).
+	s.handle("GET /account", s.member(s.accountPage))
+	s.handle("GET /account/profile", s.member(s.profilePage))
+	s.handle("POST /account/profile", s.member(s.profileForm))
+	s.handleLimit("POST /account/avatar", avatarFormLimit, s.member(s.avatarForm))
+	s.handle("POST /account/avatar/remove", s.member(s.avatarRemoveForm))
+	s.handle("GET /account/avatar", s.member(s.avatarGet))
+	s.handle("POST /account/guardian", s.member(s.guardianForm))
+	s.handle("GET /account/close", s.member(s.closePage))
+	s.handle("POST /account/deactivate", s.member(s.deactivateForm))
+	s.handle("POST /account/delete", s.member(s.deleteForm))
+	s.handle("GET /account/closed", s.closedPage)
+	s.handle("GET /guardian/confirm", s.guardianPage)
+	s.handle("POST /guardian/confirm", s.guardianConfirm)
+	s.handle("GET /api/me/profile", s.member(s.profileGet))
+	s.handle("PUT /api/me/profile", s.member(s.profilePut))
+	s.handle("GET /api/me/avatar", s.member(s.avatarGet))
+	s.handleLimit("PUT /api/me/avatar", avatarMaxBytes, s.member(s.avatarPut))
+	s.handle("DELETE /api/me/avatar", s.member(s.avatarDelete))
+	s.handle("POST /api/me/guardian", s.member(s.guardianAPI))
+	s.handle("POST /api/me/deactivate", s.member(s.deactivateAPI))
+	s.handle("POST /api/me/erasure", s.member(s.erasureAPI))
+
+	// Staff console: looking people up (each look at a person's data
+	// needs a reason and is written to the access log), staff roles, the
+	// one-time setup of the first administrator, and the access log a
+	// member reads about themselves (internal/web/staff.go).
+	s.handle("GET /admin/people", s.can(staff.LookUpPeople)(s.peoplePage))
+	s.handle("GET /admin/people/{id}", s.can(staff.ViewContact)(s.personReasonPage))
+	s.handle("POST /admin/people/{id}", s.can(staff.ViewContact)(s.personPost))
+	s.handle("GET /api/admin/people", s.can(staff.LookUpPeople)(s.apiPeople))
+	s.handle("POST /api/admin/people/{id}/view", s.can(staff.ViewContact)(s.apiPersonView))
+	s.handle("GET /admin/staff", s.can(staff.ManageStaff)(s.staffPage))
+	s.handle("POST /admin/staff", s.can(staff.ManageStaff)(s.staffGrantForm))
+	s.handle("POST /admin/staff/{id}/revoke", s.can(staff.ManageStaff)(s.staffRevokeForm))
+	s.handle("GET /api/admin/staff", s.can(staff.ManageStaff)(s.apiStaffList))
+	s.handle("POST /api/admin/staff", s.can(staff.ManageStaff)(s.apiStaffGrant))
+	s.handle("DELETE /api/admin/staff/{id}/roles/{role}", s.can(staff.ManageStaff)(s.apiStaffRevoke))
+	s.handle("GET /setup", s.setupPage)
+	s.handle("POST /setup", s.setupPost)
+	s.handle("GET /account/access-log", s.member(s.accessLogPage))
+	s.handle("GET /api/me/access-log", s.member(s.apiMyAccessLog))
 
 	// API description.
 	s.handle("GET /api/openapi.json", s.openAPI)

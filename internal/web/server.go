@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/platform/database"
@@ -29,6 +31,12 @@ type Deps struct {
 	Secret []byte
 	// Mail is the outbox and its delivery, for the staff console.
 	Mail *mail.Service
+	// Blobs stores uploaded files (avatars, logos); nil when the server
+	// runs without file storage, in which case uploads are refused.
+	Blobs *blob.Store
+	// Passwords hashes and checks passwords; nil means argon2id with
+	// account.DefaultHashParams. Tests pass cheaper parameters.
+	Passwords *account.Hasher
 }
 
 // Server is the HTTP front of the product.
@@ -39,6 +47,8 @@ type Server struct {
 	// patterns lists every registered route pattern, for the OpenAPI test.
 	patterns []string
 	pages    *pages
+	// secrets seals second-factor secrets at rest.
+	secrets *account.SecretBox
 }
 
 // New builds the server and its route table.
@@ -48,6 +58,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux(), pages: p}
+	if err := s.initAuth(); err != nil {
+		return nil, err
+	}
 	s.routes()
 	s.handler = s.middleware(s.mux)
 	return s, nil

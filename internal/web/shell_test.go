@@ -25,13 +25,13 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/logging"
 )
 
-const shellAdminPassword = "operator-password-for-tests"
-
 // shellEnv is a server on a fresh database with its log captured.
 type shellEnv struct {
 	srv  *Server
 	db   *database.DB
 	logs *bytes.Buffer
+	// staff is the session cookie of an account with every staff role.
+	staff *http.Cookie
 }
 
 // newShellServer builds the server the way the binary does, from
@@ -41,9 +41,8 @@ func newShellServer(t *testing.T, vars map[string]string) *shellEnv {
 	t.Helper()
 	db := dbtest.Open(t)
 	env := map[string]string{
-		"SESSIONS_BASE_URL":       "http://sessions.test",
-		"SESSIONS_DATA_DIR":       t.TempDir(),
-		"SESSIONS_ADMIN_PASSWORD": shellAdminPassword,
+		"SESSIONS_BASE_URL": "http://sessions.test",
+		"SESSIONS_DATA_DIR": t.TempDir(),
 	}
 	maps.Copy(env, vars)
 	cfg, _, err := config.Load(nil, func(k string) string { return env[k] }, io.Discard)
@@ -61,7 +60,7 @@ func newShellServer(t *testing.T, vars map[string]string) *shellEnv {
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
-	return &shellEnv{srv: srv, db: db, logs: logs}
+	return &shellEnv{srv: srv, db: db, logs: logs, staff: shellStaffCookie(t, srv)}
 }
 
 type shellResponse struct {
@@ -81,9 +80,10 @@ func (e *shellEnv) get(path string) shellResponse {
 	return shellServe(e.srv, httptest.NewRequest(http.MethodGet, path, nil))
 }
 
-func (e *shellEnv) getAsOperator(path string) shellResponse {
+// getAsStaff sends the cookie of an account that holds every staff role.
+func (e *shellEnv) getAsStaff(path string) shellResponse {
 	r := httptest.NewRequest(http.MethodGet, path, nil)
-	r.SetBasicAuth("operator", shellAdminPassword)
+	r.AddCookie(e.staff)
 	return shellServe(e.srv, r)
 }
 
@@ -269,14 +269,13 @@ func TestShellPages(t *testing.T) {
 		wantText []string
 	}{
 		{path: "/", section: "home", current: "/", wantText: []string{"Visit the privacy centre", "privacy notice"}},
-		{path: "/account", section: "account", current: "/account", wantText: []string{"not available in this build", "Go to the privacy centre"}},
 		{path: "/admin", operator: true, section: "admin", current: "/admin", wantText: []string{"Mail outbox", "Sub-processors", "Audit log", "http://sessions.test"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.section, func(t *testing.T) {
 			var res shellResponse
 			if tc.operator {
-				res = env.getAsOperator(tc.path)
+				res = env.getAsStaff(tc.path)
 			} else {
 				res = env.get(tc.path)
 			}
@@ -359,7 +358,7 @@ func TestShellLinksLeadToRoutes(t *testing.T) {
 	env := newShellServer(t, nil)
 	broken := map[string][]string{}
 	for _, path := range []string{"/", "/account", "/admin", "/no-such-page"} {
-		doc := shellParse(t, env.getAsOperator(path).body)
+		doc := shellParse(t, env.getAsStaff(path).body)
 		for _, a := range shellFind(doc, shellTag("a")) {
 			href, _ := shellAttr(a, "href")
 			if !strings.HasPrefix(href, "/") || strings.HasPrefix(href, "/static/") {
@@ -397,7 +396,7 @@ func TestShellNoInlineCodeOnAnyPage(t *testing.T) {
 		for _, operator := range []bool{false, true} {
 			var res shellResponse
 			if operator {
-				res = env.getAsOperator(path)
+				res = env.getAsStaff(path)
 			} else {
 				res = env.get(path)
 			}
@@ -662,40 +661,19 @@ func TestShellStaffConsoleGuard(t *testing.T) {
 	env := newShellServer(t, nil)
 
 	res := env.get("/admin")
-	if res.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("no password: status %d, want 401", res.StatusCode)
-	}
-	if wa := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(wa, "Basic ") {
-		t.Errorf("WWW-Authenticate = %q, want a Basic challenge so browsers ask", wa)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/signin?next=%2Fadmin" {
+		t.Fatalf("anonymous: status %d to %q, want 303 to the sign-in page", res.StatusCode, res.Header.Get("Location"))
 	}
 	if strings.Contains(string(res.body), "Mail outbox") {
-		t.Errorf("the console shows its tools without the password")
+		t.Errorf("the console shows its tools to an anonymous visitor")
 	}
 
-	r := httptest.NewRequest(http.MethodGet, "/admin", nil)
-	r.SetBasicAuth("operator", "not-the-password")
-	if res := shellServe(env.srv, r); res.StatusCode != http.StatusUnauthorized {
-		t.Errorf("wrong password: status %d, want 401", res.StatusCode)
-	}
-
-	res = env.getAsOperator("/admin")
+	res = env.getAsStaff("/admin")
 	if res.StatusCode != http.StatusOK {
-		t.Fatalf("right password: status %d, want 200", res.StatusCode)
+		t.Fatalf("staff: status %d, want 200", res.StatusCode)
 	}
 	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("console Cache-Control = %q, want no-store", cc)
-	}
-	if strings.Contains(string(res.body), shellAdminPassword) {
-		t.Errorf("the console page shows the operator password")
-	}
-
-	closed := newShellServer(t, map[string]string{"SESSIONS_ADMIN_PASSWORD": ""})
-	res = closed.getAsOperator("/admin")
-	if res.StatusCode != http.StatusForbidden {
-		t.Fatalf("no password configured: status %d, want 403", res.StatusCode)
-	}
-	if text := shellText(shellParse(t, res.body)); !strings.Contains(text, "SESSIONS_ADMIN_PASSWORD") {
-		t.Errorf("the closed console does not tell the operator how to open it: %s", text)
 	}
 }
 

@@ -32,8 +32,7 @@ type Config struct {
 	SMTPTLS      string // "starttls" (default), "tls" or "none"
 	MailFrom     string
 
-	SecretKey     string // secret used to sign links and tokens
-	AdminPassword string // secret; guards the staff console until staff accounts exist
+	SecretKey string // secret used to sign links and tokens
 
 	LogLevel  string
 	LogFormat string // "json" or "text"
@@ -41,6 +40,10 @@ type Config struct {
 	JobWorkers      int
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+
+	// ReactivationGrace is how long a deactivated account can be brought
+	// back by signing in.
+	ReactivationGrace time.Duration
 }
 
 // Error names the setting that is wrong and why.
@@ -79,7 +82,6 @@ var settings = []setting{
 	{name: "smtp-tls", usage: "starttls, tls or none", def: "starttls", set: str(func(c *Config) *string { return &c.SMTPTLS })},
 	{name: "mail-from", usage: "sender address of outgoing mail", def: "Sessions <no-reply@sessions.localhost>", set: str(func(c *Config) *string { return &c.MailFrom })},
 	{name: "secret-key", usage: "key that signs links and tokens (at least 32 bytes); generated into the data folder when empty", secret: true, set: func(c *Config, v string) error { c.SecretKey = v; return nil }},
-	{name: "admin-password", usage: "password of the staff console (HTTP Basic, any user name, or Bearer on the API); the console is closed when empty", secret: true, set: func(c *Config, v string) error { c.AdminPassword = v; return nil }},
 	{name: "log-level", usage: "debug, info, warn or error", def: "info", set: str(func(c *Config) *string { return &c.LogLevel })},
 	{name: "log-format", usage: "json or text", def: "json", set: str(func(c *Config) *string { return &c.LogFormat })},
 	{name: "job-workers", usage: "background job workers", def: "4", set: func(c *Config, v string) error {
@@ -96,6 +98,14 @@ var settings = []setting{
 			return errors.New("must be a whole number of bytes, at least 1024")
 		}
 		c.MaxBodyBytes = n
+		return nil
+	}},
+	{name: "reactivation-grace-days", usage: "days within which signing in reactivates a deactivated account", def: "30", set: func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > 3650 {
+			return errors.New("must be a whole number of days from 1 to 3650")
+		}
+		c.ReactivationGrace = time.Duration(n) * 24 * time.Hour
 		return nil
 	}},
 	{name: "shutdown-timeout", usage: "how long shutdown waits for requests and jobs", def: "4s", set: func(c *Config, v string) error {
@@ -214,9 +224,6 @@ func (c *Config) validate() error {
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return &Error{"SESSIONS_SECRET_KEY", "must be at least 32 bytes long"}
-	}
-	if c.AdminPassword != "" && len(c.AdminPassword) < 12 {
-		return &Error{"SESSIONS_ADMIN_PASSWORD", "must be at least 12 characters long"}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

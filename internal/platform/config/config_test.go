@@ -22,7 +22,8 @@ func TestDefaults(t *testing.T) {
 	if c.Addr != "localhost:8080" || c.BaseURL != "http://localhost:8080" || filepath.Base(c.DataDir) != "data" || c.DatabaseURL != "" {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
-	if c.JobWorkers != 4 || c.MaxBodyBytes != 1<<20 || c.ShutdownTimeout != 4*time.Second || c.SMTPTLS != "starttls" {
+	if c.JobWorkers != 4 || c.MaxBodyBytes != 1<<20 || c.ShutdownTimeout != 4*time.Second || c.SMTPTLS != "starttls" ||
+		c.ReactivationGrace != 30*24*time.Hour {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if len(rest) != 0 {
@@ -81,12 +82,12 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 		{env: map[string]string{"SESSIONS_SMTP_TLS": "maybe"}, setting: "SESSIONS_SMTP_TLS"},
 		{env: map[string]string{"SESSIONS_MAIL_FROM": "not an address"}, setting: "SESSIONS_MAIL_FROM"},
 		{env: map[string]string{"SESSIONS_SECRET_KEY": "short"}, setting: "SESSIONS_SECRET_KEY"},
-		{env: map[string]string{"SESSIONS_ADMIN_PASSWORD": "short"}, setting: "SESSIONS_ADMIN_PASSWORD"},
 		{env: map[string]string{"SESSIONS_LOG_LEVEL": "loud"}, setting: "SESSIONS_LOG_LEVEL"},
 		{env: map[string]string{"SESSIONS_LOG_FORMAT": "xml"}, setting: "SESSIONS_LOG_FORMAT"},
 		{env: map[string]string{"SESSIONS_JOB_WORKERS": "0"}, setting: "SESSIONS_JOB_WORKERS"},
 		{env: map[string]string{"SESSIONS_MAX_BODY_BYTES": "ten"}, setting: "SESSIONS_MAX_BODY_BYTES"},
 		{env: map[string]string{"SESSIONS_SHUTDOWN_TIMEOUT": "-1s"}, setting: "SESSIONS_SHUTDOWN_TIMEOUT"},
+		{env: map[string]string{"SESSIONS_REACTIVATION_GRACE_DAYS": "0"}, setting: "SESSIONS_REACTIVATION_GRACE_DAYS"},
 		{args: []string{"-job-workers", "many"}, setting: "-job-workers"},
 		{args: []string{"-no-such-flag"}, setting: "flags"},
 	}

@@ -17,15 +17,21 @@ func TestTokens(t *testing.T) {
 		t.Fatal("two tokens for the same subject are equal")
 	}
 	bad := map[string]func() (string, error){
-		"expired":        func() (string, error) { return Check(secret, "verify-email", tok, now.Add(time.Hour)) },
-		"other purpose":  func() (string, error) { return Check(secret, "reset-password", tok, now) },
-		"other secret":   func() (string, error) { return Check([]byte("another secret, just as long....."), "verify-email", tok, now) },
-		"altered":        func() (string, error) { return Check(secret, "verify-email", "YWNjdF8y"+tok[strings.IndexByte(tok, '.'):], now) },
-		"truncated":      func() (string, error) { return Check(secret, "verify-email", tok[:len(tok)-2], now) },
-		"garbage":        func() (string, error) { return Check(secret, "verify-email", "not a token", now) },
-		"empty":          func() (string, error) { return Check(secret, "verify-email", "", now) },
-		"oversized":      func() (string, error) { return Check(secret, "verify-email", strings.Repeat("a", 5000), now) },
-		"signature only": func() (string, error) { return Check(secret, "verify-email", tok[strings.LastIndexByte(tok, '.'):], now) },
+		"expired":       func() (string, error) { return Check(secret, "verify-email", tok, now.Add(time.Hour)) },
+		"other purpose": func() (string, error) { return Check(secret, "reset-password", tok, now) },
+		"other secret": func() (string, error) {
+			return Check([]byte("another secret, just as long....."), "verify-email", tok, now)
+		},
+		"altered": func() (string, error) {
+			return Check(secret, "verify-email", "YWNjdF8y"+tok[strings.IndexByte(tok, '.'):], now)
+		},
+		"truncated": func() (string, error) { return Check(secret, "verify-email", tok[:len(tok)-2], now) },
+		"garbage":   func() (string, error) { return Check(secret, "verify-email", "not a token", now) },
+		"empty":     func() (string, error) { return Check(secret, "verify-email", "", now) },
+		"oversized": func() (string, error) { return Check(secret, "verify-email", strings.Repeat("a", 5000), now) },
+		"signature only": func() (string, error) {
+			return Check(secret, "verify-email", tok[strings.LastIndexByte(tok, '.'):], now)
+		},
 	}
 	for name, f := range bad {
 		if sub, err := f(); err != ErrInvalid || sub != "" {

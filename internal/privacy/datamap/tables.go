@@ -9,6 +9,10 @@ func tables() []Table {
 	for _, group := range [][]Table{
 		foundationTables(),
 		jobEngineTables(),
+		accountTables(),
+		profileTables(),
+		organisationTables(),
+		staffTables(),
 	} {
 		all = append(all, group...)
 	}

@@ -44,6 +44,7 @@ func subjects() []SubjectInfo {
 		{OrgContact, "Organisation contacts", "People who act for a customer organisation, such as its administrators and billing contacts."},
 		{Staff, "Staff", "Our support, privacy and administration staff."},
 		{Visitor, "Visitors", "People who browse the public pages without signing in."},
+		{Guardian, "Parents and guardians", "Adults who confirm the account of a child in their care, by a link sent to their e-mail address."},
 	}
 }
 
@@ -227,6 +228,50 @@ func retentionRules() []RetentionRule {
 			Description: "A stored file lives exactly as long as what it belongs to; the file and its index row are deleted together with it.",
 		},
 		{
+			ID: "staff-role", Event: "the role is revoked or the staff member's account is deleted", AtEnd: Delete,
+			Description: "A staff role is kept while its holder has it. Revoking it deletes the row; the audit log keeps who granted and revoked it.",
+		},
+		{
+			ID: "membership", Event: "the person leaves or is removed from the organisation, or the organisation or the account is deleted", AtEnd: Delete,
+			Description: "A membership is kept while the person belongs to the organisation and deleted when they leave or are removed; the audit log keeps who joined, changed roles and left.",
+		},
+		{
+			ID: "invitation-30d", Period: Period{Days: 30}, Anchor: "closes_at", AtEnd: Delete,
+			Description: "An invitation to an organisation, with the address it was sent to, is deleted 30 days after it was accepted or expired. Withdrawn and replaced invitations are deleted at once.",
+		},
+		{
+			ID: "with-organisation", Event: "the organisation is deleted", AtEnd: Delete,
+			Description: "Records that belong to an organisation rather than to one person, such as its acceptances of the Data Processing Addendum, are kept while it exists; the audit log keeps the proof of each acceptance for its own period after that.",
+		},
+		{
+			ID: "with-account", Event: "the account is deleted", AtEnd: Delete,
+			Description: "Profile details and the confirmations of parents and guardians are kept while the account exists and deleted with it. An account left unused for five years is deleted or anonymised, and these go with it.",
+		},
+		{
+			ID: "requests-5y", Period: Period{Years: 5}, Anchor: "received_at", AtEnd: Delete,
+			Description: "The record of a request someone made about their data, such as deleting their account, is kept for five years from its receipt so that we can show how and when it was answered, and then deleted. Once the account is gone the record no longer says whose request it was.",
+		},
+		{
+			ID: "account-inactive-5y", Period: Period{Years: 5}, Anchor: "last_active_at", AtEnd: Delete,
+			Description: "An account nobody has used for five years is deleted, after a warning to its address, together with everything kept only because of it. Any use of the account, even just being signed in, starts the five years again.",
+		},
+		{
+			ID: "auth-expired-1d", Period: Period{Days: 1}, Anchor: "expires_at", AtEnd: Delete,
+			Description: "Sessions, pending two-step sign-ins and e-mailed links are deleted at the latest a day after they expire. Signing out, or using a link, ends them at once.",
+		},
+		{
+			ID: "api-token", Event: "the member revokes the token, or the account is deleted", AtEnd: Delete,
+			Description: "A personal API token is kept until its owner revokes it, which deletes it at once, or until the account goes.",
+		},
+		{
+			ID: "second-factor", Event: "two-step sign-in is turned off, the codes are replaced, or the account is deleted", AtEnd: Delete,
+			Description: "Recovery codes are kept while two-step sign-in is on; turning it off or making new codes deletes the old ones.",
+		},
+		{
+			ID: "throttle-1d", Period: Period{Days: 1}, Anchor: "window_start", AtEnd: Delete,
+			Description: "Counters of failed sign-ins and of requests for e-mailed links are deleted a day after they started counting; a lockout lasts minutes, so nothing older is needed.",
+		},
+		{
 			ID: "jobs-7d", Period: Period{Days: 7}, Anchor: "finalized_at", AtEnd: Delete,
 			Description: "The job engine deletes finished jobs on its own: a day after they complete or are cancelled, and a week after it gives up on them.",
 		},
@@ -252,9 +297,11 @@ func securityMeasures() []SecurityMeasure {
 		{"browser", "Browser hardening",
 			"A strict Content Security Policy allows no inline script and no third-party origin; responses forbid MIME sniffing and framing, limit the referrer to our own origin, and browser forms refuse cross-origin requests."},
 		{"passwords", "Password storage",
-			"Member passwords are stored only as argon2id hashes, from the release that introduces member accounts. Until then the only password is the operator's, read from the server's configuration and compared in constant time."},
+			"Member passwords are stored only as argon2id hashes (64 MiB, three passes, per RFC 9106), with a salt of their own; the cost settings are kept with each hash so that they can be raised. Passwords shorter than 8 characters or among the 10,000 most common are refused."},
+		{"sign-in", "Sign-in protection",
+			"Five failed sign-ins to one address, or many from one IP address, lock further attempts for fifteen minutes, whether or not the address has an account; the counters hold keyed digests, never the address or the IP address. Sign-up, sign-in and password reset answer alike for every address. Members can turn on two-step sign-in with an authenticator app; its secret is stored encrypted with AES-GCM. Sessions, API tokens and e-mailed links are stored only as digests; sessions expire when idle, and members can sign out every device."},
 		{"least-privilege", "Least privilege",
-			"The staff console stays closed unless the operator sets a password of at least twelve characters. Staff accounts with roles (support, privacy officer, administrator) that grant only what each task needs replace it as they arrive."},
+			"The staff console opens only to accounts that hold a staff role, and each role opens only what its work needs: support finds people and sees their contact details and account state; the privacy officer keeps the registers and handles rights requests; administrators manage staff, settings and outgoing mail. No role can read what people say or share in their sessions. Before any staff member sees a person's data they must give a reason, which goes into an access log, with their staff id, role and the time, that the person reads in their account."},
 		{"audit", "Tamper-evident audit log",
 			"Each audit entry carries the hash of the one before it, so changing or removing any entry breaks the chain and verification finds it. People appear in the chain only as keyed pseudonyms, so clearing the direct link at erasure leaves the chain intact."},
 		{"logs", "Logs without personal data",

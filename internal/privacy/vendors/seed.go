@@ -38,6 +38,12 @@ var hosted = []string{
 	"content.delivery-status", "content.email-message", "content.file", "content.meeting",
 	"content.message", "financial.transaction", "identity.name", "online.ip-address",
 	"preference.settings", "pseudonym.id",
+	// Member profiles.
+	"contact.postal-address", "contact.telephone", "identity.birth-date", "identity.gender",
+	"identity.username", "location.approximate", "preference.interests", "professional.company",
+	"professional.online-presence", "preference.privacy",
+	// Accounts: sessions and sign-in.
+	"account.sign-in-history", "online.user-agent",
 }
 
 // Seed returns the registry as the product ships it: one entry per company

@@ -1,0 +1,404 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/staff"
+)
+
+// StaffRoles returns the staff roles accountID holds, narrowest first; none
+// for a member who is not staff.
+func StaffRoles(ctx context.Context, q database.Querier, accountID string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT role FROM staff_roles WHERE account_id = ?`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("staff roles: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		names = append(names, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range staff.ParseRoles(names) {
+		out = append(out, string(r))
+	}
+	return out, nil
+}
+
+// AdminExists reports whether any account holds the administrator role.
+func AdminExists(ctx context.Context, q database.Querier) (bool, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM staff_roles WHERE role = ?`, string(staff.Admin)).Scan(&n); err != nil {
+		return false, fmt.Errorf("count administrators: %w", err)
+	}
+	return n > 0, nil
+}
+
+// GrantStaffRole gives role to the account and writes the audit entry, in
+// one transaction (the caller's, or one of its own when q is the
+// *database.DB). The account must exist and be active. It reports false,
+// and changes nothing, when the account already holds the role.
+func GrantStaffRole(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, role staff.Role, now time.Time) (bool, error) {
+	var granted bool
+	err := staffInTx(ctx, q, func(tx database.Querier) error {
+		var err error
+		granted, err = grantStaffRole(ctx, tx, secret, actor, accountID, role, now)
+		return err
+	})
+	return granted, err
+}
+
+func grantStaffRole(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, role staff.Role, now time.Time) (bool, error) {
+	if !role.Valid() {
+		return false, &errs.Error{Code: errs.Invalid, Message: "unknown staff role", Fields: map[string]string{"role": "must be support, privacy_officer or admin"}}
+	}
+	var status string
+	err := q.QueryRow(ctx, `SELECT status FROM accounts WHERE id = ?`, accountID).Scan(&status)
+	if errors.Is(err, database.ErrNotFound) {
+		return false, errs.E(errs.NotFound, "no account has this id")
+	}
+	if err != nil {
+		return false, err
+	}
+	if status != "active" {
+		return false, errs.E(errs.Conflict, "the account is not active, so it cannot hold a staff role")
+	}
+	res, err := q.Exec(ctx, `INSERT INTO staff_roles (account_id, role, granted_at) VALUES (?, ?, ?)
+		ON CONFLICT (account_id, role) DO NOTHING`, accountID, string(role), now.UTC())
+	if err != nil {
+		return false, fmt.Errorf("grant staff role: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	return true, AppendAudit(ctx, q, secret, audit.Entry{
+		At: now, Actor: actor, Action: "staff.grant", Subject: audit.Party{Kind: "member", ID: accountID},
+		Purpose: "security", Detail: map[string]string{"role": string(role)},
+	})
+}
+
+// RevokeStaffRole takes role from the account and writes the audit entry,
+// in one transaction. It reports false when the account did not hold the
+// role, and refuses with staff.ErrLastAdmin to remove the last
+// administrator.
+func RevokeStaffRole(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, role staff.Role, now time.Time) (bool, error) {
+	var revoked bool
+	err := staffInTx(ctx, q, func(tx database.Querier) error {
+		if role == staff.Admin {
+			// Two administrators revoking each other at once must not both
+			// see the other still there: on PostgreSQL the admin rows are
+			// locked; SQLite's writers are serialised already.
+			lock := ""
+			if tx.Dialect() == database.Postgres {
+				lock = " FOR UPDATE"
+			}
+			rows, err := tx.Query(ctx, `SELECT account_id FROM staff_roles WHERE role = ?`+lock, string(staff.Admin))
+			if err != nil {
+				return err
+			}
+			var admins []string
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				admins = append(admins, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if len(admins) == 1 && admins[0] == accountID {
+				return staff.ErrLastAdmin
+			}
+		}
+		res, err := tx.Exec(ctx, `DELETE FROM staff_roles WHERE account_id = ? AND role = ?`, accountID, string(role))
+		if err != nil {
+			return fmt.Errorf("revoke staff role: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		revoked = true
+		return AppendAudit(ctx, tx, secret, audit.Entry{
+			At: now, Actor: actor, Action: "staff.revoke", Subject: audit.Party{Kind: "member", ID: accountID},
+			Purpose: "security", Detail: map[string]string{"role": string(role)},
+		})
+	})
+	return revoked, err
+}
+
+// ListStaff returns every account that holds a staff role, ordered by
+// name, each with its roles narrowest first.
+func ListStaff(ctx context.Context, q database.Querier) ([]staff.Member, error) {
+	rows, err := q.Query(ctx, `SELECT a.id, a.name, a.email, r.role, r.granted_at
+		FROM staff_roles r JOIN accounts a ON a.id = r.account_id
+		ORDER BY a.id, r.role`)
+	if err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	defer rows.Close()
+	var out []staff.Member
+	names := map[string][]string{}
+	for rows.Next() {
+		var m staff.Member
+		var role string
+		var at time.Time
+		if err := rows.Scan(&m.AccountID, &m.Name, &m.Email, &role, &at); err != nil {
+			return nil, err
+		}
+		if n := len(out); n == 0 || out[n-1].AccountID != m.AccountID {
+			m.Since = at.UTC()
+			out = append(out, m)
+		}
+		last := &out[len(out)-1]
+		if at.Before(last.Since) {
+			last.Since = at.UTC()
+		}
+		names[m.AccountID] = append(names[m.AccountID], role)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Roles = staff.ParseRoles(names[out[i].AccountID])
+	}
+	// Sorted here, not in SQL: the engines collate mixed-case names
+	// differently.
+	slices.SortStableFunc(out, func(a, b staff.Member) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	return out, nil
+}
+
+// LookUpPerson finds the account whose id or (normalised) e-mail address
+// is query and, in the same transaction, writes the audit entry of the
+// lookup: a staff member learnt which account an address belongs to. The
+// entry says whether an address or an id was typed, never which. No match
+// gives database.ErrNotFound and records nothing.
+func LookUpPerson(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, role staff.Role, query string, now time.Time) (string, error) {
+	query = strings.TrimSpace(query)
+	var id string
+	err := db.InTx(ctx, func(tx *database.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE id = ? OR email = ?`, query, strings.ToLower(query)).Scan(&id); err != nil {
+			return err
+		}
+		by := "email"
+		if id == query {
+			by = "id"
+		}
+		return AppendAudit(ctx, tx, secret, audit.Entry{
+			At: now, Actor: actor, Action: "staff.lookup", Subject: audit.Party{Kind: "member", ID: id},
+			Purpose: role.Purpose(), Detail: map[string]string{"by": by, "role": string(role)},
+		})
+	})
+	return id, err
+}
+
+// ViewPerson reads what staff may see of a person and, in the same
+// transaction, writes the access-log row a and its audit entry, so that
+// no look goes unrecorded and no record is written for a look that
+// failed. lockKey is the sign-in throttle's key for an e-mail address, to
+// tell whether sign-in is locked; nil leaves Locked false.
+func ViewPerson(ctx context.Context, db *database.DB, secret []byte, a staff.Access, lockKey func(email string) string) (staff.Person, error) {
+	if a.View != staff.ViewPerson {
+		return staff.Person{}, fmt.Errorf("store: ViewPerson records a %s view", a.View)
+	}
+	var p staff.Person
+	err := db.InTx(ctx, func(tx *database.Tx) error {
+		var err error
+		p, err = readPerson(ctx, tx, a.PersonID, a.At, lockKey)
+		if err != nil {
+			return err
+		}
+		return recordAccess(ctx, tx, secret, a, audit.Party{Kind: "member", ID: a.PersonID})
+	})
+	return p, err
+}
+
+func readPerson(ctx context.Context, q database.Querier, id string, now time.Time, lockKey func(string) string) (staff.Person, error) {
+	var p staff.Person
+	var verified, deactivated *time.Time
+	var phone *string
+	err := q.QueryRow(ctx, `SELECT a.id, a.name, a.email, a.email_verified_at, a.status, a.created_at, a.last_active_at, a.deactivated_at, pr.phone
+		FROM accounts a LEFT JOIN profiles pr ON pr.account_id = a.id
+		WHERE a.id = ?`, id).
+		Scan(&p.ID, &p.Name, &p.Email, &verified, &p.Status, &p.CreatedAt, &p.LastActiveAt, &deactivated, &phone)
+	if errors.Is(err, database.ErrNotFound) {
+		return p, errs.E(errs.NotFound, "no account has this id")
+	}
+	if err != nil {
+		return p, fmt.Errorf("read person: %w", err)
+	}
+	p.EmailVerified = verified != nil
+	p.CreatedAt, p.LastActiveAt = p.CreatedAt.UTC(), p.LastActiveAt.UTC()
+	if deactivated != nil {
+		t := deactivated.UTC()
+		p.DeactivatedAt = &t
+	}
+	if phone != nil {
+		p.Phone = *phone
+	}
+	if lockKey != nil {
+		var until *time.Time
+		err := q.QueryRow(ctx, `SELECT locked_until FROM auth_throttle WHERE key = ?`, lockKey(p.Email)).Scan(&until)
+		if err != nil && !errors.Is(err, database.ErrNotFound) {
+			return p, fmt.Errorf("read sign-in lock: %w", err)
+		}
+		if until != nil && now.Before(*until) {
+			t := until.UTC()
+			p.Locked, p.LockedUntil = true, &t
+		}
+	}
+	return p, nil
+}
+
+// ViewMailMessage reads one outgoing message in full and, in the same
+// transaction, writes its audit entry and, when the message is addressed
+// to a person with an id, the access-log row a (whose PersonID it fills
+// in). a.View must be staff.ViewMailMessage.
+func ViewMailMessage(ctx context.Context, db *database.DB, secret []byte, a staff.Access, messageID string) (mail.Record, staff.Access, error) {
+	if a.View != staff.ViewMailMessage {
+		return mail.Record{}, a, fmt.Errorf("store: ViewMailMessage records a %s view", a.View)
+	}
+	var rec mail.Record
+	err := db.InTx(ctx, func(tx *database.Tx) error {
+		var err error
+		rec, err = getOutbox(ctx, tx, messageID)
+		if err != nil {
+			return err
+		}
+		a.PersonID = rec.PersonID
+		subject := audit.Party{Kind: "mail", ID: rec.ID}
+		if a.PersonID != "" {
+			subject = audit.Party{Kind: "member", ID: a.PersonID}
+		}
+		return recordAccess(ctx, tx, secret, a, subject)
+	})
+	return rec, a, err
+}
+
+// recordAccess writes the access-log row (when it names a person) and the
+// audit entry of a staff look. The reason goes to the access log only:
+// the audit log holds no free text.
+func recordAccess(ctx context.Context, q database.Querier, secret []byte, a staff.Access, subject audit.Party) error {
+	detail := map[string]string{"view": string(a.View), "role": string(a.Role)}
+	if a.PersonID != "" {
+		_, err := q.Exec(ctx, `INSERT INTO staff_access_log (id, at, staff_id, staff_role, person_id, viewed, reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.At.UTC(), a.StaffID, string(a.Role), a.PersonID, string(a.View), a.Reason)
+		if err != nil {
+			return fmt.Errorf("write the staff access log: %w", err)
+		}
+		detail["access"] = a.ID
+	}
+	if subject.Kind == "mail" {
+		detail["message"] = subject.ID
+	}
+	return AppendAudit(ctx, q, secret, audit.Entry{
+		At: a.At, Actor: audit.Party{Kind: "staff", ID: a.StaffID}, Action: "staff.read",
+		Subject: subject, Purpose: a.Role.Purpose(), Detail: detail,
+	})
+}
+
+// AccessLogOf lists the access-log rows about personID, newest first, at
+// most limit (1 to 500).
+func AccessLogOf(ctx context.Context, q database.Querier, personID string, limit int) ([]staff.Access, error) {
+	rows, err := q.Query(ctx, `SELECT id, at, staff_id, staff_role, person_id, viewed, reason
+		FROM staff_access_log WHERE person_id = ? ORDER BY at DESC, id DESC LIMIT ?`, personID, min(max(limit, 1), 500))
+	if err != nil {
+		return nil, fmt.Errorf("read the staff access log: %w", err)
+	}
+	defer rows.Close()
+	out := []staff.Access{}
+	for rows.Next() {
+		var a staff.Access
+		var role, view string
+		if err := rows.Scan(&a.ID, &a.At, &a.StaffID, &role, &a.PersonID, &view, &a.Reason); err != nil {
+			return nil, err
+		}
+		a.At, a.Role, a.View = a.At.UTC(), staff.Role(role), staff.View(view)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// IssueSetupToken stores the digest of a newly printed setup link, valid
+// until expires, and voids every earlier link that was not used: only the
+// latest printed link works.
+func IssueSetupToken(ctx context.Context, q database.Querier, digest string, now, expires time.Time) error {
+	return staffInTx(ctx, q, func(tx database.Querier) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM staff_setup_tokens WHERE used_at IS NULL`); err != nil {
+			return fmt.Errorf("void setup links: %w", err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO staff_setup_tokens (digest, created_at, expires_at) VALUES (?, ?, ?)`,
+			digest, now.UTC(), expires.UTC())
+		return err
+	})
+}
+
+// SetupTokenUsable reports whether the setup link with digest may still
+// create the first administrator: stored, unused, unexpired, and no
+// administrator exists.
+func SetupTokenUsable(ctx context.Context, q database.Querier, digest string, now time.Time) (bool, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM staff_setup_tokens WHERE digest = ? AND used_at IS NULL AND expires_at > ?`,
+		digest, now.UTC()).Scan(&n)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	exists, err := AdminExists(ctx, q)
+	return !exists, err
+}
+
+// SpendSetupToken marks the setup link used inside the transaction that
+// creates the first administrator. It fails with a safe error when the
+// link is unknown, used, expired, or an administrator exists already; in
+// the last case every open link is voided too.
+func SpendSetupToken(ctx context.Context, q database.Querier, digest string, now time.Time) error {
+	dead := errs.E(errs.Forbidden, "this setup link is not valid any more")
+	exists, err := AdminExists(ctx, q)
+	if err != nil {
+		return err
+	}
+	if exists {
+		return dead
+	}
+	res, err := q.Exec(ctx, `UPDATE staff_setup_tokens SET used_at = ? WHERE digest = ? AND used_at IS NULL AND expires_at > ?`,
+		now.UTC(), digest, now.UTC())
+	if err != nil {
+		return fmt.Errorf("spend setup link: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return dead
+	}
+	return nil
+}
+
+// staffInTx runs fn in q when q is a transaction, and in a new transaction when
+// q is the *database.DB, like AppendAudit.
+func staffInTx(ctx context.Context, q database.Querier, fn func(tx database.Querier) error) error {
+	if db, ok := q.(*database.DB); ok {
+		return db.InTx(ctx, func(tx *database.Tx) error { return fn(tx) })
+	}
+	return fn(q)
+}

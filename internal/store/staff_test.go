@@ -1,0 +1,323 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
+	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/platform/ratelimit"
+	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/staff"
+	"github.com/sessionshq/sessions/internal/store"
+)
+
+var staffTestSecret = []byte("staff-test-secret-0123456789abcdef")
+
+var staffTestNow = time.Date(2026, 4, 2, 10, 0, 0, 0, time.UTC)
+
+var staffTestOperator = audit.Party{Kind: "operator"}
+
+// staffTestAccount inserts an active, verified account.
+func staffTestAccount(t *testing.T, db *database.DB, email string) string {
+	t.Helper()
+	now := staffTestNow
+	a := account.Account{
+		ID: account.NewID(), Email: email, EmailVerifiedAt: &now, PasswordHash: "x", PasswordChangedAt: now,
+		Name: "Name of " + email, Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now,
+	}
+	if err := store.CreateAccount(context.Background(), db, a); err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
+// staffTestAudit returns the actions of the audit log, oldest first.
+func staffTestAudit(t *testing.T, db *database.DB) []audit.Record {
+	t.Helper()
+	recs, err := store.RecentAudit(context.Background(), db, 0, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(recs)
+	return recs
+}
+
+func TestStaffRolesGrantAndRevoke(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	ada := staffTestAccount(t, db, "ada@example.com")
+	bob := staffTestAccount(t, db, "bob@example.com")
+
+	if roles, err := store.StaffRoles(ctx, db, ada); err != nil || len(roles) != 0 {
+		t.Fatalf("a new account holds %v (%v)", roles, err)
+	}
+	if ok, err := store.AdminExists(ctx, db); err != nil || ok {
+		t.Fatalf("AdminExists on an empty instance = %v, %v", ok, err)
+	}
+	for _, r := range []staff.Role{staff.Admin, staff.Support} {
+		granted, err := store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, ada, r, staffTestNow)
+		if err != nil || !granted {
+			t.Fatalf("grant %s: %v, %v", r, granted, err)
+		}
+	}
+	if granted, err := store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, ada, staff.Admin, staffTestNow); err != nil || granted {
+		t.Fatalf("granting a held role again: %v, %v; want no change", granted, err)
+	}
+	roles, err := store.StaffRoles(ctx, db, ada)
+	if err != nil || !slices.Equal(roles, []string{"support", "admin"}) {
+		t.Fatalf("roles = %v (%v), want [support admin], narrowest first", roles, err)
+	}
+	if ok, _ := store.AdminExists(ctx, db); !ok {
+		t.Fatal("AdminExists is false with an administrator")
+	}
+
+	if _, err := store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, ada, staff.Role("root"), staffTestNow); errs.CodeOf(err) != errs.Invalid {
+		t.Errorf("an unknown role: %v, want invalid", err)
+	}
+	if _, err := store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, "acc_missing", staff.Support, staffTestNow); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("an unknown account: %v, want not found", err)
+	}
+	if _, err := db.Exec(ctx, `UPDATE accounts SET status = 'deactivated' WHERE id = ?`, bob); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, bob, staff.Support, staffTestNow); errs.CodeOf(err) != errs.Conflict {
+		t.Errorf("a deactivated account: %v, want conflict", err)
+	}
+
+	// The last administrator cannot lose the role.
+	if _, err := store.RevokeStaffRole(ctx, db, staffTestSecret, staffTestOperator, ada, staff.Admin, staffTestNow); !errors.Is(err, staff.ErrLastAdmin) {
+		t.Fatalf("revoking the last admin: %v, want ErrLastAdmin", err)
+	}
+	if revoked, err := store.RevokeStaffRole(ctx, db, staffTestSecret, staffTestOperator, ada, staff.PrivacyOfficer, staffTestNow); err != nil || revoked {
+		t.Fatalf("revoking a role not held: %v, %v", revoked, err)
+	}
+	if revoked, err := store.RevokeStaffRole(ctx, db, staffTestSecret, staffTestOperator, ada, staff.Support, staffTestNow); err != nil || !revoked {
+		t.Fatalf("revoke support: %v, %v", revoked, err)
+	}
+
+	var actions []string
+	for _, r := range staffTestAudit(t, db) {
+		d, _ := audit.DecodeDetail(r.Detail)
+		actions = append(actions, r.Action+":"+d["role"]+":"+r.SubjectID)
+	}
+	want := []string{"staff.grant:admin:" + ada, "staff.grant:support:" + ada, "staff.revoke:support:" + ada}
+	if !slices.Equal(actions, want) {
+		t.Fatalf("audit = %q, want %q: only changes are recorded", actions, want)
+	}
+}
+
+func TestStaffRevokeKeepsOneAdminUnderRace(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	a := staffTestAccount(t, db, "a@example.com")
+	b := staffTestAccount(t, db, "b@example.com")
+	for _, id := range []string{a, b} {
+		if _, err := store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, id, staff.Admin, staffTestNow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each administrator removes the other at the same moment: one wins,
+	// the other is refused, and one administrator remains.
+	var wg sync.WaitGroup
+	results := make([]error, 2)
+	for i, pair := range [][2]string{{a, b}, {b, a}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, results[i] = store.RevokeStaffRole(ctx, db, staffTestSecret, audit.Party{Kind: "staff", ID: pair[0]}, pair[1], staff.Admin, staffTestNow)
+		}()
+	}
+	wg.Wait()
+	var n int
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM staff_roles WHERE role = 'admin'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d administrators left (errors %v), want exactly 1", n, results)
+	}
+}
+
+func TestListStaff(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	zed := staffTestAccount(t, db, "zed@example.com")
+	amy := staffTestAccount(t, db, "amy@example.com")
+	staffTestAccount(t, db, "member@example.com")
+	store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, zed, staff.Admin, staffTestNow)
+	store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, amy, staff.PrivacyOfficer, staffTestNow.Add(time.Hour))
+	store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, amy, staff.Support, staffTestNow)
+	list, err := store.ListStaff(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].AccountID != amy || list[1].AccountID != zed {
+		t.Fatalf("list = %+v, want amy then zed, and no plain member", list)
+	}
+	if !slices.Equal(list[0].Roles, []staff.Role{staff.Support, staff.PrivacyOfficer}) || !list[0].Since.Equal(staffTestNow) || list[0].Email != "amy@example.com" {
+		t.Fatalf("amy = %+v", list[0])
+	}
+}
+
+func TestLookUpAndViewPersonWriteTheLogs(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	person := staffTestAccount(t, db, "person@example.com")
+	agent := staffTestAccount(t, db, "agent@example.com")
+	if _, err := db.Exec(ctx, `INSERT INTO profiles (account_id, phone, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+		person, "+40712345678", staffTestNow, staffTestNow); err != nil {
+		t.Fatal(err)
+	}
+	actor := audit.Party{Kind: "staff", ID: agent}
+
+	for _, q := range []string{"  PERSON@example.com ", person} {
+		id, err := store.LookUpPerson(ctx, db, staffTestSecret, actor, staff.Support, q, staffTestNow)
+		if err != nil || id != person {
+			t.Fatalf("look up %q: %q, %v", q, id, err)
+		}
+	}
+	if _, err := store.LookUpPerson(ctx, db, staffTestSecret, actor, staff.Support, "nobody@example.com", staffTestNow); !errors.Is(err, database.ErrNotFound) {
+		t.Fatalf("looking up an unknown address: %v", err)
+	}
+
+	// Lock sign-in for the person's address, as failed sign-ins would.
+	key := func(email string) string { return ratelimit.Key(staffTestSecret, "signin-account", email) }
+	if _, err := db.Exec(ctx, `INSERT INTO auth_throttle (key, failures, window_start, locked_until) VALUES (?, 0, ?, ?)`,
+		key("person@example.com"), staffTestNow, staffTestNow.Add(15*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	a, err := staff.NewAccess(agent, []staff.Role{staff.Support}, person, staff.ViewPerson, "ticket 881: cannot sign in", staffTestNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := store.ViewPerson(ctx, db, staffTestSecret, a, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != person || p.Email != "person@example.com" || p.Phone != "+40712345678" || !p.EmailVerified ||
+		p.Status != "active" || !p.Locked || p.LockedUntil == nil || !p.CreatedAt.Equal(staffTestNow) {
+		t.Fatalf("person = %+v", p)
+	}
+
+	// A look at an account that does not exist records nothing.
+	missing := a
+	missing.ID, missing.PersonID = staff.NewAccessID(), "acc_missing"
+	if _, err := store.ViewPerson(ctx, db, staffTestSecret, missing, key); errs.CodeOf(err) != errs.NotFound {
+		t.Fatalf("viewing an unknown account: %v", err)
+	}
+
+	log, err := store.AccessLogOf(ctx, db, person, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 1 || log[0].ID != a.ID || log[0].StaffID != agent || log[0].Role != staff.Support ||
+		log[0].View != staff.ViewPerson || log[0].Reason != "ticket 881: cannot sign in" || !log[0].At.Equal(staffTestNow) {
+		t.Fatalf("access log = %+v", log)
+	}
+	if other, _ := store.AccessLogOf(ctx, db, agent, 50); len(other) != 0 {
+		t.Fatalf("the staff member's own log holds %d entries", len(other))
+	}
+
+	var actions []string
+	for _, r := range staffTestAudit(t, db) {
+		if strings.Contains(r.Detail, "881") {
+			t.Fatalf("the reason reached the audit log: %s", r.Detail)
+		}
+		actions = append(actions, r.Action+":"+r.ActorID+":"+r.SubjectID)
+	}
+	want := []string{"staff.lookup:" + agent + ":" + person, "staff.lookup:" + agent + ":" + person, "staff.read:" + agent + ":" + person}
+	if !slices.Equal(actions, want) {
+		t.Fatalf("audit = %q, want %q", actions, want)
+	}
+}
+
+func TestViewMailMessage(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	person := staffTestAccount(t, db, "person@example.com")
+	toPerson, err := store.EnqueueMail(ctx, db, staffTestNow, mail.Message{PersonID: person, Category: mail.Transactional,
+		Template: "account.verify", To: "person@example.com", Subject: "Confirm", Text: "Hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toGuest, err := store.EnqueueMail(ctx, db, staffTestNow, mail.Message{Category: mail.Transactional,
+		Template: "session.invite", To: "guest@example.com", Subject: "Invite", Text: "Join"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := staff.NewAccess("acc_admin", []staff.Role{staff.Admin}, "", staff.ViewMailMessage, "bounce report from the provider", staffTestNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, got, err := store.ViewMailMessage(ctx, db, staffTestSecret, a, toPerson)
+	if err != nil || rec.Text != "Hello" || got.PersonID != person {
+		t.Fatalf("view: %+v, %+v, %v", rec, got, err)
+	}
+	b := a
+	b.ID = staff.NewAccessID()
+	if _, got, err := store.ViewMailMessage(ctx, db, staffTestSecret, b, toGuest); err != nil || got.PersonID != "" {
+		t.Fatalf("view a guest's message: %+v, %v", got, err)
+	}
+	log, _ := store.AccessLogOf(ctx, db, person, 50)
+	if len(log) != 1 || log[0].View != staff.ViewMailMessage || log[0].Role != staff.Admin {
+		t.Fatalf("access log = %+v", log)
+	}
+	recs := staffTestAudit(t, db)
+	if len(recs) != 2 || recs[0].SubjectID != person || recs[1].SubjectKind != "mail" || recs[1].SubjectID != toGuest {
+		t.Fatalf("audit = %+v", recs)
+	}
+}
+
+func TestSetupTokens(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	exp := staffTestNow.Add(staff.SetupTTL)
+	if err := store.IssueSetupToken(ctx, db, "first", staffTestNow, exp); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := store.SetupTokenUsable(ctx, db, "first", staffTestNow); err != nil || !ok {
+		t.Fatalf("a fresh link: %v, %v", ok, err)
+	}
+	if ok, _ := store.SetupTokenUsable(ctx, db, "first", exp); ok {
+		t.Fatal("the link works at its expiry")
+	}
+	// A newer link voids the older one.
+	if err := store.IssueSetupToken(ctx, db, "second", staffTestNow, exp); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := store.SetupTokenUsable(ctx, db, "first", staffTestNow); ok {
+		t.Fatal("an older link still works after a newer one was printed")
+	}
+	spend := func(digest string) error {
+		return db.InTx(ctx, func(tx *database.Tx) error { return store.SpendSetupToken(ctx, tx, digest, staffTestNow) })
+	}
+	if err := spend("second"); err != nil {
+		t.Fatal(err)
+	}
+	if err := spend("second"); errs.CodeOf(err) == errs.Internal || err == nil {
+		t.Fatalf("spending twice: %v, want a safe refusal", err)
+	}
+
+	// Once an administrator exists, a fresh link is dead as well.
+	if err := store.IssueSetupToken(ctx, db, "third", staffTestNow, exp); err != nil {
+		t.Fatal(err)
+	}
+	admin := staffTestAccount(t, db, "admin@example.com")
+	if _, err := store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, admin, staff.Admin, staffTestNow); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := store.SetupTokenUsable(ctx, db, "third", staffTestNow); ok {
+		t.Fatal("a setup link works although an administrator exists")
+	}
+	if err := spend("third"); err == nil {
+		t.Fatal("a setup link was spent although an administrator exists")
+	}
+}

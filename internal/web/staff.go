@@ -1,0 +1,728 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/platform/signed"
+	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/staff"
+	"github.com/sessionshq/sessions/internal/store"
+)
+
+// The staff console: its guard, its landing page, looking a person up,
+// the staff register, the access log a person reads about themselves, and
+// the one-time setup of the first administrator. What each role may do is
+// decided in internal/staff; routes.go wraps each console route in
+// s.can(permission), which turns that policy into s.staff(roles...).
+
+// staff wraps a handler that needs a signed-in member holding one of
+// roles. Anonymous callers get what s.member gives them (401, or a
+// redirect to sign-in); members without the role get 403.
+func (s *Server) staff(roles ...string) func(handlerFunc) handlerFunc {
+	return func(h handlerFunc) handlerFunc {
+		return s.member(func(w http.ResponseWriter, r *http.Request) error {
+			p := mustPrincipal(r)
+			for _, held := range p.Staff {
+				for _, want := range roles {
+					if held == want {
+						return h(w, r)
+					}
+				}
+			}
+			return errs.E(errs.Forbidden, "your account has no staff role that opens this")
+		})
+	}
+}
+
+// can is s.staff for the roles that hold permission p. A permission no
+// role holds closes the route to everyone.
+func (s *Server) can(p staff.Permission) func(handlerFunc) handlerFunc {
+	var roles []string
+	for _, r := range staff.RolesWith(p) {
+		roles = append(roles, string(r))
+	}
+	return s.staff(roles...)
+}
+
+// staffRoles are the roles of the member behind a guarded request.
+func staffRoles(r *http.Request) []staff.Role { return staff.ParseRoles(mustPrincipal(r).Staff) }
+
+// staffActor is the audit log's name for the staff member behind a
+// request that went through s.staff.
+func staffActor(ctx context.Context) audit.Party {
+	p, _ := ctx.Value(principalKey{}).(*principal)
+	if p == nil || p == noPrincipal {
+		panic("web: staffActor needs a request through s.staff")
+	}
+	return audit.Party{Kind: "staff", ID: p.AccountID}
+}
+
+// staffTime formats a time on console and member pages.
+func staffTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// readForm parses a browser form, mapping an oversized body to 413.
+func readForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errs.E(errs.TooLarge, "the form is larger than %d bytes", tooBig.Limit)
+		}
+		return errs.E(errs.Malformed, "the form could not be read")
+	}
+	return nil
+}
+
+// ---------- Landing ----------
+
+// adminView is the instance summary on the console's landing page, shown
+// to those who manage settings. It holds no secret: a database URL or
+// SMTP host never reaches a page.
+type adminView struct {
+	BaseURL  string
+	Secure   bool
+	Database string
+	SMTP     bool
+}
+
+// consoleView is the landing page: who is signed in, with which roles,
+// and the tools those roles open.
+type consoleView struct {
+	Name          string
+	StaffID       string
+	Roles         []staff.Role
+	People        bool
+	Audit         bool
+	Subprocessors bool
+	Staff         bool
+	Outbox        bool
+	Instance      *adminView
+}
+
+// adminPage is the staff console's landing page: each role sees the tools
+// it may use, and nothing else.
+func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	roles := staffRoles(r)
+	v := consoleView{
+		Name: p.Name, StaffID: p.AccountID, Roles: roles,
+		People:        staff.Can(roles, staff.LookUpPeople),
+		Audit:         staff.Can(roles, staff.ReadAuditLog),
+		Subprocessors: staff.Can(roles, staff.EditSubprocessors),
+		Staff:         staff.Can(roles, staff.ManageStaff),
+		Outbox:        staff.Can(roles, staff.OperateOutbox),
+	}
+	if staff.Can(roles, staff.ManageSettings) {
+		engine := "SQLite, in the data folder"
+		if s.DB != nil && s.DB.Dialect() == database.Postgres {
+			engine = "PostgreSQL"
+		}
+		v.Instance = &adminView{BaseURL: s.Config.BaseURL, Secure: s.Config.Secure(), Database: engine, SMTP: s.Config.SMTPAddr != ""}
+	}
+	return s.pages.render(w, r, http.StatusOK, "admin", view{Title: "Staff console", Section: "admin", Data: v})
+}
+
+// ---------- People ----------
+
+// maxLookup bounds what the lookup accepts: an e-mail address or an id.
+const maxLookup = account.MaxEmailLength
+
+// lookUp finds the account id for an e-mail address or id typed by staff
+// and writes the audit entry of the lookup. An empty query finds nothing
+// and records nothing.
+func (s *Server) lookUp(r *http.Request, query string) (string, error) {
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return "", nil
+	}
+	if len(query) > maxLookup {
+		return "", &errs.Error{Code: errs.Invalid, Message: "the lookup is too long", Fields: map[string]string{"q": "must be at most 254 characters"}}
+	}
+	role, _ := staff.ActingRole(staffRoles(r), staff.LookUpPeople)
+	id, err := store.LookUpPerson(r.Context(), s.DB, s.Secret, staffActor(r.Context()), role, query, s.Clock.Now())
+	if errors.Is(err, database.ErrNotFound) {
+		return "", nil
+	}
+	return id, err
+}
+
+// peopleView is the lookup page and, after a search, its result.
+type peopleView struct {
+	Query    string
+	Searched bool
+	FoundID  string
+	Errors   map[string]string
+	Reason   reasonView
+}
+
+// peoplePage answers GET /admin/people: the lookup form and, with ?q=,
+// the id of the matching account with the form to open it. The lookup
+// shows nothing about the person but the id.
+func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query().Get("q")
+	v := peopleView{Query: q, Searched: strings.TrimSpace(q) != ""}
+	id, err := s.lookUp(r, q)
+	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		v.Errors, v.Searched = e.Fields, false
+		return s.pages.render(w, r, http.StatusUnprocessableEntity, "staff_people", view{Title: "People", Section: "admin", Data: v})
+	}
+	if err != nil {
+		return err
+	}
+	v.FoundID = id
+	if id != "" {
+		v.Reason = personReason(id)
+	}
+	return s.pages.render(w, r, http.StatusOK, "staff_people", view{Title: "People", Section: "admin", Data: v})
+}
+
+// reasonView is the form that asks why before showing a person's data.
+type reasonView struct {
+	Action  string // where the form posts
+	Subject string // the id whose data would be shown
+	Shows   string // what will be shown, in words
+	Reason  string // what was typed, after a refused submission
+	Error   string
+}
+
+func personReason(id string) reasonView {
+	return reasonView{
+		Action: "/admin/people/" + url.PathEscape(id), Subject: id,
+		Shows: "name, e-mail address, phone number and the state of the account",
+	}
+}
+
+// personReasonPage answers GET /admin/people/{id}: the reason form.
+func (s *Server) personReasonPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderReason(w, r, http.StatusOK, personReason(r.PathValue("id")))
+}
+
+func (s *Server) renderReason(w http.ResponseWriter, r *http.Request, status int, v reasonView) error {
+	return s.pages.render(w, r, status, "staff_reason", view{Title: "Give a reason", Section: "admin", Data: v})
+}
+
+// personPageView is a person's record as staff see it.
+type personPageView struct {
+	Person      staff.Person
+	Created     string
+	LastActive  string
+	Deactivated string
+	LockedUntil string
+	Access      staff.Access
+	AccessAt    string
+}
+
+// viewPerson checks the reason, reads the person and records the look.
+func (s *Server) viewPerson(r *http.Request, id, reason string) (staff.Person, staff.Access, error) {
+	a, err := staff.NewAccess(mustPrincipal(r).AccountID, staffRoles(r), id, staff.ViewPerson, reason, s.Clock.Now())
+	if err != nil {
+		return staff.Person{}, a, err
+	}
+	p, err := store.ViewPerson(r.Context(), s.DB, s.Secret, a, func(email string) string { return s.accountThrottle(email).key })
+	return p, a, err
+}
+
+// personPost answers POST /admin/people/{id}: with a reason, the person's
+// contact details and account status; without one, the form again.
+func (s *Server) personPost(w http.ResponseWriter, r *http.Request) error {
+	if err := readForm(r); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	p, a, err := s.viewPerson(r, id, r.PostForm.Get("reason"))
+	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		v := personReason(id)
+		v.Reason, v.Error = r.PostForm.Get("reason"), e.Fields["reason"]
+		return s.renderReason(w, r, http.StatusUnprocessableEntity, v)
+	}
+	if err != nil {
+		return err
+	}
+	v := personPageView{
+		Person: p, Created: staffTime(p.CreatedAt), LastActive: staffTime(p.LastActiveAt),
+		Access: a, AccessAt: staffTime(a.At),
+	}
+	if p.DeactivatedAt != nil {
+		v.Deactivated = staffTime(*p.DeactivatedAt)
+	}
+	if p.LockedUntil != nil {
+		v.LockedUntil = staffTime(*p.LockedUntil)
+	}
+	return s.pages.render(w, r, http.StatusOK, "staff_person", view{Title: "Person " + p.ID, Section: "admin", Data: v})
+}
+
+// personLookupJSON is the body of GET /api/admin/people.
+type personLookupJSON struct {
+	People []personRefJSON `json:"people"`
+}
+
+type personRefJSON struct {
+	ID string `json:"id"`
+}
+
+// apiPeople answers GET /api/admin/people?q=: the id of the account with
+// that e-mail address or id, if any.
+func (s *Server) apiPeople(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query().Get("q")
+	if strings.TrimSpace(q) == "" {
+		return &errs.Error{Code: errs.Invalid, Message: "say whom to look up", Fields: map[string]string{"q": "give an e-mail address or an account id"}}
+	}
+	id, err := s.lookUp(r, q)
+	if err != nil {
+		return err
+	}
+	out := personLookupJSON{People: []personRefJSON{}}
+	if id != "" {
+		out.People = append(out.People, personRefJSON{ID: id})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// reasonJSON is the body of the API calls that show a person's data.
+type reasonJSON struct {
+	Reason string `json:"reason"`
+}
+
+// personJSON is a person as staff see them, with the access-log entry
+// the look wrote.
+type personJSON struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Email         string     `json:"email"`
+	Phone         *string    `json:"phone"`
+	EmailVerified bool       `json:"email_verified"`
+	Status        string     `json:"status"`
+	Locked        bool       `json:"locked"`
+	LockedUntil   *time.Time `json:"locked_until"`
+	CreatedAt     time.Time  `json:"created_at"`
+	LastActiveAt  time.Time  `json:"last_active_at"`
+	DeactivatedAt *time.Time `json:"deactivated_at"`
+	Access        accessJSON `json:"access"`
+}
+
+// accessJSON is one row of the staff access log.
+type accessJSON struct {
+	ID        string    `json:"id"`
+	At        time.Time `json:"at"`
+	StaffID   string    `json:"staff_id"`
+	StaffRole string    `json:"staff_role"`
+	Viewed    string    `json:"viewed"`
+	Reason    string    `json:"reason"`
+}
+
+func newAccessJSON(a staff.Access) accessJSON {
+	return accessJSON{ID: a.ID, At: a.At.UTC(), StaffID: a.StaffID, StaffRole: string(a.Role), Viewed: string(a.View), Reason: a.Reason}
+}
+
+// apiPersonView answers POST /api/admin/people/{id}/view with {"reason"}:
+// the person's contact details and account status, recorded in the
+// access log. It is a POST because every call writes that record.
+func (s *Server) apiPersonView(w http.ResponseWriter, r *http.Request) error {
+	var body reasonJSON
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	p, a, err := s.viewPerson(r, r.PathValue("id"), body.Reason)
+	if err != nil {
+		return err
+	}
+	out := personJSON{
+		ID: p.ID, Name: p.Name, Email: p.Email, EmailVerified: p.EmailVerified, Status: p.Status,
+		Locked: p.Locked, LockedUntil: p.LockedUntil, CreatedAt: p.CreatedAt, LastActiveAt: p.LastActiveAt,
+		DeactivatedAt: p.DeactivatedAt, Access: newAccessJSON(a),
+	}
+	if p.Phone != "" {
+		out.Phone = &p.Phone
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// ---------- Staff register ----------
+
+// staffMemberJSON is one staff member in the API.
+type staffMemberJSON struct {
+	AccountID string     `json:"account_id"`
+	Name      string     `json:"name"`
+	Email     string     `json:"email"`
+	Roles     []string   `json:"roles"`
+	Since     *time.Time `json:"since"`
+}
+
+func newStaffMemberJSON(m staff.Member) staffMemberJSON {
+	roles := make([]string, 0, len(m.Roles))
+	for _, r := range m.Roles {
+		roles = append(roles, string(r))
+	}
+	j := staffMemberJSON{AccountID: m.AccountID, Name: m.Name, Email: m.Email, Roles: roles}
+	if !m.Since.IsZero() {
+		j.Since = &m.Since
+	}
+	return j
+}
+
+// staffMember returns the register's entry of one account; an account
+// that holds no role any more is returned with none.
+func (s *Server) staffMember(ctx context.Context, id string) (staff.Member, error) {
+	list, err := store.ListStaff(ctx, s.DB)
+	if err != nil {
+		return staff.Member{}, err
+	}
+	for _, m := range list {
+		if m.AccountID == id {
+			return m, nil
+		}
+	}
+	a, err := store.AccountByID(ctx, s.DB, id)
+	if err != nil {
+		return staff.Member{}, err
+	}
+	return staff.Member{AccountID: a.ID, Name: a.Name, Email: a.Email}, nil
+}
+
+// grantRole gives role to the account with the e-mail address. Staff
+// accounts must have confirmed their address, so that a typo cannot hand
+// a role to a stranger's new account.
+func (s *Server) grantRole(ctx context.Context, email, role string) (string, bool, error) {
+	email = account.NormaliseEmail(email)
+	v := errs.Validation{}
+	account.CheckEmail(v, "email", email)
+	if !staff.Role(role).Valid() {
+		v.Add("role", "choose support, privacy officer or administrator")
+	}
+	if err := v.Err(); err != nil {
+		return "", false, err
+	}
+	a, err := store.AccountByEmail(ctx, s.DB, email)
+	if errors.Is(err, database.ErrNotFound) {
+		return "", false, &errs.Error{Code: errs.Invalid, Message: "no account has this address",
+			Fields: map[string]string{"email": "no account has this address; the person must sign up first"}}
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if !a.Verified() {
+		return "", false, &errs.Error{Code: errs.Invalid, Message: "the account has not confirmed its address",
+			Fields: map[string]string{"email": "this account has not confirmed its address yet"}}
+	}
+	granted, err := store.GrantStaffRole(ctx, s.DB, s.Secret, staffActor(ctx), a.ID, staff.Role(role), s.Clock.Now())
+	return a.ID, granted, err
+}
+
+// revokeRole takes role from the account. Not holding it is a 404.
+func (s *Server) revokeRole(ctx context.Context, id, role string) error {
+	if !staff.Role(role).Valid() {
+		return &errs.Error{Code: errs.Invalid, Message: "unknown staff role", Fields: map[string]string{"role": "must be support, privacy_officer or admin"}}
+	}
+	revoked, err := store.RevokeStaffRole(ctx, s.DB, s.Secret, staffActor(ctx), id, staff.Role(role), s.Clock.Now())
+	if err != nil {
+		return err
+	}
+	if !revoked {
+		return errs.E(errs.NotFound, "this account does not hold that role")
+	}
+	return nil
+}
+
+// staffPageView is the staff register with its grant form.
+type staffPageView struct {
+	Members []staffRow
+	Roles   []staff.Role
+	Self    string
+	Email   string
+	Role    string
+	Errors  map[string]string
+	Notice  string
+}
+
+type staffRow struct {
+	staff.Member
+	SinceText string
+}
+
+// renderStaff shows the register; failed carries a refused grant form.
+func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int, v staffPageView) error {
+	list, err := store.ListStaff(r.Context(), s.DB)
+	if err != nil {
+		return err
+	}
+	for _, m := range list {
+		v.Members = append(v.Members, staffRow{Member: m, SinceText: staffTime(m.Since)})
+	}
+	v.Roles, v.Self = staff.Roles, mustPrincipal(r).AccountID
+	return s.pages.render(w, r, status, "staff_members", view{Title: "Staff", Section: "admin", Data: v})
+}
+
+// staffPage answers GET /admin/staff.
+func (s *Server) staffPage(w http.ResponseWriter, r *http.Request) error {
+	v := staffPageView{}
+	switch r.URL.Query().Get("done") {
+	case "granted":
+		v.Notice = "The role was granted."
+	case "revoked":
+		v.Notice = "The role was revoked."
+	case "unchanged":
+		v.Notice = "The account already held that role."
+	}
+	return s.renderStaff(w, r, http.StatusOK, v)
+}
+
+// staffGrantForm answers POST /admin/staff: grant a role by e-mail.
+func (s *Server) staffGrantForm(w http.ResponseWriter, r *http.Request) error {
+	if err := readForm(r); err != nil {
+		return err
+	}
+	email, role := r.PostForm.Get("email"), r.PostForm.Get("role")
+	_, granted, err := s.grantRole(r.Context(), email, role)
+	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		return s.renderStaff(w, r, http.StatusUnprocessableEntity, staffPageView{Email: email, Role: role, Errors: e.Fields})
+	}
+	if err != nil {
+		return err
+	}
+	done := "granted"
+	if !granted {
+		done = "unchanged"
+	}
+	http.Redirect(w, r, "/admin/staff?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+// staffRevokeForm answers POST /admin/staff/{id}/revoke with the role in
+// the form.
+func (s *Server) staffRevokeForm(w http.ResponseWriter, r *http.Request) error {
+	if err := readForm(r); err != nil {
+		return err
+	}
+	if err := s.revokeRole(r.Context(), r.PathValue("id"), r.PostForm.Get("role")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin/staff?done=revoked", http.StatusSeeOther)
+	return nil
+}
+
+// apiStaffList answers GET /api/admin/staff.
+func (s *Server) apiStaffList(w http.ResponseWriter, r *http.Request) error {
+	list, err := store.ListStaff(r.Context(), s.DB)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Staff []staffMemberJSON `json:"staff"`
+	}{Staff: make([]staffMemberJSON, 0, len(list))}
+	for _, m := range list {
+		out.Staff = append(out.Staff, newStaffMemberJSON(m))
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiStaffGrant answers POST /api/admin/staff with {"email", "role"}: 201
+// when the role was granted, 200 when the account already held it.
+func (s *Server) apiStaffGrant(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Email string `json:"email"`
+		Role  string `json:"role"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	id, granted, err := s.grantRole(r.Context(), body.Email, body.Role)
+	if err != nil {
+		return err
+	}
+	m, err := s.staffMember(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if granted {
+		status = http.StatusCreated
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, status, newStaffMemberJSON(m))
+}
+
+// apiStaffRevoke answers DELETE /api/admin/staff/{id}/roles/{role} with
+// the account's remaining roles.
+func (s *Server) apiStaffRevoke(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := s.revokeRole(r.Context(), id, r.PathValue("role")); err != nil {
+		return err
+	}
+	m, err := s.staffMember(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, newStaffMemberJSON(m))
+}
+
+// ---------- Who looked at my data ----------
+
+// accessLogLimit is how many entries the member's page and API show.
+const accessLogLimit = 500
+
+type accessRow struct {
+	At, Role, StaffID, Viewed, Reason string
+}
+
+// accessLogPage answers GET /account/access-log: every look staff took at
+// the member's data, with the role and staff id (never the staff member's
+// name), when, what and why.
+func (s *Server) accessLogPage(w http.ResponseWriter, r *http.Request) error {
+	list, err := store.AccessLogOf(r.Context(), s.DB, mustPrincipal(r).AccountID, accessLogLimit)
+	if err != nil {
+		return err
+	}
+	rows := make([]accessRow, 0, len(list))
+	for _, a := range list {
+		rows = append(rows, accessRow{At: staffTime(a.At), Role: a.Role.Label(), StaffID: a.StaffID, Viewed: a.View.Label(), Reason: a.Reason})
+	}
+	return s.pages.render(w, r, http.StatusOK, "staff_access_log", view{Title: "Who looked at my data", Section: "account", Data: rows})
+}
+
+// apiMyAccessLog answers GET /api/me/access-log.
+func (s *Server) apiMyAccessLog(w http.ResponseWriter, r *http.Request) error {
+	list, err := store.AccessLogOf(r.Context(), s.DB, mustPrincipal(r).AccountID, accessLogLimit)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Entries []accessJSON `json:"entries"`
+	}{Entries: make([]accessJSON, 0, len(list))}
+	for _, a := range list {
+		out.Entries = append(out.Entries, newAccessJSON(a))
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// ---------- First administrator ----------
+
+// errDeadSetupLink is the one answer to a setup link that is forged,
+// expired, spent, superseded, or opened after an administrator exists.
+var errDeadSetupLink = errs.E(errs.NotFound, "this setup link is not valid any more; an administrator can grant roles on the staff console, and the operator can run sessions admin create")
+
+// checkSetupToken reports whether token may create the first
+// administrator now.
+func (s *Server) checkSetupToken(ctx context.Context, token string) error {
+	subject, err := signed.Check(s.Secret, staff.SetupPurpose, token, s.Clock.Now())
+	if err != nil || subject != staff.SetupSubject {
+		return errDeadSetupLink
+	}
+	ok, err := store.SetupTokenUsable(ctx, s.DB, signed.Digest(token), s.Clock.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errDeadSetupLink
+	}
+	return nil
+}
+
+// setupView is the first administrator's form.
+type setupView struct {
+	Token  string
+	Name   string
+	Email  string
+	Errors map[string]string
+}
+
+// setupPage answers GET /setup?token=: the form that creates the first
+// administrator, while the printed link is alive.
+func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) error {
+	token := r.URL.Query().Get("token")
+	if err := s.checkSetupToken(r.Context(), token); err != nil {
+		return err
+	}
+	return s.pages.render(w, r, http.StatusOK, "staff_setup", view{Title: "Create the first administrator", Section: "admin", Data: setupView{Token: token}})
+}
+
+// setupPost answers POST /setup: it creates the account (or, for an
+// address that has one, checks its password), makes it the
+// administrator, spends the link and signs the person in, all at once.
+func (s *Server) setupPost(w http.ResponseWriter, r *http.Request) error {
+	if err := readForm(r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	token := r.PostForm.Get("token")
+	if err := s.checkSetupToken(ctx, token); err != nil {
+		return err
+	}
+	in := account.SignUp{Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email"), Password: r.PostForm.Get("password")}
+	refuse := func(fields map[string]string) error {
+		return s.pages.render(w, r, http.StatusUnprocessableEntity, "staff_setup", view{
+			Title: "Create the first administrator", Section: "admin",
+			Data: setupView{Token: token, Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email"), Errors: fields},
+		})
+	}
+	existing, err := store.AccountByEmail(ctx, s.DB, account.NormaliseEmail(in.Email))
+	switch {
+	case err == nil:
+		// The first administrator may have signed up already: the
+		// account's own password proves it is theirs.
+		ok, _, verr := s.Passwords.Verify(existing.PasswordHash, in.Password)
+		if verr != nil || !ok || existing.Status != account.Active {
+			return refuse(map[string]string{"password": "an account has this address; enter its password to make it the administrator"})
+		}
+	case errors.Is(err, database.ErrNotFound):
+		if err := in.Clean(); err != nil {
+			if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+				return refuse(e.Fields)
+			}
+			return err
+		}
+	default:
+		return err
+	}
+	var hash string
+	if existing.ID == "" {
+		if hash, err = s.Passwords.Hash(in.Password); err != nil {
+			return err
+		}
+	}
+	now := s.Clock.Now()
+	operator := audit.Party{Kind: "operator"}
+	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
+		if err := store.SpendSetupToken(ctx, tx, signed.Digest(token), now); err != nil {
+			return err
+		}
+		id := existing.ID
+		if id == "" {
+			a := account.Account{
+				ID: account.NewID(), Email: in.Email, EmailVerifiedAt: &now, PasswordHash: hash, PasswordChangedAt: now,
+				Name: in.Name, Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now,
+			}
+			if err := store.CreateAccount(ctx, tx, a); err != nil {
+				return err
+			}
+			id = a.ID
+			if err := store.AppendAudit(ctx, tx, s.Secret, audit.Entry{
+				At: now, Actor: operator, Action: "account.create", Subject: audit.Party{Kind: "member", ID: id},
+				Purpose: "account", Detail: map[string]string{"via": "setup-link"},
+			}); err != nil {
+				return err
+			}
+		}
+		if _, err := store.GrantStaffRole(ctx, tx, s.Secret, operator, id, staff.Admin, now); err != nil {
+			return err
+		}
+		_, err := s.startSession(ctx, tx, w, r, id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	return nil
+}
