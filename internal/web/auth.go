@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -253,15 +254,65 @@ func (s *Server) clearCookie(w http.ResponseWriter, name string) {
 	})
 }
 
-// clientIP is the peer's address without its port. The server does not
-// trust forwarding headers: an operator behind a proxy sees the proxy's
-// address here, which still bounds guessing, only more coarsely.
+// clientIP is the address of the person's device as resolved once per
+// request by logRequests: the peer, or behind a trusted proxy the address
+// that proxy saw. It is used for rate limits and truncated before storage.
 func clientIP(r *http.Request) string {
+	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok && info.clientIP != "" {
+		return info.clientIP
+	}
+	return peerIP(r)
+}
+
+// peerIP is the connection's address without its port.
+func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// resolveClientIP believes X-Forwarded-For only when the connection comes
+// from a trusted proxy, and then walks it from the right, skipping the
+// trusted hops, so a client cannot choose its own address by sending the
+// header itself.
+func resolveClientIP(r *http.Request, trusted []netip.Prefix) string {
+	peer := peerIP(r)
+	if len(trusted) == 0 {
+		return peer
+	}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return false
+		}
+		a = a.Unmap()
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(peer) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" {
+			continue
+		}
+		if _, err := netip.ParseAddr(hop); err != nil {
+			// A malformed hop was not written by our proxy: stop here.
+			return peer
+		}
+		if !isTrusted(hop) {
+			return hop
+		}
+	}
+	return peer
 }
 
 // localPath keeps a post-sign-in destination on this site: only a path

@@ -107,7 +107,10 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 // requestInfo is filled in as the request travels inward, so the log line
 // written on the way out can name the matched route.
-type requestInfo struct{ pattern string }
+type requestInfo struct {
+	pattern  string
+	clientIP string
+}
 
 type requestInfoKey struct{}
 
@@ -118,7 +121,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		info := &requestInfo{}
+		info := &requestInfo{clientIP: resolveClientIP(r, s.Config.TrustedProxies)}
 		ctx := logging.WithRequestID(r.Context(), id)
 		ctx = context.WithValue(ctx, requestInfoKey{}, info)
 		w.Header().Set("X-Request-Id", id)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -36,6 +37,10 @@ type Config struct {
 
 	LogLevel  string
 	LogFormat string // "json" or "text"
+
+	// TrustedProxies are the load balancers whose X-Forwarded-For header
+	// names the real client; nobody else's is believed.
+	TrustedProxies []netip.Prefix
 
 	JobWorkers      int
 	MaxBodyBytes    int64
@@ -84,6 +89,28 @@ var settings = []setting{
 	{name: "secret-key", usage: "key that signs links and tokens (at least 32 bytes); generated into the data folder when empty", secret: true, set: func(c *Config, v string) error { c.SecretKey = v; return nil }},
 	{name: "log-level", usage: "debug, info, warn or error", def: "info", set: str(func(c *Config) *string { return &c.LogLevel })},
 	{name: "log-format", usage: "json or text", def: "json", set: str(func(c *Config) *string { return &c.LogFormat })},
+	{name: "trusted-proxies", usage: "comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For is believed", set: func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			if !strings.Contains(part, "/") {
+				addr, err := netip.ParseAddr(part)
+				if err != nil {
+					return fmt.Errorf("%q is not an IP address or CIDR range", part)
+				}
+				part = netip.PrefixFrom(addr, addr.BitLen()).String()
+			}
+			p, err := netip.ParsePrefix(part)
+			if err != nil {
+				return fmt.Errorf("%q is not an IP address or CIDR range", part)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+		}
+		return nil
+	}},
 	{name: "job-workers", usage: "background job workers", def: "4", set: func(c *Config, v string) error {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 1 || n > 1000 {

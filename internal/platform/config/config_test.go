@@ -85,6 +85,7 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 		{env: map[string]string{"SESSIONS_LOG_LEVEL": "loud"}, setting: "SESSIONS_LOG_LEVEL"},
 		{env: map[string]string{"SESSIONS_LOG_FORMAT": "xml"}, setting: "SESSIONS_LOG_FORMAT"},
 		{env: map[string]string{"SESSIONS_JOB_WORKERS": "0"}, setting: "SESSIONS_JOB_WORKERS"},
+		{env: map[string]string{"SESSIONS_TRUSTED_PROXIES": "10.0.0.0/8, lb.internal"}, setting: "SESSIONS_TRUSTED_PROXIES"},
 		{env: map[string]string{"SESSIONS_MAX_BODY_BYTES": "ten"}, setting: "SESSIONS_MAX_BODY_BYTES"},
 		{env: map[string]string{"SESSIONS_SHUTDOWN_TIMEOUT": "-1s"}, setting: "SESSIONS_SHUTDOWN_TIMEOUT"},
 		{env: map[string]string{"SESSIONS_REACTIVATION_GRACE_DAYS": "0"}, setting: "SESSIONS_REACTIVATION_GRACE_DAYS"},
@@ -118,5 +119,19 @@ func TestSplitArgsLeavesCommandFlagsAlone(t *testing.T) {
 	}
 	if strings.Join(rest, " ") != "--json --status pending ID -addr" {
 		t.Fatalf("rest = %q", rest)
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, _, err := Load(nil, env(map[string]string{"SESSIONS_TRUSTED_PROXIES": "10.1.2.3, 192.168.0.0/16 ,::1"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.1.2.3/32 192.168.0.0/16 ::1/128" {
+		t.Fatalf("trusted proxies = %v", got)
 	}
 }
