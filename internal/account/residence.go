@@ -1,6 +1,10 @@
 package account
 
-import "time"
+import (
+	"time"
+
+	"github.com/sessionshq/sessions/internal/country"
+)
 
 // Controller is an organisation legally responsible for personal data.
 type Controller struct {
@@ -20,26 +24,18 @@ var (
 		Role: "joint controller", Contact: "contact@sessions.us"}
 )
 
-// eea lists the EU member states and Iceland, Liechtenstein and Norway.
-var eea = map[string]bool{
-	"AT": true, "BE": true, "BG": true, "HR": true, "CY": true, "CZ": true, "DK": true, "EE": true, "FI": true,
-	"FR": true, "DE": true, "GR": true, "HU": true, "IE": true, "IT": true, "LV": true, "LT": true, "LU": true,
-	"MT": true, "NL": true, "PL": true, "PT": true, "RO": true, "SK": true, "SI": true, "ES": true, "SE": true,
-	"IS": true, "LI": true, "NO": true,
-}
-
 // InEuropeanScope reports whether a resident of country is covered by the
 // EU GDPR, the UK GDPR or the Swiss data protection act, which is when the
 // Romanian affiliate is a joint controller.
-func InEuropeanScope(country string) bool {
-	return eea[country] || country == "GB" || country == "CH"
+func InEuropeanScope(code string) bool {
+	return country.InEEA(code) || code == "GB" || code == "CH"
 }
 
 // ControllersFor returns who controls the data of a resident of country.
 // With no known country the Inc alone is named, and the account page asks
 // for the country.
-func ControllersFor(country string) []Controller {
-	if InEuropeanScope(country) {
+func ControllersFor(code string) []Controller {
+	if InEuropeanScope(code) {
 		return []Controller{Inc, Romania}
 	}
 	return []Controller{Inc}

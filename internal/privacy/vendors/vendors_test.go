@@ -266,28 +266,3 @@ func TestNormalise(t *testing.T) {
 		t.Errorf("categories %v, want [a b]", u.DataCategories)
 	}
 }
-
-func TestCountries(t *testing.T) {
-	if len(countryNames) != 249 {
-		t.Errorf("%d countries, want the 249 ISO 3166-1 codes", len(countryNames))
-	}
-	for code := range eea {
-		if !IsCountry(code) {
-			t.Errorf("EEA member %s is not a country code", code)
-		}
-		if adequate[code] {
-			t.Errorf("%s is both in the EEA and under an adequacy decision", code)
-		}
-	}
-	if len(eea) != 30 {
-		t.Errorf("EEA has %d members, want 30", len(eea))
-	}
-	for code := range adequate {
-		if !IsCountry(code) {
-			t.Errorf("adequate %s is not a country code", code)
-		}
-	}
-	if CountryName("RO") != "Romania" || CountryName("??") != "??" {
-		t.Error("CountryName")
-	}
-}
