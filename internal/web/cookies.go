@@ -1,0 +1,505 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/privacy/consent"
+	"github.com/sessionshq/sessions/internal/privacy/cookies"
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
+	"github.com/sessionshq/sessions/internal/privacy/gate"
+	"github.com/sessionshq/sessions/internal/store"
+)
+
+// The cookie tool: the banner every page shows until a choice exists, the
+// settings page behind the footer's "Cookie settings" link (which works
+// without script; static/cookies.js only enhances it), the endpoints that
+// record a choice in the consent ledger, and the cookie notice generated
+// from the registry in internal/privacy/cookies.
+//
+// The choice lives in one strictly necessary, HttpOnly cookie signed with
+// the server's secret. Script never reads it: the server renders the
+// banner's state into the page, and the browser only posts choices. What
+// the cookie says decides what the page loads; what the ledger says
+// decides, through the purpose gate, what the server accepts.
+
+// cookieName is a registry cookie's name as this server sets it: with the
+// __Host- prefix over HTTPS.
+func (s *Server) cookieName(base string) string {
+	e, ok := cookies.Lookup(base)
+	if !ok {
+		panic("web: cookie " + base + " is not in the cookie registry")
+	}
+	return e.NameFor(s.Config.Secure())
+}
+
+// visitorChoice is the visitor's current banner choice from the consent
+// cookie; false before any choice, and when the choice has lapsed (six
+// months) or was made under an older cookie notice, since then it must be
+// asked again and allows nothing optional meanwhile.
+func (s *Server) visitorChoice(r *http.Request) (cookies.Choice, bool) {
+	c, ok := s.storedChoice(r)
+	if !ok || !c.Current(s.Clock.Now()) {
+		return cookies.Choice{}, false
+	}
+	return c, true
+}
+
+// storedChoice is whatever valid choice the cookie holds, current or not,
+// so that a renewed choice keeps the visitor's ledger id.
+func (s *Server) storedChoice(r *http.Request) (cookies.Choice, bool) {
+	ck, err := r.Cookie(s.cookieName(cookies.ChoiceCookie))
+	if err != nil || ck.Value == "" {
+		return cookies.Choice{}, false
+	}
+	c, err := cookies.Decode(s.Secret, ck.Value, s.Clock.Now())
+	if err != nil {
+		return cookies.Choice{}, false
+	}
+	return c, true
+}
+
+// cookieBanner is what layout.html's banner partial needs on every page.
+type cookieBanner struct {
+	// Show is true while a choice is due: none yet, lapsed, or made under
+	// an older notice.
+	Show bool
+	// Renewal is true when the browser holds a choice made under an older
+	// cookie notice, so the banner says why it asks again. (A choice older
+	// than six months is gone altogether: its signed value expires then.)
+	Renewal bool
+	// GPC is true when the request carries Sec-GPC: 1. The banner's
+	// script also shows the note, and posts "gpc", when the browser's
+	// navigator.globalPrivacyControl is on.
+	GPC bool
+	// Analytics is true when the visitor's choice allows analytics: only
+	// then does the page load the analytics script.
+	Analytics bool
+	// Next is the page to return to after a choice posted without script.
+	Next string
+}
+
+// cookieState is the banner's state for r; pages.render calls it.
+func (s *Server) cookieState(r *http.Request) *cookieBanner {
+	b := &cookieBanner{GPC: gpcSignal(r), Next: cookieNext(r.URL.RequestURI())}
+	if c, ok := s.visitorChoice(r); ok {
+		b.Analytics = c.Allows(cookies.Analytics)
+	} else {
+		_, stale := s.storedChoice(r)
+		b.Show, b.Renewal = true, stale
+	}
+	// The settings page is the tool itself; a second copy on top of it
+	// would only get in the way.
+	if r.URL.Path == "/cookies/settings" {
+		b.Show = false
+	}
+	return b
+}
+
+// choiceInput is one choice as posted by the banner, the settings page
+// or its script, before it is checked.
+type choiceInput struct {
+	Action string          `json:"action"`
+	From   string          `json:"from,omitempty"`
+	On     map[string]bool `json:"categories,omitempty"`
+	GPC    bool            `json:"gpc,omitempty"`
+}
+
+// parsedChoice is a checked choiceInput.
+type parsedChoice struct {
+	action   cookies.Action
+	method   consent.Method
+	selected []cookies.Category
+	gpc      bool
+}
+
+// parse checks a posted choice: a known action, known categories (only
+// with "save", and strictly necessary never off), and where it was made.
+func (in choiceInput) parse() (parsedChoice, error) {
+	v := errs.Validation{}
+	var out parsedChoice
+	a, ok := cookies.ParseAction(in.Action)
+	if !ok {
+		v.Add("action", "must be accept-all, reject-all, close, save or withdraw")
+	}
+	out.action = a
+	switch in.From {
+	case "", "banner":
+		out.method = consent.Banner
+	case "settings":
+		out.method = consent.Settings
+	default:
+		v.Add("from", "must be banner or settings")
+	}
+	if a == cookies.Withdraw {
+		// Withdrawal happens in the settings, whichever page sent it.
+		out.method = consent.Settings
+	}
+	if len(in.On) > 0 && ok && a != cookies.Save {
+		v.Add("categories", "categories are only chosen one by one with the action save")
+	}
+	names := make([]string, 0, len(in.On))
+	for name := range in.On {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		c, known := cookies.ParseCategory(name)
+		switch {
+		case !known:
+			v.Add("categories."+name, "unknown category")
+		case !c.IsOptional():
+			if !in.On[name] {
+				v.Add("categories."+name, "strictly necessary cookies cannot be switched off")
+			}
+		case in.On[name]:
+			out.selected = append(out.selected, c)
+		}
+	}
+	out.gpc = in.GPC
+	return out, v.Err()
+}
+
+// choiceResult is what recording a choice produced.
+type choiceResult struct {
+	choice  cookies.Choice
+	records []consent.Record
+}
+
+// recordChoice writes the choice to the ledger, one record per optional
+// category with its purposes, sets the choice cookie and deletes the
+// cookies of every category the choice leaves off. Every choice also
+// drops the analytics id, so a new one is drawn under the new choice.
+//
+// The records are filed under the visitor id of the choice cookie (a new
+// one when there is none); for a signed-in member they are carried over to
+// the account at once, as they would be at sign-in.
+func (s *Server) recordChoice(w http.ResponseWriter, r *http.Request, pc parsedChoice) (choiceResult, error) {
+	ua := r.UserAgent()
+	if err := consent.CheckUserAgent(ua); err != nil {
+		return choiceResult{}, err
+	}
+	now := s.Clock.Now()
+	gpc := pc.gpc || gpcSignal(r)
+	visitorID := cookies.NewVisitorID()
+	if prev, ok := s.storedChoice(r); ok {
+		visitorID = prev.VisitorID
+	}
+	choice := cookies.Decide(pc.action, pc.selected, gpc, visitorID, now)
+	ip := consent.TruncateIP(clientIP(r))
+	accountID, err := s.browserMember(r)
+	if err != nil {
+		return choiceResult{}, err
+	}
+	var res choiceResult
+	err = s.DB.InTx(r.Context(), func(tx *database.Tx) error {
+		current, err := store.CurrentConsents(r.Context(), tx, consent.Visitor, visitorID)
+		if err != nil {
+			return err
+		}
+		if gpc {
+			// The signal's own refusal goes first, so that an explicit
+			// opt-in made with it comes after and wins for its purpose.
+			if err := s.noteGPC(r.Context(), tx, r, gate.Visitor(visitorID)); err != nil {
+				return err
+			}
+		}
+		for _, cat := range cookies.Optional {
+			wasGiven := false
+			for _, p := range cat.Purposes() {
+				if rec, ok := current[p]; ok && rec.StateAt(now) == consent.Given {
+					wasGiven = true
+				}
+			}
+			rec := consent.Record{
+				ID: consent.NewID(), SubjectKind: consent.Visitor, SubjectID: visitorID,
+				NoticeID: cookies.NoticeID, NoticeVersion: cookies.NoticeVersion, NoticeHash: cookies.NoticeHash(),
+				Purposes: cat.Purposes(), Basis: datamap.Consent, Method: pc.method, At: now,
+				State: cookies.Transition(choice.Allows(cat), wasGiven), IP: ip, UserAgent: ua, GPC: gpc,
+			}
+			if err := store.AppendConsent(r.Context(), tx, rec); err != nil {
+				return err
+			}
+			res.records = append(res.records, rec)
+		}
+		if accountID != "" {
+			return store.LinkVisitorConsents(r.Context(), tx, visitorID, accountID, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return choiceResult{}, err
+	}
+	res.choice = choice
+	s.setCookie(w, s.cookieName(cookies.ChoiceCookie), cookies.Encode(s.Secret, choice), cookies.ReaskAt(now))
+	for _, e := range cookies.Registry() {
+		if e.Kind != cookies.Cookie || e.Category == cookies.StrictlyNecessary {
+			continue
+		}
+		if e.Name == cookies.AnalyticsCookie || !choice.Allows(e.Category) {
+			s.clearCookie(w, e.NameFor(s.Config.Secure()))
+		}
+	}
+	return res, nil
+}
+
+// ---------- Browser routes ----------
+
+// cookieChoiceForm records a choice posted by the banner or the settings
+// page without script, then goes back where the visitor was.
+func (s *Server) cookieChoiceForm(w http.ResponseWriter, r *http.Request) error {
+	if err := readForm(r); err != nil {
+		return err
+	}
+	in := choiceInput{Action: r.PostForm.Get("action"), From: r.PostForm.Get("from"), GPC: r.PostForm.Get("gpc") == "1"}
+	if vals, ok := r.PostForm["category"]; ok {
+		in.On = map[string]bool{}
+		for _, c := range vals {
+			in.On[c] = true
+		}
+	}
+	if in.Action == string(cookies.Save) && in.On == nil {
+		// Saving with every box unticked is a choice of nothing.
+		in.On = map[string]bool{}
+	}
+	pc, err := in.parse()
+	if err != nil {
+		return err
+	}
+	if _, err := s.recordChoice(w, r, pc); err != nil {
+		return err
+	}
+	http.Redirect(w, r, cookieNext(r.PostForm.Get("next")), http.StatusSeeOther)
+	return nil
+}
+
+// cookieCategoryView is one category on the settings page.
+type cookieCategoryView struct {
+	ID          string
+	Label       string
+	Description string
+	Optional    bool
+	// Switch labels the category's checkbox.
+	Switch  string
+	On      bool
+	Entries []cookies.Entry
+	// GPCOff is true when the category is off because of the Global
+	// Privacy Control signal rather than a choice.
+	GPCOff bool
+}
+
+type cookieSettingsView struct {
+	Categories []cookieCategoryView
+	Chosen     bool
+	ChosenAt   string
+	ReaskAt    string
+	AnyOn      bool
+	GPC        bool
+	Saved      bool
+	// Next is where "back" leads; Return is where a saved choice comes
+	// back to: this page, saying it was saved.
+	Next    string
+	Return  string
+	Version string
+}
+
+// cookieSettingsPage is the cookie tool's second layer: a switch per
+// category, "accept all", "reject all" and, once something is on, the
+// one-click withdrawal.
+func (s *Server) cookieSettingsPage(w http.ResponseWriter, r *http.Request) error {
+	c, chosen := s.visitorChoice(r)
+	gpc := gpcSignal(r)
+	next := cookieNext(r.URL.Query().Get("next"))
+	if strings.HasPrefix(next, "/cookies/settings") {
+		next = "/"
+	}
+	v := cookieSettingsView{Chosen: chosen, GPC: gpc, Saved: r.URL.Query().Get("saved") == "1",
+		Next: next, Return: "/cookies/settings?saved=1&next=" + url.QueryEscape(next), Version: cookies.NoticeVersion}
+	if chosen {
+		v.ChosenAt = staffTime(c.At)
+		v.ReaskAt = cookies.ReaskAt(c.At).UTC().Format("2 January 2006")
+	}
+	for _, cat := range cookies.Categories {
+		cv := cookieCategoryView{ID: string(cat), Label: cat.Label(), Description: cat.Description(),
+			Optional: cat.IsOptional(), On: c.Allows(cat), Entries: cookies.InCategory(cat),
+			Switch: "Allow " + strings.ToLower(cat.Label()) + " cookies"}
+		if !chosen && cat.IsOptional() {
+			cv.On = false
+		}
+		if cat == cookies.Marketing && gpc && !cv.On {
+			cv.GPCOff = true
+		}
+		if cat.IsOptional() && cv.On {
+			v.AnyOn = true
+		}
+		v.Categories = append(v.Categories, cv)
+	}
+	return s.pages.render(w, r, http.StatusOK, "cookies_settings", view{Title: "Cookie settings", Section: "privacy", Data: v})
+}
+
+// cookieNoticeView is the cookie notice page.
+type cookieNoticeView struct {
+	Version    string
+	Hash       string
+	Categories []cookieCategoryView
+}
+
+// cookieNoticePage is the cookie notice, generated from the registry.
+func (s *Server) cookieNoticePage(w http.ResponseWriter, r *http.Request) error {
+	v := cookieNoticeView{Version: cookies.NoticeVersion, Hash: cookies.NoticeHash()}
+	for _, cat := range cookies.Categories {
+		v.Categories = append(v.Categories, cookieCategoryView{ID: string(cat), Label: cat.Label(),
+			Description: cat.Description(), Optional: cat.IsOptional(), Entries: cookies.InCategory(cat)})
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	return s.pages.render(w, r, http.StatusOK, "cookies_notice", view{Title: "Cookie notice", Section: "privacy",
+		Description: "Every cookie Sessions sets, what it is for, how long it lasts and who sets it.", Data: v})
+}
+
+// ---------- API ----------
+
+// cookieChoiceJSON is the choice as the API shows it.
+type cookieChoiceJSON struct {
+	Categories    map[string]bool `json:"categories"`
+	ChosenAt      time.Time       `json:"chosen_at"`
+	AskAgainAt    time.Time       `json:"ask_again_at"`
+	NoticeID      string          `json:"notice_id"`
+	NoticeVersion string          `json:"notice_version"`
+	GPC           bool            `json:"gpc"`
+}
+
+type cookieRecordJSON struct {
+	ID       string   `json:"id"`
+	Purposes []string `json:"purposes"`
+	State    string   `json:"state"`
+	Method   string   `json:"method"`
+}
+
+type cookieChoiceResponse struct {
+	Choice  cookieChoiceJSON   `json:"choice"`
+	Records []cookieRecordJSON `json:"records"`
+}
+
+// apiCookieChoice records a choice posted by the banner's script as JSON.
+// The API takes no bearer token here: the choice belongs to the browser,
+// identified by its choice cookie. Cross-origin posts are refused, since
+// API routes sit outside the browser routes' protection.
+func (s *Server) apiCookieChoice(w http.ResponseWriter, r *http.Request) error {
+	if err := sameOriginOnly(r); err != nil {
+		return err
+	}
+	var in choiceInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	pc, err := in.parse()
+	if err != nil {
+		return err
+	}
+	res, err := s.recordChoice(w, r, pc)
+	if err != nil {
+		return err
+	}
+	out := cookieChoiceResponse{Choice: cookieChoiceJSON{
+		Categories: map[string]bool{}, ChosenAt: res.choice.At, AskAgainAt: cookies.ReaskAt(res.choice.At),
+		NoticeID: cookies.NoticeID, NoticeVersion: res.choice.NoticeVersion, GPC: res.choice.GPC,
+	}}
+	for _, cat := range cookies.Categories {
+		out.Choice.Categories[string(cat)] = res.choice.Allows(cat)
+	}
+	for _, rec := range res.records {
+		out.Records = append(out.Records, cookieRecordJSON{ID: rec.ID, Purposes: rec.Purposes, State: string(rec.State), Method: string(rec.Method)})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// cookieEntryJSON is one registry entry as the API shows it.
+type cookieEntryJSON struct {
+	Name       string   `json:"name"`
+	SecureName string   `json:"name_over_https"`
+	Kind       string   `json:"kind"`
+	Category   string   `json:"category"`
+	Party      string   `json:"party"`
+	Provider   string   `json:"provider"`
+	Purpose    string   `json:"purpose"`
+	Duration   string   `json:"duration"`
+	Optional   bool     `json:"optional"`
+	ConsentFor []string `json:"consent_purposes"`
+}
+
+type cookieRegistryJSON struct {
+	NoticeID      string            `json:"notice_id"`
+	NoticeVersion string            `json:"notice_version"`
+	NoticeHash    string            `json:"notice_hash"`
+	Entries       []cookieEntryJSON `json:"entries"`
+}
+
+// apiCookieRegistry is the cookie registry as JSON.
+func (s *Server) apiCookieRegistry(w http.ResponseWriter, r *http.Request) error {
+	out := cookieRegistryJSON{NoticeID: cookies.NoticeID, NoticeVersion: cookies.NoticeVersion, NoticeHash: cookies.NoticeHash()}
+	for _, e := range cookies.Registry() {
+		purposes := e.Category.Purposes()
+		if purposes == nil {
+			purposes = []string{}
+		}
+		out.Entries = append(out.Entries, cookieEntryJSON{
+			Name: e.Name, SecureName: e.NameFor(true), Kind: string(e.Kind), Category: string(e.Category),
+			Party: string(e.Party), Provider: e.Provider, Purpose: e.Purpose, Duration: e.Duration,
+			Optional: e.Category.IsOptional(), ConsentFor: purposes,
+		})
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// browserMember is the account signed in on this browser, "" for none.
+// The API routes the page's script calls (the choice and analytics
+// events) read the session cookie themselves, which /api/ routes
+// otherwise never take as a credential: they do so only after
+// sameOriginOnly passed, and only to file the browser's own choice with
+// the account or to refuse an event, never to grant anything.
+func (s *Server) browserMember(r *http.Request) (string, error) {
+	if !isAPI(r) {
+		if p, ok := s.currentPrincipal(r); ok {
+			return p.AccountID, nil
+		}
+		return "", nil
+	}
+	c, err := r.Cookie(s.sessionCookie())
+	if err != nil || c.Value == "" {
+		return "", nil
+	}
+	p, err := s.bySession(r.Context(), c.Value)
+	if err != nil || p == nil {
+		return "", err
+	}
+	return p.AccountID, nil
+}
+
+// sameOriginOnly refuses a request a browser marked as coming from
+// another site, for the few API routes a page's script calls with the
+// visitor's cookies.
+func sameOriginOnly(r *http.Request) error {
+	if err := http.NewCrossOriginProtection().Check(r); err != nil {
+		return errs.E(errs.Forbidden, "cross-origin request refused")
+	}
+	return nil
+}
+
+// cookieNext keeps a return address on this site, the home page when
+// there is none.
+func cookieNext(raw string) string {
+	if raw == "" || localPath(raw) != raw {
+		return "/"
+	}
+	return raw
+}
+
+// cookieChoiceLimit bounds a posted choice: a handful of short fields.
+const cookieChoiceLimit = 4 << 10
