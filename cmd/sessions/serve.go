@@ -27,6 +27,7 @@ func cmdServe(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
+	a.Campaigns = srv
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("cannot listen on %s: %v", a.Config.Addr, err)}

@@ -115,6 +115,15 @@ const (
 	OperateOutbox Permission = "outbox.operate"
 	// ReadMail shows one outgoing message in full, after a reason.
 	ReadMail Permission = "outbox.read"
+	// SendMarketing composes marketing campaigns and sends them to the
+	// members the purpose gate allows.
+	SendMarketing Permission = "marketing.send"
+	// ViewAnalytics shows the aggregate analytics dashboards, in which
+	// every count under five is hidden; no one's visit can be seen.
+	ViewAnalytics Permission = "analytics.view"
+	// PublishNotice publishes a new version of the privacy notice, and
+	// decides whether its change is significant enough to announce.
+	PublishNotice Permission = "notice.publish"
 )
 
 // Permissions lists every permission, so that tests can walk the table.
@@ -122,6 +131,7 @@ var Permissions = []Permission{
 	OpenConsole, LookUpPeople, ViewContact, ViewAccountStatus, ViewMeetingContent,
 	ReadAuditLog, EditSubprocessors, HandleRightsRequests,
 	ManageStaff, ManageSettings, OperateOutbox, ReadMail,
+	SendMarketing, ViewAnalytics, PublishNotice,
 }
 
 // grants is the whole policy. Support needs a person's contact details and
@@ -132,8 +142,8 @@ var Permissions = []Permission{
 // content.
 var grants = map[Role][]Permission{
 	Support:        {OpenConsole, LookUpPeople, ViewContact, ViewAccountStatus},
-	PrivacyOfficer: {OpenConsole, LookUpPeople, ViewContact, ViewAccountStatus, ReadAuditLog, EditSubprocessors, HandleRightsRequests},
-	Admin:          {OpenConsole, ManageStaff, ManageSettings, OperateOutbox, ReadMail},
+	PrivacyOfficer: {OpenConsole, LookUpPeople, ViewContact, ViewAccountStatus, ReadAuditLog, EditSubprocessors, HandleRightsRequests, ViewAnalytics, PublishNotice},
+	Admin:          {OpenConsole, ManageStaff, ManageSettings, OperateOutbox, ReadMail, SendMarketing, ViewAnalytics, PublishNotice},
 }
 
 // Grants reports whether role r has permission p.

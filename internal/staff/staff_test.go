@@ -29,6 +29,9 @@ func TestRoleTable(t *testing.T) {
 		ManageSettings:       {A},
 		OperateOutbox:        {A},
 		ReadMail:             {A},
+		SendMarketing:        {A},
+		ViewAnalytics:        {P, A},
+		PublishNotice:        {P, A},
 	}
 	if len(want) != len(Permissions) {
 		t.Fatalf("the table covers %d permissions, the package declares %d", len(want), len(Permissions))

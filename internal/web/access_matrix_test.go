@@ -268,6 +268,24 @@ func accessMatrix() []matrixRow {
 		{pattern: "GET /api/datamap", want: mxPublic()},
 		{pattern: "GET /api/openapi.json", want: mxPublic()},
 
+		// The cookie tool and first-party analytics: choices and events
+		// belong to the browser, so anyone may send them; the dashboards
+		// need ViewAnalytics.
+		{pattern: "GET /privacy/cookies", want: mxPublic()},
+		{pattern: "GET /cookies/settings", want: mxPublic()},
+		{pattern: "POST /cookies/choice", want: mxPublic(), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxForm("/cookies/choice", url.Values{"action": {"reject-all"}})
+		}},
+		{pattern: "GET /api/cookies", want: mxPublic()},
+		{pattern: "POST /api/cookies/choice", want: mxPublic(), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxJSON(t, "/api/cookies/choice", map[string]string{"action": "accept-all"})
+		}},
+		{pattern: "POST /api/analytics/events", want: mxPublic(), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxJSON(t, "/api/analytics/events", map[string]string{"type": "pageview", "path": "/"})
+		}},
+		{pattern: "GET /admin/analytics", want: mxStaff("GET /admin/analytics", staff.ViewAnalytics)},
+		{pattern: "GET /api/admin/analytics", want: mxStaff("GET /api/admin/analytics", staff.ViewAnalytics)},
+
 		// The staff console.
 		{pattern: "GET /admin", want: mxStaff("GET /admin", staff.OpenConsole)},
 		{pattern: "GET /admin/subprocessors", want: mxStaff("GET /admin/subprocessors", staff.EditSubprocessors)},
@@ -447,6 +465,99 @@ func accessMatrix() []matrixRow {
 		}},
 		{pattern: "DELETE /api/tokens/{id}", want: mxMember("DELETE /api/tokens/{id}"), req: func(t *testing.T, e *matrixEnv) matrixReq {
 			return matrixReq{path: "/api/tokens/" + e.token(t)}
+		}},
+
+		// Consent ledger, Global Privacy Control and the restriction flag.
+		{pattern: "GET /.well-known/gpc.json", want: mxPublic()},
+		{pattern: "GET /privacy/consent-receipt.schema.json", want: mxPublic()},
+		{pattern: "GET /account/consents", want: mxMember("GET /account/consents")},
+		{pattern: "POST /account/consents/{purpose}/withdraw", want: mxMember("POST /account/consents/{purpose}/withdraw"),
+			req: func(t *testing.T, e *matrixEnv) matrixReq {
+				if res := e.own.sendJSON(t, http.MethodPost, "/api/me/consents", map[string]any{"purposes": []string{"analytics"}, "state": "given"}); res.StatusCode != http.StatusCreated {
+					t.Fatalf("matrix: give consent: %d %s", res.StatusCode, res.Body)
+				}
+				return matrixReq{path: "/account/consents/analytics/withdraw"}
+			}},
+		{pattern: "GET /account/consents/receipts.json", want: mxMember("GET /account/consents/receipts.json")},
+		{pattern: "GET /api/me/consents", want: mxMember("GET /api/me/consents")},
+		{pattern: "POST /api/me/consents", want: mxMember("POST /api/me/consents"), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxJSON(t, "/api/me/consents", map[string]any{"purposes": []string{"personalisation"}, "state": "given"})
+		}},
+		{pattern: "PUT /api/admin/people/{id}/restriction", want: mxStaff("PUT /api/admin/people/{id}/restriction", staff.HandleRightsRequests),
+			req: func(t *testing.T, e *matrixEnv) matrixReq {
+				return mxJSON(t, "/api/admin/people/"+e.h.newMember(t).ID+"/restriction", map[string]bool{"restricted": true})
+			}},
+
+		// The privacy notice: its versions and history are public, a
+		// member acknowledges a significant change, and publishing needs
+		// PublishNotice. Each publishing cell changes the registry first,
+		// so that there is something new to publish.
+		{pattern: "GET /privacy/notice", want: mxPublic()},
+		{pattern: "GET /privacy/notice/history", want: mxPublic()},
+		{pattern: "GET /privacy/notice/v/{n}", want: mxPublic(), req: mxPath("/privacy/notice/v/1")},
+		{pattern: "GET /api/notice", want: mxPublic()},
+		{pattern: "GET /api/notice/versions", want: mxPublic()},
+		{pattern: "POST /privacy/notice/acknowledge", want: mxMember("POST /privacy/notice/acknowledge")},
+		{pattern: "POST /api/me/notice/acknowledge", want: mxMember("POST /api/me/notice/acknowledge")},
+		{pattern: "GET /admin/notice", want: mxStaff("GET /admin/notice", staff.PublishNotice)},
+		{pattern: "POST /admin/notice", want: mxStaff("POST /admin/notice", staff.PublishNotice),
+			req: func(t *testing.T, e *matrixEnv) matrixReq {
+				noticeChange(t, e.h, "matrix "+e.self.ID)
+				return mxForm("/admin/notice", url.Values{"summary": {"Matrix check of publishing."}})
+			}},
+		{pattern: "GET /api/admin/notice", want: mxStaff("GET /api/admin/notice", staff.PublishNotice)},
+		{pattern: "POST /api/admin/notice", want: mxStaff("POST /api/admin/notice", staff.PublishNotice),
+			req: func(t *testing.T, e *matrixEnv) matrixReq {
+				noticeChange(t, e.h, "matrix "+e.self.ID)
+				return mxJSON(t, "/api/admin/notice", map[string]any{"significant": false, "summary": "Matrix check of publishing."})
+			}},
+
+		// Marketing: the member's preferences and objections, the signed
+		// link and the one-click unsubscribe of a message (open to whoever
+		// holds the token), campaigns for administrators and the queue of
+		// objections for those who handle rights requests.
+		{pattern: "GET /account/marketing", want: mxMember("GET /account/marketing")},
+		{pattern: "POST /account/marketing", want: mxMember("POST /account/marketing"), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxForm("/account/marketing", url.Values{"email": {"on"}, "phone": {"on"}, "social": {"on"}})
+		}},
+		{pattern: "POST /account/marketing/objections", want: mxMember("POST /account/marketing/objections"), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxForm("/account/marketing/objections", url.Values{"kind": {"profiling"}})
+		}},
+		{pattern: "GET /api/me/marketing", want: mxMember("GET /api/me/marketing")},
+		{pattern: "PUT /api/me/marketing", want: mxMember("PUT /api/me/marketing"), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxJSON(t, "/api/me/marketing", map[string]any{"channels": map[string]bool{"sms": false}})
+		}},
+		{pattern: "POST /api/me/objections", want: mxMember("POST /api/me/objections"), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxJSON(t, "/api/me/objections", map[string]string{"kind": "profiling"})
+		}},
+		{pattern: "GET /marketing/preferences/{token}", want: mxPublic(), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return matrixReq{path: "/marketing/preferences/" + mktPrefsToken(e.h, e.self)}
+		}},
+		{pattern: "POST /marketing/preferences/{token}", want: mxPublic(), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxForm("/marketing/preferences/"+mktPrefsToken(e.h, e.self), url.Values{"email": {"on"}})
+		}},
+		{pattern: "POST /marketing/preferences/{token}/objections", want: mxPublic(), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxForm("/marketing/preferences/"+mktPrefsToken(e.h, e.self)+"/objections", url.Values{"kind": {"profiling"}})
+		}},
+		{pattern: "GET /unsubscribe/{token}", want: mxPublic(), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return matrixReq{path: "/unsubscribe/" + mktUnsubToken(e.h, e.self, "cmp_matrix")}
+		}},
+		{pattern: "POST /unsubscribe/{token}", want: mxPublic(), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxForm("/unsubscribe/"+mktUnsubToken(e.h, e.self, "cmp_matrix"), url.Values{"List-Unsubscribe": {"One-Click"}})
+		}},
+		{pattern: "GET /admin/campaigns", want: mxStaff("GET /admin/campaigns", staff.SendMarketing)},
+		{pattern: "POST /admin/campaigns", want: mxStaff("POST /admin/campaigns", staff.SendMarketing), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxForm("/admin/campaigns", url.Values{"subject": {"Matrix news"}, "text": {"Hello"}})
+		}},
+		{pattern: "GET /admin/campaigns/{id}", want: mxStaff("GET /admin/campaigns/{id}", staff.SendMarketing), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return matrixReq{path: "/admin/campaigns/" + mktCampaign(t, e.h, "Matrix news")}
+		}},
+		{pattern: "POST /admin/campaigns/{id}/send", want: mxStaff("POST /admin/campaigns/{id}/send", staff.SendMarketing), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return matrixReq{path: "/admin/campaigns/" + mktCampaign(t, e.h, "Matrix news") + "/send"}
+		}},
+		{pattern: "GET /admin/objections", want: mxStaff("GET /admin/objections", staff.HandleRightsRequests)},
+		{pattern: "POST /admin/objections/{id}", want: mxStaff("POST /admin/objections/{id}", staff.HandleRightsRequests), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxForm("/admin/objections/"+mktPendingObjection(t, e.h, e.h.newMember(t)), url.Values{"status": {"upheld"}})
 		}},
 
 		// The member area.

@@ -406,6 +406,9 @@ func (s *Server) openSession(ctx context.Context, w http.ResponseWriter, r *http
 		if err := store.TouchAccountActive(ctx, tx, accountID, now); err != nil {
 			return err
 		}
+		if err := s.carryConsents(ctx, tx, r, accountID); err != nil {
+			return err
+		}
 		sess, err := s.startSession(ctx, tx, w, r, accountID)
 		if err != nil {
 			return err

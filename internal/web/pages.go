@@ -43,6 +43,14 @@ type pages struct {
 	// whoami finds the signed-in member for the navigation; nil or a nil
 	// result means anonymous.
 	whoami func(*http.Request) *principal
+	// cookieState says what the cookie banner shows on a page: whether a
+	// choice is still due, the visitor's current choice and whether a
+	// Global Privacy Control signal is honoured (internal/web/cookies.go).
+	cookieState func(*http.Request) *cookieBanner
+	// noticeBanner says which significant version of the privacy notice a
+	// signed-in member has yet to acknowledge, nil when none
+	// (internal/web/notice.go).
+	noticeBanner func(*http.Request, *principal) *noticeBanner
 }
 
 func newPages() (*pages, error) {
@@ -93,12 +101,20 @@ func newPages() (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Partials (templates/partial_*.html) hold pieces the layout includes
+	// on every page, such as banners; they are parsed into every set and
+	// are not pages themselves.
+	partials, err := fs.Glob(templateFS, "templates/partial_*.html")
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range names {
 		base := path.Base(name)
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "partial_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", name)
+		files := append([]string{"templates/layout.html"}, partials...)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, append(files, name)...)
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +147,10 @@ type view struct {
 	// Member is the signed-in member, nil for anonymous visitors; render
 	// fills it in for the navigation.
 	Member *principal
+	// Cookies is the cookie banner's state; render fills it in.
+	Cookies *cookieBanner
+	// Notice is the privacy notice banner; render fills it in.
+	Notice *noticeBanner
 	Data   any
 }
 
@@ -148,6 +168,12 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 	v.RequestID = logging.RequestID(r.Context())
 	if v.Member == nil && p.whoami != nil {
 		v.Member = p.whoami(r)
+	}
+	if v.Cookies == nil && p.cookieState != nil {
+		v.Cookies = p.cookieState(r)
+	}
+	if v.Notice == nil && v.Member != nil && p.noticeBanner != nil {
+		v.Notice = p.noticeBanner(r, v.Member)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {

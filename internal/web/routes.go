@@ -1,6 +1,9 @@
 package web
 
-import "github.com/sessionshq/sessions/internal/staff"
+import (
+	"github.com/sessionshq/sessions/internal/analytics"
+	"github.com/sessionshq/sessions/internal/staff"
+)
 
 // routes is the whole route table. Browser pages and API routes are kept
 // apart: everything under /api/ speaks JSON and problem+json, everything
@@ -27,6 +30,49 @@ func (s *Server) routes() {
 	s.handle("POST /admin/subprocessors/{id}", s.can(staff.EditSubprocessors)(s.adminSubprocessorPost))
 	s.handle("GET /api/admin/subprocessors", s.can(staff.EditSubprocessors)(s.adminSubprocessorsAPI))
 	s.handle("PUT /api/admin/subprocessors/{id}", s.can(staff.EditSubprocessors)(s.adminSubprocessorPut))
+
+	// Cookie tool, cookie notice and first-party analytics
+	// (internal/web/cookies.go, analytics.go). Choices and events belong to
+	// the browser that sends them, identified by its own cookies, so these
+	// routes are open to anyone; staff see analytics only in aggregate.
+	s.handle("GET /privacy/cookies", s.cookieNoticePage)
+	s.handle("GET /cookies/settings", s.cookieSettingsPage)
+	s.handleLimit("POST /cookies/choice", cookieChoiceLimit, s.cookieChoiceForm)
+	s.handle("GET /api/cookies", s.apiCookieRegistry)
+	s.handleLimit("POST /api/cookies/choice", cookieChoiceLimit, s.apiCookieChoice)
+	s.handleLimit("POST /api/analytics/events", analytics.MaxBody, s.analyticsCollect)
+	s.handle("GET /admin/analytics", s.can(staff.ViewAnalytics)(s.analyticsPage))
+	s.handle("GET /api/admin/analytics", s.can(staff.ViewAnalytics)(s.apiAnalytics))
+
+	// Consent ledger, purpose gate and Global Privacy Control
+	// (internal/web/consent.go): the published schema of consent receipts,
+	// the GPC declaration, the member's consents with one-click withdrawal
+	// and receipts, and the restriction flag for staff who handle rights
+	// requests.
+	s.handle("GET /.well-known/gpc.json", s.gpcWellKnown)
+	s.handle("GET /privacy/consent-receipt.schema.json", s.receiptSchema)
+	s.handle("GET /account/consents", s.member(s.consentsPage))
+	s.handle("POST /account/consents/{purpose}/withdraw", s.member(s.consentWithdrawForm))
+	s.handle("GET /account/consents/receipts.json", s.member(s.receiptsDownload))
+	s.handle("GET /api/me/consents", s.member(s.apiMyConsents))
+	s.handle("POST /api/me/consents", s.member(s.apiRecordConsent))
+	s.handle("PUT /api/admin/people/{id}/restriction", s.can(staff.HandleRightsRequests)(s.apiSetRestriction))
+
+	// Privacy notice (internal/web/notice.go): the current version, the
+	// public history and each earlier version, open to anyone; the
+	// acknowledgement of a significant change by a signed-in member; and
+	// publishing, for staff who may publish the notice.
+	s.handle("GET /privacy/notice", s.noticePage)
+	s.handle("GET /privacy/notice/history", s.noticeHistoryPage)
+	s.handle("GET /privacy/notice/v/{n}", s.noticeVersionPage)
+	s.handle("GET /api/notice", s.noticeAPI)
+	s.handle("GET /api/notice/versions", s.noticeVersionsAPI)
+	s.handle("POST /privacy/notice/acknowledge", s.member(s.noticeAcknowledgeForm))
+	s.handle("POST /api/me/notice/acknowledge", s.member(s.apiNoticeAcknowledge))
+	s.handle("GET /admin/notice", s.can(staff.PublishNotice)(s.adminNoticePage))
+	s.handle("POST /admin/notice", s.can(staff.PublishNotice)(s.adminNoticePost))
+	s.handle("GET /api/admin/notice", s.can(staff.PublishNotice)(s.apiAdminNotice))
+	s.handle("POST /api/admin/notice", s.can(staff.PublishNotice)(s.apiAdminNoticePublish))
 
 	// Mail outbox.
 	s.handle("GET /admin/outbox", s.can(staff.OperateOutbox)(s.outboxPage))
@@ -162,6 +208,30 @@ func (s *Server) routes() {
 	s.handle("POST /setup", s.setupPost)
 	s.handle("GET /account/access-log", s.member(s.accessLogPage))
 	s.handle("GET /api/me/access-log", s.member(s.apiMyAccessLog))
+
+	// Marketing (internal/web/marketing.go): a member's preferences per
+	// channel and objections, the same preferences through the signed
+	// link of a message without sign-in, the RFC 8058 one-click
+	// unsubscribe (open to anyone holding a message's token, without
+	// cookies), campaigns for staff who send marketing, and the queue of
+	// objections to legitimate-interest processing.
+	s.handle("GET /account/marketing", s.member(s.marketingPage))
+	s.handle("POST /account/marketing", s.member(s.marketingForm))
+	s.handle("POST /account/marketing/objections", s.member(s.marketingObjectForm))
+	s.handle("GET /api/me/marketing", s.member(s.apiMarketingGet))
+	s.handle("PUT /api/me/marketing", s.member(s.apiMarketingPut))
+	s.handle("POST /api/me/objections", s.member(s.apiObjectionPost))
+	s.handle("GET /marketing/preferences/{token}", s.marketingLinkPage)
+	s.handle("POST /marketing/preferences/{token}", s.marketingLinkForm)
+	s.handle("POST /marketing/preferences/{token}/objections", s.marketingLinkObjectForm)
+	s.handle("GET /unsubscribe/{token}", s.unsubscribePage)
+	s.handle("POST /unsubscribe/{token}", s.unsubscribePost)
+	s.handle("GET /admin/campaigns", s.can(staff.SendMarketing)(s.campaignsPage))
+	s.handle("POST /admin/campaigns", s.can(staff.SendMarketing)(s.campaignCreateForm))
+	s.handle("GET /admin/campaigns/{id}", s.can(staff.SendMarketing)(s.campaignPage))
+	s.handle("POST /admin/campaigns/{id}/send", s.can(staff.SendMarketing)(s.campaignSendForm))
+	s.handle("GET /admin/objections", s.can(staff.HandleRightsRequests)(s.objectionsPage))
+	s.handle("POST /admin/objections/{id}", s.can(staff.HandleRightsRequests)(s.objectionDecideForm))
 
 	// API description.
 	s.handle("GET /api/openapi.json", s.openAPI)

@@ -61,6 +61,8 @@ func New(d Deps) (*Server, error) {
 	if err := s.initAuth(); err != nil {
 		return nil, err
 	}
+	s.pages.cookieState = s.cookieState
+	s.pages.noticeBanner = s.noticeBannerFor
 	s.routes()
 	s.handler = s.middleware(s.mux)
 	return s, nil

@@ -103,6 +103,10 @@ type consoleView struct {
 	Subprocessors bool
 	Staff         bool
 	Outbox        bool
+	Analytics     bool
+	Notice        bool
+	Campaigns     bool
+	Objections    bool
 	Instance      *adminView
 }
 
@@ -118,6 +122,10 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) error {
 		Subprocessors: staff.Can(roles, staff.EditSubprocessors),
 		Staff:         staff.Can(roles, staff.ManageStaff),
 		Outbox:        staff.Can(roles, staff.OperateOutbox),
+		Analytics:     staff.Can(roles, staff.ViewAnalytics),
+		Notice:        staff.Can(roles, staff.PublishNotice),
+		Campaigns:     staff.Can(roles, staff.SendMarketing),
+		Objections:    staff.Can(roles, staff.HandleRightsRequests),
 	}
 	if staff.Can(roles, staff.ManageSettings) {
 		engine := "SQLite, in the data folder"

@@ -13,6 +13,10 @@ func tables() []Table {
 		profileTables(),
 		organisationTables(),
 		staffTables(),
+		analyticsTables(),
+		noticeTables(),
+		consentTables(),
+		marketingTables(),
 	} {
 		all = append(all, group...)
 	}

@@ -272,6 +272,30 @@ func retentionRules() []RetentionRule {
 			Description: "Counters of failed sign-ins and of requests for e-mailed links are deleted a day after they started counting; a lockout lasts minutes, so nothing older is needed.",
 		},
 		{
+			ID: "suppression", Event: "we stop sending marketing altogether", AtEnd: Delete,
+			Description: "An address suppressed after an objection to direct marketing stays on the suppression list, as a keyed digest that cannot be read back, for as long as we send any marketing at all, so that the objection is never forgotten, even once the account is gone.",
+		},
+		{
+			ID: "campaign-2y", Period: Period{Years: 2}, Anchor: "created_at", AtEnd: Delete,
+			Description: "The record of which member a marketing campaign was queued for is kept for two years, to answer questions about a message and to make sure no campaign reaches anyone twice, and is then deleted.",
+		},
+		{
+			ID: "consent-5y", Period: Period{Years: 5}, Anchor: "at", AtEnd: Delete,
+			Description: "Consent records, refusals and withdrawals included, are the evidence of each choice. They are kept for five years from the moment of the choice, whatever happens to the account, and then deleted; a consent lapses long before that, after six months, and is asked for again.",
+		},
+		{
+			ID: "restriction", Event: "the restriction is lifted, or the person's data is erased", AtEnd: Delete,
+			Description: "A restriction of the use of someone's data is kept while it is in force and deleted when it is lifted; the audit log keeps when it was set and lifted, and by whom.",
+		},
+		{
+			ID: "notice-history", Event: "the account of the staff member who published the version is deleted", AtEnd: Anonymise,
+			Description: "Every published version of the privacy notice stays public for as long as the service runs, so that anyone can see what was promised and when. Only the id of the staff member who published a version is cleared, when their account is deleted.",
+		},
+		{
+			ID: "analytics-25m", Period: Period{Months: 25}, Anchor: "occurred_at", AtEnd: Delete,
+			Description: "Analytics events are deleted 25 months after they happened, long enough to compare a month with the same month a year earlier; reports only ever show counts.",
+		},
+		{
 			ID: "jobs-7d", Period: Period{Days: 7}, Anchor: "finalized_at", AtEnd: Delete,
 			Description: "The job engine deletes finished jobs on its own: a day after they complete or are cancelled, and a week after it gives up on them.",
 		},

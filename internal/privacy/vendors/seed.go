@@ -44,6 +44,8 @@ var hosted = []string{
 	"professional.online-presence", "preference.privacy",
 	// Accounts: sessions and sign-in.
 	"account.sign-in-history", "online.user-agent",
+	// First-party analytics.
+	"online.browsing", "online.usage",
 }
 
 // Seed returns the registry as the product ships it: one entry per company
