@@ -31,6 +31,41 @@ func chromiumPath() string {
 	return ""
 }
 
+// requireChromium returns the browser's path, or skips the test where
+// none is installed so that the rest of the suite still runs.
+func requireChromium(t *testing.T) string {
+	t.Helper()
+	chromium := chromiumPath()
+	if chromium == "" {
+		t.Skip("no Chromium found (install it with scripts/ensure-deps.sh or set SESSIONS_TEST_CHROMIUM)")
+	}
+	return chromium
+}
+
+// newBrowser starts headless Chromium with a profile of its own and
+// returns a context for driving it that ends after timeout, so a stuck
+// page fails the test instead of hanging it. The browser closes when the
+// test ends.
+func newBrowser(t *testing.T, chromium string, timeout time.Duration) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	ctx, cancel := context.WithTimeout(browserCtx, timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // freeAddr returns a loopback address with a free port, so the server's
 // base URL (and the links in its mail) can name it before it starts.
 func freeAddr(t *testing.T) string {
@@ -50,10 +85,7 @@ var verifyLink = regexp.MustCompile(`https?://\S+/verify-email\?token=\S+`)
 // the test's SMTP server received, sign in, edit the profile, turn on
 // two-step sign-in, sign out, sign in with password and code, sign out.
 func TestBrowserSignUpToTwoStepSignIn(t *testing.T) {
-	chromium := chromiumPath()
-	if chromium == "" {
-		t.Skip("no Chromium found (install it with scripts/ensure-deps.sh or set SESSIONS_TEST_CHROMIUM)")
-	}
+	chromium := requireChromium(t)
 	smtp := mailtest.Start(t)
 	addr := freeAddr(t)
 	s := startBinary(t,
@@ -63,21 +95,7 @@ func TestBrowserSignUpToTwoStepSignIn(t *testing.T) {
 		"SESSIONS_SMTP_TLS=none",
 	)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
+	ctx := newBrowser(t, chromium, 3*time.Minute)
 
 	const (
 		name     = "Ada Browser"

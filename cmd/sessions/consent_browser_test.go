@@ -31,10 +31,7 @@ import (
 //	e. with Global Privacy Control on, marketing and tracking stay off and
 //	   the page says so.
 func TestBrowserCookieConsent(t *testing.T) {
-	chromium := chromiumPath()
-	if chromium == "" {
-		t.Skip("no Chromium found (install it with scripts/ensure-deps.sh or set SESSIONS_TEST_CHROMIUM)")
-	}
+	chromium := requireChromium(t)
 	// The test's own target, so that it can count what the binary stored.
 	// startBinary makes one too; the later SESSIONS_* settings win.
 	target := dbtest.NewTarget(t)
@@ -46,21 +43,7 @@ func TestBrowserCookieConsent(t *testing.T) {
 	}
 	defer db.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	ctx, cancel := context.WithTimeout(browserCtx, 90*time.Second)
-	defer cancel()
+	ctx := newBrowser(t, chromium, 90*time.Second)
 
 	b := &consentBrowser{t: t, ctx: ctx, s: s, db: db}
 

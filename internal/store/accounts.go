@@ -15,7 +15,7 @@ import (
 const accountColumns = `a.id, a.email, a.email_verified_at, a.password_hash, a.password_changed_at, a.name, a.status,
 	a.created_at, a.updated_at, a.last_active_at, a.deactivated_at, a.totp_secret, a.totp_enabled_at, a.totp_last_step`
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = interface{ Scan(dest ...any) error }
 
 func scanAccount(row scanner, extra ...any) (account.Account, error) {
 	var (
@@ -255,16 +255,7 @@ func ListSessions(ctx context.Context, q database.Querier, accountID string, now
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []account.Session
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanSession)
 }
 
 // DeleteSession ends one of the account's sessions. It reports false when

@@ -174,22 +174,13 @@ func listAudit(ctx context.Context, q database.Querier, query string, args ...an
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []audit.Record
-	for rows.Next() {
-		r, err := scanAuditRecord(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanAuditRecord)
 }
 
-func scanAuditRecord(rows *sql.Rows) (audit.Record, error) {
+func scanAuditRecord(row scanner) (audit.Record, error) {
 	var r audit.Record
 	var actorID, subjectID sql.NullString
-	err := rows.Scan(&r.Seq, &r.At, &r.ActorKind, &actorID, &r.ActorRef, &r.Action,
+	err := row.Scan(&r.Seq, &r.At, &r.ActorKind, &actorID, &r.ActorRef, &r.Action,
 		&r.SubjectKind, &subjectID, &r.SubjectRef, &r.Purpose, &r.Detail, &r.PrevHash, &r.Hash)
 	if err != nil {
 		return r, err

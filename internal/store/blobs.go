@@ -63,16 +63,7 @@ func BlobsOfPerson(ctx context.Context, q database.Querier, personID string) ([]
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []blob.Info
-	for rows.Next() {
-		info, err := scanBlob(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, info)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanBlob)
 }
 
 func scanBlob(s interface{ Scan(...any) error }) (blob.Info, error) {

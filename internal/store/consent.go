@@ -55,16 +55,7 @@ func ConsentHistory(ctx context.Context, q database.Querier, subjectKind, subjec
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []consent.Record
-	for rows.Next() {
-		r, err := scanConsent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanConsent)
 }
 
 // CurrentConsents returns the latest record per purpose for a subject. A

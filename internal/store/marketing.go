@@ -434,16 +434,7 @@ func ListCampaigns(ctx context.Context, q database.Querier) ([]marketing.Campaig
 	if err != nil {
 		return nil, fmt.Errorf("list campaigns: %w", err)
 	}
-	defer rows.Close()
-	var out []marketing.Campaign
-	for rows.Next() {
-		c, err := scanCampaign(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanCampaign)
 }
 
 // StartCampaign moves a draft to sending, with its audit entry; the
@@ -482,16 +473,7 @@ func SendingCampaigns(ctx context.Context, q database.Querier) ([]string, error)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return collectRows(rows, scanID)
 }
 
 // CampaignGate asks the purpose gate whether a member may be sent

@@ -34,7 +34,7 @@ var errNoNotice = errs.Wrap(errs.NotFound, database.ErrNotFound, "no version of 
 // makes at its first start (PublishFirstNotice), it returns an errs.NotFound
 // error that also matches database.ErrNotFound.
 func CurrentNotice(ctx context.Context, q database.Querier) (notice.Version, error) {
-	v, err := scanNotice(q.QueryRow(ctx, `SELECT `+noticeColumns+` FROM notice_versions ORDER BY version DESC LIMIT 1`).Scan)
+	v, err := scanNotice(q.QueryRow(ctx, `SELECT `+noticeColumns+` FROM notice_versions ORDER BY version DESC LIMIT 1`))
 	if errors.Is(err, database.ErrNotFound) {
 		return notice.Version{}, errNoNotice
 	}
@@ -43,7 +43,7 @@ func CurrentNotice(ctx context.Context, q database.Querier) (notice.Version, err
 
 // NoticeVersion returns published version n with its text.
 func NoticeVersion(ctx context.Context, q database.Querier, n int) (notice.Version, error) {
-	v, err := scanNotice(q.QueryRow(ctx, `SELECT `+noticeColumns+` FROM notice_versions WHERE version = ?`, n).Scan)
+	v, err := scanNotice(q.QueryRow(ctx, `SELECT `+noticeColumns+` FROM notice_versions WHERE version = ?`, n))
 	if errors.Is(err, database.ErrNotFound) {
 		return notice.Version{}, errs.Wrap(errs.NotFound, err, "there is no version "+strconv.Itoa(n)+" of the privacy notice")
 	}
@@ -57,26 +57,17 @@ func NoticeVersions(ctx context.Context, q database.Querier) ([]notice.Version, 
 	if err != nil {
 		return nil, fmt.Errorf("list notice versions: %w", err)
 	}
-	defer rows.Close()
-	var out []notice.Version
-	for rows.Next() {
-		v, err := scanNotice(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanNotice)
 }
 
-func scanNotice(scan func(dest ...any) error) (notice.Version, error) {
+func scanNotice(row scanner) (notice.Version, error) {
 	var (
 		v        notice.Version
 		by       sql.NullString
 		sections string
 		mailed   sql.NullTime
 	)
-	if err := scan(&v.Number, &v.PublishedAt, &by, &v.Significant, &v.Summary, &v.Body, &sections, &v.Hash, &mailed); err != nil {
+	if err := row.Scan(&v.Number, &v.PublishedAt, &by, &v.Significant, &v.Summary, &v.Body, &sections, &v.Hash, &mailed); err != nil {
 		return notice.Version{}, err
 	}
 	v.NoticeID = notice.ID
@@ -222,7 +213,7 @@ func NoticeToAcknowledge(ctx context.Context, q database.Querier, accountID stri
 		FROM notice_versions v JOIN accounts a ON a.id = ?
 		WHERE v.significant = ? AND v.published_at >= a.created_at
 		  AND NOT EXISTS (SELECT 1 FROM notice_acknowledgements k WHERE k.account_id = a.id AND k.version >= v.version)
-		ORDER BY v.version DESC LIMIT 1`, accountID, true).Scan)
+		ORDER BY v.version DESC LIMIT 1`, accountID, true))
 	if errors.Is(err, database.ErrNotFound) {
 		return notice.Version{}, false, nil
 	}
@@ -377,16 +368,7 @@ func unmailedNotices(ctx context.Context, q database.Querier) ([]notice.Version,
 	if err != nil {
 		return nil, fmt.Errorf("list unmailed notice versions: %w", err)
 	}
-	defer rows.Close()
-	var out []notice.Version
-	for rows.Next() {
-		v, err := scanNotice(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanNotice)
 }
 
 // noticeRecipients returns up to limit members, in id order after the id

@@ -68,15 +68,6 @@ func changeRegistry(t *testing.T, db *database.DB, activity string, at time.Time
 	}
 }
 
-func countRows(t *testing.T, db *database.DB, query string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func publish(t *testing.T, db *database.DB, significant bool, summary string, at time.Time) notice.Version {
 	t.Helper()
 	v, err := store.PublishNotice(context.Background(), db, noticeSecret, noticeStaff,

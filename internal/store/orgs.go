@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,7 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,14 +159,7 @@ func OrganisationsOf(ctx context.Context, q database.Querier, accountID string) 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Sorted here: the engines collate mixed-case names differently.
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := strings.ToLower(out[i].Name), strings.ToLower(out[j].Name)
-		if a != b {
-			return a < b
-		}
-		return out[i].ID < out[j].ID
-	})
+	slices.SortFunc(out, func(a, b MyOrganisation) int { return byNameThenID(a.Name, a.ID, b.Name, b.ID) })
 	return out, nil
 }
 
@@ -208,6 +202,19 @@ func orgLock(ctx context.Context, tx *database.Tx, orgID, accountID string) (org
 	return OrganisationFor(ctx, tx, orgID, accountID)
 }
 
+// orgLockFor locks the organisation like orgLock and refuses unless the
+// caller's role allows action, so no change starts before that check.
+func orgLockFor(ctx context.Context, tx *database.Tx, orgID, accountID string, action org.Action) (org.Organisation, org.Role, error) {
+	o, role, err := orgLock(ctx, tx, orgID, accountID)
+	if err != nil {
+		return org.Organisation{}, "", err
+	}
+	if err := org.Require(role, action); err != nil {
+		return org.Organisation{}, "", err
+	}
+	return o, role, nil
+}
+
 // orgMemberRole returns a member's role, or NotFound.
 func orgMemberRole(ctx context.Context, q database.Querier, orgID, accountID string) (org.Role, error) {
 	var role string
@@ -224,6 +231,20 @@ func orgOwners(ctx context.Context, q database.Querier, orgID string) (int, erro
 	return n, err
 }
 
+// orgMemberAndOwners reads what the owner rules for changing or removing
+// a member need: that member's role and how many owners there are now.
+func orgMemberAndOwners(ctx context.Context, q database.Querier, orgID, memberID string) (org.Role, int, error) {
+	role, err := orgMemberRole(ctx, q, orgID, memberID)
+	if err != nil {
+		return "", 0, err
+	}
+	owners, err := orgOwners(ctx, q, orgID)
+	if err != nil {
+		return "", 0, err
+	}
+	return role, owners, nil
+}
+
 // OrganisationUpdate is a change of name or brand colour; nil fields stay
 // as they are. Values must have passed org.CheckName and org.CheckColour.
 type OrganisationUpdate struct {
@@ -237,11 +258,8 @@ func UpdateOrganisation(ctx context.Context, db *database.DB, secret []byte, now
 	now = now.UTC()
 	var after org.Organisation
 	err := db.InTx(ctx, func(tx *database.Tx) error {
-		before, role, err := orgLock(ctx, tx, orgID, accountID)
+		before, _, err := orgLockFor(ctx, tx, orgID, accountID, org.Edit)
 		if err != nil {
-			return err
-		}
-		if err := org.Require(role, org.Edit); err != nil {
 			return err
 		}
 		after = before
@@ -286,11 +304,8 @@ func SetOrganisationLogo(ctx context.Context, db *database.DB, secret []byte, no
 		old   string
 	)
 	err := db.InTx(ctx, func(tx *database.Tx) error {
-		before, role, err := orgLock(ctx, tx, orgID, accountID)
+		before, _, err := orgLockFor(ctx, tx, orgID, accountID, org.Edit)
 		if err != nil {
-			return err
-		}
-		if err := org.Require(role, org.Edit); err != nil {
 			return err
 		}
 		old, after = before.LogoKey, before
@@ -333,11 +348,8 @@ func DeleteOrganisation(ctx context.Context, db *database.DB, secret []byte, now
 	now = now.UTC()
 	var logo string
 	err := db.InTx(ctx, func(tx *database.Tx) error {
-		o, role, err := orgLock(ctx, tx, orgID, accountID)
+		o, _, err := orgLockFor(ctx, tx, orgID, accountID, org.Delete)
 		if err != nil {
-			return err
-		}
-		if err := org.Require(role, org.Delete); err != nil {
 			return err
 		}
 		logo = o.LogoKey
@@ -400,14 +412,8 @@ func OrganisationMembers(ctx context.Context, q database.Querier, orgID string) 
 		}
 		return len(org.Roles)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if ri, rj := rank(out[i].Role), rank(out[j].Role); ri != rj {
-			return ri < rj
-		}
-		if a, b := strings.ToLower(out[i].Name), strings.ToLower(out[j].Name); a != b {
-			return a < b
-		}
-		return out[i].AccountID < out[j].AccountID
+	slices.SortFunc(out, func(a, b org.Membership) int {
+		return cmp.Or(cmp.Compare(rank(a.Role), rank(b.Role)), byNameThenID(a.Name, a.AccountID, b.Name, b.AccountID))
 	})
 	return out, nil
 }
@@ -433,18 +439,11 @@ func OrganisationMember(ctx context.Context, q database.Querier, orgID, accountI
 func ChangeMemberRole(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID, memberID string, to org.Role) (org.Membership, error) {
 	now = now.UTC()
 	err := db.InTx(ctx, func(tx *database.Tx) error {
-		_, actor, err := orgLock(ctx, tx, orgID, accountID)
+		_, actor, err := orgLockFor(ctx, tx, orgID, accountID, org.ManageMembers)
 		if err != nil {
 			return err
 		}
-		if err := org.Require(actor, org.ManageMembers); err != nil {
-			return err
-		}
-		from, err := orgMemberRole(ctx, tx, orgID, memberID)
-		if err != nil {
-			return err
-		}
-		owners, err := orgOwners(ctx, tx, orgID)
+		from, owners, err := orgMemberAndOwners(ctx, tx, orgID, memberID)
 		if err != nil {
 			return err
 		}
@@ -477,18 +476,11 @@ func RemoveMember(ctx context.Context, db *database.DB, secret []byte, now time.
 	}
 	now = now.UTC()
 	return db.InTx(ctx, func(tx *database.Tx) error {
-		_, actor, err := orgLock(ctx, tx, orgID, accountID)
+		_, actor, err := orgLockFor(ctx, tx, orgID, accountID, org.ManageMembers)
 		if err != nil {
 			return err
 		}
-		if err := org.Require(actor, org.ManageMembers); err != nil {
-			return err
-		}
-		target, err := orgMemberRole(ctx, tx, orgID, memberID)
-		if err != nil {
-			return err
-		}
-		owners, err := orgOwners(ctx, tx, orgID)
+		target, owners, err := orgMemberAndOwners(ctx, tx, orgID, memberID)
 		if err != nil {
 			return err
 		}
@@ -669,11 +661,8 @@ func scanInvitation(s interface{ Scan(...any) error }) (org.Invitation, error) {
 func RevokeInvitation(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID, invitationID string) error {
 	now = now.UTC()
 	return db.InTx(ctx, func(tx *database.Tx) error {
-		_, actor, err := orgLock(ctx, tx, orgID, accountID)
+		_, _, err := orgLockFor(ctx, tx, orgID, accountID, org.ManageMembers)
 		if err != nil {
-			return err
-		}
-		if err := org.Require(actor, org.ManageMembers); err != nil {
 			return err
 		}
 		res, err := tx.Exec(ctx, `DELETE FROM organisation_invitations WHERE id = ? AND organisation_id = ? AND accepted_at IS NULL`, invitationID, orgID)
@@ -790,11 +779,8 @@ func AcceptDPA(ctx context.Context, db *database.DB, secret []byte, now time.Tim
 	now = now.UTC()
 	a := org.DPAAcceptance{ID: orgNewID("dpa_"), OrganisationID: orgID, Version: version, AcceptedBy: accountID, AcceptedAt: now}
 	err := db.InTx(ctx, func(tx *database.Tx) error {
-		_, role, err := orgLock(ctx, tx, orgID, accountID)
+		_, _, err := orgLockFor(ctx, tx, orgID, accountID, org.AcceptDPA)
 		if err != nil {
-			return err
-		}
-		if err := org.Require(role, org.AcceptDPA); err != nil {
 			return err
 		}
 		current, err := CurrentDPA(ctx, tx, orgID)

@@ -38,17 +38,20 @@ func orgTestAccount(t *testing.T, db *database.DB, email string, verified bool) 
 	return id
 }
 
-func orgTestCount(t *testing.T, db *database.DB, query string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
-}
-
 func orgTestCompose(o org.Organisation, inviter string, inv org.Invitation, token string) mail.Message {
 	return org.InvitationMail(o, inviter, inv, "http://sessions.test/invitations/"+token)
+}
+
+// orgTestOrg creates the organisation "Acme" with a verified owner, the
+// start of most scenarios here, and returns the owner's id and it.
+func orgTestOrg(t *testing.T, db *database.DB) (string, org.Organisation) {
+	t.Helper()
+	owner := orgTestAccount(t, db, "owner@example.com", true)
+	o, err := store.CreateOrganisation(context.Background(), db, orgTestSecret, orgTestNow, owner, "Acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return owner, o
 }
 
 // orgTestAddMember invites and accepts, so the member arrives the way
@@ -77,7 +80,7 @@ func TestCreateOrganisationNeedsAVerifiedAccount(t *testing.T) {
 	if errs.CodeOf(err) != errs.Forbidden {
 		t.Fatalf("an unverified account created an organisation: %v", err)
 	}
-	if n := orgTestCount(t, db, `SELECT COUNT(*) FROM organisations`); n != 0 {
+	if n := countRows(t, db, `SELECT COUNT(*) FROM organisations`); n != 0 {
 		t.Fatalf("%d organisations after a refusal", n)
 	}
 
@@ -136,7 +139,7 @@ func TestLastOwnerUnderConcurrency(t *testing.T) {
 				t.Fatalf("round %d: unexpected error %v", round, err)
 			}
 		}
-		if n := orgTestCount(t, db, `SELECT COUNT(*) FROM memberships WHERE organisation_id = ? AND role = 'owner'`, o.ID); n < 1 {
+		if n := countRows(t, db, `SELECT COUNT(*) FROM memberships WHERE organisation_id = ? AND role = 'owner'`, o.ID); n < 1 {
 			t.Fatalf("round %d: the organisation has no owner left", round)
 		}
 	}
@@ -145,14 +148,10 @@ func TestLastOwnerUnderConcurrency(t *testing.T) {
 func TestRefusedChangesWriteNothing(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Open(t)
-	owner := orgTestAccount(t, db, "owner@example.com", true)
+	owner, o := orgTestOrg(t, db)
 	admin := orgTestAccount(t, db, "admin@example.com", true)
-	o, err := store.CreateOrganisation(ctx, db, orgTestSecret, orgTestNow, owner, "Acme", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	orgTestAddMember(t, db, owner, o.ID, admin, org.Admin)
-	before := orgTestCount(t, db, `SELECT COUNT(*) FROM audit_log`)
+	before := countRows(t, db, `SELECT COUNT(*) FROM audit_log`)
 
 	if _, err := store.ChangeMemberRole(ctx, db, orgTestSecret, orgTestNow, owner, o.ID, owner, org.Admin); errs.CodeOf(err) != errs.Conflict {
 		t.Errorf("the last owner demoted themselves: %v", err)
@@ -176,10 +175,10 @@ func TestRefusedChangesWriteNothing(t *testing.T) {
 	if err := store.LeaveOrganisation(ctx, db, orgTestSecret, orgTestNow, stranger, o.ID); errs.CodeOf(err) != errs.NotFound {
 		t.Errorf("a stranger got %v, want not found", err)
 	}
-	if after := orgTestCount(t, db, `SELECT COUNT(*) FROM audit_log`); after != before {
+	if after := countRows(t, db, `SELECT COUNT(*) FROM audit_log`); after != before {
 		t.Errorf("refused changes wrote %d audit entries", after-before)
 	}
-	if n := orgTestCount(t, db, `SELECT COUNT(*) FROM memberships WHERE organisation_id = ? AND role = 'owner'`, o.ID); n != 1 {
+	if n := countRows(t, db, `SELECT COUNT(*) FROM memberships WHERE organisation_id = ? AND role = 'owner'`, o.ID); n != 1 {
 		t.Errorf("%d owners, want 1", n)
 	}
 }
@@ -187,11 +186,7 @@ func TestRefusedChangesWriteNothing(t *testing.T) {
 func TestInvitationLifecycle(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Open(t)
-	owner := orgTestAccount(t, db, "owner@example.com", true)
-	o, err := store.CreateOrganisation(ctx, db, orgTestSecret, orgTestNow, owner, "Acme", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner, o := orgTestOrg(t, db)
 
 	first, err := store.Invite(ctx, db, orgTestSecret, orgTestNow, owner, o.ID, "guest@example.org", org.Guest, orgTestCompose)
 	if err != nil {
@@ -250,7 +245,7 @@ func TestInvitationLifecycle(t *testing.T) {
 	if err := store.RevokeInvitation(ctx, db, orgTestSecret, joinedAt, owner, o.ID, third.Invitation.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n := orgTestCount(t, db, `SELECT COUNT(*) FROM organisation_invitations WHERE email = ?`, "third@example.org"); n != 0 {
+	if n := countRows(t, db, `SELECT COUNT(*) FROM organisation_invitations WHERE email = ?`, "third@example.org"); n != 0 {
 		t.Fatalf("a revoked invitation kept its address")
 	}
 	if err := store.RevokeInvitation(ctx, db, orgTestSecret, joinedAt, owner, o.ID, third.Invitation.ID); errs.CodeOf(err) != errs.NotFound {
@@ -280,11 +275,7 @@ func TestInvitationLifecycle(t *testing.T) {
 func TestDPAAcceptancesAreAppendOnly(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Open(t)
-	owner := orgTestAccount(t, db, "owner@example.com", true)
-	o, err := store.CreateOrganisation(ctx, db, orgTestSecret, orgTestNow, owner, "Acme", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner, o := orgTestOrg(t, db)
 	if cur, err := store.CurrentDPA(ctx, db, o.ID); err != nil || cur != nil {
 		t.Fatalf("a new organisation has an acceptance: %+v, %v", cur, err)
 	}
@@ -329,12 +320,8 @@ func TestDPAAcceptancesAreAppendOnly(t *testing.T) {
 func TestDeleteOrganisationTakesEverythingWithIt(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Open(t)
-	owner := orgTestAccount(t, db, "owner@example.com", true)
+	owner, o := orgTestOrg(t, db)
 	member := orgTestAccount(t, db, "member@example.com", true)
-	o, err := store.CreateOrganisation(ctx, db, orgTestSecret, orgTestNow, owner, "Acme", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	orgTestAddMember(t, db, owner, o.ID, member, org.Member)
 	if _, err := store.Invite(ctx, db, orgTestSecret, orgTestNow, owner, o.ID, "open@example.org", org.Guest, orgTestCompose); err != nil {
 		t.Fatal(err)
@@ -346,7 +333,7 @@ func TestDeleteOrganisationTakesEverythingWithIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, table := range []string{"memberships", "organisation_invitations", "dpa_acceptances"} {
-		if n := orgTestCount(t, db, `SELECT COUNT(*) FROM `+table+` WHERE organisation_id = ?`, o.ID); n != 0 {
+		if n := countRows(t, db, `SELECT COUNT(*) FROM `+table+` WHERE organisation_id = ?`, o.ID); n != 0 {
 			t.Errorf("%s keeps %d rows of a deleted organisation", table, n)
 		}
 	}

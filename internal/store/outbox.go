@@ -140,16 +140,7 @@ func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return collectRows(rows, scanID)
 }
 
 // List returns messages matching f, newest first.
@@ -222,16 +213,7 @@ func listOutbox(ctx context.Context, q database.Querier, f mail.Filter) ([]mail.
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []mail.Record
-	for rows.Next() {
-		rec, err := scanOutbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanOutbox)
 }
 
 func scanOutbox(s interface{ Scan(...any) error }) (mail.Record, error) {

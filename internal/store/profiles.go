@@ -343,16 +343,7 @@ func GuardianRequests(ctx context.Context, q database.Querier, accountID string)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []GuardianRequest
-	for rows.Next() {
-		g, err := scanGuardianRequest(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return collectRows(rows, scanGuardianRequest)
 }
 
 // DeactivateAccount hides an active account and signs it out everywhere:

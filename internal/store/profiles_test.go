@@ -35,17 +35,8 @@ func profileAccount(t *testing.T, db *database.DB, email string) string {
 	return id
 }
 
-func profileCount(t *testing.T, db *database.DB, query string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
-}
-
 func profileAuditCount(t *testing.T, db *database.DB) int {
-	return profileCount(t, db, `SELECT COUNT(*) FROM audit_log`)
+	return countRows(t, db, `SELECT COUNT(*) FROM audit_log`)
 }
 
 func fullEdit() account.ProfileEdit {
@@ -270,7 +261,7 @@ func TestGuardianConsentFlow(t *testing.T) {
 		ev.NoticeVersion != account.GuardianNoticeVersion || ev.NoticeSHA256 != account.GuardianNoticeDigest() {
 		t.Errorf("evidence = %+v", ev)
 	}
-	if n := profileCount(t, db, `SELECT COUNT(*) FROM guardian_consents WHERE token_digest = ? AND account_id = ?`, second, child); n != 1 {
+	if n := countRows(t, db, `SELECT COUNT(*) FROM guardian_consents WHERE token_digest = ? AND account_id = ?`, second, child); n != 1 {
 		t.Errorf("the token digest is not kept with the evidence")
 	}
 	if list[1].Status != "superseded" {
@@ -314,7 +305,7 @@ func TestDeactivateAndReactivate(t *testing.T) {
 	if acc.Status != account.Deactivated || acc.DeactivatedAt == nil {
 		t.Errorf("account = %+v", acc)
 	}
-	if n := profileCount(t, db, `SELECT COUNT(*) FROM account_sessions WHERE account_id = ?`, id); n != 0 {
+	if n := countRows(t, db, `SELECT COUNT(*) FROM account_sessions WHERE account_id = ?`, id); n != 0 {
 		t.Errorf("%d sessions survived deactivation", n)
 	}
 	if _, err := store.DeactivateAccount(ctx, db, profileSecret, id, profileNow, mail.Message{}); errs.CodeOf(err) != errs.Conflict {
@@ -375,7 +366,7 @@ func TestErasureRequest(t *testing.T) {
 	if acc.Status != account.ErasurePending || acc.DeactivatedAt == nil {
 		t.Errorf("account = %+v", acc)
 	}
-	if n := profileCount(t, db, `SELECT COUNT(*) FROM account_sessions WHERE account_id = ?`, id); n != 0 {
+	if n := countRows(t, db, `SELECT COUNT(*) FROM account_sessions WHERE account_id = ?`, id); n != 0 {
 		t.Errorf("%d sessions survived", n)
 	}
 	if _, _, err := store.RequestAccountErasure(ctx, db, profileSecret, id, profileNow, msg); errs.CodeOf(err) != errs.Conflict {
@@ -389,7 +380,7 @@ func TestErasureRequest(t *testing.T) {
 	if _, err := db.Exec(ctx, `DELETE FROM accounts WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
-	if n := profileCount(t, db, `SELECT COUNT(*) FROM account_requests WHERE id = ? AND account_id IS NULL`, req.ID); n != 1 {
+	if n := countRows(t, db, `SELECT COUNT(*) FROM account_requests WHERE id = ? AND account_id IS NULL`, req.ID); n != 1 {
 		t.Errorf("the request record did not outlive the account without its link")
 	}
 }

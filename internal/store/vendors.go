@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,13 +76,7 @@ func ListSubprocessors(ctx context.Context, q database.Querier, activeOnly bool)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := strings.ToLower(out[i].Name), strings.ToLower(out[j].Name)
-		if a != b {
-			return a < b
-		}
-		return out[i].ID < out[j].ID
-	})
+	slices.SortFunc(out, func(a, b vendors.Subprocessor) int { return byNameThenID(a.Name, a.ID, b.Name, b.ID) })
 	return out, nil
 }
 

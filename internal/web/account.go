@@ -190,8 +190,7 @@ func (s *Server) profileGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, v.json())
+	return writeJSONNoStore(w, http.StatusOK, v.json())
 }
 
 // profilePut is PUT /api/me/profile: the body replaces every editable
@@ -215,8 +214,7 @@ func (s *Server) profilePut(w http.ResponseWriter, r *http.Request) error {
 		changed = []string{}
 	}
 	out.Changed = &changed
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 func (s *Server) saveProfile(ctx context.Context, p *principal, edit account.ProfileEdit) ([]string, error) {

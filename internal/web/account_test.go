@@ -76,11 +76,7 @@ func putProfile(t *testing.T, api *client, body map[string]any) *response {
 
 func (h *harness) auditCount(t *testing.T) int {
 	t.Helper()
-	var n int
-	if err := h.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM audit_log`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return h.count(t, `SELECT COUNT(*) FROM audit_log`)
 }
 
 // profileState is what "nothing changed" compares: the stored name, the

@@ -348,6 +348,5 @@ func (s *Server) apiAnalytics(w http.ResponseWriter, r *http.Request) error {
 		}
 		out.Features = append(out.Features, fj)
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }

@@ -18,11 +18,7 @@ import (
 // analyticsRows counts the stored analytics events.
 func analyticsRows(t *testing.T, h *harness) int {
 	t.Helper()
-	var n int
-	if err := h.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM analytics_events`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return h.count(t, `SELECT COUNT(*) FROM analytics_events`)
 }
 
 // sendEvent posts one event and returns whether the server kept it.

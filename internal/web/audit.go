@@ -65,8 +65,7 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, newAuditVerifyResponse(res, anchor))
+	return writeJSONNoStore(w, http.StatusOK, newAuditVerifyResponse(res, anchor))
 }
 
 // auditPageView is what admin_audit.html shows: the verification result

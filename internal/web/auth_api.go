@@ -70,8 +70,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 	if roles == nil {
 		roles = []string{}
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, meJSON{
+	return writeJSONNoStore(w, http.StatusOK, meJSON{
 		ID: a.ID, Name: a.Name, Email: a.Email, EmailVerified: a.Verified(), TwoFactor: a.TOTPEnabled(),
 		Status: string(a.Status), CreatedAt: a.CreatedAt, StaffRoles: roles,
 		Country: prof.Country, Controllers: account.ControllersFor(prof.Country),
@@ -106,8 +105,7 @@ func (s *Server) apiListTokens(w http.ResponseWriter, r *http.Request) error {
 	for _, t := range tokens {
 		out = append(out, toTokenJSON(t))
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	return writeJSONNoStore(w, http.StatusOK, map[string]any{"tokens": out})
 }
 
 func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
@@ -121,8 +119,7 @@ func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusCreated, newTokenJSON{tokenJSON: toTokenJSON(t), Token: secret})
+	return writeJSONNoStore(w, http.StatusCreated, newTokenJSON{tokenJSON: toTokenJSON(t), Token: secret})
 }
 
 func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {

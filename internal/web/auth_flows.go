@@ -603,35 +603,44 @@ func (s *Server) resetPassword(ctx context.Context, token, password string) erro
 		if err != nil {
 			return err
 		}
-		if err := store.SetPassword(ctx, tx, id, hash, now); err != nil {
-			return err
-		}
 		// The link reached the mailbox, which proves the address as well as
 		// a verification link would.
 		if _, err := store.MarkEmailVerified(ctx, tx, id, now); err != nil {
 			return err
 		}
-		if err := store.VoidEmailTokens(ctx, tx, id, account.PurposeReset, now); err != nil {
-			return err
-		}
-		ended, err := store.DeleteSessions(ctx, tx, id, "")
-		if err != nil {
-			return err
-		}
 		if err := store.ClearThrottle(ctx, tx, s.accountThrottle(a.Email).key); err != nil {
 			return err
 		}
-		if err := s.auditAccount(ctx, tx, anonymousParty, "account.password-reset", id, "security",
-			map[string]string{"sessions_ended": strconv.FormatInt(ended, 10)}); err != nil {
-			return err
-		}
-		return s.queueMail(ctx, tx, &mails, passwordChangedMail(a, s.Config.BaseURL))
+		return s.replacePassword(ctx, tx, &mails, a, hash, now, anonymousParty, "account.password-reset", "")
 	})
 	if err != nil {
 		return err
 	}
 	s.sendQueued(ctx, mails)
 	return nil
+}
+
+// replacePassword is what every new password brings, inside the caller's
+// transaction: open reset links stop working, every session but keep ends
+// (keep is "" to end them all), the audit entry counts them, and the
+// member is told by e-mail in case it was not them.
+func (s *Server) replacePassword(ctx context.Context, tx *database.Tx, mails *[]string, a account.Account, hash string, now time.Time,
+	actor audit.Party, action, keep string) error {
+	if err := store.SetPassword(ctx, tx, a.ID, hash, now); err != nil {
+		return err
+	}
+	if err := store.VoidEmailTokens(ctx, tx, a.ID, account.PurposeReset, now); err != nil {
+		return err
+	}
+	ended, err := store.DeleteSessions(ctx, tx, a.ID, keep)
+	if err != nil {
+		return err
+	}
+	if err := s.auditAccount(ctx, tx, actor, action, a.ID, "security",
+		map[string]string{"sessions_ended": strconv.FormatInt(ended, 10)}); err != nil {
+		return err
+	}
+	return s.queueMail(ctx, tx, mails, passwordChangedMail(a, s.Config.BaseURL))
 }
 
 func passwordChangedMail(a account.Account, base string) mail.Message {
@@ -667,21 +676,7 @@ func (s *Server) changePassword(ctx context.Context, w http.ResponseWriter, r *h
 		if err != nil {
 			return err
 		}
-		if err := store.SetPassword(ctx, tx, a.ID, hash, s.Clock.Now()); err != nil {
-			return err
-		}
-		if err := store.VoidEmailTokens(ctx, tx, a.ID, account.PurposeReset, s.Clock.Now()); err != nil {
-			return err
-		}
-		ended, err := store.DeleteSessions(ctx, tx, a.ID, p.SessionID)
-		if err != nil {
-			return err
-		}
-		if err := s.auditAccount(ctx, tx, memberActor(a.ID), "account.password-change", a.ID, "security",
-			map[string]string{"sessions_ended": strconv.FormatInt(ended, 10)}); err != nil {
-			return err
-		}
-		return s.queueMail(ctx, tx, &mails, passwordChangedMail(a, s.Config.BaseURL))
+		return s.replacePassword(ctx, tx, &mails, a, hash, s.Clock.Now(), memberActor(a.ID), "account.password-change", p.SessionID)
 	})
 	if err != nil {
 		return err

@@ -187,16 +187,23 @@ type linkView struct {
 	Eyebrow, Heading, Text, Action, Button, Token string
 }
 
-func (s *Server) verifyEmailPage(w http.ResponseWriter, r *http.Request) error {
-	token := r.URL.Query().Get("token")
-	if _, err := s.checkLink(r.Context(), account.PurposeVerify, token); err != nil {
+// renderLinkPage shows the page of the link in the request, once the link
+// is known to be live: a dead one gets the error page, not a button that
+// could only fail.
+func (s *Server) renderLinkPage(w http.ResponseWriter, r *http.Request, purpose, title string, v linkView) error {
+	v.Token = r.URL.Query().Get("token")
+	if _, err := s.checkLink(r.Context(), purpose, v.Token); err != nil {
 		return err
 	}
-	return s.pages.render(w, r, http.StatusOK, "auth_link", view{Title: "Confirm your address", Section: "account", Data: linkView{
+	return s.pages.render(w, r, http.StatusOK, "auth_link", view{Title: title, Section: "account", Data: v})
+}
+
+func (s *Server) verifyEmailPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderLinkPage(w, r, account.PurposeVerify, "Confirm your address", linkView{
 		Eyebrow: "E-mail address", Heading: "Confirm your e-mail address",
 		Text:   "Press the button to confirm that this address is yours.",
-		Action: "/verify-email", Button: "Confirm my address", Token: token,
-	}})
+		Action: "/verify-email", Button: "Confirm my address",
+	})
 }
 
 func (s *Server) verifyEmailForm(w http.ResponseWriter, r *http.Request) error {
@@ -279,15 +286,11 @@ func (s *Server) resetPasswordForm(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) confirmEmailPage(w http.ResponseWriter, r *http.Request) error {
-	token := r.URL.Query().Get("token")
-	if _, err := s.checkLink(r.Context(), account.PurposeChangeEmail, token); err != nil {
-		return err
-	}
-	return s.pages.render(w, r, http.StatusOK, "auth_link", view{Title: "Confirm your new address", Section: "account", Data: linkView{
+	return s.renderLinkPage(w, r, account.PurposeChangeEmail, "Confirm your new address", linkView{
 		Eyebrow: "E-mail address", Heading: "Confirm your new e-mail address",
 		Text:   "Press the button to sign in with this address from now on. Your old address stops working for this account.",
-		Action: "/confirm-email", Button: "Use this address", Token: token,
-	}})
+		Action: "/confirm-email", Button: "Use this address",
+	})
 }
 
 func (s *Server) confirmEmailForm(w http.ResponseWriter, r *http.Request) error {

@@ -197,8 +197,7 @@ func (s *Server) receiptsDownload(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="sessions-consent-receipts.json"`)
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, doc)
+	return writeJSONNoStore(w, http.StatusOK, doc)
 }
 
 // apiMyConsents answers GET /api/me/consents with the same document.
@@ -207,8 +206,7 @@ func (s *Server) apiMyConsents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, doc)
+	return writeJSONNoStore(w, http.StatusOK, doc)
 }
 
 // ---------- Recording a member's choice ----------
@@ -351,8 +349,7 @@ func (s *Server) apiRecordConsent(w http.ResponseWriter, r *http.Request) error 
 	for _, rec := range recs {
 		out.Receipts = append(out.Receipts, consent.ReceiptOf(rec))
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusCreated, out)
+	return writeJSONNoStore(w, http.StatusCreated, out)
 }
 
 // ---------- The consents page ----------
@@ -555,6 +552,5 @@ func (s *Server) apiSetRestriction(w http.ResponseWriter, r *http.Request) error
 	if err := store.SetRestricted(r.Context(), s.DB, s.Secret, staffActor(r.Context()), id, *body.Restricted, s.Clock.Now()); err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, restrictionStateJSON{PersonID: id, Restricted: *body.Restricted})
+	return writeJSONNoStore(w, http.StatusOK, restrictionStateJSON{PersonID: id, Restricted: *body.Restricted})
 }

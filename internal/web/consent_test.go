@@ -21,11 +21,7 @@ import (
 // countConsentRecords is the size of the whole ledger.
 func (h *harness) countConsentRecords(t testing.TB) int {
 	t.Helper()
-	var n int
-	if err := h.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM consent_records`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return h.count(t, `SELECT COUNT(*) FROM consent_records`)
 }
 
 // withHeader sends a request with extra headers.

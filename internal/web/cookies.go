@@ -415,8 +415,7 @@ func (s *Server) apiCookieChoice(w http.ResponseWriter, r *http.Request) error {
 	for _, rec := range res.records {
 		out.Records = append(out.Records, cookieRecordJSON{ID: rec.ID, Purposes: rec.Purposes, State: string(rec.State), Method: string(rec.Method)})
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // cookieEntryJSON is one registry entry as the API shows it.

@@ -17,16 +17,6 @@ import (
 
 // ---- helpers ----
 
-// consentRecordCount counts every record in the ledger.
-func consentRecordCount(t *testing.T, h *harness) int {
-	t.Helper()
-	var n int
-	if err := h.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM consent_records`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // choiceOf decodes the choice cookie the client holds.
 func choiceOf(t *testing.T, h *harness, c *client) cookies.Choice {
 	t.Helper()
@@ -94,7 +84,7 @@ func TestCookieBannerShowsUntilAChoiceAndSetsNothingBefore(t *testing.T) {
 			t.Errorf("GET %s: accept and reject are not equally prominent: %q", path, m)
 		}
 	}
-	if n := consentRecordCount(t, h); n != 0 {
+	if n := h.countConsentRecords(t); n != 0 {
 		t.Fatalf("browsing wrote %d consent records", n)
 	}
 	// The settings page is the tool itself: no banner on top of it.
@@ -466,7 +456,7 @@ func TestForgedConsentPayloadsWriteNothing(t *testing.T) {
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"cross-site"}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site form: %d, want 403", res.StatusCode)
 	}
-	if n := consentRecordCount(t, h); n != 0 {
+	if n := h.countConsentRecords(t); n != 0 {
 		t.Fatalf("bad input wrote %d consent records", n)
 	}
 	if len(c.cookies) != 0 {

@@ -59,6 +59,18 @@ func decodeJSON(r *http.Request, dst any) error {
 	return nil
 }
 
+// readForm parses a browser form, mapping an oversized body to 413.
+func readForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errs.E(errs.TooLarge, "the form is larger than %d bytes", tooBig.Limit)
+		}
+		return errs.E(errs.Malformed, "the form could not be read")
+	}
+	return nil
+}
+
 func jsonError(err error) error {
 	var tooBig *http.MaxBytesError
 	var syntax *json.SyntaxError
@@ -84,6 +96,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	return jsonEncode(w, v)
+}
+
+// writeJSONNoStore is writeJSON for answers no cache may keep: personal
+// data, console state, and live status that is stale the moment after.
+func writeJSONNoStore(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, status, v)
 }
 
 func jsonEncode(w io.Writer, v any) error {

@@ -387,6 +387,19 @@ func (c *client) sendJSON(t testing.TB, method, path string, v any) *response {
 	return c.do(t, method, path, body, header)
 }
 
+// ---- the database ----
+
+// count answers a SELECT COUNT(*) query, for tests that check what the
+// server stored.
+func (h *harness) count(t testing.TB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := h.DB.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // ---- mail ----
 
 // deliverMail hands every pending message of the outbox to the SMTP

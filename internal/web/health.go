@@ -10,8 +10,7 @@ import (
 
 // healthz says the process is alive; it touches nothing else.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return writeJSONNoStore(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz says the process can serve: the database answers.

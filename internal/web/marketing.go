@@ -98,8 +98,7 @@ func (s *Server) apiMarketingGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, marketingOut(p, objections))
+	return writeJSONNoStore(w, http.StatusOK, marketingOut(p, objections))
 }
 
 // marketingPut is the body of PUT /api/me/marketing: the channels to

@@ -99,11 +99,7 @@ func received(h *harness, address, subject string) []*mailtest.Message {
 
 func mktAuditCount(t *testing.T, h *harness, action string) int {
 	t.Helper()
-	var n int
-	if err := h.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE action = ?`, action).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return h.count(t, `SELECT COUNT(*) FROM audit_log WHERE action = ?`, action)
 }
 
 // ---- the end-to-end scenario of the issue ----

@@ -508,8 +508,7 @@ func (s *Server) apiAdminNotice(w http.ResponseWriter, r *http.Request) error {
 	for _, sd := range d.Diff {
 		out.Sections = append(out.Sections, noticeSectionChangeJSON{ID: sd.ID, Title: sd.Title, Change: string(sd.Change)})
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // noticePublishJSON is the body of POST /api/admin/notice. significant

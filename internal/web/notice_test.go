@@ -44,11 +44,7 @@ func noticeStart(t testing.TB, h *harness) {
 // noticeVersions counts the published versions.
 func noticeVersions(t testing.TB, h *harness) int {
 	t.Helper()
-	var n int
-	if err := h.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM notice_versions`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return h.count(t, `SELECT COUNT(*) FROM notice_versions`)
 }
 
 // noticeJobRun does what one run of the notice.mail job does.

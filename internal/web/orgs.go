@@ -116,12 +116,6 @@ func newOrgInvitationJSON(i org.Invitation) orgInvitationJSON {
 	return orgInvitationJSON{ID: i.ID, Email: i.Email, Role: string(i.Role), CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt}
 }
 
-// orgWriteJSON answers with personal data, which no cache may keep.
-func orgWriteJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, status, v)
-}
-
 // ---- shared steps ----
 
 // orgFor loads the organisation in the path for the signed-in member and
@@ -178,21 +172,33 @@ func (s *Server) orgInvite(ctx context.Context, p *principal, orgID, email, role
 	return sent.Invitation, nil
 }
 
+// orgUploadError maps a failed read of a logo upload, whether the raw API
+// body or a form part: past the body limit is 413, anything else 400.
+func orgUploadError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errs.E(errs.TooLarge, "the logo is larger than 1 MB")
+	}
+	return errs.E(errs.Malformed, "the upload could not be read")
+}
+
+// orgNoLogoError is the refusal of an upload that holds no image, tied to
+// the logo field so the form can show it there.
+func orgNoLogoError() error {
+	return &errs.Error{Code: errs.Invalid, Message: "no image was sent",
+		Fields: map[string]string{"logo": "choose a PNG, JPEG or WebP image"}}
+}
+
 // orgReadLogo reads an uploaded logo and decides what it is from its
 // bytes. Too large gives 413, a type we do not take 415, nothing at all
 // 422.
 func orgReadLogo(r io.Reader) ([]byte, string, error) {
 	b, err := io.ReadAll(io.LimitReader(r, org.MaxLogoBytes+1))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, "", errs.E(errs.TooLarge, "the logo is larger than 1 MB")
-		}
-		return nil, "", errs.E(errs.Malformed, "the upload could not be read")
+		return nil, "", orgUploadError(err)
 	}
 	if len(b) == 0 {
-		return nil, "", &errs.Error{Code: errs.Invalid, Message: "no image was sent",
-			Fields: map[string]string{"logo": "choose a PNG, JPEG or WebP image"}}
+		return nil, "", orgNoLogoError()
 	}
 	ct, err := org.SniffLogo(b)
 	if err != nil {
@@ -304,7 +310,7 @@ func (s *Server) apiOrgsList(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range list {
 		out.Organisations = append(out.Organisations, newOrgJSON(m.Organisation, m.Role))
 	}
-	return orgWriteJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // apiOrgsCreate answers POST /api/orgs.
@@ -322,7 +328,7 @@ func (s *Server) apiOrgsCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/orgs/"+url.PathEscape(o.ID))
-	return orgWriteJSON(w, http.StatusCreated, orgDetailJSON{orgJSON: newOrgJSON(o, org.Owner)})
+	return writeJSONNoStore(w, http.StatusCreated, orgDetailJSON{orgJSON: newOrgJSON(o, org.Owner)})
 }
 
 // apiOrgGet answers GET /api/orgs/{id}.
@@ -332,13 +338,13 @@ func (s *Server) apiOrgGet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !org.Can(role, org.ViewDPA) {
-		return orgWriteJSON(w, http.StatusOK, newOrgJSON(o, role))
+		return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o, role))
 	}
 	d, err := store.CurrentDPA(r.Context(), s.DB, o.ID)
 	if err != nil {
 		return err
 	}
-	return orgWriteJSON(w, http.StatusOK, orgDetailJSON{orgJSON: newOrgJSON(o, role), DPA: newOrgDPAJSON(d)})
+	return writeJSONNoStore(w, http.StatusOK, orgDetailJSON{orgJSON: newOrgJSON(o, role), DPA: newOrgDPAJSON(d)})
 }
 
 // apiOrgPatch answers PATCH /api/orgs/{id}: rename or recolour; fields
@@ -372,7 +378,7 @@ func (s *Server) apiOrgPatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return orgWriteJSON(w, http.StatusOK, newOrgJSON(o, role))
+	return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o, role))
 }
 
 // apiOrgDelete answers DELETE /api/orgs/{id}.
@@ -408,7 +414,7 @@ func (s *Server) apiOrgLogoPut(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return orgWriteJSON(w, http.StatusOK, newOrgJSON(o, role))
+	return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o, role))
 }
 
 // apiOrgLogoDelete answers DELETE /api/orgs/{id}/logo.
@@ -421,7 +427,7 @@ func (s *Server) apiOrgLogoDelete(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return orgWriteJSON(w, http.StatusOK, newOrgJSON(o, role))
+	return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o, role))
 }
 
 // apiOrgMembers answers GET /api/orgs/{id}/members.
@@ -440,7 +446,7 @@ func (s *Server) apiOrgMembers(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range list {
 		out.Members = append(out.Members, newOrgMemberJSON(m, org.Can(role, org.ManageMembers)))
 	}
-	return orgWriteJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // apiOrgMemberPatch answers PATCH /api/orgs/{id}/members/{accountID}.
@@ -464,7 +470,7 @@ func (s *Server) apiOrgMemberPatch(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return orgWriteJSON(w, http.StatusOK, newOrgMemberJSON(m, true))
+	return writeJSONNoStore(w, http.StatusOK, newOrgMemberJSON(m, true))
 }
 
 // apiOrgMemberDelete answers DELETE /api/orgs/{id}/members/{accountID};
@@ -516,7 +522,7 @@ func (s *Server) apiOrgInvitations(w http.ResponseWriter, r *http.Request) error
 	for _, i := range list {
 		out.Invitations = append(out.Invitations, newOrgInvitationJSON(i))
 	}
-	return orgWriteJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // apiOrgInvite answers POST /api/orgs/{id}/invitations. The link goes to
@@ -537,7 +543,7 @@ func (s *Server) apiOrgInvite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return orgWriteJSON(w, http.StatusCreated, newOrgInvitationJSON(inv))
+	return writeJSONNoStore(w, http.StatusCreated, newOrgInvitationJSON(inv))
 }
 
 // apiOrgInvitationDelete answers DELETE /api/orgs/{id}/invitations/{invID}.
@@ -566,7 +572,7 @@ func (s *Server) apiInvitationAccept(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	return orgWriteJSON(w, http.StatusOK, struct {
+	return writeJSONNoStore(w, http.StatusOK, struct {
 		Organisation orgJSON       `json:"organisation"`
 		Membership   orgMemberJSON `json:"membership"`
 	}{newOrgJSON(o, m.Role), newOrgMemberJSON(m, true)})
@@ -594,7 +600,7 @@ func (s *Server) apiOrgDPA(w http.ResponseWriter, r *http.Request) error {
 	if len(list) > 0 {
 		out.Current = out.Acceptances[0]
 	}
-	return orgWriteJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // apiOrgDPAAccept answers POST /api/orgs/{id}/dpa with {"version"}.
@@ -618,22 +624,10 @@ func (s *Server) apiOrgDPAAccept(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return orgWriteJSON(w, http.StatusCreated, newOrgDPAJSON(&d))
+	return writeJSONNoStore(w, http.StatusCreated, newOrgDPAJSON(&d))
 }
 
 // ---- pages ----
-
-// orgParseForm reads a urlencoded form body.
-func orgParseForm(r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errs.E(errs.TooLarge, "the form is larger than %d bytes", tooBig.Limit)
-		}
-		return errs.E(errs.Malformed, "the form could not be read")
-	}
-	return nil
-}
 
 // orgDone are the messages shown after a form succeeded, by the key the
 // redirect carries; the key is all that travels in the address.
@@ -721,7 +715,7 @@ func (s *Server) orgsNewPage(w http.ResponseWriter, r *http.Request) error {
 // orgsCreateForm answers POST /orgs.
 func (s *Server) orgsCreateForm(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	if err := orgParseForm(r); err != nil {
+	if err := readForm(r); err != nil {
 		return err
 	}
 	o, err := s.orgCreate(r.Context(), p, r.PostForm.Get("name"), r.PostForm.Get("colour"))
@@ -939,7 +933,7 @@ func (s *Server) orgSettingsForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := orgParseForm(r); err != nil {
+	if err := readForm(r); err != nil {
 		return err
 	}
 	v := errs.Validation{}
@@ -984,15 +978,10 @@ func orgReadLogoPart(r *http.Request) ([]byte, string, error) {
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return nil, "", &errs.Error{Code: errs.Invalid, Message: "no image was sent",
-				Fields: map[string]string{"logo": "choose a PNG, JPEG or WebP image"}}
+			return nil, "", orgNoLogoError()
 		}
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return nil, "", errs.E(errs.TooLarge, "the logo is larger than 1 MB")
-			}
-			return nil, "", errs.E(errs.Malformed, "the upload could not be read")
+			return nil, "", orgUploadError(err)
 		}
 		if part.FormName() != "logo" {
 			part.Close()
@@ -1019,7 +1008,7 @@ func (s *Server) orgInviteForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := orgParseForm(r); err != nil {
+	if err := readForm(r); err != nil {
 		return err
 	}
 	_, err = s.orgInvite(r.Context(), p, o.ID, r.PostForm.Get("email"), r.PostForm.Get("role"))
@@ -1042,7 +1031,7 @@ func (s *Server) orgRoleForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := orgParseForm(r); err != nil {
+	if err := readForm(r); err != nil {
 		return err
 	}
 	v := errs.Validation{}
@@ -1094,7 +1083,7 @@ func (s *Server) orgDPAForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := orgParseForm(r); err != nil {
+	if err := readForm(r); err != nil {
 		return err
 	}
 	v := errs.Validation{}
@@ -1120,7 +1109,7 @@ func (s *Server) orgDeleteForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := orgParseForm(r); err != nil {
+	if err := readForm(r); err != nil {
 		return err
 	}
 	if strings.TrimSpace(r.PostForm.Get("confirm_name")) != o.Name {
@@ -1186,7 +1175,7 @@ func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 // invitationAcceptForm answers POST /invitations/accept.
 func (s *Server) invitationAcceptForm(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	if err := orgParseForm(r); err != nil {
+	if err := readForm(r); err != nil {
 		return err
 	}
 	o, _, err := store.AcceptInvitation(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, strings.TrimSpace(r.PostForm.Get("token")))

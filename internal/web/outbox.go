@@ -151,8 +151,7 @@ func (s *Server) apiOutboxList(w http.ResponseWriter, r *http.Request) error {
 	for _, rec := range recs {
 		out.Messages = append(out.Messages, outboxSummary(rec))
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // apiOutboxGet answers GET /api/admin/outbox/{id}: the message's
@@ -166,8 +165,7 @@ func (s *Server) apiOutboxGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, outboxSummary(rec))
+	return writeJSONNoStore(w, http.StatusOK, outboxSummary(rec))
 }
 
 // apiOutboxView answers POST /api/admin/outbox/{id}/view with
@@ -181,8 +179,7 @@ func (s *Server) apiOutboxView(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, outboxMessage(rec, a))
+	return writeJSONNoStore(w, http.StatusOK, outboxMessage(rec, a))
 }
 
 // apiOutboxRetry answers POST /api/admin/outbox/{id}/retry: a failed
@@ -196,8 +193,7 @@ func (s *Server) apiOutboxRetry(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, outboxSummary(rec))
+	return writeJSONNoStore(w, http.StatusOK, outboxSummary(rec))
 }
 
 // outboxRow is one line of the console's table, formatted for display.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -243,8 +242,7 @@ func (s *Server) adminSubprocessorsAPI(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, newSubprocessorListJSON(list))
+	return writeJSONNoStore(w, http.StatusOK, newSubprocessorListJSON(list))
 }
 
 func (s *Server) adminSubprocessorPut(w http.ResponseWriter, r *http.Request) error {
@@ -277,8 +275,7 @@ func (s *Server) adminSubprocessorPut(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, newSubprocessorJSON(saved))
+	return writeJSONNoStore(w, http.StatusOK, newSubprocessorJSON(saved))
 }
 
 // adminSubprocessorForm is one entry's edit form: the values to show and,
@@ -341,12 +338,8 @@ func (s *Server) renderAdminSubprocessors(w http.ResponseWriter, r *http.Request
 // adminSubprocessorPost saves the browser form and sends the browser back
 // to the list; a refused edit shows the form again with its messages.
 func (s *Server) adminSubprocessorPost(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errs.E(errs.TooLarge, "the form is larger than %d bytes", tooBig.Limit)
-		}
-		return errs.E(errs.Malformed, "the form could not be read")
+	if err := readForm(r); err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	u := vendors.Update{

@@ -68,18 +68,6 @@ func staffActor(ctx context.Context) audit.Party {
 // staffTime formats a time on console and member pages.
 func staffTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
-// readForm parses a browser form, mapping an oversized body to 413.
-func readForm(r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errs.E(errs.TooLarge, "the form is larger than %d bytes", tooBig.Limit)
-		}
-		return errs.E(errs.Malformed, "the form could not be read")
-	}
-	return nil
-}
-
 // ---------- Landing ----------
 
 // adminView is the instance summary on the console's landing page, shown
@@ -290,8 +278,7 @@ func (s *Server) apiPeople(w http.ResponseWriter, r *http.Request) error {
 	if id != "" {
 		out.People = append(out.People, personRefJSON{ID: id})
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // reasonJSON is the body of the API calls that show a person's data.
@@ -350,8 +337,7 @@ func (s *Server) apiPersonView(w http.ResponseWriter, r *http.Request) error {
 	if p.Phone != "" {
 		out.Phone = &p.Phone
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // ---------- Staff register ----------
@@ -529,8 +515,7 @@ func (s *Server) apiStaffList(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range list {
 		out.Staff = append(out.Staff, newStaffMemberJSON(m))
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // apiStaffGrant answers POST /api/admin/staff with {"email", "role"}: 201
@@ -555,8 +540,7 @@ func (s *Server) apiStaffGrant(w http.ResponseWriter, r *http.Request) error {
 	if granted {
 		status = http.StatusCreated
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, status, newStaffMemberJSON(m))
+	return writeJSONNoStore(w, status, newStaffMemberJSON(m))
 }
 
 // apiStaffRevoke answers DELETE /api/admin/staff/{id}/roles/{role} with
@@ -570,8 +554,7 @@ func (s *Server) apiStaffRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, newStaffMemberJSON(m))
+	return writeJSONNoStore(w, http.StatusOK, newStaffMemberJSON(m))
 }
 
 // ---------- Who looked at my data ----------
@@ -610,8 +593,7 @@ func (s *Server) apiMyAccessLog(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range list {
 		out.Entries = append(out.Entries, newAccessJSON(a))
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // ---------- First administrator ----------
