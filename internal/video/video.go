@@ -1,0 +1,195 @@
+// Package video owns the video-call adapter: it runs LiveKit, either as an
+// SFU embedded in this process or as an external server or cluster, mints
+// the access tokens people join calls with, asks the server to mute or remove
+// someone, and turns LiveKit's signed webhooks into plain attendance events.
+//
+// Nothing here decides who may join; callers check the session's rules first
+// and only then ask for a token. Identities handed to LiveKit are opaque
+// participant ids, never e-mail addresses, because LiveKit echoes them to
+// every other participant, into webhooks and into its own logs.
+package video
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/livekit/protocol/auth"
+	"github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/twitchtv/twirp"
+
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/clock"
+)
+
+// DefaultTokenTTL bounds how long a minted token can be used to connect. A
+// token is only checked when joining; once in the call LiveKit refreshes it
+// on its own, so the token can be short-lived without cutting calls short.
+const DefaultTokenTTL = 5 * time.Minute
+
+// SFU is a LiveKit server this process talks to, embedded or external. The
+// rest of the product sees no difference between the two.
+type SFU struct {
+	url       string // for browsers and SDKs
+	apiKey    string
+	apiSecret string
+	keys      auth.KeyProvider
+	rooms     *lksdk.RoomServiceClient
+	tokenTTL  time.Duration
+	clock     clock.Clock
+	log       *slog.Logger
+
+	// stop ends an embedded server; nil for an external one, which we
+	// neither started nor may stop.
+	stop func(ctx context.Context) error
+	// signal proxies browsers' signalling to an embedded server; nil for an
+	// external one.
+	signal http.Handler
+}
+
+// ExternalConfig names an external LiveKit server or cluster.
+type ExternalConfig struct {
+	URL       string // ws:// or wss:// address clients connect to
+	APIKey    string
+	APISecret string
+	TokenTTL  time.Duration // DefaultTokenTTL when zero
+}
+
+// Connect returns an SFU backed by an external LiveKit server or cluster. It
+// does not dial: a cluster that is briefly unreachable at start-up should not
+// stop the rest of the product from serving.
+func Connect(cfg ExternalConfig, clk clock.Clock, log *slog.Logger) (*SFU, error) {
+	switch {
+	case !strings.HasPrefix(cfg.URL, "ws://") && !strings.HasPrefix(cfg.URL, "wss://") &&
+		!strings.HasPrefix(cfg.URL, "http://") && !strings.HasPrefix(cfg.URL, "https://"):
+		return nil, errors.New("LiveKit URL must start with ws://, wss://, http:// or https://")
+	case cfg.APIKey == "" || cfg.APISecret == "":
+		return nil, errors.New("LiveKit API key and secret are both required")
+	}
+	url := toWebSocketURL(cfg.URL)
+	return newSFU(url, url, cfg.APIKey, cfg.APISecret, cfg.TokenTTL, clk, log), nil
+}
+
+// newSFU takes two URLs because an embedded server is reached by browsers
+// through our own origin but by our server API calls directly on loopback.
+func newSFU(publicURL, apiURL, key, secret string, ttl time.Duration, clk clock.Clock, log *slog.Logger) *SFU {
+	if ttl <= 0 {
+		ttl = DefaultTokenTTL
+	}
+	return &SFU{
+		url:       publicURL,
+		apiKey:    key,
+		apiSecret: secret,
+		keys:      auth.NewSimpleKeyProvider(key, secret),
+		rooms:     lksdk.NewRoomServiceClient(apiURL, key, secret),
+		tokenTTL:  ttl,
+		clock:     clk,
+		log:       log,
+	}
+}
+
+// toWebSocketURL keeps the URL handed to browsers in the scheme LiveKit's
+// client SDKs expect, whichever form the operator wrote.
+func toWebSocketURL(u string) string {
+	switch {
+	case strings.HasPrefix(u, "http://"):
+		return "ws://" + strings.TrimPrefix(u, "http://")
+	case strings.HasPrefix(u, "https://"):
+		return "wss://" + strings.TrimPrefix(u, "https://")
+	}
+	return strings.TrimRight(u, "/")
+}
+
+// URL is the address browsers and SDKs connect to.
+func (s *SFU) URL() string { return s.url }
+
+// APIKey names the key tokens are signed with; the secret never leaves the
+// package.
+func (s *SFU) APIKey() string { return s.apiKey }
+
+// Embedded reports whether this process runs the SFU itself.
+func (s *SFU) Embedded() bool { return s.stop != nil }
+
+// Close stops an embedded SFU, disconnecting everyone still in a call; for an
+// external SFU it does nothing.
+func (s *SFU) Close(ctx context.Context) error {
+	if s.stop == nil {
+		return nil
+	}
+	return s.stop(ctx)
+}
+
+// RemoveParticipant disconnects the participant from the call. It does not
+// keep them out: the caller must also stop minting tokens for them.
+func (s *SFU) RemoveParticipant(ctx context.Context, room, identity string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	_, err := s.rooms.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
+	return serverError(err, "remove participant", "the participant is not in the call")
+}
+
+// MuteTrack mutes (or, where the server allows remote unmute, unmutes) one
+// published track.
+func (s *SFU) MuteTrack(ctx context.Context, room, identity, trackSID string, muted bool) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	_, err := s.rooms.MutePublishedTrack(ctx, &livekit.MuteRoomTrackRequest{
+		Room: room, Identity: identity, TrackSid: trackSID, Muted: muted,
+	})
+	return serverError(err, "mute track", "the track is not in the call")
+}
+
+// MuteMicrophone mutes every microphone track the participant publishes,
+// which is what a host means by "mute": the UI knows people, not tracks.
+func (s *SFU) MuteMicrophone(ctx context.Context, room, identity string) error {
+	lookup, cancel := bounded(ctx)
+	defer cancel()
+	p, err := s.rooms.GetParticipant(lookup, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
+	if err != nil {
+		return serverError(err, "mute microphone", "the participant is not in the call")
+	}
+	for _, t := range p.GetTracks() {
+		if t.GetSource() == livekit.TrackSource_MICROPHONE && !t.GetMuted() {
+			if err := s.MuteTrack(ctx, room, identity, t.GetSid(), true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CloseRoom ends the call for everyone in it.
+func (s *SFU) CloseRoom(ctx context.Context, room string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	_, err := s.rooms.DeleteRoom(ctx, &livekit.DeleteRoomRequest{Room: room})
+	return serverError(err, "close room", "the call is not running")
+}
+
+// bounded limits a call to the server API when the caller set no deadline,
+// so that a hung SFU cannot hold a host's request open for ever.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, 10*time.Second)
+}
+
+// serverError keeps LiveKit's wording away from clients: a missing room or
+// participant becomes a NotFound with a safe message, anything else stays an
+// internal error.
+func serverError(err error, op, notFound string) error {
+	if err == nil {
+		return nil
+	}
+	var te twirp.Error
+	if errors.As(err, &te) && te.Code() == twirp.NotFound {
+		return errs.Wrap(errs.NotFound, err, notFound)
+	}
+	return fmt.Errorf("video: %s: %w", op, err)
+}
