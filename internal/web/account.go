@@ -234,8 +234,8 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) error {
 // with what was typed and a message beside each bad field.
 func (s *Server) profileForm(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Malformed, "the form could not be read")
+	if err := readForm(r); err != nil {
+		return err
 	}
 	f := r.PostForm
 	edit := account.ProfileEdit{
@@ -584,8 +584,8 @@ func (s *Server) askGuardian(ctx context.Context, w http.ResponseWriter, p *prin
 
 // guardianForm is POST /account/guardian.
 func (s *Server) guardianForm(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Malformed, "the form could not be read")
+	if err := readForm(r); err != nil {
+		return err
 	}
 	email := r.PostForm.Get(account.FieldGuardianEmail)
 	err := s.askGuardian(r.Context(), w, mustPrincipal(r), email)
@@ -663,8 +663,8 @@ func (s *Server) guardianPage(w http.ResponseWriter, r *http.Request) error {
 // the consent evidence, naming the version and digest of the very text
 // the page showed.
 func (s *Server) guardianConfirm(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Malformed, "the form could not be read")
+	if err := readForm(r); err != nil {
+		return err
 	}
 	token := r.PostForm.Get("token")
 	if _, err := s.guardianLink(r.Context(), token); err != nil {
@@ -744,8 +744,8 @@ func (s *Server) deactivate(ctx context.Context, p *principal) error {
 
 // deactivateForm is POST /account/deactivate.
 func (s *Server) deactivateForm(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Malformed, "the form could not be read")
+	if err := readForm(r); err != nil {
+		return err
 	}
 	if !confirmed(r) {
 		return s.renderClose(w, r, http.StatusUnprocessableEntity, closeData{Errors: map[string]string{"deactivate": "tick the box to confirm"}})
@@ -802,8 +802,8 @@ func (s *Server) requestErasure(ctx context.Context, p *principal) (account.Acco
 
 // deleteForm is POST /account/delete, "Delete my account".
 func (s *Server) deleteForm(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Malformed, "the form could not be read")
+	if err := readForm(r); err != nil {
+		return err
 	}
 	if !confirmed(r) {
 		return s.renderClose(w, r, http.StatusUnprocessableEntity, closeData{Errors: map[string]string{"delete": "tick the box to confirm"}})

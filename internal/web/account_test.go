@@ -906,3 +906,19 @@ func TestSignInReactivatesWithinTheGracePeriod(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileFormTooLarge: a form over the body limit is refused as too
+// large, like every other form, and changes nothing.
+func TestProfileFormTooLarge(t *testing.T) {
+	h := newHarness(t)
+	ada := h.newMember(t)
+	browser := h.signIn(t, ada)
+	huge := url.Values{"name": {"Ada"}, "interests": {strings.Repeat("x", 2<<20)}}
+	res := browser.postForm(t, "/account/profile", huge)
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized form: %d, want 413", res.StatusCode)
+	}
+	if got := browser.get(t, "/account/profile").text(); strings.Contains(got, "xxxxxxxxxx") {
+		t.Fatal("the oversized form changed the profile")
+	}
+}
