@@ -6,7 +6,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
 )
@@ -109,4 +111,25 @@ func jsonEncode(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// Open routes that write — the cookie tool, the analytics collector, the
+// guardian's confirmation, the first-admin setup and one-click unsubscribe
+// — take at most this many requests per address: far above what a person
+// or a mail provider sends, far below a flood.
+const (
+	openRoutesPerMinute = 300
+	openRoutesBurst     = 300
+)
+
+// throttled refuses a request with 429 and Retry-After once the caller's
+// address has used up its share of the open routes.
+func (s *Server) throttled(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if ok, wait := s.openLimits.Take(clientIP(r)); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+			return errs.E(errs.RateLimited, "too many requests from this address; try again shortly")
+		}
+		return h(w, r)
+	}
 }

@@ -7,6 +7,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,6 +50,9 @@ type Server struct {
 	pages    *pages
 	// secrets seals second-factor secrets at rest.
 	secrets *account.SecretBox
+	// openLimits bounds how often one address may call the routes open to
+	// anyone that write something (see s.throttled).
+	openLimits *ratelimit.Buckets
 }
 
 // New builds the server and its route table.
@@ -57,7 +61,8 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, mux: http.NewServeMux(), pages: p}
+	s := &Server{Deps: d, mux: http.NewServeMux(), pages: p,
+		openLimits: ratelimit.NewBuckets(openRoutesPerMinute, openRoutesBurst, d.Clock.Now)}
 	if err := s.initAuth(); err != nil {
 		return nil, err
 	}
