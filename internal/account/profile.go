@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/sessionshq/sessions/internal/country"
 	"net/url"
 	"regexp"
 	"slices"
@@ -231,7 +232,7 @@ func cleanCountry(v errs.Validation, field, s string) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
 	}
-	c, ok := NormaliseCountry(s)
+	c, ok := country.Normalise(s)
 	if !ok {
 		v.Add(field, "choose a country from the list (a two-letter ISO code such as DE)")
 		return strings.TrimSpace(s)

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"github.com/sessionshq/sessions/internal/country"
 	"testing"
 	"time"
 )
@@ -59,7 +60,7 @@ func TestChildByCountry(t *testing.T) {
 
 func TestConsentAgesAreForKnownCountries(t *testing.T) {
 	for code := range consentAge {
-		if _, ok := NormaliseCountry(code); !ok {
+		if _, ok := country.Normalise(code); !ok {
 			t.Errorf("consent age for unknown country %s", code)
 		}
 	}

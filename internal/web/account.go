@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/sessionshq/sessions/internal/country"
 	"io"
 	"log/slog"
 	"net/http"
@@ -176,7 +177,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	}
 	d.memberView = v
 	if v.Profile.Country != "" {
-		d.CountryName = account.CountryName(v.Profile.Country)
+		d.CountryName = country.Name(v.Profile.Country)
 	}
 	d.Percent = v.Filled * 100 / v.Total
 	return s.pages.render(w, r, status, "account", view{Title: "My account", Section: "account", Data: d})
@@ -291,7 +292,7 @@ type formField struct {
 	MaxLength    int
 	Autocomplete string
 	List         string // id of a datalist of suggestions
-	Options      []account.Country
+	Options      []country.Country
 }
 
 // Described is the ids the input's aria-describedby names.
@@ -326,7 +327,7 @@ type profileFormData struct {
 // renderProfileForm shows the form filled with e, which holds text as the
 // form shows it: Interests has one entry, the whole line as typed.
 func (s *Server) renderProfileForm(w http.ResponseWriter, r *http.Request, status int, v memberView, e account.ProfileEdit, fieldErrs map[string]string) error {
-	countries := account.Countries()
+	countries := country.All()
 	field := func(name, label, typ, value, hint string, max int, autocomplete string) formField {
 		return formField{Name: name, ID: "f-" + strings.ReplaceAll(name, ".", "-"), Label: label, Type: typ, Value: value,
 			Hint: hint, Error: fieldErrs[name], MaxLength: max, Autocomplete: autocomplete}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/sessionshq/sessions/internal/country"
 	"net/http"
 	"net/url"
 	"time"
@@ -41,7 +42,7 @@ func newSubprocessorJSON(s vendors.Subprocessor) subprocessorJSON {
 	}
 	return subprocessorJSON{
 		ID: s.ID, Name: s.Name, Activity: s.Activity, Purpose: s.Purpose,
-		Country: s.Country, CountryName: vendors.CountryName(s.Country),
+		Country: s.Country, CountryName: country.Name(s.Country),
 		Mechanism: string(s.Mechanism), MechanismLabel: s.Mechanism.Label(), ThirdCountry: s.ThirdCountry(),
 		DataCategories: cats, Website: s.Website, Active: s.Active,
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
@@ -130,7 +131,7 @@ type subprocessorRow struct {
 }
 
 func newSubprocessorRow(m datamap.Map, s vendors.Subprocessor) subprocessorRow {
-	row := subprocessorRow{Subprocessor: s, CountryName: vendors.CountryName(s.Country), MechanismLabel: s.Mechanism.Label()}
+	row := subprocessorRow{Subprocessor: s, CountryName: country.Name(s.Country), MechanismLabel: s.Mechanism.Label()}
 	for _, id := range s.DataCategories {
 		name := id
 		if c, ok := m.Category(id); ok {
@@ -377,10 +378,10 @@ func (s *Server) adminSubprocessorPost(w http.ResponseWriter, r *http.Request) e
 // countryChoices lists every country code with its name, sorted by name,
 // for the edit form.
 func countryChoices() []idName {
-	codes := vendors.CountryCodes()
+	codes := country.Codes()
 	out := make([]idName, 0, len(codes))
 	for _, c := range codes {
-		out = append(out, idName{c, vendors.CountryName(c)})
+		out = append(out, idName{c, country.Name(c)})
 	}
 	return out
 }

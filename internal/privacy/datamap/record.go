@@ -3,6 +3,7 @@ package datamap
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/sessionshq/sessions/internal/country"
 	"slices"
 	"sort"
 	"strings"
@@ -111,7 +112,7 @@ func BuildRecord(m Map, subprocessors []vendors.Subprocessor) Record {
 	for _, c := range m.Controllers {
 		rc := RecordController{Controller: c}
 		if c.Country != "" {
-			rc.CountryName = vendors.CountryName(c.Country)
+			rc.CountryName = country.Name(c.Country)
 		}
 		r.Controllers = append(r.Controllers, rc)
 	}
@@ -197,14 +198,14 @@ func BuildRecord(m Map, subprocessors []vendors.Subprocessor) Record {
 	for _, s := range active {
 		r.Subprocessors = append(r.Subprocessors, RecordRecipient{
 			ID: s.ID, Name: s.Name, Activity: s.Activity,
-			Country: s.Country, CountryName: vendors.CountryName(s.Country),
+			Country: s.Country, CountryName: country.Name(s.Country),
 			Mechanism: string(s.Mechanism), MechanismLabel: s.Mechanism.Label(),
 			Categories: nonNil(slices.Clone(s.DataCategories)), Website: s.Website,
 		})
 		if s.ThirdCountry() {
 			r.Transfers = append(r.Transfers, RecordTransfer{
 				Recipient: s.ID, Name: s.Name,
-				Country: s.Country, CountryName: vendors.CountryName(s.Country),
+				Country: s.Country, CountryName: country.Name(s.Country),
 				Mechanism: string(s.Mechanism), MechanismLabel: s.Mechanism.Label(),
 			})
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/sessionshq/sessions/internal/country"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,7 +99,7 @@ func TestRecordContent(t *testing.T) {
 	var transfers []string
 	for _, tr := range r.Transfers {
 		transfers = append(transfers, tr.Recipient)
-		if vendors.InEEA(tr.Country) {
+		if country.InEEA(tr.Country) {
 			t.Errorf("%s in %s listed as a third-country transfer", tr.Recipient, tr.Country)
 		}
 	}

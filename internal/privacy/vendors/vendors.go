@@ -8,6 +8,7 @@
 package vendors
 
 import (
+	"github.com/sessionshq/sessions/internal/country"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,7 +82,7 @@ type Subprocessor struct {
 
 // ThirdCountry reports whether sending data to the sub-processor is a
 // transfer out of the European Economic Area.
-func (s Subprocessor) ThirdCountry() bool { return !InEEA(s.Country) }
+func (s Subprocessor) ThirdCountry() bool { return !country.InEEA(s.Country) }
 
 // Update is what staff may change on an entry. The name, website and
 // purpose are facts of the product and change only with a release.
@@ -136,7 +137,7 @@ func (u Update) Validate(knownCategory func(string) bool) error {
 	case strings.ContainsFunc(u.Activity, unicode.IsControl):
 		v.Add("activity", "must be a single line of text")
 	}
-	countryOK := IsCountry(u.Country)
+	countryOK := country.Known(u.Country)
 	if !countryOK {
 		v.Add("country", "must be an ISO 3166-1 two-letter country code, such as US or RO")
 	}
@@ -160,26 +161,26 @@ func (u Update) Validate(knownCategory func(string) bool) error {
 
 // mechanismFits explains why a mechanism cannot cover a transfer to the
 // country, or returns "" when it can.
-func mechanismFits(m Mechanism, country string) string {
-	name := CountryName(country)
+func mechanismFits(m Mechanism, code string) string {
+	name := country.Name(code)
 	switch m {
 	case WithinEEA:
-		if !InEEA(country) {
+		if !country.InEEA(code) {
 			return name + " is outside the EEA, so a transfer mechanism is needed"
 		}
 	case Adequacy:
-		if InEEA(country) {
+		if country.InEEA(code) {
 			return name + " is in the EEA; choose " + string(WithinEEA)
 		}
-		if !HasAdequacyDecision(country) {
+		if !country.HasAdequacyDecision(code) {
 			return "there is no adequacy decision for " + name
 		}
 	case DataPrivacyFramework:
-		if country != "US" {
+		if code != "US" {
 			return "the Data Privacy Framework covers only recipients in the United States"
 		}
 	case StandardClauses:
-		if InEEA(country) {
+		if country.InEEA(code) {
 			return name + " is in the EEA; choose " + string(WithinEEA)
 		}
 	}
