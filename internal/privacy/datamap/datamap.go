@@ -104,6 +104,11 @@ const (
 	// KeyEmail: an e-mail address, for rows about people who may have no
 	// id yet, such as someone invited by address.
 	KeyEmail KeyKind = "email-address"
+	// KeyParticipantID: the id of one of the person's places in a meeting
+	// (meeting_participants.id). Guests have no account, so their rows are
+	// found through these; export and erasure first collect the person's
+	// participant ids from their account id and e-mail addresses.
+	KeyParticipantID KeyKind = "participant-id"
 )
 
 // Map is the whole catalogue. Default builds it; nothing mutates a shared
@@ -238,6 +243,9 @@ type Column struct {
 	Erasure    *Erasure `json:"erasure,omitempty"`
 	// Recipients are ids of the sub-processors that receive the value.
 	Recipients []string `json:"recipients,omitempty"`
+	// BlobKey marks a column whose value is a key in blob storage: export
+	// adds the file itself, and deleting the row deletes the file.
+	BlobKey bool `json:"blob_key,omitempty"`
 	// OnlyOn names the one engine ("sqlite" or "postgres") that has the
 	// column, for tables a library creates differently on each.
 	OnlyOn string `json:"only_on,omitempty"`

@@ -128,7 +128,7 @@ func blobs() Table {
 		Subjects:    []Subject{Member, Guest},
 		PersonKeys:  []PersonKey{{"person_id", KeyPersonID}},
 		Columns: []Column{
-			{Name: "key", Personal: true, Note: "Storage key of the file; the file it points to is the person's upload, recording or export and is deleted with the row.",
+			{Name: "key", Personal: true, BlobKey: true, Note: "Storage key of the file; the file it points to is the person's upload, recording or export and is deleted with the row.",
 				Categories: []string{"content.file", "biometric.audio-video"}, Uses: fileUses, Source: Provided,
 				Retention: "with-owner", Erasure: deleted(), Recipients: hosting()},
 			{Name: "person_id", Personal: true, Note: "Id of the person the file belongs to.",

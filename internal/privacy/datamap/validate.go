@@ -162,7 +162,7 @@ func (m Map) checkTable(p *problems, t Table, registry map[string]vendors.Subpro
 		case !c.Personal:
 			p.add("table %s: person key %s is not marked personal", t.Name, k.Column)
 		}
-		if k.Holds != KeyPersonID && k.Holds != KeyEmail {
+		if k.Holds != KeyPersonID && k.Holds != KeyEmail && k.Holds != KeyParticipantID {
 			p.add("table %s: person key %s holds unknown %q", t.Name, k.Column, k.Holds)
 		}
 	}
