@@ -15,6 +15,8 @@ import (
 // It exits 0 when the chain is intact and 1 at the first broken link. The
 // optional argument is a head printed by an earlier run and kept outside
 // the database: only against it can entries cut off the end be noticed.
+// Once retention has removed the oldest entries, the log is checked from
+// the anchor it sealed with the server's key, which needs that key too.
 func cmdAuditVerify(ctx context.Context, e env) error {
 	var anchor *audit.Checkpoint
 	switch len(e.args) {
@@ -39,6 +41,9 @@ func cmdAuditVerify(ctx context.Context, e env) error {
 	}
 	if res.Intact {
 		fmt.Fprintf(e.stdout, "audit log intact: %d entries\n", res.Entries)
+		if res.Pruned != nil {
+			fmt.Fprintf(e.stdout, "entries up to %d were removed by retention; the log starts from its anchor %s\n", res.Pruned.Seq, res.Pruned)
+		}
 		fmt.Fprintf(e.stdout, "head: %s\n", res.Head)
 		return nil
 	}

@@ -86,4 +86,21 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "audit log broken at seq 3 (truncated)") {
 		t.Fatalf("tail cut, anchored: exit %d: %s", code, out)
 	}
+
+	// Retention removes the first entry: the log still verifies, from the
+	// anchor. Removing the next one by hand is tampering, named as such.
+	if _, err := store.PruneAuditHead(ctx, db, []byte(secret), 1, store.AuditPrune{RunID: "ret_cli", Rule: "audit-5y", At: at.AddDate(5, 0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = verify()
+	if code != 0 || !strings.Contains(out, "audit log intact: 2 entries") || !strings.Contains(out, "entries up to 1 were removed by retention") {
+		t.Fatalf("pruned log: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if _, err := db.Exec(ctx, "DELETE FROM audit_log WHERE seq = 2"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = verify()
+	if code != 1 || !strings.Contains(out, "audit log broken at seq 3 (missing)") || !strings.Contains(out, "entry 2 is missing") {
+		t.Fatalf("first entry after the anchor removed: exit %d: %s", code, out)
+	}
 }

@@ -77,7 +77,10 @@ func startBinary(t *testing.T, extraEnv ...string) *server {
 	t.Helper()
 	target := dbtest.NewTarget(t)
 	cmd := exec.Command(binary(t))
-	cmd.Env = append(os.Environ(), "SESSIONS_ADDR=127.0.0.1:0", "SESSIONS_LOG_FORMAT=json")
+	// Free ports for the embedded SFU too, so that binaries started by
+	// tests running at the same time never collide.
+	cmd.Env = append(os.Environ(), "SESSIONS_ADDR=127.0.0.1:0", "SESSIONS_LOG_FORMAT=json",
+		"SESSIONS_VIDEO_PORT=0", "SESSIONS_VIDEO_UDP_PORT=0")
 	cmd.Env = append(cmd.Env, target.Env()...)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	stdout, err := cmd.StdoutPipe()

@@ -8,6 +8,8 @@
 //	sessions mail show [--raw] ID     show the mail outbox
 //	sessions admin create --email E [--name N]
 //	                                  make an administrator
+//	sessions retention run [--dry-run] [--json]
+//	                                  enforce the retention rules once
 //
 // Every command reads the same settings from flags and SESSIONS_*
 // environment variables; see the README.
@@ -46,13 +48,14 @@ type env struct {
 
 // commands maps command words to their implementations.
 var commands = map[string]func(ctx context.Context, e env) error{
-	"serve":        cmdServe,
-	"migrate":      cmdMigrate,
-	"audit verify": cmdAuditVerify,
-	"datamap":      cmdDatamap,
-	"mail list":    cmdMailList,
-	"mail show":    cmdMailShow,
-	"admin create": cmdAdminCreate,
+	"serve":         cmdServe,
+	"migrate":       cmdMigrate,
+	"audit verify":  cmdAuditVerify,
+	"datamap":       cmdDatamap,
+	"mail list":     cmdMailList,
+	"mail show":     cmdMailShow,
+	"admin create":  cmdAdminCreate,
+	"retention run": cmdRetentionRun,
 }
 
 // exitError carries an exit status other than 1.

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/sessionshq/sessions/internal/app"
 	"github.com/sessionshq/sessions/internal/platform/logging"
+	"github.com/sessionshq/sessions/internal/video"
 	"github.com/sessionshq/sessions/internal/web"
 )
 
@@ -23,15 +25,24 @@ func cmdServe(ctx context.Context, e env) error {
 		return err
 	}
 	defer a.Close()
-	srv, err := web.New(web.Deps{Config: a.Config, DB: a.DB, Clock: a.Clock, Log: a.Log, Secret: a.Secret, Mail: a.Mail, Blobs: a.Blobs})
-	if err != nil {
-		return err
-	}
-	a.Campaigns = srv
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("cannot listen on %s: %v", a.Config.Addr, err)}
 	}
+	// The SFU starts before we serve, so the first join finds it up; its
+	// webhooks wait in the listener's backlog until Serve takes them.
+	sfu, err := startVideo(ctx, a.Config, a.Clock, a.Log, ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeVideo(sfu, a.Config.ShutdownTimeout, a.Log)
+	srv, err := web.New(web.Deps{Config: a.Config, DB: a.DB, Clock: a.Clock, Log: a.Log, Secret: a.Secret, Mail: a.Mail, Blobs: a.Blobs, Video: sfu, Rights: a.Rights})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a.Campaigns = srv
 	if err := a.Jobs.Start(ctx); err != nil {
 		ln.Close()
 		return err
@@ -49,9 +60,32 @@ func cmdServe(ctx context.Context, e env) error {
 		ln.Close()
 		return err
 	}
-	err = srv.Serve(ctx, ln, a.Config.ShutdownTimeout)
+	// On shutdown the SFU stops first, ending every call, while the HTTP
+	// server still takes the webhooks that record who left; only then does
+	// the HTTP server stop.
+	serving, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServing()
+	go func() {
+		select {
+		case <-ctx.Done():
+			closeVideo(sfu, a.Config.ShutdownTimeout, a.Log)
+			stopServing()
+		case <-serving.Done():
+		}
+	}()
+	err = srv.Serve(serving, ln, a.Config.ShutdownTimeout)
 	a.Log.Info("stopped")
 	return err
+}
+
+// closeVideo stops an embedded SFU within timeout; it does nothing for an
+// external one, and nothing the second time.
+func closeVideo(sfu *video.SFU, timeout time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := sfu.Close(ctx); err != nil {
+		log.Error("stopping the video server", slog.String("error", err.Error()))
+	}
 }
 
 func cmdMigrate(ctx context.Context, e env) error {

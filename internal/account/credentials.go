@@ -150,13 +150,3 @@ func DescribeClient(ua string) string {
 	}
 	return browser + " on " + system
 }
-
-// PurgeArgs is the periodic job that deletes sessions, pending sign-ins,
-// e-mailed links and throttle counters that can no longer matter.
-type PurgeArgs struct{}
-
-// Kind names the job.
-func (PurgeArgs) Kind() string { return "account.purge" }
-
-// PurgeEvery is how often it runs.
-const PurgeEvery = time.Hour

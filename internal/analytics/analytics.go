@@ -44,13 +44,6 @@ const (
 	MaxBody = 2 << 10
 )
 
-// Retention is how long events are kept: 25 months, enough to compare a
-// month with the same month of the year before.
-const RetentionMonths = 25
-
-// RetentionCutoff is the moment before which events are deleted at now.
-func RetentionCutoff(now time.Time) time.Time { return now.AddDate(0, -RetentionMonths, 0) }
-
 // Input is an event as a page's script posts it.
 type Input struct {
 	Type string `json:"type"`
@@ -190,13 +183,3 @@ func VisitorIDExpires(now time.Time) time.Time {
 	d := now.UTC()
 	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, time.UTC)
 }
-
-// PurgeArgs is the periodic job that deletes events older than the
-// retention period.
-type PurgeArgs struct{}
-
-// Kind names the job.
-func (PurgeArgs) Kind() string { return "analytics.purge" }
-
-// PurgeEvery is how often it runs.
-const PurgeEvery = 24 * time.Hour

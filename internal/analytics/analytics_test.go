@@ -98,12 +98,6 @@ func TestVisitorIDsRotateDaily(t *testing.T) {
 	}
 }
 
-func TestRetentionIs25Months(t *testing.T) {
-	if got := RetentionCutoff(t0); !got.Equal(time.Date(2024, 2, 2, 9, 30, 0, 0, time.UTC)) {
-		t.Fatalf("cutoff %s", got)
-	}
-}
-
 func TestSuppress(t *testing.T) {
 	for n, want := range map[int]string{0: "<5", 1: "<5", 4: "<5", 5: "5", 123: "123"} {
 		c := Suppress(n)

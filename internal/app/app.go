@@ -15,8 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sessionshq/sessions/internal/account"
-	"github.com/sessionshq/sessions/internal/analytics"
 	"github.com/sessionshq/sessions/internal/marketing"
 	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
@@ -25,6 +23,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/jobs"
 	"github.com/sessionshq/sessions/internal/platform/mail"
 	"github.com/sessionshq/sessions/internal/privacy/notice"
+	"github.com/sessionshq/sessions/internal/privacy/retention"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
 	"github.com/sessionshq/sessions/internal/store"
 )
@@ -47,6 +46,8 @@ type App struct {
 	// purpose gate, whose loader the web server holds, so cmdServe sets it
 	// to the server before the jobs start; until then the job does nothing.
 	Campaigns CampaignSender
+	// Rights runs exports and erasures (internal/app/rights.go).
+	Rights *Rights
 }
 
 // CampaignSender works through the marketing campaigns being sent, in
@@ -113,13 +114,21 @@ func (a *App) Close() error {
 func (a *App) openPlatform(ctx context.Context) error {
 	cfg := a.Config
 	a.Jobs = jobs.New(a.DB, jobs.Config{Workers: cfg.JobWorkers, Log: a.Log.With(slog.String("component", "jobs"))})
-	// Expired sessions, sign-in steps, links and throttle counters go
-	// within the hour, as the data map promises.
-	jobs.Register(a.Jobs, func(ctx context.Context, _ jobs.Job[account.PurgeArgs]) error {
-		_, err := store.PurgeExpiredAuth(ctx, a.DB, a.Clock.Now())
+	// Retention (internal/privacy/retention, store/retention.go): one
+	// periodic run enforces every retention rule of the data map that runs
+	// a period from a column (expired sign-ins and links within the hour,
+	// analytics events after 25 months, and so on), warns the owners of
+	// unused accounts and hands people whose time is over to the erasure
+	// engine. Each run works for a bounded time; the next one continues.
+	jobs.Register(a.Jobs, func(ctx context.Context, _ jobs.Job[retention.RunArgs]) error {
+		_, err := a.RunRetention(ctx, retention.BySchedule, false, true)
 		return err
 	})
-	a.Jobs.Periodic(jobs.Schedule{Every: account.PurgeEvery, Args: account.PurgeArgs{}, RunOnStart: true})
+	a.Jobs.Periodic(jobs.Schedule{Every: retention.RunEvery, Args: retention.RunArgs{}, RunOnStart: true})
+	// The purges the retention run replaced may still be queued on an
+	// upgraded instance; they end as done instead of failing ten times.
+	jobs.Register(a.Jobs, func(context.Context, jobs.Job[retention.RetiredAuthPurgeArgs]) error { return nil })
+	jobs.Register(a.Jobs, func(context.Context, jobs.Job[retention.RetiredAnalyticsPurgeArgs]) error { return nil })
 	// Marketing campaigns go out from a periodic job, a bounded number of
 	// batches per run, so a campaign resumes where it stopped after a
 	// restart and a large one never outruns the job's time limit.
@@ -131,13 +140,6 @@ func (a *App) openPlatform(ctx context.Context) error {
 		return err
 	})
 	a.Jobs.Periodic(jobs.Schedule{Every: marketing.SendEvery, Args: marketing.SendArgs{}, RunOnStart: true})
-	// Analytics events go 25 months after they happened, as the data map
-	// declares.
-	jobs.Register(a.Jobs, func(ctx context.Context, _ jobs.Job[analytics.PurgeArgs]) error {
-		_, err := store.DeleteAnalyticsBefore(ctx, a.DB, analytics.RetentionCutoff(a.Clock.Now()))
-		return err
-	})
-	a.Jobs.Periodic(jobs.Schedule{Every: analytics.PurgeEvery, Args: analytics.PurgeArgs{}, RunOnStart: true})
 	var sender mail.Sender
 	if cfg.SMTPAddr != "" {
 		hello := "localhost"
@@ -165,7 +167,15 @@ func (a *App) openPlatform(ctx context.Context) error {
 	a.Blobs, err = blob.New(ctx, blob.Config{
 		URL: cfg.BlobURL, Dir: filepath.Join(cfg.DataDir, "blobs"), Index: store.NewBlobIndex(a.DB), Clock: a.Clock, Log: a.Log,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// Data-subject rights: exports and erasures (internal/app/rights.go).
+	a.openRights()
+	// Rights requests: lifting announced restrictions, purging unverified
+	// requests (internal/app/requests.go).
+	a.openRequests()
+	return nil
 }
 
 // loadSecret returns the configured secret key, or the one kept in the data

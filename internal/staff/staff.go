@@ -124,6 +124,12 @@ const (
 	// PublishNotice publishes a new version of the privacy notice, and
 	// decides whether its change is significant enough to announce.
 	PublishNotice Permission = "notice.publish"
+	// ReviewRetention shows what retention would remove now, per rule,
+	// with a few row ids, and the report of past runs.
+	ReviewRetention Permission = "retention.review"
+	// ManageLegalHolds places and releases legal holds, which keep a
+	// person's data out of retention and erasure while a claim needs it.
+	ManageLegalHolds Permission = "holds.manage"
 )
 
 // Permissions lists every permission, so that tests can walk the table.
@@ -132,6 +138,7 @@ var Permissions = []Permission{
 	ReadAuditLog, EditSubprocessors, HandleRightsRequests,
 	ManageStaff, ManageSettings, OperateOutbox, ReadMail,
 	SendMarketing, ViewAnalytics, PublishNotice,
+	ReviewRetention, ManageLegalHolds,
 }
 
 // grants is the whole policy. Support needs a person's contact details and
@@ -142,7 +149,7 @@ var Permissions = []Permission{
 // content.
 var grants = map[Role][]Permission{
 	Support:        {OpenConsole, LookUpPeople, ViewContact, ViewAccountStatus},
-	PrivacyOfficer: {OpenConsole, LookUpPeople, ViewContact, ViewAccountStatus, ReadAuditLog, EditSubprocessors, HandleRightsRequests, ViewAnalytics, PublishNotice},
+	PrivacyOfficer: {OpenConsole, LookUpPeople, ViewContact, ViewAccountStatus, ReadAuditLog, EditSubprocessors, HandleRightsRequests, ViewAnalytics, PublishNotice, ReviewRetention, ManageLegalHolds},
 	Admin:          {OpenConsole, ManageStaff, ManageSettings, OperateOutbox, ReadMail, SendMarketing, ViewAnalytics, PublishNotice},
 }
 

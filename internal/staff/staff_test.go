@@ -32,6 +32,8 @@ func TestRoleTable(t *testing.T) {
 		SendMarketing:        {A},
 		ViewAnalytics:        {P, A},
 		PublishNotice:        {P, A},
+		ReviewRetention:      {P},
+		ManageLegalHolds:     {P},
 	}
 	if len(want) != len(Permissions) {
 		t.Fatalf("the table covers %d permissions, the package declares %d", len(want), len(Permissions))

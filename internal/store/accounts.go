@@ -415,31 +415,6 @@ func DeleteSignInChallenge(ctx context.Context, q database.Querier, digest strin
 	return err
 }
 
-// PurgeExpiredAuth deletes sessions, challenges, link digests and
-// throttle counters that can no longer matter at now, and returns how many
-// rows went.
-func PurgeExpiredAuth(ctx context.Context, q database.Querier, now time.Time) (int64, error) {
-	var total int64
-	for _, stmt := range []struct {
-		sql  string
-		args []any
-	}{
-		{`DELETE FROM account_sessions WHERE expires_at <= ? OR last_seen_at <= ?`, []any{now.UTC(), now.Add(-account.SessionIdle).UTC()}},
-		{`DELETE FROM signin_challenges WHERE expires_at <= ?`, []any{now.UTC()}},
-		{`DELETE FROM email_tokens WHERE expires_at <= ?`, []any{now.UTC()}},
-		{`DELETE FROM auth_throttle WHERE window_start <= ? AND (locked_until IS NULL OR locked_until <= ?)`,
-			[]any{now.Add(-24 * time.Hour).UTC(), now.UTC()}},
-	} {
-		res, err := q.Exec(ctx, stmt.sql, stmt.args...)
-		if err != nil {
-			return total, err
-		}
-		n, _ := res.RowsAffected()
-		total += n
-	}
-	return total, nil
-}
-
 // Throttle returns the counter under key; a key never seen is a zero
 // State.
 func Throttle(ctx context.Context, q database.Querier, key string) (ratelimit.State, error) {

@@ -292,19 +292,3 @@ func TestThrottleCountsEveryConcurrentFailure(t *testing.T) {
 		t.Fatalf("cleared counter = %+v", st)
 	}
 }
-
-func TestPurgeExpiredAuth(t *testing.T) {
-	ctx := context.Background()
-	db := dbtest.Open(t)
-	a := newTestAccount(t, db, "ada@example.com")
-	s := account.Session{ID: account.NewSessionID(), AccountID: a.ID, CreatedAt: accountsT0, LastSeenAt: accountsT0, ExpiresAt: accountsT0.Add(time.Hour)}
-	_ = store.CreateSession(ctx, db, s, "digest")
-	_ = store.CreateEmailToken(ctx, db, "d", account.PurposeVerify, a.ID, "", accountsT0, accountsT0.Add(time.Hour))
-	_ = store.CreateSignInChallenge(ctx, db, "c", a.ID, accountsT0, accountsT0.Add(time.Minute))
-	if n, err := store.PurgeExpiredAuth(ctx, db, accountsT0.Add(30*time.Second)); err != nil || n != 0 {
-		t.Fatalf("purged %d live rows (%v)", n, err)
-	}
-	if n, err := store.PurgeExpiredAuth(ctx, db, accountsT0.Add(2*time.Hour)); err != nil || n != 3 {
-		t.Fatalf("purged %d rows (%v), want 3", n, err)
-	}
-}

@@ -84,13 +84,3 @@ func AnalyticsCounts(ctx context.Context, q database.Querier, r analytics.Range)
 	}
 	return raw, rows.Err()
 }
-
-// DeleteAnalyticsBefore deletes the events that occurred before cutoff,
-// as the retention rule asks, and says how many went.
-func DeleteAnalyticsBefore(ctx context.Context, q database.Querier, cutoff time.Time) (int64, error) {
-	res, err := q.Exec(ctx, `DELETE FROM analytics_events WHERE occurred_at < ?`, cutoff.UTC())
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}

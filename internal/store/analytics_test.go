@@ -63,24 +63,3 @@ func TestAnalyticsCountsPerDayRouteAndFeature(t *testing.T) {
 		t.Fatalf("stored address %q (%v), want the /24 network", ip, err)
 	}
 }
-
-func TestDeleteAnalyticsBefore(t *testing.T) {
-	ctx := context.Background()
-	db := dbtest.Open(t)
-	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	cutoff := analytics.RetentionCutoff(now)
-	for _, at := range []time.Time{cutoff.Add(-time.Second), cutoff, now} {
-		ev := analytics.NewEvent(analytics.Checked{Kind: analytics.PageView, Path: "/"}, "/", "av_a", "", at)
-		if err := store.AppendAnalyticsEvent(ctx, db, ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n, err := store.DeleteAnalyticsBefore(ctx, db, cutoff)
-	if err != nil || n != 1 {
-		t.Fatalf("deleted %d (%v), want the one event older than 25 months", n, err)
-	}
-	var left int
-	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM analytics_events`).Scan(&left); err != nil || left != 2 {
-		t.Fatalf("%d events left (%v), want 2", left, err)
-	}
-}

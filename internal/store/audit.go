@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"time"
 
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
@@ -45,10 +47,8 @@ func appendAudit(ctx context.Context, q database.Querier, secret []byte, e audit
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	if q.Dialect() == database.Postgres {
-		if _, err := q.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", auditLockKey); err != nil {
-			return fmt.Errorf("lock the audit log: %w", err)
-		}
+	if err := lockAudit(ctx, q); err != nil {
+		return err
 	}
 	head, err := AuditHead(ctx, q)
 	if err != nil {
@@ -69,28 +69,168 @@ func appendAudit(ctx context.Context, q database.Querier, secret []byte, e audit
 	return nil
 }
 
-// AuditHead returns the last entry's position and hash, the genesis
-// checkpoint when the log is empty. Publish it to anchor later checks.
+// lockAudit queues the caller at the head of the chain until its
+// transaction ends; see AppendAudit. The lock is re-entrant within one
+// transaction.
+func lockAudit(ctx context.Context, q database.Querier) error {
+	if q.Dialect() == database.Postgres {
+		if _, err := q.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", auditLockKey); err != nil {
+			return fmt.Errorf("lock the audit log: %w", err)
+		}
+	}
+	return nil
+}
+
+// AuditHead returns the last entry's position and hash. When the log is
+// empty it is the last entry retention removed, if any, else the genesis
+// checkpoint. Publish it to anchor later checks.
 func AuditHead(ctx context.Context, q database.Querier) (audit.Checkpoint, error) {
 	var c audit.Checkpoint
 	err := q.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&c.Seq, &c.Hash)
-	if errors.Is(err, database.ErrNotFound) {
-		return audit.Genesis(), nil
+	if !errors.Is(err, database.ErrNotFound) {
+		return c, err
 	}
-	return c, err
+	a, ok, err := latestAuditAnchor(ctx, q, math.MaxInt64)
+	if err != nil || !ok {
+		return audit.Genesis(), err
+	}
+	return a.Checkpoint, nil
+}
+
+// latestAuditAnchor returns the newest anchor below seq `below`.
+func latestAuditAnchor(ctx context.Context, q database.Querier, below int64) (audit.Anchor, bool, error) {
+	var a audit.Anchor
+	err := q.QueryRow(ctx, `SELECT seq, hash, pruned_at, run_id, mac FROM audit_anchors WHERE seq < ? ORDER BY seq DESC LIMIT 1`, below).
+		Scan(&a.Seq, &a.Hash, &a.PrunedAt, &a.RunID, &a.MAC)
+	if errors.Is(err, database.ErrNotFound) {
+		return a, false, nil
+	}
+	a.PrunedAt = a.PrunedAt.UTC()
+	return a, err == nil, err
+}
+
+// AuditPrune describes one removal of the head of the log: by which
+// retention run and rule, and when.
+type AuditPrune struct {
+	RunID string
+	Rule  string
+	At    time.Time
+}
+
+// PruneAuditHead removes the entries of the log up to and including seq
+// `through`, for retention, and returns how many went. In the same
+// transaction it replaces the anchor with one sealed at `through`, from
+// which verification then starts, and records the removal in the log.
+// It takes the audit lock; retention takes it before choosing `through`
+// in the same transaction, so that no appender moves the head in
+// between. Given the plain *database.DB it opens a transaction of its own.
+func PruneAuditHead(ctx context.Context, q database.Querier, secret []byte, through int64, p AuditPrune) (int64, error) {
+	if db, ok := q.(*database.DB); ok {
+		var n int64
+		err := db.InTx(ctx, func(tx *database.Tx) error {
+			var err error
+			n, err = PruneAuditHead(ctx, tx, secret, through, p)
+			return err
+		})
+		return n, err
+	}
+	if err := lockAudit(ctx, q); err != nil {
+		return 0, err
+	}
+	var last audit.Checkpoint
+	err := q.QueryRow(ctx, `SELECT seq, hash FROM audit_log WHERE seq = ?`, through).Scan(&last.Seq, &last.Hash)
+	if err != nil {
+		return 0, fmt.Errorf("the last audit entry to prune: %w", err)
+	}
+	anchor, err := audit.SealAnchor(secret, last, p.At, p.RunID)
+	if err != nil {
+		return 0, err
+	}
+	res, err := q.Exec(ctx, `DELETE FROM audit_log WHERE seq <= ?`, through)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	// Verification needs only the anchor the log now starts from.
+	if _, err := q.Exec(ctx, `DELETE FROM audit_anchors WHERE seq <= ?`, through); err != nil {
+		return 0, err
+	}
+	if _, err := q.Exec(ctx, `INSERT INTO audit_anchors (seq, hash, pruned_at, run_id, mac) VALUES (?, ?, ?, ?, ?)`,
+		anchor.Seq, anchor.Hash, anchor.PrunedAt, anchor.RunID, anchor.MAC); err != nil {
+		return 0, err
+	}
+	return n, appendAudit(ctx, q, secret, audit.Entry{
+		At: p.At, Actor: audit.Party{Kind: "system"}, Action: "audit.pruned",
+		Subject: audit.Party{Kind: "retention_run", ID: p.RunID}, Purpose: "legal-compliance",
+		Detail: map[string]string{
+			"rule":         p.Rule,
+			"entries":      strconv.FormatInt(n, 10),
+			"through_seq":  strconv.FormatInt(anchor.Seq, 10),
+			"through_hash": anchor.Hash,
+		},
+	})
 }
 
 // VerifyAudit walks the whole log in sequence order, in batches, and
 // returns the first broken link. With a secret it also checks that ids
 // still present match their pseudonyms; with an anchor (a checkpoint
 // published earlier) it notices entries cut off the end or rewritten
-// wholesale. Entries appended while it runs are left for the next check.
+// wholesale. A log whose oldest entries retention removed is checked from
+// the sealed anchor retention kept, which needs the secret. Entries
+// appended while it runs are left for the next check.
 func VerifyAudit(ctx context.Context, q database.Querier, secret []byte, anchor *audit.Checkpoint) (audit.Result, error) {
+	// A prune that lands between reading where the log starts and reading
+	// its rows looks like entries gone missing; such a result is checked
+	// again, and a real break stays broken.
+	for attempt := 0; ; attempt++ {
+		start, res, err := verifyAuditOnce(ctx, q, secret, anchor)
+		if err != nil || res.Intact || attempt == 2 {
+			return res, err
+		}
+		now, _, err := latestAuditAnchor(ctx, q, math.MaxInt64)
+		if err != nil || now.Seq == start {
+			return res, err
+		}
+	}
+}
+
+// verifyAuditOnce verifies the log as it finds it, and returns the
+// position of the newest anchor it saw too.
+func verifyAuditOnce(ctx context.Context, q database.Querier, secret []byte, anchor *audit.Checkpoint) (int64, audit.Result, error) {
+	latest, _, err := latestAuditAnchor(ctx, q, math.MaxInt64)
+	if err != nil {
+		return 0, audit.Result{}, err
+	}
+	var first sql.NullInt64
+	if err := q.QueryRow(ctx, `SELECT MIN(seq) FROM audit_log`).Scan(&first); err != nil {
+		return 0, audit.Result{}, err
+	}
+	res, err := verifyAuditFrom(ctx, q, secret, anchor, first)
+	return latest.Seq, res, err
+}
+
+func verifyAuditFrom(ctx context.Context, q database.Querier, secret []byte, anchor *audit.Checkpoint, first sql.NullInt64) (audit.Result, error) {
+	v := audit.NewVerifier(secret, anchor)
+	if !first.Valid || first.Int64 > 1 {
+		below := int64(math.MaxInt64)
+		if first.Valid {
+			below = first.Int64
+		}
+		pruned, ok, err := latestAuditAnchor(ctx, q, below)
+		if err != nil {
+			return audit.Result{}, err
+		}
+		if ok {
+			v.Pruned(pruned)
+		}
+	}
 	head, err := AuditHead(ctx, q)
 	if err != nil {
 		return audit.Result{}, err
 	}
-	v := audit.NewVerifier(secret, anchor)
 	after := int64(math.MinInt64)
 	for {
 		n, ok, err := verifyAuditBatch(ctx, q, v, after, head.Seq)

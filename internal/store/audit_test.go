@@ -330,3 +330,31 @@ func TestAuditVerifyAcrossBatches(t *testing.T) {
 		t.Fatalf("%+v", res)
 	}
 }
+
+// Pruning the whole log leaves only the entry that records it, chained to
+// the anchor, so the next entry still has a head to follow.
+func TestPruneWholeAuditLog(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	auditTestLog(t, db, 3)
+	last, err := store.AuditHead(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	n, err := store.PruneAuditHead(ctx, db, auditTestSecret, 3, store.AuditPrune{RunID: "ret_all", Rule: "audit-5y", At: at})
+	if err != nil || n != 3 {
+		t.Fatalf("pruned %d (%v), want 3", n, err)
+	}
+	recs, err := store.RecentAudit(ctx, db, 0, 10)
+	if err != nil || len(recs) != 1 || recs[0].Seq != 4 || recs[0].PrevHash != last.Hash || recs[0].Action != "audit.pruned" {
+		t.Fatalf("log after pruning all = %+v (%v)", recs, err)
+	}
+	res := auditVerify(t, db, nil)
+	if !res.Intact || res.Entries != 1 || res.Pruned == nil || *res.Pruned != last {
+		t.Fatalf("verify = %+v", res)
+	}
+	if _, err := store.PruneAuditHead(ctx, db, auditTestSecret, 3, store.AuditPrune{RunID: "ret_all", Rule: "audit-5y", At: at}); err == nil {
+		t.Error("pruned up to an entry that is gone")
+	}
+}

@@ -17,7 +17,7 @@ import (
 )
 
 const outboxColumns = `id, created_at, person_id, category, template, to_address, subject, body_text, body_html,
-	headers, status, attempts, next_attempt_at, last_error, sent_at`
+	headers, status, attempts, next_attempt_at, last_error, sent_at, attachments`
 
 // EnqueueMail writes m to the outbox and returns its id. Call it with the
 // transaction that makes the change the message is about, so that the
@@ -36,16 +36,24 @@ func EnqueueMail(ctx context.Context, q database.Querier, now time.Time, m mail.
 	if err != nil {
 		return "", err
 	}
+	attachments := "[]"
+	if len(m.Attachments) > 0 {
+		aj, err := json.Marshal(m.Attachments)
+		if err != nil {
+			return "", err
+		}
+		attachments = string(aj)
+	}
 	id, err := newOutboxID()
 	if err != nil {
 		return "", err
 	}
 	now = now.UTC()
 	_, err = q.Exec(ctx, `INSERT INTO mail_outbox (id, created_at, person_id, category, template, to_address, subject,
-		body_text, body_html, headers, status, attempts, next_attempt_at, last_error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')`,
+		body_text, body_html, headers, status, attempts, next_attempt_at, last_error, attachments)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?)`,
 		id, now, outboxNull(m.PersonID), string(m.Category), m.Template, m.To, m.Subject,
-		m.Text, m.HTML, string(hj), now)
+		m.Text, m.HTML, string(hj), now, attachments)
 	if err != nil {
 		return "", fmt.Errorf("enqueue mail: %w", err)
 	}
@@ -224,9 +232,10 @@ func scanOutbox(s interface{ Scan(...any) error }) (mail.Record, error) {
 		status   string
 		headers  string
 		sentAt   sql.NullTime
+		files    string
 	)
 	err := s.Scan(&r.ID, &r.CreatedAt, &person, &category, &r.Template, &r.To, &r.Subject, &r.Text, &r.HTML,
-		&headers, &status, &r.Attempts, &r.NextAttemptAt, &r.LastError, &sentAt)
+		&headers, &status, &r.Attempts, &r.NextAttemptAt, &r.LastError, &sentAt, &files)
 	if err != nil {
 		return mail.Record{}, err
 	}
@@ -242,6 +251,11 @@ func scanOutbox(s interface{ Scan(...any) error }) (mail.Record, error) {
 	if headers != "" && headers != "{}" {
 		if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {
 			return mail.Record{}, fmt.Errorf("mail %s: headers: %w", r.ID, err)
+		}
+	}
+	if files != "" && files != "[]" {
+		if err := json.Unmarshal([]byte(files), &r.Attachments); err != nil {
+			return mail.Record{}, fmt.Errorf("mail %s: attachments: %w", r.ID, err)
 		}
 	}
 	return r, nil

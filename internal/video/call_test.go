@@ -19,21 +19,15 @@ import (
 	"time"
 
 	"github.com/livekit/protocol/auth"
-	"github.com/livekit/protocol/livekit"
-	lklogger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
-	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/video/videotest"
 )
 
-// Waits in these tests are generous upper bounds for a loaded two-core CI
-// machine, never expectations of speed: each returns as soon as its
-// condition holds.
-const patience = 45 * time.Second
+// patience bounds each wait of these tests (see videotest.Patience).
+const patience = videotest.Patience
 
 // People in the call, with names that must never reach a log line.
 var (
@@ -96,70 +90,19 @@ func TestCall(t *testing.T) {
 func runCall(t *testing.T, sfu *SFU, hooks *hookRecorder) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*patience)
 	defer cancel()
-	lksdk.SetLogger(lklogger.GetDiscardLogger())
 
-	// The guest joins first and counts the RTP packets of every audio track
-	// it subscribes to.
-	var packets atomic.Int64
-	guestLeft := make(chan struct{})
-	var leftOnce sync.Once
-	mutedSeen := make(chan struct{}, 1)
-	guestCB := &lksdk.RoomCallback{
-		OnDisconnected: func() { leftOnce.Do(func() { close(guestLeft) }) },
-		ParticipantCallback: lksdk.ParticipantCallback{
-			OnTrackSubscribed: func(track *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
-				go func() {
-					for {
-						if _, _, err := track.ReadRTP(); err != nil {
-							return
-						}
-						packets.Add(1)
-					}
-				}()
-			},
-			OnTrackMuted: func(lksdk.TrackPublication, lksdk.Participant) {
-				select {
-				case mutedSeen <- struct{}{}:
-				default:
-				}
-			},
-		},
-	}
-	guest := join(t, sfu, guestGrant, guestCB)
+	// The guest joins first and listens; the host speaks.
+	listener := videotest.NewListener()
+	guest := join(t, sfu, guestGrant, listener.Callback())
 	host := join(t, sfu, hostGrant, &lksdk.RoomCallback{})
-
-	// The host publishes Opus silence in 20 ms frames, as a muted-but-open
-	// microphone does.
-	mic, err := webrtc.NewTrackLocalStaticSample(
-		webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "host")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := host.LocalParticipant.PublishTrack(mic, &lksdk.TrackPublicationOptions{
-		Name: "microphone", Source: livekit.TrackSource_MICROPHONE,
-	}); err != nil {
-		t.Fatalf("publish: %v", err)
-	}
 	speaking, stopSpeaking := context.WithCancel(ctx)
 	defer stopSpeaking()
-	go func() {
-		silence := []byte{0xf8, 0xff, 0xfe} // one 20 ms Opus frame of silence
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-speaking.Done():
-				return
-			case <-tick.C:
-				_ = mic.WriteSample(media.Sample{Data: silence, Duration: 20 * time.Millisecond})
-			}
-		}
-	}()
+	videotest.Speak(speaking, t, host)
 
 	// Two seconds of audio proves media flows end to end, not just
 	// signalling.
-	waitUntil(t, "the guest receives the host's audio", func() bool { return packets.Load() > 100 })
-	t.Logf("the guest received %d RTP packets", packets.Load())
+	videotest.WaitUntil(t, "the guest receives the host's audio", func() bool { return listener.Packets() > 100 })
+	t.Logf("the guest received %d RTP packets", listener.Packets())
 
 	hooks.waitFor(t, RoomStarted, "")
 	hooks.waitFor(t, ParticipantJoined, hostGrant.Identity)
@@ -169,7 +112,7 @@ func runCall(t *testing.T, sfu *SFU, hooks *hookRecorder) {
 		t.Fatalf("mute: %v", err)
 	}
 	select {
-	case <-mutedSeen:
+	case <-listener.Muted():
 	case <-time.After(patience):
 		t.Fatal("the guest never saw the host's microphone muted")
 	}
@@ -178,7 +121,7 @@ func runCall(t *testing.T, sfu *SFU, hooks *hookRecorder) {
 		t.Fatalf("remove: %v", err)
 	}
 	select {
-	case <-guestLeft:
+	case <-listener.Disconnected():
 	case <-time.After(patience):
 		t.Fatal("the removed guest was not disconnected")
 	}
@@ -222,8 +165,7 @@ func join(t *testing.T, sfu *SFU, g Grant, cb *lksdk.RoomCallback) *lksdk.Room {
 	if err != nil {
 		t.Fatal(err)
 	}
-	room, err := lksdk.ConnectToRoomWithToken(sfu.URL(), token, cb,
-		lksdk.WithAutoSubscribe(true), lksdk.WithConnectTimeout(patience))
+	room, err := videotest.Connect(sfu.URL(), token, cb)
 	if err != nil {
 		t.Fatalf("%s joins: %v", g.Role, err)
 	}
@@ -245,17 +187,6 @@ func lanAddress(t *testing.T) string {
 	}
 	t.Skip("this machine has no LAN address")
 	return ""
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(patience)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // hookRecorder stands in for our server: its webhook endpoint verifies each

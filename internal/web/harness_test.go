@@ -41,6 +41,7 @@ import (
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/video"
 	"github.com/sessionshq/sessions/internal/web"
 )
 
@@ -74,6 +75,11 @@ type harness struct {
 	// Logs holds every line the server logged, for tests that prove no
 	// personal data reaches them.
 	Logs *bytes.Buffer
+	// Video is the server's SFU, nil unless harnessOptions.Video asked
+	// for one; URL is the listener that serves the harness's server to
+	// an embedded SFU's webhooks and to call clients, "" without one.
+	Video *video.SFU
+	URL   string
 }
 
 // newHarness builds the default harness: base URL http://sessions.test,
@@ -94,6 +100,10 @@ type harnessOptions struct {
 	// NoSMTP leaves the mail service without a server, as an instance
 	// without SESSIONS_SMTP_ADDR runs: messages stay in the outbox.
 	NoSMTP bool
+	// Video gives the server an SFU (harnessVideo, calls_test.go); the
+	// zero value runs none, as most tests need, and joining a call
+	// answers 503.
+	Video harnessVideo
 }
 
 func newHarnessOpts(t testing.TB, o harnessOptions) *harness {
@@ -129,13 +139,17 @@ func newHarnessOpts(t testing.TB, o harnessOptions) *harness {
 		t.Fatalf("harness blobs: %v", err)
 	}
 	t.Cleanup(func() { blobs.Close() })
-	srv, err := web.New(web.Deps{
+	var srv *web.Server
+	sfu, front := o.Video.start(t, clk, log, func() http.Handler { return srv })
+	srv, err = web.New(web.Deps{
 		Config: cfg, DB: db, Clock: clk, Log: log, Secret: harnessSecret, Mail: svc, Passwords: harnessHasher, Blobs: blobs,
+		Video: sfu,
 	})
 	if err != nil {
 		t.Fatalf("harness web.New: %v", err)
 	}
-	return &harness{Srv: srv, DB: db, Clock: clk, Config: cfg, Secret: harnessSecret, SMTP: smtp, Mail: svc, Blobs: blobs, Logs: logs}
+	return &harness{Srv: srv, DB: db, Clock: clk, Config: cfg, Secret: harnessSecret, SMTP: smtp, Mail: svc, Blobs: blobs, Logs: logs,
+		Video: sfu, URL: front}
 }
 
 // lockedWriter lets the server's goroutines and the test share the log

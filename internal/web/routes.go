@@ -3,6 +3,7 @@ package web
 import (
 	"github.com/sessionshq/sessions/internal/analytics"
 	"github.com/sessionshq/sessions/internal/staff"
+	"github.com/sessionshq/sessions/internal/video"
 )
 
 // routes is the whole route table. Browser pages and API routes are kept
@@ -232,6 +233,147 @@ func (s *Server) routes() {
 	s.handle("POST /admin/campaigns/{id}/send", s.can(staff.SendMarketing)(s.campaignSendForm))
 	s.handle("GET /admin/objections", s.can(staff.HandleRightsRequests)(s.objectionsPage))
 	s.handle("POST /admin/objections/{id}", s.can(staff.HandleRightsRequests)(s.objectionDecideForm))
+
+	// Meetings (internal/web/meetings.go): scheduling with recurrence,
+	// participants and their invitations, the agenda and its templates,
+	// and shared files and links. Every route needs a signed-in member;
+	// what each may do with a meeting is checked in the store, and a
+	// meeting they may not see is not found.
+	s.handle("GET /meetings", s.member(s.meetingsPage))
+	s.handle("GET /meetings/new", s.member(s.meetingsNewPage))
+	s.handle("POST /meetings", s.member(s.meetingsCreateForm))
+	s.handle("GET /meetings/{id}", s.member(s.meetingPage))
+	s.handle("POST /meetings/{id}", s.member(s.meetingEditForm))
+	s.handle("POST /meetings/{id}/cancel", s.member(s.meetingCancelForm))
+	s.handle("POST /meetings/{id}/delete", s.member(s.meetingDeleteForm))
+	s.handle("GET /meetings/{id}/calendar.ics", s.member(s.meetingCalendarPage))
+	s.handle("POST /meetings/{id}/participants", s.member(s.meetingInviteForm))
+	s.handle("POST /meetings/{id}/participants/{pid}/remove", s.member(s.meetingRemoveForm))
+	s.handle("POST /meetings/{id}/agenda", s.member(s.meetingAgendaForm))
+	s.handle("POST /meetings/{id}/agenda/{itemID}/delete", s.member(s.meetingAgendaDeleteForm))
+	s.handle("POST /meetings/{id}/agenda/{itemID}/move", s.member(s.meetingAgendaMoveForm))
+	s.handle("POST /meetings/{id}/agenda/template", s.member(s.meetingTemplateForm))
+	s.handle("POST /meetings/{id}/agenda/apply", s.member(s.meetingApplyTemplateForm))
+	s.handleLimit("POST /meetings/{id}/resources", meetingUploadLimit, s.member(s.meetingResourceForm))
+	s.handle("POST /meetings/{id}/resources/{rid}/delete", s.member(s.meetingResourceDeleteForm))
+	s.handle("GET /meetings/{id}/resources/{rid}", s.member(s.meetingFilePage))
+	s.handle("GET /api/meetings", s.member(s.apiMeetingsList))
+	s.handle("POST /api/meetings", s.member(s.apiMeetingsCreate))
+	s.handle("GET /api/meetings/{id}", s.member(s.apiMeetingGet))
+	s.handle("PATCH /api/meetings/{id}", s.member(s.apiMeetingPatch))
+	s.handle("DELETE /api/meetings/{id}", s.member(s.apiMeetingDelete))
+	s.handle("GET /api/meetings/{id}/calendar.ics", s.member(s.apiMeetingCalendar))
+	s.handle("GET /api/meetings/{id}/participants", s.member(s.apiParticipants))
+	s.handle("POST /api/meetings/{id}/participants", s.member(s.apiParticipantsInvite))
+	s.handle("PATCH /api/meetings/{id}/participants/{pid}", s.member(s.apiParticipantPatch))
+	s.handle("DELETE /api/meetings/{id}/participants/{pid}", s.member(s.apiParticipantDelete))
+	s.handle("GET /api/meetings/{id}/agenda", s.member(s.apiAgenda))
+	s.handle("POST /api/meetings/{id}/agenda", s.member(s.apiAgendaAdd))
+	s.handle("PATCH /api/meetings/{id}/agenda/{itemID}", s.member(s.apiAgendaPatch))
+	s.handle("DELETE /api/meetings/{id}/agenda/{itemID}", s.member(s.apiAgendaDelete))
+	s.handle("PUT /api/meetings/{id}/agenda/order", s.member(s.apiAgendaOrder))
+	s.handle("POST /api/meetings/{id}/agenda/from-template/{templateID}", s.member(s.apiAgendaFromTemplate))
+	s.handle("GET /api/agenda-templates", s.member(s.apiTemplates))
+	s.handle("POST /api/agenda-templates", s.member(s.apiTemplateCreate))
+	s.handle("GET /api/meetings/{id}/resources", s.member(s.apiResources))
+	s.handleLimit("POST /api/meetings/{id}/resources", meetingUploadLimit, s.member(s.apiResourceAdd))
+	s.handle("GET /api/meetings/{id}/resources/{rid}", s.member(s.apiResourceGet))
+	s.handle("DELETE /api/meetings/{id}/resources/{rid}", s.member(s.apiResourceDelete))
+
+	// Video calls (internal/web/calls.go): the door of a meeting's call
+	// for members (signed in; the room page's script writes with the
+	// session cookie, same-origin only) and for guests (their personal
+	// link's token in the path, open to whoever holds it); what hosts and
+	// co-hosts do (lobby, lock, mute, remove, questions answered,
+	// attendance; checked in the handlers); the chat; the video server's
+	// signed webhooks, which are not held to per-address limits since all
+	// come from one server; and the embedded SFU's signalling, proxied on
+	// our own origin.
+	s.handleLimit("POST /api/meetings/{id}/join", callBodyLimit, s.callMember(s.apiJoin))
+	s.handle("GET /api/meetings/{id}/join", s.member(s.pollJoin(s.memberAtDoor)))
+	s.handle("GET /api/meetings/{id}/lobby", s.member(s.apiLobby))
+	s.handle("POST /api/meetings/{id}/lobby/{pid}/admit", s.callMember(s.apiLobbyAdmit))
+	s.handle("POST /api/meetings/{id}/lobby/{pid}/deny", s.callMember(s.apiLobbyDeny))
+	s.handle("POST /api/meetings/{id}/lock", s.callMember(s.apiLock))
+	s.handle("POST /api/meetings/{id}/unlock", s.callMember(s.apiUnlock))
+	s.handle("POST /api/meetings/{id}/participants/{pid}/remove", s.callMember(s.apiRemove))
+	s.handle("POST /api/meetings/{id}/participants/{pid}/mute", s.callMember(s.apiMute))
+	s.handle("GET /api/meetings/{id}/messages", s.member(s.listMessages(s.memberAtDoor)))
+	s.handleLimit("POST /api/meetings/{id}/messages", callBodyLimit, s.callMember(s.postMessage(s.memberAtDoor)))
+	s.handle("POST /api/meetings/{id}/messages/{mid}/answered", s.callMember(s.apiAnswered))
+	s.handle("GET /api/meetings/{id}/attendance", s.member(s.apiAttendance))
+	s.handle("GET /api/meetings/{id}/live", s.member(s.apiLive))
+	s.handle("GET /j/{token}", s.guestLandingPage)
+	s.handleLimit("POST /j/{token}", callBodyLimit, s.throttled(s.guestLandingForm))
+	s.handleLimit("POST /api/join/{token}", callBodyLimit, s.throttled(s.apiGuestJoin))
+	s.handle("GET /api/join/{token}", s.pollJoin(s.guestAtDoor))
+	s.handle("GET /api/join/{token}/messages", s.listMessages(s.guestAtDoor))
+	s.handleLimit("POST /api/join/{token}/messages", callBodyLimit, s.throttled(s.postMessage(s.guestAtDoor)))
+	s.handle("POST /api/livekit/webhook", s.livekitWebhook)
+	for _, p := range video.SignalPaths {
+		s.handle("GET "+p, s.videoSignal)
+	}
+
+	// Meeting room (internal/web/room.go): the call page of a meeting the
+	// signed-in member takes part in; guests reach the same page through
+	// their personal link (GET /j/{token} above).
+	s.handle("GET /meetings/{id}/room", s.member(s.roomPage))
+
+	// Data-subject rights (internal/web/rights.go): a member asks for a
+	// copy of their data, whole or only what they gave, watches it being
+	// built and downloads it through a signed link that works only for
+	// them and expires after seven days. Deleting the account is on the
+	// account pages; the erasure engine carries it out.
+	s.handle("GET /account/privacy", s.member(s.rightsPage))
+	s.handle("POST /account/exports", s.member(s.exportForm))
+	s.handle("GET /account/exports/{id}/download", s.member(s.exportDownload))
+	s.handle("POST /api/me/exports", s.member(s.apiExportPost))
+	s.handle("GET /api/me/exports/{id}", s.member(s.apiExportGet))
+	// Direct transfer of the portability package to another service's
+	// https address, after the member confirms; the address is refused
+	// unless it leads to a public service, here and when sent.
+	s.handle("POST /account/transfers", s.member(s.transferForm))
+	s.handle("GET /account/transfers/{id}", s.member(s.transferPage))
+	s.handle("POST /account/transfers/{id}/confirm", s.member(s.transferConfirmForm))
+
+	// Data-subject requests (internal/web/requests.go): a signed-in member
+	// files a request carrying one or more rights and follows it; anyone
+	// else files one on the public form, opened only once the code
+	// e-mailed to them is typed (both rate-limited per address); staff
+	// who handle rights requests record those that came by e-mail or
+	// post, and work the queue: start, extend with reasons, complete,
+	// refuse with reasons, lift a restriction after telling the person.
+	s.handle("GET /account/requests", s.member(s.requestsPage))
+	s.handle("POST /account/requests", s.member(s.requestsForm))
+	s.handle("GET /account/requests/{id}", s.member(s.requestPage))
+	s.handle("GET /api/me/requests", s.member(s.apiMyRequests))
+	s.handle("POST /api/me/requests", s.member(s.apiMyRequestPost))
+	s.handle("GET /api/me/requests/{id}", s.member(s.apiMyRequest))
+	s.handle("GET /privacy/request", s.publicRequestPage)
+	s.handle("POST /privacy/request", s.throttled(s.publicRequestForm))
+	s.handle("GET /privacy/request/{id}/verify", s.publicVerifyPage)
+	s.handle("POST /privacy/request/{id}/verify", s.throttled(s.publicVerifyForm))
+	s.handle("GET /admin/requests", s.can(staff.HandleRightsRequests)(s.requestsQueuePage))
+	s.handle("POST /admin/requests", s.can(staff.HandleRightsRequests)(s.requestsRecordForm))
+	s.handle("GET /admin/requests/{id}", s.can(staff.HandleRightsRequests)(s.staffRequestPage))
+	s.handle("POST /admin/requests/{id}/{action}", s.can(staff.HandleRightsRequests)(s.staffRequestStepForm))
+	s.handle("GET /api/admin/requests", s.can(staff.HandleRightsRequests)(s.apiRequestQueue))
+	s.handle("POST /api/admin/requests", s.can(staff.HandleRightsRequests)(s.apiRequestRecord))
+	s.handle("GET /api/admin/requests/{id}", s.can(staff.HandleRightsRequests)(s.apiRequestGet))
+	s.handle("POST /api/admin/requests/{id}/steps", s.can(staff.HandleRightsRequests)(s.apiRequestStep))
+
+	// Retention (internal/web/retention.go): what a run would remove now,
+	// the report of past runs, and legal holds, for the privacy officer.
+	s.handle("GET /admin/retention", s.can(staff.ReviewRetention)(s.retentionPage))
+	s.handle("GET /admin/retention/runs/{id}", s.can(staff.ReviewRetention)(s.retentionRunPage))
+	s.handle("POST /admin/retention/holds", s.can(staff.ManageLegalHolds)(s.holdForm))
+	s.handle("POST /admin/retention/holds/{id}/release", s.can(staff.ManageLegalHolds)(s.holdReleaseForm))
+	s.handle("GET /api/admin/retention/preview", s.can(staff.ReviewRetention)(s.apiRetentionPreview))
+	s.handle("GET /api/admin/retention/runs", s.can(staff.ReviewRetention)(s.apiRetentionRuns))
+	s.handle("GET /api/admin/retention/runs/{id}", s.can(staff.ReviewRetention)(s.apiRetentionRun))
+	s.handle("GET /api/admin/legal-holds", s.can(staff.ManageLegalHolds)(s.apiHolds))
+	s.handle("POST /api/admin/legal-holds", s.can(staff.ManageLegalHolds)(s.apiHoldCreate))
+	s.handle("POST /api/admin/legal-holds/{id}/release", s.can(staff.ManageLegalHolds)(s.apiHoldRelease))
 
 	// API description.
 	s.handle("GET /api/openapi.json", s.openAPI)

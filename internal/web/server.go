@@ -19,6 +19,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/video"
 )
 
 // Deps are the services the handlers call. cmd/sessions wires them.
@@ -38,6 +39,12 @@ type Deps struct {
 	// Passwords hashes and checks passwords; nil means argon2id with
 	// account.DefaultHashParams. Tests pass cheaper parameters.
 	Passwords *account.Hasher
+	// Video is the LiveKit SFU calls run on, embedded or external; nil
+	// when calls are unavailable, in which case joining answers 503.
+	Video *video.SFU
+	// Rights starts exports at once (internal/web/rights.go); nil leaves
+	// them to the periodic sweep.
+	Rights RightsJobs
 }
 
 // Server is the HTTP front of the product.

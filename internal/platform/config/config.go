@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
 )
 
 // Config is every setting the server and the operator commands read.
@@ -49,6 +51,35 @@ type Config struct {
 	// ReactivationGrace is how long a deactivated account can be brought
 	// back by signing in.
 	ReactivationGrace time.Duration
+
+	// Retention replaces the data map's period of the rules it names
+	// (SESSIONS_RETENTION="analytics-25m=P13M,audit-5y=P6Y").
+	Retention map[string]datamap.Period
+	// InactivityWarning is how long before erasing an unused account its
+	// owner is warned by e-mail.
+	InactivityWarning time.Duration
+	// ErasureLease is how long an erasure worker holds a run between two
+	// batches; a run whose process died is taken up again once it lapses.
+	ErasureLease time.Duration
+
+	// Video calls run on an external LiveKit server or cluster when
+	// LiveKitURL is set, and on an SFU embedded in this process otherwise.
+	// Without a URL, a key and secret (both or neither) fix the embedded
+	// SFU's keys, which are otherwise generated at every start.
+	LiveKitURL       string
+	LiveKitAPIKey    string
+	LiveKitAPISecret string // secret
+	// VideoBind are the addresses the embedded SFU's signalling and server
+	// API port listens on; browsers reach signalling through our own
+	// origin, so loopback suffices even on a LAN.
+	VideoBind []netip.Addr
+	// VideoNodeIP is the address media flows to, advertised to browsers:
+	// the machine's LAN address to serve a LAN.
+	VideoNodeIP netip.Addr
+	// VideoPort (TCP, signalling) and VideoUDPPort (all media) of the
+	// embedded SFU; 0 picks a free port at start.
+	VideoPort    int
+	VideoUDPPort int
 }
 
 // Error names the setting that is wrong and why.
@@ -73,6 +104,17 @@ func (s setting) env() string {
 
 func str(dst func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *dst(c) = strings.TrimSpace(v); return nil }
+}
+
+func port(dst func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 || n > 65535 {
+			return errors.New("must be a port number from 0 to 65535")
+		}
+		*dst(c) = n
+		return nil
+	}
 }
 
 var settings = []setting{
@@ -133,6 +175,54 @@ var settings = []setting{
 			return errors.New("must be a whole number of days from 1 to 3650")
 		}
 		c.ReactivationGrace = time.Duration(n) * 24 * time.Hour
+		return nil
+	}},
+	{name: "retention", usage: "comma-separated rule=period pairs replacing the data map's retention periods, such as analytics-25m=P13M,audit-5y=P6Y", set: setRetention},
+	{name: "inactivity-warning-days", usage: "days before erasing an unused account that its owner is warned by e-mail", def: "30", set: func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > 365 {
+			return errors.New("must be a whole number of days from 1 to 365")
+		}
+		c.InactivityWarning = time.Duration(n) * 24 * time.Hour
+		return nil
+	}},
+	{name: "livekit-url", usage: "ws:// or wss:// address of an external LiveKit server or cluster; empty runs the embedded SFU", set: str(func(c *Config) *string { return &c.LiveKitURL })},
+	{name: "livekit-api-key", usage: "LiveKit API key (required with -livekit-url)", set: str(func(c *Config) *string { return &c.LiveKitAPIKey })},
+	{name: "livekit-api-secret", usage: "LiveKit API secret (required with -livekit-url)", secret: true, set: func(c *Config, v string) error { c.LiveKitAPISecret = strings.TrimSpace(v); return nil }},
+	{name: "video-bind", usage: "comma-separated addresses the embedded SFU's signalling port listens on", def: "127.0.0.1", set: func(c *Config, v string) error {
+		c.VideoBind = nil
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return fmt.Errorf("%q is not an IP address", part)
+			}
+			c.VideoBind = append(c.VideoBind, a)
+		}
+		if len(c.VideoBind) == 0 {
+			return errors.New("must name at least one IP address")
+		}
+		return nil
+	}},
+	{name: "video-node-ip", usage: "address media flows to, advertised to browsers; the machine's LAN address to serve a LAN", def: "127.0.0.1", set: func(c *Config, v string) error {
+		a, err := netip.ParseAddr(strings.TrimSpace(v))
+		if err != nil || a.IsUnspecified() {
+			return errors.New("must be one IP address of this machine, such as 192.168.1.20")
+		}
+		c.VideoNodeIP = a
+		return nil
+	}},
+	{name: "video-port", usage: "TCP port of the embedded SFU's signalling (0: any free port)", def: "7880", set: port(func(c *Config) *int { return &c.VideoPort })},
+	{name: "video-udp-port", usage: "UDP port all media of the embedded SFU goes through (0: any free port)", def: "7882", set: port(func(c *Config) *int { return &c.VideoUDPPort })},
+	{name: "erasure-lease", usage: "how long an erasure worker holds its run between batches; a run whose process died resumes once it lapses", def: "30s", set: func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < time.Second || d > time.Hour {
+			return errors.New("must be a duration from 1s to 1h, such as 30s")
+		}
+		c.ErasureLease = d
 		return nil
 	}},
 	{name: "shutdown-timeout", usage: "how long shutdown waits for requests and jobs", def: "4s", set: func(c *Config, v string) error {
@@ -252,6 +342,9 @@ func (c *Config) validate() error {
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return &Error{"SESSIONS_SECRET_KEY", "must be at least 32 bytes long"}
 	}
+	if err := c.validateVideo(); err != nil {
+		return err
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -261,6 +354,67 @@ func (c *Config) validate() error {
 	case "json", "text":
 	default:
 		return &Error{"SESSIONS_LOG_FORMAT", "must be json or text"}
+	}
+	return nil
+}
+
+func (c *Config) validateVideo() error {
+	if c.LiveKitURL != "" {
+		u, err := url.Parse(c.LiveKitURL)
+		if err != nil || u.Host == "" || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") {
+			return &Error{"SESSIONS_LIVEKIT_URL", "must be a ws://, wss://, http:// or https:// URL such as wss://livekit.example.com"}
+		}
+		if c.LiveKitAPIKey == "" {
+			return &Error{"SESSIONS_LIVEKIT_API_KEY", "is required with SESSIONS_LIVEKIT_URL"}
+		}
+		if c.LiveKitAPISecret == "" {
+			return &Error{"SESSIONS_LIVEKIT_API_SECRET", "is required with SESSIONS_LIVEKIT_URL"}
+		}
+	}
+	if (c.LiveKitAPIKey == "") != (c.LiveKitAPISecret == "") {
+		return &Error{"SESSIONS_LIVEKIT_API_SECRET", "the LiveKit API key and secret go together: set both or neither"}
+	}
+	// The embedded SFU refuses shorter secrets; say so before it does. An
+	// external server checks its own.
+	if c.LiveKitURL == "" && c.LiveKitAPISecret != "" && len(c.LiveKitAPISecret) < 32 {
+		return &Error{"SESSIONS_LIVEKIT_API_SECRET", "must be at least 32 characters long for the embedded SFU"}
+	}
+	return nil
+}
+
+// setRetention reads rule=period pairs. Only rules that run a period from
+// a column can be given one; the grace period of deactivated accounts has
+// a setting of its own.
+func setRetention(c *Config, v string) error {
+	c.Retention = map[string]datamap.Period{}
+	m := datamap.Default()
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, text, ok := strings.Cut(part, "=")
+		id = strings.TrimSpace(id)
+		if !ok || id == "" {
+			return fmt.Errorf("%q is not rule=period, such as analytics-25m=P13M", part)
+		}
+		r, known := m.Rule(id)
+		switch {
+		case !known:
+			return fmt.Errorf("there is no retention rule %q", id)
+		case id == "account-deactivated":
+			return errors.New("the grace period of deactivated accounts is set by SESSIONS_REACTIVATION_GRACE_DAYS")
+		case r.Anchor == "":
+			return fmt.Errorf("retention rule %q ends with an event, not after a period", id)
+		}
+		if _, dup := c.Retention[id]; dup {
+			return fmt.Errorf("retention rule %q is given twice", id)
+		}
+		p, err := datamap.ParsePeriod(strings.TrimSpace(text))
+		if err != nil {
+			return fmt.Errorf("retention rule %q: %v", id, err)
+		}
+		c.Retention[id] = p
 	}
 	return nil
 }

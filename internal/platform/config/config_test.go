@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
 )
 
 func env(m map[string]string) func(string) string {
@@ -89,6 +91,13 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 		{env: map[string]string{"SESSIONS_MAX_BODY_BYTES": "ten"}, setting: "SESSIONS_MAX_BODY_BYTES"},
 		{env: map[string]string{"SESSIONS_SHUTDOWN_TIMEOUT": "-1s"}, setting: "SESSIONS_SHUTDOWN_TIMEOUT"},
 		{env: map[string]string{"SESSIONS_REACTIVATION_GRACE_DAYS": "0"}, setting: "SESSIONS_REACTIVATION_GRACE_DAYS"},
+		{env: map[string]string{"SESSIONS_RETENTION": "no-such-rule=P1Y"}, setting: "SESSIONS_RETENTION"},
+		{env: map[string]string{"SESSIONS_RETENTION": "analytics-25m=P2W"}, setting: "SESSIONS_RETENTION"},
+		{env: map[string]string{"SESSIONS_RETENTION": "analytics-25m=P0D"}, setting: "SESSIONS_RETENTION"},
+		{env: map[string]string{"SESSIONS_RETENTION": "with-account=P1Y"}, setting: "SESSIONS_RETENTION"},
+		{env: map[string]string{"SESSIONS_RETENTION": "account-deactivated=P60D"}, setting: "SESSIONS_RETENTION"},
+		{env: map[string]string{"SESSIONS_RETENTION": "analytics-25m=P1Y,analytics-25m=P2Y"}, setting: "SESSIONS_RETENTION"},
+		{env: map[string]string{"SESSIONS_INACTIVITY_WARNING_DAYS": "0"}, setting: "SESSIONS_INACTIVITY_WARNING_DAYS"},
 		{args: []string{"-job-workers", "many"}, setting: "-job-workers"},
 		{args: []string{"-no-such-flag"}, setting: "flags"},
 	}
@@ -133,5 +142,78 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "10.1.2.3/32 192.168.0.0/16 ::1/128" {
 		t.Fatalf("trusted proxies = %v", got)
+	}
+}
+
+func TestVideoSettings(t *testing.T) {
+	c, _, err := Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LiveKitURL != "" || len(c.VideoBind) != 1 || c.VideoBind[0].String() != "127.0.0.1" ||
+		c.VideoNodeIP.String() != "127.0.0.1" || c.VideoPort != 7880 || c.VideoUDPPort != 7882 {
+		t.Fatalf("video defaults: %+v", c)
+	}
+
+	c, _, err = Load(nil, env(map[string]string{
+		"SESSIONS_VIDEO_BIND": "127.0.0.1, ::1", "SESSIONS_VIDEO_NODE_IP": "192.168.1.20",
+		"SESSIONS_VIDEO_PORT": "0", "SESSIONS_VIDEO_UDP_PORT": "50000",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.VideoBind) != 2 || c.VideoBind[1].String() != "::1" || c.VideoNodeIP.String() != "192.168.1.20" ||
+		c.VideoPort != 0 || c.VideoUDPPort != 50000 {
+		t.Fatalf("video settings: %+v", c)
+	}
+
+	secretFile := filepath.Join(t.TempDir(), "lk")
+	if err := os.WriteFile(secretFile, []byte("short-external-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err = Load(nil, env(map[string]string{
+		"SESSIONS_LIVEKIT_URL": "wss://livekit.example.com", "SESSIONS_LIVEKIT_API_KEY": "APIkey",
+		"SESSIONS_LIVEKIT_API_SECRET_FILE": secretFile,
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LiveKitAPISecret != "short-external-secret" {
+		t.Fatalf("secret = %q", c.LiveKitAPISecret)
+	}
+
+	for _, tc := range []struct {
+		env     map[string]string
+		setting string
+	}{
+		{map[string]string{"SESSIONS_LIVEKIT_URL": "livekit.example.com", "SESSIONS_LIVEKIT_API_KEY": "k", "SESSIONS_LIVEKIT_API_SECRET": "s"}, "SESSIONS_LIVEKIT_URL"},
+		{map[string]string{"SESSIONS_LIVEKIT_URL": "wss://livekit.example.com", "SESSIONS_LIVEKIT_API_SECRET": "s"}, "SESSIONS_LIVEKIT_API_KEY"},
+		{map[string]string{"SESSIONS_LIVEKIT_URL": "wss://livekit.example.com", "SESSIONS_LIVEKIT_API_KEY": "k"}, "SESSIONS_LIVEKIT_API_SECRET"},
+		{map[string]string{"SESSIONS_LIVEKIT_API_KEY": "k"}, "SESSIONS_LIVEKIT_API_SECRET"},
+		{map[string]string{"SESSIONS_LIVEKIT_API_KEY": "k", "SESSIONS_LIVEKIT_API_SECRET": "too-short"}, "SESSIONS_LIVEKIT_API_SECRET"},
+		{map[string]string{"SESSIONS_VIDEO_BIND": "localhost"}, "SESSIONS_VIDEO_BIND"},
+		{map[string]string{"SESSIONS_VIDEO_BIND": " , "}, "SESSIONS_VIDEO_BIND"},
+		{map[string]string{"SESSIONS_VIDEO_NODE_IP": "0.0.0.0"}, "SESSIONS_VIDEO_NODE_IP"},
+		{map[string]string{"SESSIONS_VIDEO_PORT": "70000"}, "SESSIONS_VIDEO_PORT"},
+		{map[string]string{"SESSIONS_VIDEO_UDP_PORT": "-1"}, "SESSIONS_VIDEO_UDP_PORT"},
+	} {
+		_, _, err := Load(nil, env(tc.env), io.Discard)
+		assertSetting(t, err, tc.setting)
+	}
+}
+
+func TestRetentionPeriods(t *testing.T) {
+	c, _, err := Load(nil, env(map[string]string{"SESSIONS_RETENTION": " analytics-25m=P13M , audit-5y=P6Y1M2D"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Retention["analytics-25m"]; got != (datamap.Period{Months: 13}) {
+		t.Errorf("analytics-25m = %+v", got)
+	}
+	if got := c.Retention["audit-5y"]; got != (datamap.Period{Years: 6, Months: 1, Days: 2}) {
+		t.Errorf("audit-5y = %+v", got)
+	}
+	if c.InactivityWarning != 30*24*time.Hour {
+		t.Errorf("warning %s, want 30 days", c.InactivityWarning)
 	}
 }

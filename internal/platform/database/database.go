@@ -55,6 +55,10 @@ var sqlitePragmas = []string{
 	"synchronous(NORMAL)",
 	// SQLite ignores REFERENCES clauses unless told otherwise per connection.
 	"foreign_keys(1)",
+	// Deleted and overwritten content is zeroed rather than left in free
+	// space of the file, so that erased personal data is gone from the
+	// bytes on disk too, not only from query results.
+	"secure_delete(1)",
 }
 
 // SQLiteDSN returns the connection string for the SQLite file at path.

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"mime"
 	"mime/multipart"
@@ -43,20 +44,68 @@ func Compose(from *mail.Address, rec Record) ([]byte, error) {
 		header(textproto.CanonicalMIMEHeaderKey(name), mime.QEncoding.Encode("utf-8", rec.Headers[name]))
 	}
 
-	if rec.HTML == "" {
-		header("Content-Type", "text/plain; charset=utf-8")
-		header("Content-Transfer-Encoding", "quoted-printable")
-		b.WriteString("\r\n")
-		if err := writeQP(&b, rec.Text); err != nil {
-			return nil, err
+	contentType, encoding, body, err := bodyPart(rec)
+	if err != nil {
+		return nil, err
+	}
+	if len(rec.Attachments) == 0 {
+		header("Content-Type", contentType)
+		if encoding != "" {
+			header("Content-Transfer-Encoding", encoding)
 		}
+		b.WriteString("\r\n")
+		b.Write(body)
 		return b.Bytes(), nil
 	}
-
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	header("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
+	// With files the message is multipart/mixed (RFC 2046): the body first,
+	// as it would be sent alone, then each file base64-encoded.
+	var mixed bytes.Buffer
+	mw := multipart.NewWriter(&mixed)
+	header("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
 	b.WriteString("\r\n")
+	partHeader := textproto.MIMEHeader{"Content-Type": {contentType}}
+	if encoding != "" {
+		partHeader.Set("Content-Transfer-Encoding", encoding)
+	}
+	w, err := mw.CreatePart(partHeader)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(body); err != nil {
+		return nil, err
+	}
+	for _, a := range rec.Attachments {
+		w, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {a.ContentType},
+			"Content-Transfer-Encoding": {"base64"},
+			"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename})},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := writeBase64(w, a.Data); err != nil {
+			return nil, err
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	b.Write(mixed.Bytes())
+	return b.Bytes(), nil
+}
+
+// bodyPart renders the message's text: plain text alone, quoted-printable,
+// or plain text and HTML as multipart/alternative. It returns the
+// Content-Type and Content-Transfer-Encoding the body needs ("" for none).
+func bodyPart(rec Record) (contentType, encoding string, body []byte, err error) {
+	var b bytes.Buffer
+	if rec.HTML == "" {
+		if err := writeQP(&b, rec.Text); err != nil {
+			return "", "", nil, err
+		}
+		return "text/plain; charset=utf-8", "quoted-printable", b.Bytes(), nil
+	}
+	mw := multipart.NewWriter(&b)
 	// Least preferred first (RFC 2046): plain text, then HTML.
 	for _, part := range []struct{ ct, content string }{
 		{"text/plain; charset=utf-8", rec.Text},
@@ -67,17 +116,30 @@ func Compose(from *mail.Address, rec Record) ([]byte, error) {
 			"Content-Transfer-Encoding": {"quoted-printable"},
 		})
 		if err != nil {
-			return nil, err
+			return "", "", nil, err
 		}
 		if err := writeQP(w, part.content); err != nil {
-			return nil, err
+			return "", "", nil, err
 		}
 	}
 	if err := mw.Close(); err != nil {
-		return nil, err
+		return "", "", nil, err
 	}
-	b.Write(body.Bytes())
-	return b.Bytes(), nil
+	return mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}), "", b.Bytes(), nil
+}
+
+// writeBase64 writes data base64-encoded in lines of 76 characters, as
+// RFC 2045 asks.
+func writeBase64(w interface{ Write([]byte) (int, error) }, data []byte) error {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 0 {
+		n := min(76, len(enc))
+		if _, err := w.Write([]byte(enc[:n] + "\r\n")); err != nil {
+			return err
+		}
+		enc = enc[n:]
+	}
+	return nil
 }
 
 // MessageID is the Message-ID header of outbox message id, in the sender's

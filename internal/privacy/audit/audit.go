@@ -10,6 +10,10 @@
 // is present, verification with the secret proves it still matches its ref,
 // so an id cannot be swapped for another person's unnoticed.
 //
+// Retention removes the oldest entries from the head of the chain and
+// leaves an Anchor sealed with the server's key, from which the rest
+// verifies; a head removed any other way still shows as tampering.
+//
 // Detail holds no personal data: identifiers, counts, field names and
 // hashes of old values, never the values themselves or free text.
 package audit

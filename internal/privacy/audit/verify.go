@@ -26,6 +26,11 @@ const (
 	// ReasonAnchor: the entry at the anchor's position has another hash, so
 	// the log was rewritten from there on.
 	ReasonAnchor Reason = "anchor_mismatch"
+	// ReasonPruneRecord: the log starts after entries that retention
+	// removed, but the anchor it kept of them is not sealed with this
+	// server's key, so it was forged or altered (or no key was given to
+	// check it with).
+	ReasonPruneRecord Reason = "prune_record"
 )
 
 // Break is the first broken link: the entry at Seq is where the chain stops
@@ -46,6 +51,9 @@ type Result struct {
 	// verifications.
 	Head        Checkpoint
 	FirstBroken *Break
+	// Pruned is the last entry retention removed when the log starts
+	// after it; the entries counted follow it.
+	Pruned *Checkpoint
 }
 
 // Verifier checks records fed to it in sequence order, one at a time, so
@@ -57,6 +65,7 @@ type Verifier struct {
 	last   Checkpoint
 	count  int64
 	broken *Break
+	pruned *Anchor
 }
 
 // NewVerifier returns a verifier positioned before the first entry. With a
@@ -65,6 +74,31 @@ type Verifier struct {
 // hash at its position.
 func NewVerifier(secret []byte, anchor *Checkpoint) *Verifier {
 	return &Verifier{secret: secret, anchor: anchor, last: Genesis()}
+}
+
+// Pruned positions the verifier after the head of the log that retention
+// removed, as its anchor records it. Call it before the first Check. The
+// anchor counts only if its seal holds under the verifier's secret:
+// without the secret, a log whose head was removed cannot be verified.
+//
+// A published checkpoint older than the anchor can no longer be compared,
+// as its entry is gone; one at the anchor is compared with it.
+func (v *Verifier) Pruned(a Anchor) {
+	if v.broken != nil || v.count > 0 {
+		return
+	}
+	first := a.Seq + 1
+	switch {
+	case len(v.secret) == 0:
+		v.broken = &Break{first, ReasonPruneRecord, fmt.Sprintf("retention removed the entries up to %d, and only the server's secret key can confirm its record of that", a.Seq)}
+	case !a.Valid(v.secret):
+		v.broken = &Break{first, ReasonPruneRecord, fmt.Sprintf("the record that retention removed the entries up to %d is not sealed with this server's key: it was forged or altered", a.Seq)}
+	case v.anchor != nil && v.anchor.Seq == a.Seq && v.anchor.Hash != a.Hash:
+		v.broken = &Break{first, ReasonAnchor, fmt.Sprintf("entry %d, removed by retention, differs from the anchor: the log was rewritten from there on", a.Seq)}
+	default:
+		v.pruned = &a
+		v.last = a.Checkpoint
+	}
 }
 
 // Check verifies the next record and reports whether the chain is still
@@ -84,13 +118,20 @@ func (v *Verifier) Check(r Record) bool {
 
 func (v *Verifier) check(r Record) *Break {
 	want := v.last.Seq + 1
+	afterPrune := v.pruned != nil && v.count == 0
 	if r.Seq != want {
+		if afterPrune {
+			return &Break{r.Seq, ReasonMissing, fmt.Sprintf("the log starts at entry %d but retention removed the entries only up to %d: %s", r.Seq, v.last.Seq, missingRange(want, r.Seq-1))}
+		}
 		if want == 1 {
 			return &Break{r.Seq, ReasonMissing, fmt.Sprintf("the log starts at entry %d: the entries before it are missing", r.Seq)}
 		}
 		return &Break{r.Seq, ReasonMissing, fmt.Sprintf("entry %d follows entry %d: the entries between them are missing", r.Seq, v.last.Seq)}
 	}
 	if r.PrevHash != v.last.Hash {
+		if afterPrune {
+			return &Break{r.Seq, ReasonUnlinked, fmt.Sprintf("entry %d does not link to entry %d as retention recorded it when removing the entries up to it: the log was rewritten from there on", r.Seq, v.last.Seq)}
+		}
 		if want == 1 {
 			return &Break{r.Seq, ReasonUnlinked, "the first entry does not start from the genesis hash"}
 		}
@@ -122,5 +163,21 @@ func (v *Verifier) Result() Result {
 	if b == nil && v.anchor != nil && v.anchor.Seq == 0 && v.anchor.Hash != GenesisHash {
 		b = &Break{1, ReasonAnchor, "the anchor at entry 0 is not the genesis hash"}
 	}
-	return Result{Intact: b == nil, Entries: v.count, Head: v.last, FirstBroken: b}
+	// Retention records each removal in an entry after the ones it
+	// removed, so a log that ends at its anchor lost its end.
+	if b == nil && v.pruned != nil && v.count == 0 {
+		b = &Break{v.pruned.Seq + 1, ReasonTruncated, fmt.Sprintf("the log is empty after entry %d, yet retention records each removal in an entry after it: entries were removed from the end", v.pruned.Seq)}
+	}
+	res := Result{Intact: b == nil, Entries: v.count, Head: v.last, FirstBroken: b}
+	if v.pruned != nil {
+		res.Pruned = &Checkpoint{Seq: v.pruned.Seq, Hash: v.pruned.Hash}
+	}
+	return res
+}
+
+func missingRange(from, to int64) string {
+	if from == to {
+		return fmt.Sprintf("entry %d is missing", from)
+	}
+	return fmt.Sprintf("entries %d to %d are missing", from, to)
 }

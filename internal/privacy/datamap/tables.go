@@ -8,6 +8,7 @@ func tables() []Table {
 	var all []Table
 	for _, group := range [][]Table{
 		foundationTables(),
+		auditAnchorTables(),
 		jobEngineTables(),
 		accountTables(),
 		profileTables(),
@@ -17,6 +18,12 @@ func tables() []Table {
 		noticeTables(),
 		consentTables(),
 		marketingTables(),
+		rightsTables(),
+		rightsRecipientTables(),
+		requestTables(),
+		retentionTables(),
+		meetingTables(),
+		callTables(),
 	} {
 		all = append(all, group...)
 	}

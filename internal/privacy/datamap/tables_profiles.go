@@ -89,11 +89,11 @@ func guardianConsents() Table {
 func accountRequests() Table {
 	return Table{
 		Name:        "account_requests",
-		Description: "Requests members make about their own data, such as deleting their account, with the date by which each must be answered.",
-		Subjects:    []Subject{Member},
-		PersonKeys:  []PersonKey{{"account_id", KeyPersonID}},
+		Description: "Requests people make about their own data, such as deleting their account or getting a copy, with the rights asked for, how the request was answered and the date by which each must be answered.",
+		Subjects:    []Subject{Member, Guest},
+		PersonKeys:  append([]PersonKey{{"account_id", KeyPersonID}}, requestKeys()...),
 		Parents:     []ForeignKey{{"account_id", "accounts", "id"}},
-		Columns: []Column{
+		Columns: append([]Column{
 			plain("id", "Random id of the request."),
 			{Name: "account_id", Personal: true, Note: "Id of the member who made the request; cleared when the account is deleted, so the record names nobody.",
 				Categories: []string{"pseudonym.id"}, Uses: []Use{{"legal-compliance", LegalObligation}, {"legal-claims", LegitimateInterest}},
@@ -102,6 +102,6 @@ func accountRequests() Table {
 			plain("state", "Where the request stands."),
 			plain("received_at", "When the request arrived; retention runs from it."),
 			plain("due_at", "When the answer is due."),
-		},
+		}, requestColumns()...),
 	}
 }

@@ -244,6 +244,18 @@ func retentionRules() []RetentionRule {
 			Description: "Records that belong to an organisation rather than to one person, such as its acceptances of the Data Processing Addendum, are kept while it exists; the audit log keeps the proof of each acceptance for its own period after that.",
 		},
 		{
+			ID: "with-meeting", Event: "the meeting is deleted by its host, or with the organisation that owns it", AtEnd: Delete,
+			Description: "What belongs to a meeting, among it the places of the people invited and guests' addresses and names, is kept while the meeting exists and deleted with it. Erasing a person removes their places in meetings at once; what they wrote for others in a shared meeting stays, no longer linked to them.",
+		},
+		{
+			ID: "export-7d", Period: Period{Days: 7}, Anchor: "finished_at", AtEnd: Delete,
+			Description: "A copy of someone's data made at their request can be downloaded for seven days after it is ready; then the file and its record are deleted.",
+		},
+		{
+			ID: "erasure-proof-5y", Period: Period{Years: 5}, Anchor: "created_at", AtEnd: Delete,
+			Description: "The record that an erasure was carried out, when and why, kept without the person's id so that we can show it was done, is deleted five years after the erasure began. The person's identifiers on it are cleared as soon as the erasure is finished.",
+		},
+		{
 			ID: "with-account", Event: "the account is deleted", AtEnd: Delete,
 			Description: "Profile details and the confirmations of parents and guardians are kept while the account exists and deleted with it. An account left unused for five years is deleted or anonymised, and these go with it.",
 		},
@@ -256,8 +268,28 @@ func retentionRules() []RetentionRule {
 			Description: "An account nobody has used for five years is deleted, after a warning to its address, together with everything kept only because of it. Any use of the account, even just being signed in, starts the five years again.",
 		},
 		{
+			ID: "account-deactivated", Period: Period{Days: 30}, Anchor: "deactivated_at", AtEnd: Delete,
+			Description: "An account its owner deactivated can be brought back by signing in during a grace period, 30 days unless the operator sets another. Once the grace period is over the account's personal data is erased like on a request, and what the member wrote for others stays with no link to them.",
+		},
+		{
+			ID: "guest-12m", Period: Period{Months: 12}, Anchor: "invite_expires_at", AtEnd: Delete,
+			Description: "A guest's personal link lapses 30 days after the last meeting they were invited to. Twelve months after the last of their links lapsed, unless the operator sets another period, everything kept about the guest is erased, and what they wrote in shared meetings stays with no link to them.",
+		},
+		{
+			ID: "transactions-5y", Period: Period{Years: 5}, Anchor: "occurred_at", AtEnd: Delete,
+			Description: "Records of purchases and payments are kept for five years from the transaction, as tax and accounting law asks, and then deleted.",
+		},
+		{
+			ID: "legal-hold-30d", Period: Period{Days: 30}, Anchor: "ends_at", AtEnd: Delete,
+			Description: "A legal hold keeps a person's data past its retention while a legal claim needs it. The record of the hold is deleted 30 days after the hold ends or is released; the audit log keeps who placed and released it, and why.",
+		},
+		{
 			ID: "auth-expired-1d", Period: Period{Days: 1}, Anchor: "expires_at", AtEnd: Delete,
 			Description: "Sessions, pending two-step sign-ins and e-mailed links are deleted at the latest a day after they expire. Signing out, or using a link, ends them at once.",
+		},
+		{
+			ID: "session-idle-15d", Period: Period{Days: 15}, Anchor: "last_seen_at", AtEnd: Delete,
+			Description: "A sign-in that nobody used for 14 days stops working, and its record is deleted a day later, even when its latest end is further away.",
 		},
 		{
 			ID: "api-token", Event: "the member revokes the token, or the account is deleted", AtEnd: Delete,

@@ -1,6 +1,8 @@
-// Package videotest runs a real livekit-server process for tests that need
-// an external LiveKit: the video package's own tests and the end-to-end
-// tests of the binary given SESSIONS_LIVEKIT_URL.
+// Package videotest is what call tests share: a real livekit-server
+// process for tests that need an external LiveKit (the video package's own
+// tests and the end-to-end tests of the binary given SESSIONS_LIVEKIT_URL),
+// and the people in a call, one speaking and one listening, that show
+// media flows through whichever server is under test.
 package videotest
 
 import (

@@ -1,0 +1,103 @@
+package meeting
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/platform/mail"
+)
+
+// Invitation is what an invitation e-mail is made from.
+type Invitation struct {
+	Meeting Meeting
+	// Organiser is the host; its address goes into the calendar object.
+	Organiser CalendarPerson
+	// To is the participant the message is for.
+	To CalendarPerson
+	// PersonID is the participant's account id, "" for a guest.
+	PersonID string
+	// Link is the participant's personal link (BaseURL + "/j/" + token).
+	Link string
+	// PageURL is the meeting's page, for members; "" for guests.
+	PageURL string
+	Domain  string
+	Now     time.Time
+}
+
+// InvitationMail is the e-mail that invites a participant, or tells them
+// of a change when update is true, with the meeting as an iCalendar
+// REQUEST attached so that calendar programs add or update it.
+func InvitationMail(in Invitation, update bool) mail.Message {
+	m := in.Meeting
+	host := in.Organiser.Name
+	if host == "" {
+		host = "The host"
+	}
+	subject := "Invitation: " + oneLine(m.Title)
+	lead := fmt.Sprintf("%s invited you to a meeting on Sessions.", host)
+	template := "meeting.invitation"
+	if update {
+		subject = "Updated: " + oneLine(m.Title)
+		lead = "A meeting you are invited to has changed. The calendar entry attached replaces the one you had."
+		template = "meeting.update"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello,\n\n%s\n\n%s\nWhen: %s\n", lead, oneLine(m.Title), m.Describe())
+	if m.Description != "" {
+		fmt.Fprintf(&b, "\n%s\n", strings.ReplaceAll(m.Description, "\r", ""))
+	}
+	fmt.Fprintf(&b, "\nJoin with your personal link:\n%s\n\nThe link is yours alone; please do not pass it on.", in.Link)
+	if in.PageURL != "" {
+		fmt.Fprintf(&b, " When signed in you can also join from the meeting's page:\n%s", in.PageURL)
+	}
+	b.WriteString("\n\nThe attached calendar file adds the meeting to your calendar.\n\nSessions\n")
+	cal := Calendar(CalendarInput{Meeting: m, Method: Request, Organiser: in.Organiser, Attendee: in.To,
+		URL: in.Link, Domain: in.Domain, Now: in.Now})
+	return mail.Message{
+		PersonID: in.PersonID,
+		Category: mail.Transactional,
+		Template: template,
+		To:       in.To.Email,
+		Subject:  subject,
+		Text:     b.String(),
+		Attachments: []mail.Attachment{{
+			Filename: "invite.ics", ContentType: "text/calendar; charset=utf-8; method=REQUEST", Data: cal,
+		}},
+	}
+}
+
+// CancellationMail tells a participant that the meeting was cancelled,
+// with an iCalendar CANCEL that removes it from their calendar.
+func CancellationMail(in Invitation) mail.Message {
+	m := in.Meeting
+	text := fmt.Sprintf("Hello,\n\nThe meeting \"%s\" (%s) was cancelled. The attached calendar file removes it from your calendar, and your link to it no longer lets you in.\n\nSessions\n",
+		oneLine(m.Title), m.Describe())
+	cal := Calendar(CalendarInput{Meeting: m, Method: Cancel, Organiser: in.Organiser, Attendee: in.To,
+		Domain: in.Domain, Now: in.Now})
+	return mail.Message{
+		PersonID: in.PersonID,
+		Category: mail.Transactional,
+		Template: "meeting.cancel",
+		To:       in.To.Email,
+		Subject:  "Cancelled: " + oneLine(m.Title),
+		Text:     text,
+		Attachments: []mail.Attachment{{
+			Filename: "cancel.ics", ContentType: "text/calendar; charset=utf-8; method=CANCEL", Data: cal,
+		}},
+	}
+}
+
+// Links makes the addresses mailed to participants.
+type Links struct {
+	// BaseURL is the server's public address, without a trailing slash.
+	BaseURL string
+	// Domain is its host name, which makes iCalendar UIDs unique.
+	Domain string
+}
+
+// Personal is a participant's personal link for the token.
+func (l Links) Personal(token string) string { return l.BaseURL + "/j/" + token }
+
+// Page is the meeting's page, for members.
+func (l Links) Page(meetingID string) string { return l.BaseURL + "/meetings/" + meetingID }

@@ -1,0 +1,115 @@
+package rights
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
+)
+
+// Change is what happened to a person's data that its recipients are
+// told of (Art. 19 GDPR).
+type Change string
+
+const (
+	ChangeRectification Change = "rectification"
+	ChangeErasure       Change = "erasure"
+	ChangeRestriction   Change = "restriction"
+)
+
+// Valid reports whether c is a known change.
+func (c Change) Valid() bool {
+	return c == ChangeRectification || c == ChangeErasure || c == ChangeRestriction
+}
+
+// Recipient is one recipient of a person's data as the privacy centre
+// lists it: a sub-processor the data map declares for a table the person
+// has rows in, or a service their data was delivered to.
+type Recipient struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Categories are the kinds of the person's data it receives.
+	Categories []string `json:"categories"`
+	// Deliveries are the recorded deliveries to it, newest first.
+	Deliveries []Delivery `json:"deliveries,omitempty"`
+}
+
+// Delivery is one recorded delivery of a person's data.
+type Delivery struct {
+	What       string    `json:"what"`
+	Categories []string  `json:"categories"`
+	At         time.Time `json:"at"`
+}
+
+// DeclaredRecipients are the recipients the data map declares for the
+// personal columns of tables, each with the categories of those columns,
+// sorted by id.
+func DeclaredRecipients(m datamap.Map, tables []string) []Recipient {
+	byID := map[string]*Recipient{}
+	for _, t := range m.Tables {
+		if !slices.Contains(tables, t.Name) {
+			continue
+		}
+		for _, c := range t.PersonalColumns() {
+			for _, id := range c.Recipients {
+				r := byID[id]
+				if r == nil {
+					r = &Recipient{ID: id, Name: id}
+					byID[id] = r
+				}
+				for _, cat := range c.Categories {
+					if !slices.Contains(r.Categories, cat) {
+						r.Categories = append(r.Categories, cat)
+					}
+				}
+			}
+		}
+	}
+	out := make([]Recipient, 0, len(byID))
+	for _, r := range byID {
+		slices.Sort(r.Categories)
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b Recipient) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// TransferArgs is the job that sends one confirmed direct transfer.
+type TransferArgs struct {
+	TransferID string `json:"transfer_id"`
+}
+
+// Kind names the job.
+func (TransferArgs) Kind() string { return "rights.transfer" }
+
+// Transfer states.
+const (
+	TransferConfirming = "confirming"
+	TransferQueued     = "queued"
+	TransferSent       = "sent"
+	TransferFailed     = "failed"
+)
+
+// TransferAttempts is how many times a transfer is tried before it is
+// given up.
+const TransferAttempts = 5
+
+// Transfer is a member's request to send their portability package
+// straight to another service.
+type Transfer struct {
+	ID          string     `json:"id"`
+	PersonID    string     `json:"-"`
+	URL         string     `json:"url"`
+	State       string     `json:"state"`
+	StatusCode  int        `json:"status_code,omitempty"`
+	Size        int64      `json:"size_bytes"`
+	Error       string     `json:"error,omitempty"`
+	Attempts    int        `json:"attempts"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+}
+
+// MaxTransferBytes bounds the package a transfer sends.
+const MaxTransferBytes = 256 << 20

@@ -1,0 +1,881 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/clock"
+	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
+	"github.com/sessionshq/sessions/internal/privacy/rights"
+)
+
+// blobIndexTable is the table blob.Store keeps in step with the bucket.
+// The erasure engine never deletes its rows with SQL: it hands their keys
+// to the file phase, which deletes each object and then its row.
+const blobIndexTable = "blobs"
+
+// Request states the erasure engine moves account requests through.
+const (
+	RequestInProgress = "in-progress"
+	RequestCompleted  = "completed"
+)
+
+const erasureRunColumns = `id, person_ref, person, reason, request_id, state, step, rows_done, files_done, created_at, updated_at, finished_at`
+
+// StartErasure records that person's data is to be erased for reason and
+// returns the run's id. Call it inside the transaction that decides the
+// erasure (given the plain *database.DB it opens one of its own): the run
+// row is durable the moment that transaction commits, and the periodic
+// job rights.ResumeArgs starts every recorded run that no worker holds,
+// so a crash right after the commit loses nothing. To start at once, call
+// Eraser.Dispatch(runID) after the commit.
+//
+// The person needs an account id, an address or a participant id; the
+// addresses and meeting places reachable from the account id are added
+// here, and kept on the run, so the erasure can finish after the account
+// row is gone. A person with an unfinished run gets that run's id back,
+// so calling it twice is harmless. A legal hold does not stop the call:
+// the run waits, held, until no hold applies. The start is audited in the
+// same transaction.
+func StartErasure(ctx context.Context, q database.Querier, secret []byte, person rights.Person, reason rights.Reason, now time.Time) (string, error) {
+	return startErasure(ctx, q, secret, person, reason, "", now)
+}
+
+func startErasure(ctx context.Context, q database.Querier, secret []byte, person rights.Person, reason rights.Reason, requestID string, now time.Time) (string, error) {
+	if db, ok := q.(*database.DB); ok {
+		var id string
+		err := db.InTx(ctx, func(tx *database.Tx) error {
+			var err error
+			id, err = startErasure(ctx, tx, secret, person, reason, requestID, now)
+			return err
+		})
+		return id, err
+	}
+	if !reason.Valid() {
+		return "", errs.E(errs.Invalid, "unknown erasure reason %q", reason)
+	}
+	if err := person.Validate(); err != nil {
+		return "", err
+	}
+	p, err := ResolvePerson(ctx, q, datamap.Default(), person)
+	if err != nil {
+		return "", err
+	}
+	subject := erasureSubject(p)
+	ref := audit.Ref(secret, subject.Kind, subject.ID)
+	var open string
+	err = q.QueryRow(ctx, `SELECT id FROM erasure_runs WHERE person_ref = ? AND state <> 'done'`, ref).Scan(&open)
+	if err == nil {
+		return open, nil
+	}
+	if !errors.Is(err, database.ErrNotFound) {
+		return "", err
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	id := newRightsID("era_")
+	now = now.UTC()
+	if _, err := q.Exec(ctx, `INSERT INTO erasure_runs (id, person_ref, person, reason, request_id, state, step, rows_done, files_done, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'pending', '', 0, 0, ?, ?)`, id, ref, string(body), string(reason), orNull(requestID), now, now); err != nil {
+		return "", fmt.Errorf("record the erasure: %w", err)
+	}
+	// The recipients are told now, while the rows that say who they are
+	// still exist (Art. 19 GDPR); the outbox's sweep delivers the mail.
+	if _, err := NotifyRecipients(ctx, q, secret, p, rights.ChangeErasure, now); err != nil {
+		return "", fmt.Errorf("notify the recipients: %w", err)
+	}
+	detail := map[string]string{"run": id, "reason": string(reason)}
+	if requestID != "" {
+		detail["request"] = requestID
+	}
+	return id, AppendAudit(ctx, q, secret, audit.Entry{
+		At: now, Actor: audit.Party{Kind: "system"}, Action: "rights.erasure_start", Subject: subject,
+		Purpose: "legal-compliance", Detail: detail,
+	})
+}
+
+// erasureSubject is the party the audit log names for the person: the
+// member, or a guest by their first address. Erasure clears the id later;
+// the keyed ref stays.
+func erasureSubject(p rights.Person) audit.Party {
+	switch {
+	case p.AccountID != "":
+		return audit.Party{Kind: "member", ID: p.AccountID}
+	case len(p.Emails) > 0:
+		return audit.Party{Kind: "guest", ID: p.Emails[0]}
+	}
+	return audit.Party{Kind: "participant", ID: p.ParticipantIDs[0]}
+}
+
+// newRightsID returns a random id with a prefix naming its kind.
+func newRightsID(prefix string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// ResolvePerson adds to p the addresses and participant ids the data map
+// reaches from what p holds: the account's address from the tables whose
+// own id is a person's, then the person's places in meetings from the
+// tables that define participant ids.
+func ResolvePerson(ctx context.Context, q database.Querier, m datamap.Map, p rights.Person) (rights.Person, error) {
+	p = p.Normalised()
+	if p.AccountID != "" {
+		for _, src := range rights.EmailSources(m) {
+			vals, err := collectColumn(ctx, q, src.Table, src.Column, src.By, rights.Person{AccountID: p.AccountID})
+			if err != nil {
+				return p, err
+			}
+			p.Emails = append(vals, p.Emails...)
+		}
+	}
+	for _, src := range rights.ParticipantSources(m) {
+		vals, err := collectColumn(ctx, q, src.Table, src.Column, src.By, rights.Person{AccountID: p.AccountID, Emails: p.Emails})
+		if err != nil {
+			return p, err
+		}
+		p.ParticipantIDs = append(p.ParticipantIDs, vals...)
+	}
+	return p.Normalised(), nil
+}
+
+func collectColumn(ctx context.Context, q database.Querier, table, column string, by []datamap.PersonKey, p rights.Person) ([]string, error) {
+	cond, args := anyKeyMatch(by, p)
+	if cond == "" {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, `SELECT `+quoteIdent(column)+` FROM `+quoteIdent(table)+` WHERE `+cond+` AND `+quoteIdent(column)+` IS NOT NULL`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collectRows(rows, scanID)
+}
+
+// quoteIdent quotes a table or column name from the data map; the names
+// are constants of the code, quoted so that words such as "key" stay names.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// keyMatch is the SQL condition that a key column holds one of the
+// person's identifiers; "" when the person has none of that kind.
+func keyMatch(k datamap.PersonKey, p rights.Person) (string, []any) { return personMatch{p: p}.key(k) }
+
+// anyKeyMatch is the condition that any of keys matches; "" for none.
+func anyKeyMatch(keys []datamap.PersonKey, p rights.Person) (string, []any) {
+	return personMatch{p: p}.anyKey(keys)
+}
+
+// ownedMatch is the condition that a row is the person's own: its owner
+// key (keys[0]) is theirs, or it is empty and another key is theirs.
+func ownedMatch(keys []datamap.PersonKey, p rights.Person) (string, []any) {
+	return personMatch{p: p}.owned(keys)
+}
+
+// personMatch builds the conditions that find a person's rows. The
+// participant ids are listed as parameters, unless partSQL stands for
+// them: a subquery over the tables that define participant ids, which
+// lets a person with thousands of places in meetings be matched with a
+// handful of parameters (see participantSubquery).
+type personMatch struct {
+	p        rights.Person
+	partSQL  string
+	partArgs []any
+}
+
+func (m personMatch) key(k datamap.PersonKey) (string, []any) {
+	p := m.p
+	col := quoteIdent(k.Column)
+	var vals []string
+	switch k.Holds {
+	case datamap.KeyPersonID:
+		if p.AccountID == "" {
+			return "", nil
+		}
+		return col + ` = ?`, []any{p.AccountID}
+	case datamap.KeyEmail:
+		vals = p.Emails
+	case datamap.KeyParticipantID:
+		if m.partSQL != "" {
+			return col + ` IN (` + m.partSQL + `)`, slices.Clone(m.partArgs)
+		}
+		vals = p.ParticipantIDs
+	}
+	if len(vals) == 0 {
+		return "", nil
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return col + ` IN (` + database.Placeholders(len(vals)) + `)`, args
+}
+
+func (m personMatch) anyKey(keys []datamap.PersonKey) (string, []any) {
+	var (
+		parts []string
+		args  []any
+	)
+	for _, k := range keys {
+		if c, a := m.key(k); c != "" {
+			parts = append(parts, c)
+			args = append(args, a...)
+		}
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+func (m personMatch) owned(keys []datamap.PersonKey) (string, []any) {
+	owner, ownerArgs := m.key(keys[0])
+	others, otherArgs := m.anyKey(keys[1:])
+	switch {
+	case owner == "" && others == "":
+		return "", nil
+	case others == "":
+		return owner, ownerArgs
+	}
+	orphan := "(" + quoteIdent(keys[0].Column) + " IS NULL AND " + others + ")"
+	if owner == "" {
+		return orphan, otherArgs
+	}
+	return "(" + owner + " OR " + orphan + ")", append(ownerArgs, otherArgs...)
+}
+
+// participantSubquery is the SQL that selects the participant ids
+// ResolvePerson collects for a person found by account id and addresses:
+// the same tables and columns, as one UNION. "" when the map has no table
+// defining participant ids, or the person has no account id or address.
+func participantSubquery(m datamap.Map, p rights.Person) (string, []any) {
+	var (
+		parts []string
+		args  []any
+	)
+	for _, src := range rights.ParticipantSources(m) {
+		cond, a := anyKeyMatch(src.By, rights.Person{AccountID: p.AccountID, Emails: p.Emails})
+		if cond == "" {
+			continue
+		}
+		parts = append(parts, `SELECT `+quoteIdent(src.Column)+` FROM `+quoteIdent(src.Table)+` WHERE `+cond)
+		args = append(args, a...)
+	}
+	return strings.Join(parts, " UNION "), args
+}
+
+// idChunk bounds the participant ids one statement lists as parameters,
+// well under SQLite's and PostgreSQL's limits.
+const idChunk = 400
+
+// chunkPerson splits a person with many participant ids into persons with
+// at most idChunk each, so that no statement carries thousands of
+// parameters. Every chunk keeps the account id and the addresses.
+func chunkPerson(p rights.Person) []rights.Person {
+	if len(p.ParticipantIDs) <= idChunk {
+		return []rights.Person{p}
+	}
+	var out []rights.Person
+	for ids := range slices.Chunk(p.ParticipantIDs, idChunk) {
+		out = append(out, rights.Person{AccountID: p.AccountID, Emails: p.Emails, ParticipantIDs: ids})
+	}
+	return out
+}
+
+// secureDelete makes SQLite overwrite what the transaction deletes with
+// zeros, on this connection, so that erased values do not linger in free
+// space of the database file. PostgreSQL never shows dead rows; its
+// VACUUM reclaims them.
+func secureDelete(ctx context.Context, tx *database.Tx) error {
+	if tx.Dialect() != database.SQLite {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `PRAGMA secure_delete = ON`)
+	return err
+}
+
+// rowID is the engine's own row address, which lets a batch of any table
+// be deleted or updated whatever its primary key.
+func rowID(d database.Dialect) string {
+	if d == database.Postgres {
+		return "ctid"
+	}
+	return "rowid"
+}
+
+// FileRemover deletes a stored file and then its index row, and reports
+// an errs.NotFound error for a key the index does not know (blob.Store).
+type FileRemover interface {
+	Delete(ctx context.Context, key string) error
+}
+
+// Eraser carries out erasure runs, one table per transaction and a batch
+// of rows at a time, recording its progress on the run after every batch
+// so that a run interrupted anywhere continues where it stopped.
+type Eraser struct {
+	DB     *database.DB
+	Secret []byte
+	Files  FileRemover
+	Map    datamap.Map
+	Clock  clock.Clock
+	// Batch bounds the rows one transaction removes; zero means 500.
+	Batch int
+	// Lease is how long a worker holds a run between two batches; zero
+	// means DefaultErasureLease.
+	Lease time.Duration
+	// Held reports a legal hold on a person (store.PersonHeld); nil means
+	// no holds exist.
+	Held func(ctx context.Context, q database.Querier, personID string, now time.Time) (bool, error)
+	// DoneMail builds the message that tells the person the erasure is
+	// done; nil sends none.
+	DoneMail func(to string) mail.Message
+	// DispatchMail sends queued mail after a commit (mail.Service.Dispatch).
+	DispatchMail func(ctx context.Context, ids ...string)
+	// Enqueue starts the job of a run (rights.EraseArgs); nil leaves it to
+	// whoever calls Run.
+	Enqueue func(ctx context.Context, runID string) error
+	Log     *slog.Logger
+
+	nullable sync.Map // "table.column" → bool
+}
+
+// DefaultErasureLease is how long a worker holds a run between two
+// batches; a run whose worker died is taken up again once it lapses. It
+// is far longer than a batch takes, so a live worker never loses its run.
+const DefaultErasureLease = 30 * time.Second
+
+func (e *Eraser) lease() time.Duration {
+	if e.Lease > 0 {
+		return e.Lease
+	}
+	return DefaultErasureLease
+}
+
+func (e *Eraser) batch() int {
+	if e.Batch > 0 {
+		return e.Batch
+	}
+	return 500
+}
+
+func (e *Eraser) log() *slog.Logger {
+	if e.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Log
+}
+
+// Dispatch starts the run's job now instead of at the next periodic look.
+func (e *Eraser) Dispatch(ctx context.Context, runID string) {
+	if e.Enqueue == nil {
+		return
+	}
+	if err := e.Enqueue(ctx, runID); err != nil {
+		e.log().Warn("could not enqueue an erasure; the periodic job will", slog.String("run", runID), slog.String("error", err.Error()))
+	}
+}
+
+// ErasureRun returns one run.
+func ErasureRun(ctx context.Context, q database.Querier, id string) (rights.Run, error) {
+	r, err := scanErasureRun(q.QueryRow(ctx, `SELECT `+erasureRunColumns+` FROM erasure_runs WHERE id = ?`, id))
+	if errors.Is(err, database.ErrNotFound) {
+		return rights.Run{}, errs.E(errs.NotFound, "there is no such erasure")
+	}
+	return r, err
+}
+
+// ErasureRuns lists runs, newest first, at most limit.
+func ErasureRuns(ctx context.Context, q database.Querier, limit int) ([]rights.Run, error) {
+	rows, err := q.Query(ctx, `SELECT `+erasureRunColumns+` FROM erasure_runs ORDER BY created_at DESC, id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collectRows(rows, func(s scanner) (rights.Run, error) { return scanErasureRun(s) })
+}
+
+func scanErasureRun(s interface{ Scan(...any) error }) (rights.Run, error) {
+	var (
+		r               rights.Run
+		person, request sql.NullString
+		reason, state   string
+		finished        sql.NullTime
+	)
+	if err := s.Scan(&r.ID, &r.PersonRef, &person, &reason, &request, &state, &r.Step, &r.RowsDone, &r.FilesDone,
+		&r.CreatedAt, &r.UpdatedAt, &finished); err != nil {
+		return rights.Run{}, err
+	}
+	if person.Valid && person.String != "" {
+		if err := json.Unmarshal([]byte(person.String), &r.Person); err != nil {
+			return rights.Run{}, fmt.Errorf("erasure run %s: %w", r.ID, err)
+		}
+	}
+	r.Reason, r.State, r.RequestID = rights.Reason(reason), rights.RunState(state), request.String
+	r.CreatedAt, r.UpdatedAt, r.FinishedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC(), nullTime(finished)
+	return r, nil
+}
+
+// claim takes the run's lease for this worker; false when another worker
+// holds it or the run is done.
+func (e *Eraser) claim(ctx context.Context, id string) (bool, error) {
+	now := e.Clock.Now().UTC()
+	res, err := e.DB.Exec(ctx, `UPDATE erasure_runs SET lease_until = ? WHERE id = ? AND state <> 'done' AND (lease_until IS NULL OR lease_until < ?)`,
+		now.Add(e.lease()), id, now)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (e *Eraser) release(ctx context.Context, id string) {
+	if _, err := e.DB.Exec(context.WithoutCancel(ctx), `UPDATE erasure_runs SET lease_until = NULL WHERE id = ?`, id); err != nil {
+		e.log().Warn("could not release an erasure run", slog.String("run", id), slog.String("error", err.Error()))
+	}
+}
+
+// Run carries the run out to the end, or until ctx ends or a legal hold
+// stops it before it began. It is safe to call again at any point: each
+// step removes only what is left. Another worker holding the run makes it
+// return at once.
+func (e *Eraser) Run(ctx context.Context, id string) error {
+	ok, err := e.claim(ctx, id)
+	if err != nil || !ok {
+		return err
+	}
+	defer e.release(ctx, id)
+	run, err := ErasureRun(ctx, e.DB, id)
+	if err != nil {
+		return err
+	}
+	if run.State == rights.RunPending || run.State == rights.RunHeld {
+		// A hold is checked only before anything is removed: once a run
+		// has begun, stopping it would leave a half-erased person.
+		held := false
+		if e.Held != nil && run.Person.AccountID != "" {
+			if held, err = e.Held(ctx, e.DB, run.Person.AccountID, e.Clock.Now()); err != nil {
+				return err
+			}
+		}
+		state := rights.RunWorking
+		if held {
+			state = rights.RunHeld
+		}
+		if _, err := e.DB.Exec(ctx, `UPDATE erasure_runs SET state = ?, updated_at = ? WHERE id = ?`, string(state), e.Clock.Now().UTC(), id); err != nil {
+			return err
+		}
+		if held {
+			e.log().Info("erasure held by a legal hold", slog.String("run", id))
+			return nil
+		}
+	}
+	plan := rights.ErasurePlan(e.Map)
+	start := slices.IndexFunc(plan, func(s rights.Step) bool { return s.Table == run.Step })
+	if start < 0 {
+		start = 0
+	}
+	for i := start; i < len(plan); i++ {
+		step := plan[i]
+		if _, err := e.DB.Exec(ctx, `UPDATE erasure_runs SET step = ?, updated_at = ?, lease_until = ? WHERE id = ?`,
+			step.Table, e.Clock.Now().UTC(), e.Clock.Now().UTC().Add(e.lease()), id); err != nil {
+			return err
+		}
+		for _, p := range chunkPerson(run.Person) {
+			if err := e.runStep(ctx, id, step, p); err != nil {
+				return fmt.Errorf("erase %s: %w", step.Table, err)
+			}
+		}
+		if err := e.deleteFiles(ctx, id); err != nil {
+			return err
+		}
+	}
+	return e.finish(ctx, run)
+}
+
+// runStep removes or clears the person's rows of one table.
+func (e *Eraser) runStep(ctx context.Context, runID string, s rights.Step, p rights.Person) error {
+	if s.Table == blobIndexTable {
+		return e.queueIndexedFiles(ctx, runID, s, p)
+	}
+	if s.Action == datamap.Delete {
+		own, args := ownedMatch(s.Keys, p)
+		if own != "" {
+			if err := e.batched(ctx, runID, s, own, args, func(ctx context.Context, tx *database.Tx, sel string, selArgs []any) (int64, error) {
+				res, err := tx.Exec(ctx, `DELETE FROM `+quoteIdent(s.Table)+` WHERE `+rowID(tx.Dialect())+` IN (`+sel+`)`, selArgs...)
+				if err != nil {
+					return 0, err
+				}
+				return res.RowsAffected()
+			}); err != nil {
+				return err
+			}
+		}
+		// Rows found only through another key are someone else's: only
+		// that key is cleared, where the column may be empty.
+		for _, k := range s.Keys[1:] {
+			cond, args := keyMatch(k, p)
+			if cond == "" {
+				continue
+			}
+			nullable, err := e.columnNullable(ctx, s.Table, k.Column)
+			if err != nil {
+				return err
+			}
+			if !nullable {
+				continue
+			}
+			if err := e.clear(ctx, runID, s, cond, args, []rights.Clear{{Column: k.Column}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Anonymise: the columns that are not keys are cleared on the person's
+	// own rows first, then each key column that erasure clears.
+	var plain []rights.Clear
+	for _, c := range s.Clear {
+		if !slices.ContainsFunc(s.Keys, func(k datamap.PersonKey) bool { return k.Column == c.Column }) {
+			plain = append(plain, c)
+		}
+	}
+	if len(plain) > 0 {
+		if own, args := ownedMatch(s.Keys, p); own != "" {
+			if err := e.clear(ctx, runID, s, own, args, plain); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range s.Keys {
+		i := slices.IndexFunc(s.Clear, func(c rights.Clear) bool { return c.Column == k.Column })
+		if i < 0 {
+			continue
+		}
+		if cond, args := keyMatch(k, p); cond != "" {
+			if err := e.clear(ctx, runID, s, cond, args, []rights.Clear{s.Clear[i]}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// clear sets cols on the rows matching cond, in batches; only rows whose
+// values still differ are touched, so the loop ends however the columns
+// relate to cond.
+func (e *Eraser) clear(ctx context.Context, runID string, s rights.Step, cond string, args []any, cols []rights.Clear) error {
+	var (
+		sets, differs []string
+		setArgs       []any
+		diffArgs      []any
+	)
+	for _, c := range cols {
+		q := quoteIdent(c.Column)
+		if c.Replacement == nil {
+			sets = append(sets, q+" = NULL")
+			differs = append(differs, q+" IS NOT NULL")
+			continue
+		}
+		sets = append(sets, q+" = ?")
+		setArgs = append(setArgs, *c.Replacement)
+		differs = append(differs, "("+q+" IS NULL OR "+q+" <> ?)")
+		diffArgs = append(diffArgs, *c.Replacement)
+	}
+	where := cond + " AND (" + strings.Join(differs, " OR ") + ")"
+	whereArgs := append(slices.Clone(args), diffArgs...)
+	// A cleared file key loses its file.
+	var files []string
+	for _, c := range cols {
+		if slices.Contains(s.Files, c.Column) {
+			files = append(files, c.Column)
+		}
+	}
+	fs := s
+	fs.Files = files
+	return e.batched(ctx, runID, fs, where, whereArgs, func(ctx context.Context, tx *database.Tx, sel string, selArgs []any) (int64, error) {
+		res, err := tx.Exec(ctx, `UPDATE `+quoteIdent(s.Table)+` SET `+strings.Join(sets, ", ")+` WHERE `+rowID(tx.Dialect())+` IN (`+sel+`)`,
+			append(slices.Clone(setArgs), selArgs...)...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	})
+}
+
+// batched applies change to the rows matching where, a batch per
+// transaction, until none is left. Before each batch changes, the file
+// keys its rows hold in s.Files are queued for deletion in the same
+// transaction; the run's counter moves in it too.
+func (e *Eraser) batched(ctx context.Context, runID string, s rights.Step, where string, args []any,
+	change func(ctx context.Context, tx *database.Tx, sel string, selArgs []any) (int64, error)) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var n int64
+		err := e.DB.InTx(ctx, func(tx *database.Tx) error {
+			if err := secureDelete(ctx, tx); err != nil {
+				return err
+			}
+			sel := `SELECT ` + rowID(tx.Dialect()) + ` FROM ` + quoteIdent(s.Table) + ` WHERE ` + where + ` LIMIT ` + strconv.Itoa(e.batch())
+			now := e.Clock.Now().UTC()
+			for _, col := range s.Files {
+				if _, err := tx.Exec(ctx, `INSERT INTO erasure_run_files (run_id, key, created_at) SELECT ?, `+quoteIdent(col)+`, ? FROM `+
+					quoteIdent(s.Table)+` WHERE `+rowID(tx.Dialect())+` IN (`+sel+`) AND `+quoteIdent(col)+` IS NOT NULL ON CONFLICT DO NOTHING`,
+					append([]any{runID, now}, args...)...); err != nil {
+					return err
+				}
+			}
+			var err error
+			if n, err = change(ctx, tx, sel, args); err != nil || n == 0 {
+				return err
+			}
+			_, err = tx.Exec(ctx, `UPDATE erasure_runs SET rows_done = rows_done + ?, updated_at = ?, lease_until = ? WHERE id = ?`,
+				n, now, now.Add(e.lease()), runID)
+			return err
+		})
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// queueIndexedFiles hands the person's entries of the blob index to the
+// file phase, which deletes each object before its row.
+func (e *Eraser) queueIndexedFiles(ctx context.Context, runID string, s rights.Step, p rights.Person) error {
+	cond, args := anyKeyMatch(s.Keys, p)
+	if cond == "" {
+		return nil
+	}
+	_, err := e.DB.Exec(ctx, `INSERT INTO erasure_run_files (run_id, key, created_at) SELECT ?, key, ? FROM blobs WHERE `+cond+` ON CONFLICT DO NOTHING`,
+		append([]any{runID, e.Clock.Now().UTC()}, args...)...)
+	return err
+}
+
+// deleteFiles deletes the files the run has queued, a batch at a time:
+// first the object and its index row, then the queue entry. A key the
+// index no longer knows was deleted already.
+func (e *Eraser) deleteFiles(ctx context.Context, runID string) error {
+	for {
+		rows, err := e.DB.Query(ctx, `SELECT key FROM erasure_run_files WHERE run_id = ? ORDER BY key LIMIT ?`, runID, e.batch())
+		if err != nil {
+			return err
+		}
+		keys, err := collectRows(rows, scanID)
+		if err != nil || len(keys) == 0 {
+			return err
+		}
+		for _, key := range keys {
+			if e.Files == nil {
+				return errors.New("erasure: no file store to delete files from")
+			}
+			if err := e.Files.Delete(ctx, key); err != nil && errs.CodeOf(err) != errs.NotFound {
+				return fmt.Errorf("delete a stored file: %w", err)
+			}
+			err := e.DB.InTx(ctx, func(tx *database.Tx) error {
+				if err := secureDelete(ctx, tx); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `DELETE FROM blobs WHERE key = ?`, key); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `DELETE FROM erasure_run_files WHERE run_id = ? AND key = ?`, runID, key); err != nil {
+					return err
+				}
+				now := e.Clock.Now().UTC()
+				_, err := tx.Exec(ctx, `UPDATE erasure_runs SET files_done = files_done + 1, updated_at = ?, lease_until = ? WHERE id = ?`,
+					now, now.Add(e.lease()), runID)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// columnNullable reports whether the column may be NULL, from the live
+// schema, cached for the eraser's life.
+func (e *Eraser) columnNullable(ctx context.Context, table, column string) (bool, error) {
+	key := table + "." + column
+	if v, ok := e.nullable.Load(key); ok {
+		return v.(bool), nil
+	}
+	var nullable bool
+	switch e.DB.Dialect() {
+	case database.Postgres:
+		var s string
+		if err := e.DB.QueryRow(ctx, `SELECT is_nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?`,
+			table, column).Scan(&s); err != nil {
+			return false, err
+		}
+		nullable = s == "YES"
+	default:
+		var notNull, pk int
+		if err := e.DB.QueryRow(ctx, `SELECT "notnull", pk FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&notNull, &pk); err != nil {
+			return false, err
+		}
+		nullable = notNull == 0 && pk == 0
+	}
+	e.nullable.Store(key, nullable)
+	return nullable, nil
+}
+
+// finish closes the run in one transaction: the request it carried out is
+// completed, the person's identifiers leave the run, the erasure is
+// audited under the run's id (not the person's), and the message saying
+// so is queued. The message is removed from the outbox once delivered.
+func (e *Eraser) finish(ctx context.Context, run rights.Run) error {
+	var left int
+	if err := e.DB.QueryRow(ctx, `SELECT COUNT(*) FROM erasure_run_files WHERE run_id = ?`, run.ID).Scan(&left); err != nil {
+		return err
+	}
+	if left > 0 {
+		return fmt.Errorf("erasure run %s still has %d files to delete", run.ID, left)
+	}
+	var mailID string
+	now := e.Clock.Now().UTC()
+	err := e.DB.InTx(ctx, func(tx *database.Tx) error {
+		if err := secureDelete(ctx, tx); err != nil {
+			return err
+		}
+		var rowsDone, filesDone int64
+		if err := tx.QueryRow(ctx, `SELECT rows_done, files_done FROM erasure_runs WHERE id = ?`, run.ID).Scan(&rowsDone, &filesDone); err != nil {
+			return err
+		}
+		if run.RequestID != "" {
+			if _, err := tx.Exec(ctx, `UPDATE account_requests SET state = ? WHERE id = ?`, RequestCompleted, run.RequestID); err != nil {
+				return err
+			}
+		}
+		if e.DoneMail != nil && len(run.Person.Emails) > 0 && run.Reason == rights.ReasonRequest {
+			m := e.DoneMail(run.Person.Emails[0])
+			m.PersonID = ""
+			var err error
+			if mailID, err = EnqueueMail(ctx, tx, now, m); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE erasure_runs SET state = 'done', person = NULL, step = '', finished_at = ?, updated_at = ?, notice_mail = ?
+			WHERE id = ?`, now, now, orNull(mailID), run.ID); err != nil {
+			return err
+		}
+		detail := map[string]string{"reason": string(run.Reason), "rows": strconv.FormatInt(rowsDone, 10), "files": strconv.FormatInt(filesDone, 10)}
+		if run.RequestID != "" {
+			detail["request"] = run.RequestID
+		}
+		return AppendAudit(ctx, tx, e.Secret, audit.Entry{
+			At: now, Actor: audit.Party{Kind: "system"}, Action: "rights.erasure_done",
+			Subject: audit.Party{Kind: "erasure_run", ID: run.ID}, Purpose: "legal-compliance", Detail: detail,
+		})
+	})
+	if err != nil {
+		return err
+	}
+	e.log().Info("erasure done", slog.String("run", run.ID), slog.String("reason", string(run.Reason)))
+	if mailID != "" && e.DispatchMail != nil {
+		e.DispatchMail(ctx, mailID)
+	}
+	return nil
+}
+
+// Resume is the periodic sweep: it turns account deletion requests not
+// yet started into erasure runs, starts every unfinished run no worker
+// holds, and removes delivered "your data is erased" messages from the
+// outbox. It returns how many runs it started.
+func (e *Eraser) Resume(ctx context.Context) (int, error) {
+	if _, err := e.StartRequestedErasures(ctx); err != nil {
+		return 0, err
+	}
+	if err := PurgeErasureNotices(ctx, e.DB, e.Clock.Now()); err != nil {
+		return 0, err
+	}
+	now := e.Clock.Now().UTC()
+	rows, err := e.DB.Query(ctx, `SELECT id FROM erasure_runs WHERE state <> 'done' AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT 100`, now)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := collectRows(rows, scanID)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		e.Dispatch(ctx, id)
+	}
+	return len(ids), nil
+}
+
+// StartRequestedErasures starts a run for each account deletion request
+// still in state received, and marks the request in progress, each in one
+// transaction with the run. It returns the ids of the runs started.
+func (e *Eraser) StartRequestedErasures(ctx context.Context) ([]string, error) {
+	rows, err := e.DB.Query(ctx, `SELECT id, account_id FROM account_requests WHERE kind = ? AND state = ? AND account_id IS NOT NULL ORDER BY received_at LIMIT 100`,
+		account.RequestErasure, account.RequestReceived)
+	if err != nil {
+		return nil, err
+	}
+	type req struct{ id, account string }
+	reqs, err := collectRows(rows, func(s scanner) (req, error) {
+		var r req
+		return r, s.Scan(&r.id, &r.account)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var started []string
+	for _, r := range reqs {
+		var runID string
+		err := e.DB.InTx(ctx, func(tx *database.Tx) error {
+			res, err := tx.Exec(ctx, `UPDATE account_requests SET state = ? WHERE id = ? AND state = ?`, RequestInProgress, r.id, account.RequestReceived)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return err
+			}
+			runID, err = startErasure(ctx, tx, e.Secret, rights.Person{AccountID: r.account}, rights.ReasonRequest, r.id, e.Clock.Now())
+			return err
+		})
+		if err != nil {
+			return started, err
+		}
+		if runID != "" {
+			started = append(started, runID)
+			e.Dispatch(ctx, runID)
+		}
+	}
+	return started, nil
+}
+
+// PurgeErasureNotices deletes from the outbox the delivered (or given up)
+// messages that told people their data was erased, since each repeats the
+// address erased, and forgets them on the run; so too the messages that
+// told recipients of a change to someone's data.
+func PurgeErasureNotices(ctx context.Context, db *database.DB, now time.Time) error {
+	return db.InTx(ctx, func(tx *database.Tx) error {
+		if err := purgeRecipientNoticeMail(ctx, tx, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM mail_outbox WHERE status IN ('sent', 'failed')
+			AND id IN (SELECT notice_mail FROM erasure_runs WHERE notice_mail IS NOT NULL)`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE erasure_runs SET notice_mail = NULL WHERE notice_mail IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM mail_outbox WHERE mail_outbox.id = erasure_runs.notice_mail)`)
+		return err
+	})
+}

@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/platform/safehttp"
+	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
+	"github.com/sessionshq/sessions/internal/privacy/rights"
+)
+
+// Art. 19 GDPR: who received a person's data, and the notices that tell
+// those recipients when the data is rectified, erased or restricted.
+
+// personTables lists the tables of the data map in which the person has
+// rows.
+func personTables(ctx context.Context, q database.Querier, m datamap.Map, p rights.Person) ([]string, error) {
+	match := personMatch{p: p}
+	if len(p.ParticipantIDs) > idChunk {
+		match.partSQL, match.partArgs = participantSubquery(m, p)
+	}
+	var out []string
+	for _, t := range rights.ExportPlan(m) {
+		cond, args := match.anyKey(t.PersonKeys)
+		if cond == "" {
+			continue
+		}
+		var one int
+		err := q.QueryRow(ctx, `SELECT 1 FROM `+quoteIdent(t.Name)+` WHERE `+cond+` LIMIT 1`, args...).Scan(&one)
+		if errors.Is(err, database.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t.Name)
+	}
+	return out, nil
+}
+
+// PersonRecipients lists who receives the person's data: the recipients
+// the data map declares for the columns of the tables the person has rows
+// in, named from the sub-processor registry, and the services their data
+// was delivered to, with those deliveries.
+func PersonRecipients(ctx context.Context, q database.Querier, m datamap.Map, person rights.Person) ([]rights.Recipient, error) {
+	p, err := ResolvePerson(ctx, q, m, person)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := personTables(ctx, q, m, p)
+	if err != nil {
+		return nil, err
+	}
+	out := rights.DeclaredRecipients(m, tables)
+	if p.AccountID != "" {
+		rows, err := q.Query(ctx, `SELECT recipient, categories, what, delivered_at FROM recipient_deliveries WHERE person_id = ?
+			ORDER BY delivered_at DESC, id LIMIT 200`, p.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		type row struct {
+			recipient string
+			d         rights.Delivery
+		}
+		ds, err := collectRows(rows, func(s scanner) (row, error) {
+			var (
+				r    row
+				cats string
+			)
+			if err := s.Scan(&r.recipient, &cats, &r.d.What, &r.d.At); err != nil {
+				return r, err
+			}
+			r.d.At = r.d.At.UTC()
+			return r, json.Unmarshal([]byte(cats), &r.d.Categories)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			i := slices.IndexFunc(out, func(r rights.Recipient) bool { return r.ID == d.recipient })
+			if i < 0 {
+				out = append(out, rights.Recipient{ID: d.recipient, Name: d.recipient})
+				i = len(out) - 1
+			}
+			out[i].Deliveries = append(out[i].Deliveries, d.d)
+			for _, c := range d.d.Categories {
+				if !slices.Contains(out[i].Categories, c) {
+					out[i].Categories = append(out[i].Categories, c)
+				}
+			}
+		}
+	}
+	subs, err := ListSubprocessors(ctx, q, false)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		for _, s := range subs {
+			if s.ID == out[i].ID {
+				out[i].Name = s.Name
+			}
+		}
+		slices.Sort(out[i].Categories)
+	}
+	return out, nil
+}
+
+// RecordDelivery notes that the member's data of categories went to
+// recipient, for the Art. 19 list.
+func RecordDelivery(ctx context.Context, q database.Querier, personID, recipient, what string, categories []string, now time.Time) error {
+	cats, err := json.Marshal(categories)
+	if err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, `INSERT INTO recipient_deliveries (id, person_id, recipient, categories, what, delivered_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		newRightsID("rdl_"), personID, recipient, string(cats), what, now.UTC())
+	return err
+}
+
+// RecipientContact is where a recipient takes notices.
+type RecipientContact struct {
+	Recipient    string `json:"recipient"`
+	PrivacyEmail string `json:"privacy_email,omitempty"`
+	WebhookURL   string `json:"webhook_url,omitempty"`
+}
+
+// SetRecipientContact records where a sub-processor of the registry takes
+// notices, audited in the same transaction. The webhook must be https.
+func SetRecipientContact(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, c RecipientContact, now time.Time) error {
+	c.PrivacyEmail = strings.ToLower(strings.TrimSpace(c.PrivacyEmail))
+	c.WebhookURL = strings.TrimSpace(c.WebhookURL)
+	if c.WebhookURL != "" {
+		if _, err := safehttp.CheckURL(c.WebhookURL); err != nil {
+			return err
+		}
+	}
+	if c.PrivacyEmail != "" && (len(c.PrivacyEmail) > 254 || !strings.Contains(c.PrivacyEmail, "@")) {
+		return &errs.Error{Code: errs.Invalid, Message: "the address is not valid", Fields: map[string]string{"privacy_email": "must be an e-mail address"}}
+	}
+	return db.InTx(ctx, func(tx *database.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM subprocessors WHERE id = ?`, c.Recipient).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return errs.E(errs.NotFound, "there is no such sub-processor")
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO recipient_contacts (recipient, privacy_email, webhook_url, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (recipient) DO UPDATE SET privacy_email = excluded.privacy_email, webhook_url = excluded.webhook_url, updated_at = excluded.updated_at`,
+			c.Recipient, orNull(c.PrivacyEmail), orNull(c.WebhookURL), now.UTC()); err != nil {
+			return err
+		}
+		return AppendAudit(ctx, tx, secret, audit.Entry{At: now, Actor: actor, Action: "rights.recipient_contact",
+			Subject: audit.Party{Kind: "subprocessor", ID: c.Recipient}, Purpose: "legal-compliance"})
+	})
+}
+
+// RecipientContacts lists the contacts recorded.
+func RecipientContacts(ctx context.Context, q database.Querier) ([]RecipientContact, error) {
+	rows, err := q.Query(ctx, `SELECT recipient, privacy_email, webhook_url FROM recipient_contacts ORDER BY recipient`)
+	if err != nil {
+		return nil, err
+	}
+	return collectRows(rows, func(s scanner) (RecipientContact, error) {
+		var (
+			c        RecipientContact
+			em, hook sql.NullString
+		)
+		err := s.Scan(&c.Recipient, &em, &hook)
+		c.PrivacyEmail, c.WebhookURL = em.String, hook.String
+		return c, err
+	})
+}
+
+// NotifyRecipients tells each recipient of the person's data that it was
+// rectified, erased or restricted (Art. 19 GDPR), in the caller's
+// transaction: a message to the recipient's privacy contact through the
+// outbox, or a webhook notice that DeliverRecipientNotices sends, or,
+// without a contact, a notice recorded as having nowhere to go. Call it
+// before the change removes the rows that tell who the recipients are
+// (an erasure calls it when it starts). It returns the ids of the queued
+// messages, for mail.Service.Dispatch after the commit. The notices name
+// the person by the audit log's pseudonym; what identifies them to the
+// recipient leaves the database once delivered.
+func NotifyRecipients(ctx context.Context, q database.Querier, secret []byte, person rights.Person, change rights.Change, now time.Time) ([]string, error) {
+	if !change.Valid() {
+		return nil, errs.E(errs.Invalid, "unknown change %q", change)
+	}
+	m := datamap.Default()
+	p, err := ResolvePerson(ctx, q, m, person)
+	if err != nil {
+		return nil, err
+	}
+	if p.Empty() {
+		return nil, nil
+	}
+	recipients, err := PersonRecipients(ctx, q, m, p)
+	if err != nil {
+		return nil, err
+	}
+	contacts, err := RecipientContacts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	subject := erasureSubject(p)
+	ref := audit.Ref(secret, subject.Kind, subject.ID)
+	now = now.UTC()
+	var mailIDs []string
+	notified := 0
+	for _, r := range recipients {
+		ci := slices.IndexFunc(contacts, func(c RecipientContact) bool { return c.Recipient == r.ID })
+		channel, state := "none", "no-contact"
+		var mailID, payload string
+		switch {
+		case ci >= 0 && contacts[ci].WebhookURL != "":
+			channel, state = "webhook", "queued"
+			body, err := json.Marshal(map[string]any{
+				"type": "sessions.data-subject-change", "change": change, "at": now.Format(time.RFC3339),
+				"person": map[string]any{"account_id": p.AccountID, "emails": p.Emails}, "categories": r.Categories,
+			})
+			if err != nil {
+				return nil, err
+			}
+			payload = string(body)
+		case ci >= 0 && contacts[ci].PrivacyEmail != "":
+			channel, state = "mail", "queued"
+			mailID, err = EnqueueMail(ctx, q, now, recipientNoticeMail(contacts[ci].PrivacyEmail, r, p, change))
+			if err != nil {
+				return nil, err
+			}
+			mailIDs = append(mailIDs, mailID)
+		}
+		if channel != "none" {
+			notified++
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO recipient_notices (id, person_ref, recipient, change, channel, state, mail_id, payload, attempts, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`, newRightsID("rnt_"), ref, r.ID, string(change), channel, state, orNull(mailID), orNull(payload), now); err != nil {
+			return nil, err
+		}
+	}
+	return mailIDs, AppendAudit(ctx, q, secret, audit.Entry{At: now, Actor: audit.Party{Kind: "system"}, Action: "rights.recipients_notified",
+		Subject: subject, Purpose: "legal-compliance", Detail: map[string]string{
+			"change": string(change), "recipients": strconv.Itoa(len(recipients)), "notified": strconv.Itoa(notified)}})
+}
+
+// recipientNoticeMail is the message to a recipient's privacy contact. It
+// names the person by what the recipient knows them by.
+func recipientNoticeMail(to string, r rights.Recipient, p rights.Person, change rights.Change) mail.Message {
+	what := map[rights.Change]string{
+		rights.ChangeRectification: "has corrected personal data of",
+		rights.ChangeErasure:       "has erased the personal data of",
+		rights.ChangeRestriction:   "has restricted the processing of personal data of",
+	}[change]
+	var b strings.Builder
+	fmt.Fprintf(&b, "A person whose data you receive from us as %s exercised a data protection right: Sessions %s the person below.\n\n", r.Name, what)
+	if p.AccountID != "" {
+		fmt.Fprintf(&b, "Account id: %s\n", p.AccountID)
+	}
+	for _, e := range p.Emails {
+		fmt.Fprintf(&b, "E-mail address: %s\n", e)
+	}
+	fmt.Fprintf(&b, "Kinds of data concerned: %s\n\n", strings.Join(r.Categories, ", "))
+	b.WriteString("Please apply the same change to the copies you hold, as Art. 19 GDPR requires us to ask of you.\n")
+	return mail.Message{Category: mail.Transactional, Template: "rights.recipient_notice", To: to,
+		Subject: "Data protection notice: " + string(change), Text: b.String()}
+}
+
+// Poster sends a body to an address (safehttp.Client).
+type Poster interface {
+	Post(ctx context.Context, u *url.URL, contentType string, size int64, getBody func() (io.ReadCloser, error)) (safehttp.Response, error)
+}
+
+// DeliverRecipientNotices posts the queued webhook notices, a bounded
+// number per call. A delivered notice loses its body; one that failed
+// rights.TransferAttempts times is given up, and loses it too. It
+// returns how many went out.
+func DeliverRecipientNotices(ctx context.Context, db *database.DB, client Poster, now time.Time) (int, error) {
+	rows, err := db.Query(ctx, `SELECT n.id, n.payload, c.webhook_url FROM recipient_notices n JOIN recipient_contacts c ON c.recipient = n.recipient
+		WHERE n.state = 'queued' AND n.channel = 'webhook' AND n.payload IS NOT NULL AND c.webhook_url IS NOT NULL ORDER BY n.created_at LIMIT 50`)
+	if err != nil {
+		return 0, err
+	}
+	type item struct{ id, payload, hook string }
+	items, err := collectRows(rows, func(s scanner) (item, error) {
+		var it item
+		return it, s.Scan(&it.id, &it.payload, &it.hook)
+	})
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, it := range items {
+		ok := false
+		if u, err := safehttp.CheckURL(it.hook); err == nil {
+			body := it.payload
+			res, err := client.Post(ctx, u, "application/json", int64(len(body)), func() (io.ReadCloser, error) {
+				return io.NopCloser(strings.NewReader(body)), nil
+			})
+			ok = err == nil && res.Status >= 200 && res.Status < 300
+		}
+		at := now.UTC()
+		if ok {
+			sent++
+			_, err = db.Exec(ctx, `UPDATE recipient_notices SET state = 'sent', payload = NULL, attempts = attempts + 1, sent_at = ? WHERE id = ?`, at, it.id)
+		} else {
+			_, err = db.Exec(ctx, `UPDATE recipient_notices SET attempts = attempts + 1,
+				state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END,
+				payload = CASE WHEN attempts + 1 >= ? THEN NULL ELSE payload END WHERE id = ?`, rights.TransferAttempts, rights.TransferAttempts, it.id)
+		}
+		if err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
+
+// purgeRecipientNoticeMail removes from the outbox the delivered (or
+// given up) messages to recipients, which name the person, and marks
+// their notices sent or failed.
+func purgeRecipientNoticeMail(ctx context.Context, tx *database.Tx, now time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE recipient_notices SET state = 'sent', sent_at = ? WHERE state = 'queued' AND channel = 'mail'
+		AND mail_id IN (SELECT id FROM mail_outbox WHERE status = 'sent')`, now.UTC()); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE recipient_notices SET state = 'failed' WHERE state = 'queued' AND channel = 'mail'
+		AND mail_id IN (SELECT id FROM mail_outbox WHERE status = 'failed')`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM mail_outbox WHERE status IN ('sent', 'failed')
+		AND id IN (SELECT mail_id FROM recipient_notices WHERE mail_id IS NOT NULL)`); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE recipient_notices SET mail_id = NULL WHERE mail_id IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM mail_outbox WHERE mail_outbox.id = recipient_notices.mail_id)`)
+	return err
+}

@@ -1,0 +1,1309 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/meeting"
+	"github.com/sessionshq/sessions/internal/org"
+	"github.com/sessionshq/sessions/internal/platform/blob"
+	"github.com/sessionshq/sessions/internal/store"
+)
+
+// Meetings: the API under /api/meetings and /api/agenda-templates, and the
+// pages under /meetings. routes.go wraps every handler here in s.member.
+// Who may do what is decided by package meeting and applied inside each
+// store transaction; someone who may not see a meeting gets 404, never
+// 403, so that ids cannot be probed. Joining the call, the lobby and the
+// room page live elsewhere (the detail page links to the room).
+
+// meetingFileKind is the blob kind of files shared with a meeting. Their
+// blobs rows name no person: the file is the meeting's, and erasing the
+// person who shared it keeps it for the others.
+const meetingFileKind = "meeting-file"
+
+// meetingUploadLimit bounds the body of an upload: the file plus room for
+// the multipart framing and a title.
+const meetingUploadLimit = meeting.MaxFileBytes + 64<<10
+
+// meetingLinks makes the addresses mailed to participants.
+func (s *Server) meetingLinks() meeting.Links {
+	base := strings.TrimSuffix(s.Config.BaseURL, "/")
+	domain := "localhost"
+	if u, err := url.Parse(base); err == nil && u.Hostname() != "" {
+		domain = u.Hostname()
+	}
+	return meeting.Links{BaseURL: base, Domain: domain}
+}
+
+// dispatchMail asks for delivery of messages once their change committed.
+func (s *Server) dispatchMail(ctx context.Context, ids ...string) {
+	if s.Mail == nil {
+		return
+	}
+	for _, id := range ids {
+		if id != "" {
+			s.Mail.Dispatch(ctx, id)
+		}
+	}
+}
+
+// meetingFor loads the meeting in the path with what the member may do.
+func (s *Server) meetingFor(r *http.Request) (*principal, meeting.Meeting, meeting.Access, error) {
+	p := mustPrincipal(r)
+	m, acc, err := store.MeetingFor(r.Context(), s.DB, r.PathValue("id"), p.AccountID)
+	return p, m, acc, err
+}
+
+// ---- JSON shapes ----
+
+type meetingJSON struct {
+	ID              string     `json:"id"`
+	OrgID           *string    `json:"org_id"`
+	HostID          *string    `json:"host_id"`
+	Title           string     `json:"title"`
+	Description     string     `json:"description"`
+	Start           time.Time  `json:"start"`
+	TimeZone        string     `json:"time_zone"`
+	DurationMinutes int        `json:"duration_minutes"`
+	RRule           *string    `json:"rrule"`
+	ExDates         []string   `json:"exdates"`
+	FollowsID       *string    `json:"follows_id"`
+	State           string     `json:"state"`
+	Locked          bool       `json:"locked"`
+	HasPasscode     bool       `json:"has_passcode"`
+	Lobby           bool       `json:"lobby"`
+	ICalSequence    int        `json:"ical_sequence"`
+	NextOccurrence  *time.Time `json:"next_occurrence"`
+	Role            *string    `json:"role"`
+	CanEdit         bool       `json:"can_edit"`
+	RoomURL         string     `json:"room_url"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	CancelledAt     *time.Time `json:"cancelled_at"`
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// jsonList converts items for a list in an answer: [] rather than null
+// when there are none.
+func jsonList[T, J any](items []T, conv func(T) J) []J {
+	out := make([]J, 0, len(items))
+	for _, it := range items {
+		out = append(out, conv(it))
+	}
+	return out
+}
+
+func newMeetingJSON(m meeting.Meeting, acc meeting.Access, now time.Time) meetingJSON {
+	j := meetingJSON{
+		ID: m.ID, OrgID: optString(m.OrgID), HostID: optString(m.HostID), Title: m.Title, Description: m.Description,
+		Start: m.StartsAt, TimeZone: m.TimeZone, DurationMinutes: m.DurationMinutes, RRule: optString(m.RRule),
+		ExDates: []string{}, FollowsID: optString(m.FollowsID), State: string(m.State), Locked: m.Locked,
+		HasPasscode: m.HasPasscode(), Lobby: m.Lobby, ICalSequence: m.ICalSequence, Role: optString(string(acc.Role)),
+		CanEdit: acc.CanEdit() && m.State == meeting.Scheduled, RoomURL: "/meetings/" + url.PathEscape(m.ID) + "/room",
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, CancelledAt: m.CancelledAt,
+	}
+	for _, t := range m.ExDates {
+		j.ExDates = append(j.ExDates, t.Format(time.RFC3339))
+	}
+	if m.State == meeting.Scheduled {
+		if next, ok := m.Next(now); ok {
+			j.NextOccurrence = &next
+		}
+	}
+	return j
+}
+
+type participantJSON struct {
+	ID        string  `json:"id"`
+	AccountID *string `json:"account_id"`
+	Name      string  `json:"name"`
+	// Email is shown to hosts and co-hosts only.
+	Email      *string   `json:"email,omitempty"`
+	Role       string    `json:"role"`
+	Guest      bool      `json:"guest"`
+	LobbyState *string   `json:"lobby_state"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func newParticipantJSON(p meeting.Participant, withEmail bool) participantJSON {
+	j := participantJSON{ID: p.ID, AccountID: optString(p.AccountID), Name: p.DisplayNameOrEmpty(), Role: string(p.Role),
+		Guest: p.Guest(), LobbyState: optString(p.LobbyState), CreatedAt: p.CreatedAt}
+	if withEmail && p.Email != "" {
+		j.Email = &p.Email
+	}
+	return j
+}
+
+type agendaItemJSON struct {
+	ID                 string    `json:"id"`
+	Position           int       `json:"position"`
+	Title              string    `json:"title"`
+	PlannedMinutes     int       `json:"planned_minutes"`
+	Notes              string    `json:"notes"`
+	OwnerParticipantID *string   `json:"owner_participant_id"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
+}
+
+func newAgendaItemJSON(it meeting.AgendaItem) agendaItemJSON {
+	return agendaItemJSON{ID: it.ID, Position: it.Position, Title: it.Title, PlannedMinutes: it.PlannedMinutes,
+		Notes: it.Notes, OwnerParticipantID: optString(it.OwnerParticipantID), CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
+}
+
+type templateJSON struct {
+	ID        string                 `json:"id"`
+	Name      string                 `json:"name"`
+	OrgID     *string                `json:"org_id"`
+	Own       bool                   `json:"own"`
+	Items     []meeting.TemplateItem `json:"items"`
+	CreatedAt time.Time              `json:"created_at"`
+}
+
+func newTemplateJSON(t meeting.Template, accountID string) templateJSON {
+	return templateJSON{ID: t.ID, Name: t.Name, OrgID: optString(t.OrgID), Own: t.AccountID == accountID, Items: t.Items, CreatedAt: t.CreatedAt}
+}
+
+type resourceJSON struct {
+	ID          string    `json:"id"`
+	Kind        string    `json:"kind"`
+	Title       string    `json:"title"`
+	URL         *string   `json:"url"`
+	Provider    *string   `json:"provider"`
+	EmbedURL    *string   `json:"embed_url"`
+	ContentType *string   `json:"content_type"`
+	SizeBytes   *int64    `json:"size_bytes"`
+	DownloadURL *string   `json:"download_url"`
+	Mine        bool      `json:"mine"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func newResourceJSON(r meeting.Resource, accountID string) resourceJSON {
+	j := resourceJSON{ID: r.ID, Kind: string(r.Kind), Title: r.Title, Mine: r.AddedBy != "" && r.AddedBy == accountID, CreatedAt: r.CreatedAt}
+	if r.Kind == meeting.LinkResource {
+		j.URL, j.Provider, j.EmbedURL = optString(r.URL), optString(r.Provider), optString(r.EmbedURL())
+	} else {
+		d := "/api/meetings/" + url.PathEscape(r.MeetingID) + "/resources/" + url.PathEscape(r.ID)
+		size := r.SizeBytes
+		j.ContentType, j.SizeBytes, j.DownloadURL = optString(r.ContentType), &size, &d
+	}
+	return j
+}
+
+// ---- input ----
+
+// meetingBody is a meeting as the API takes it; PATCH leaves absent
+// fields as they are.
+type meetingBody struct {
+	Title           *string   `json:"title"`
+	Description     *string   `json:"description"`
+	Start           *string   `json:"start"`
+	TimeZone        *string   `json:"time_zone"`
+	DurationMinutes *int      `json:"duration_minutes"`
+	RRule           *string   `json:"rrule"`
+	ExDates         *[]string `json:"exdates"`
+	FollowsID       *string   `json:"follows_id"`
+	OrgID           *string   `json:"org_id"`
+	Passcode        *string   `json:"passcode"`
+	Lobby           *bool     `json:"lobby"`
+}
+
+func (b meetingBody) apply(in meeting.Input) meeting.Input {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&in.Title, b.Title)
+	set(&in.Description, b.Description)
+	set(&in.Start, b.Start)
+	set(&in.TimeZone, b.TimeZone)
+	set(&in.RRule, b.RRule)
+	set(&in.FollowsID, b.FollowsID)
+	if b.DurationMinutes != nil {
+		in.DurationMinutes = *b.DurationMinutes
+	}
+	if b.ExDates != nil {
+		in.ExDates = *b.ExDates
+	}
+	if b.Lobby != nil {
+		in.Lobby = *b.Lobby
+	}
+	in.Passcode = b.Passcode
+	return in
+}
+
+// meetingCreate validates and creates a meeting hosted by p.
+func (s *Server) meetingCreate(ctx context.Context, p *principal, in meeting.Input, orgID string) (meeting.Meeting, error) {
+	d, err := meeting.Check(in)
+	if err != nil {
+		return meeting.Meeting{}, err
+	}
+	m, err := store.CreateMeeting(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, strings.TrimSpace(orgID), d)
+	if err == nil {
+		s.Log.LogAttrs(ctx, slog.LevelInfo, "meeting created", slog.String("meeting", m.ID))
+	}
+	return m, err
+}
+
+// meetingUpdate validates and applies an edit, then dispatches the
+// updates mailed to participants.
+func (s *Server) meetingUpdate(ctx context.Context, p *principal, m meeting.Meeting, in meeting.Input) (meeting.Meeting, error) {
+	d, err := meeting.Check(in)
+	if err != nil {
+		return meeting.Meeting{}, err
+	}
+	out, err := store.UpdateMeeting(ctx, s.DB, s.Secret, s.Clock.Now(), s.meetingLinks(), p.AccountID, m.ID, d)
+	if err != nil {
+		return meeting.Meeting{}, err
+	}
+	s.dispatchMail(ctx, out.MailIDs...)
+	return out.Meeting, nil
+}
+
+func (s *Server) meetingCancel(ctx context.Context, p *principal, id string) (meeting.Meeting, error) {
+	out, err := store.CancelMeeting(ctx, s.DB, s.Secret, s.Clock.Now(), s.meetingLinks(), p.AccountID, id)
+	if err != nil {
+		return meeting.Meeting{}, err
+	}
+	s.dispatchMail(ctx, out.MailIDs...)
+	return out.Meeting, nil
+}
+
+func (s *Server) meetingDelete(ctx context.Context, p *principal, id string) error {
+	keys, err := store.DeleteMeeting(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, id)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		s.meetingDeleteBlob(ctx, k)
+	}
+	return nil
+}
+
+// meetingInvite validates and sends an invitation.
+func (s *Server) meetingInvite(ctx context.Context, p *principal, meetingID, email, role string) (meeting.Participant, error) {
+	v := errs.Validation{}
+	email = org.CheckEmail(v, "email", email)
+	if role == "" {
+		role = string(meeting.RoleParticipant)
+	}
+	if err := v.Err(); err != nil {
+		return meeting.Participant{}, err
+	}
+	out, err := store.InviteToMeeting(ctx, s.DB, s.Secret, s.Clock.Now(), s.meetingLinks(), p.AccountID, meetingID, email, meeting.Role(role))
+	if err != nil {
+		return meeting.Participant{}, err
+	}
+	s.dispatchMail(ctx, out.MailID)
+	return out.Participant, nil
+}
+
+// meetingDeleteBlob deletes a file nothing points to any more; a failure
+// is logged by key (a random name) and leaves an orphan, not an error.
+func (s *Server) meetingDeleteBlob(ctx context.Context, key string) {
+	if key == "" || s.Blobs == nil {
+		return
+	}
+	if err := s.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil && errs.CodeOf(err) != errs.NotFound {
+		s.Log.LogAttrs(ctx, slog.LevelError, "could not delete a meeting file", slog.String("key", key), slog.String("error", err.Error()))
+	}
+}
+
+// meetingReadUpload reads a multipart upload with the file in "file" and
+// an optional "title", without temporary files. Over the limit is 413.
+func meetingReadUpload(r *http.Request) (data []byte, filename, title string, err error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, "", "", errs.E(errs.Malformed, "the upload must be multipart/form-data")
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", "", meetingUploadError(err)
+		}
+		switch part.FormName() {
+		case "file":
+			filename = part.FileName()
+			data, err = io.ReadAll(io.LimitReader(part, meeting.MaxFileBytes+1))
+		case "title":
+			var b []byte
+			b, err = io.ReadAll(io.LimitReader(part, 4096))
+			title = string(b)
+		}
+		part.Close()
+		if err != nil {
+			return nil, "", "", meetingUploadError(err)
+		}
+	}
+	if data == nil {
+		return nil, "", "", &errs.Error{Code: errs.Invalid, Message: "no file was sent", Fields: map[string]string{"file": "choose a file to upload"}}
+	}
+	return data, filename, title, nil
+}
+
+func meetingUploadError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errs.E(errs.TooLarge, "the file is larger than 20 MB")
+	}
+	return errs.E(errs.Malformed, "the upload could not be read")
+}
+
+// meetingAddFile checks an uploaded file by its content and, only when it
+// passes, stores it and shares it with the meeting. A refused file leaves
+// nothing behind, in storage or in the database.
+func (s *Server) meetingAddFile(ctx context.Context, p *principal, meetingID string, data []byte, filename, title string) (meeting.Resource, error) {
+	if s.Blobs == nil {
+		return meeting.Resource{}, errs.E(errs.Unavailable, "file storage is not available")
+	}
+	ct, err := meeting.SniffFile(data)
+	if err != nil {
+		return meeting.Resource{}, err
+	}
+	v := errs.Validation{}
+	title = meeting.CheckText(v, "title", title, meeting.MaxResourceTitle, false)
+	if err := v.Err(); err != nil {
+		return meeting.Resource{}, err
+	}
+	if title == "" {
+		title = meeting.FileTitle(filename)
+	}
+	// Refuse before storing anything when the member may not add here.
+	if _, acc, err := store.MeetingFor(ctx, s.DB, meetingID, p.AccountID); err != nil {
+		return meeting.Resource{}, err
+	} else if err := acc.RequireParticipant(); err != nil {
+		return meeting.Resource{}, err
+	}
+	info, err := s.Blobs.Put(ctx, blob.PutInput{Kind: meetingFileKind, ContentType: ct, MaxBytes: meeting.MaxFileBytes}, bytes.NewReader(data))
+	if err != nil {
+		return meeting.Resource{}, err
+	}
+	res, err := store.AddResource(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, meeting.Resource{
+		MeetingID: meetingID, Kind: meeting.FileResource, Title: title, BlobKey: info.Key, ContentType: ct, SizeBytes: info.Size,
+	})
+	if err != nil {
+		s.meetingDeleteBlob(ctx, info.Key)
+		return meeting.Resource{}, err
+	}
+	return res, nil
+}
+
+func (s *Server) meetingAddLink(ctx context.Context, p *principal, meetingID, title, link string) (meeting.Resource, error) {
+	title, link, provider, err := meeting.CheckLink(meeting.LinkInput{Title: title, URL: link})
+	if err != nil {
+		return meeting.Resource{}, err
+	}
+	return store.AddResource(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, meeting.Resource{
+		MeetingID: meetingID, Kind: meeting.LinkResource, Title: title, URL: link, Provider: provider,
+	})
+}
+
+func (s *Server) meetingDeleteResource(ctx context.Context, p *principal, meetingID, rid string) error {
+	key, err := store.DeleteResource(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, meetingID, rid)
+	if err != nil {
+		return err
+	}
+	s.meetingDeleteBlob(ctx, key)
+	return nil
+}
+
+// meetingServeFile writes a shared file as a download that a browser
+// neither sniffs nor runs, whatever its content.
+func (s *Server) meetingServeFile(w http.ResponseWriter, r *http.Request) error {
+	_, m, _, err := s.meetingFor(r)
+	if err != nil {
+		return err
+	}
+	res, err := store.Resource(r.Context(), s.DB, m.ID, r.PathValue("rid"))
+	if err != nil {
+		return err
+	}
+	if res.Kind != meeting.FileResource || s.Blobs == nil {
+		return errs.E(errs.NotFound, "this resource is not a stored file")
+	}
+	body, info, err := s.Blobs.Open(r.Context(), res.BlobKey)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	name := strings.TrimSuffix(meeting.FileTitle(res.Title), meeting.Extension(info.ContentType)) + meeting.Extension(info.ContentType)
+	h := w.Header()
+	h.Set("Content-Type", info.ContentType)
+	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Cache-Control", "private, no-store")
+	_, err = io.Copy(w, body)
+	return err
+}
+
+// meetingCalendar writes the meeting as an iCalendar file (PUBLISH).
+func (s *Server) meetingCalendar(w http.ResponseWriter, r *http.Request) error {
+	_, m, _, err := s.meetingFor(r)
+	if err != nil {
+		return err
+	}
+	links := s.meetingLinks()
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="meeting.ics"`)
+	w.Header().Set("Cache-Control", "private, no-store")
+	method := meeting.Publish
+	if m.State == meeting.Cancelled {
+		method = meeting.Cancel
+	}
+	_, err = w.Write(meeting.Calendar(meeting.CalendarInput{Meeting: m, Method: method, URL: links.Page(m.ID),
+		Domain: links.Domain, Now: s.Clock.Now()}))
+	return err
+}
+
+// ---- API ----
+
+// apiMeetingsList answers GET /api/meetings.
+func (s *Server) apiMeetingsList(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	list, err := store.MeetingsOf(r.Context(), s.DB, p.AccountID)
+	if err != nil {
+		return err
+	}
+	now := s.Clock.Now()
+	return writeJSONNoStore(w, http.StatusOK, map[string]any{"meetings": jsonList(list, func(l store.ListedMeeting) meetingJSON {
+		return newMeetingJSON(l.Meeting, l.Access, now)
+	})})
+}
+
+// apiMeetingsCreate answers POST /api/meetings.
+func (s *Server) apiMeetingsCreate(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	var b meetingBody
+	if err := decodeJSON(r, &b); err != nil {
+		return err
+	}
+	in := b.apply(meeting.Input{Lobby: true})
+	orgID := ""
+	if b.OrgID != nil {
+		orgID = *b.OrgID
+	}
+	m, err := s.meetingCreate(r.Context(), p, in, orgID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/meetings/"+url.PathEscape(m.ID))
+	return writeJSONNoStore(w, http.StatusCreated, newMeetingJSON(m, meeting.Access{Role: meeting.Host}, s.Clock.Now()))
+}
+
+// apiMeetingGet answers GET /api/meetings/{id}.
+func (s *Server) apiMeetingGet(w http.ResponseWriter, r *http.Request) error {
+	_, m, acc, err := s.meetingFor(r)
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusOK, newMeetingJSON(m, acc, s.Clock.Now()))
+}
+
+// apiMeetingPatch answers PATCH /api/meetings/{id}.
+func (s *Server) apiMeetingPatch(w http.ResponseWriter, r *http.Request) error {
+	p, m, acc, err := s.meetingFor(r)
+	if err != nil {
+		return err
+	}
+	if err := acc.RequireEdit(); err != nil {
+		return err
+	}
+	var b meetingBody
+	if err := decodeJSON(r, &b); err != nil {
+		return err
+	}
+	if b.OrgID != nil {
+		return &errs.Error{Code: errs.Invalid, Message: "a meeting's organisation cannot change", Fields: map[string]string{"org_id": "cannot change"}}
+	}
+	m, err = s.meetingUpdate(r.Context(), p, m, b.apply(meeting.InputOf(m)))
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusOK, newMeetingJSON(m, acc, s.Clock.Now()))
+}
+
+// apiMeetingDelete answers DELETE /api/meetings/{id}: it cancels the
+// meeting, telling its participants; with ?permanently=true it deletes a
+// cancelled meeting for good.
+func (s *Server) apiMeetingDelete(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	id := r.PathValue("id")
+	if r.URL.Query().Get("permanently") == "true" {
+		if err := s.meetingDelete(r.Context(), p, id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	m, err := s.meetingCancel(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusOK, newMeetingJSON(m, meeting.Access{Role: meeting.Host}, s.Clock.Now()))
+}
+
+// apiMeetingCalendar answers GET /api/meetings/{id}/calendar.ics.
+func (s *Server) apiMeetingCalendar(w http.ResponseWriter, r *http.Request) error {
+	return s.meetingCalendar(w, r)
+}
+
+// apiParticipants answers GET /api/meetings/{id}/participants.
+func (s *Server) apiParticipants(w http.ResponseWriter, r *http.Request) error {
+	_, m, acc, err := s.meetingFor(r)
+	if err != nil {
+		return err
+	}
+	ps, err := store.MeetingParticipants(r.Context(), s.DB, m.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusOK, map[string]any{"participants": jsonList(ps, func(pt meeting.Participant) participantJSON {
+		return newParticipantJSON(pt, acc.CanEdit())
+	})})
+}
+
+// apiParticipantsInvite answers POST /api/meetings/{id}/participants.
+func (s *Server) apiParticipantsInvite(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	var in struct {
+		Email string `json:"email"`
+		Role  string `json:"role"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	pt, err := s.meetingInvite(r.Context(), p, r.PathValue("id"), in.Email, in.Role)
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusCreated, newParticipantJSON(pt, true))
+}
+
+// apiParticipantPatch answers PATCH /api/meetings/{id}/participants/{pid}.
+func (s *Server) apiParticipantPatch(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	var in struct {
+		Role string `json:"role"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	pt, err := store.ChangeParticipantRole(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PathValue("pid"), meeting.Role(in.Role))
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusOK, newParticipantJSON(pt, true))
+}
+
+// apiParticipantDelete answers DELETE /api/meetings/{id}/participants/{pid}.
+func (s *Server) apiParticipantDelete(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	id, err := store.RemoveParticipant(r.Context(), s.DB, s.Secret, s.Clock.Now(), s.meetingLinks(), p.AccountID, r.PathValue("id"), r.PathValue("pid"))
+	if err != nil {
+		return err
+	}
+	s.dispatchMail(r.Context(), id)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type agendaItemBody struct {
+	Title              string `json:"title"`
+	PlannedMinutes     int    `json:"planned_minutes"`
+	Notes              string `json:"notes"`
+	OwnerParticipantID string `json:"owner_participant_id"`
+}
+
+func (b agendaItemBody) input() meeting.ItemInput {
+	return meeting.ItemInput{Title: b.Title, PlannedMinutes: b.PlannedMinutes, Notes: b.Notes, OwnerParticipantID: b.OwnerParticipantID}
+}
+
+func writeAgenda(w http.ResponseWriter, status int, items []meeting.AgendaItem) error {
+	out := struct {
+		Items        []agendaItemJSON `json:"items"`
+		TotalMinutes int              `json:"total_minutes"`
+	}{Items: jsonList(items, newAgendaItemJSON), TotalMinutes: meeting.TotalMinutes(items)}
+	return writeJSONNoStore(w, status, out)
+}
+
+// apiAgenda answers GET /api/meetings/{id}/agenda.
+func (s *Server) apiAgenda(w http.ResponseWriter, r *http.Request) error {
+	_, m, _, err := s.meetingFor(r)
+	if err != nil {
+		return err
+	}
+	items, err := store.Agenda(r.Context(), s.DB, m.ID)
+	if err != nil {
+		return err
+	}
+	return writeAgenda(w, http.StatusOK, items)
+}
+
+// apiAgendaAdd answers POST /api/meetings/{id}/agenda.
+func (s *Server) apiAgendaAdd(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	var b agendaItemBody
+	if err := decodeJSON(r, &b); err != nil {
+		return err
+	}
+	in, err := meeting.CheckItem(b.input())
+	if err != nil {
+		return err
+	}
+	items, err := store.AddAgendaItems(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), []meeting.ItemInput{in})
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusCreated, newAgendaItemJSON(items[0]))
+}
+
+// apiAgendaPatch answers PATCH /api/meetings/{id}/agenda/{itemID}: the
+// item is rewritten whole.
+func (s *Server) apiAgendaPatch(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	var b agendaItemBody
+	if err := decodeJSON(r, &b); err != nil {
+		return err
+	}
+	in, err := meeting.CheckItem(b.input())
+	if err != nil {
+		return err
+	}
+	it, err := store.UpdateAgendaItem(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PathValue("itemID"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusOK, newAgendaItemJSON(it))
+}
+
+// apiAgendaDelete answers DELETE /api/meetings/{id}/agenda/{itemID}.
+func (s *Server) apiAgendaDelete(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	if err := store.DeleteAgendaItem(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PathValue("itemID")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// apiAgendaOrder answers PUT /api/meetings/{id}/agenda/order.
+func (s *Server) apiAgendaOrder(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	var in struct {
+		Order []string `json:"order"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	items, err := store.ReorderAgenda(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), in.Order)
+	if err != nil {
+		return err
+	}
+	return writeAgenda(w, http.StatusOK, items)
+}
+
+// apiAgendaFromTemplate answers POST
+// /api/meetings/{id}/agenda/from-template/{templateID}.
+func (s *Server) apiAgendaFromTemplate(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	if _, err := store.ApplyAgendaTemplate(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PathValue("templateID")); err != nil {
+		return err
+	}
+	items, err := store.Agenda(r.Context(), s.DB, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeAgenda(w, http.StatusOK, items)
+}
+
+// apiTemplates answers GET /api/agenda-templates.
+func (s *Server) apiTemplates(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	ts, err := store.AgendaTemplates(r.Context(), s.DB, p.AccountID)
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusOK, map[string]any{"templates": jsonList(ts, func(t meeting.Template) templateJSON {
+		return newTemplateJSON(t, p.AccountID)
+	})})
+}
+
+// apiTemplateCreate answers POST /api/agenda-templates: the agenda of
+// meeting_id saved under name.
+func (s *Server) apiTemplateCreate(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	var in struct {
+		MeetingID string `json:"meeting_id"`
+		Name      string `json:"name"`
+		OrgID     string `json:"org_id"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	name, err := meeting.CheckTemplateName(in.Name)
+	if err != nil {
+		return err
+	}
+	t, err := store.SaveAgendaTemplate(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, in.MeetingID, strings.TrimSpace(in.OrgID), name)
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusCreated, newTemplateJSON(t, p.AccountID))
+}
+
+// apiResources answers GET /api/meetings/{id}/resources.
+func (s *Server) apiResources(w http.ResponseWriter, r *http.Request) error {
+	p, m, _, err := s.meetingFor(r)
+	if err != nil {
+		return err
+	}
+	rs, err := store.Resources(r.Context(), s.DB, m.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusOK, map[string]any{"resources": jsonList(rs, func(res meeting.Resource) resourceJSON {
+		return newResourceJSON(res, p.AccountID)
+	})})
+}
+
+// apiResourceAdd answers POST /api/meetings/{id}/resources: a
+// multipart/form-data upload (file, title) or a JSON link {title, url}.
+func (s *Server) apiResourceAdd(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	id := r.PathValue("id")
+	var (
+		res meeting.Resource
+		err error
+	)
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
+		data, filename, title, rerr := meetingReadUpload(r)
+		if rerr != nil {
+			return rerr
+		}
+		res, err = s.meetingAddFile(r.Context(), p, id, data, filename, title)
+	} else {
+		var in struct {
+			Title string `json:"title"`
+			URL   string `json:"url"`
+		}
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		res, err = s.meetingAddLink(r.Context(), p, id, in.Title, in.URL)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusCreated, newResourceJSON(res, p.AccountID))
+}
+
+// apiResourceGet answers GET /api/meetings/{id}/resources/{rid}: a file's
+// content, or a link's description.
+func (s *Server) apiResourceGet(w http.ResponseWriter, r *http.Request) error {
+	p, m, _, err := s.meetingFor(r)
+	if err != nil {
+		return err
+	}
+	res, err := store.Resource(r.Context(), s.DB, m.ID, r.PathValue("rid"))
+	if err != nil {
+		return err
+	}
+	if res.Kind == meeting.LinkResource {
+		return writeJSONNoStore(w, http.StatusOK, newResourceJSON(res, p.AccountID))
+	}
+	return s.meetingServeFile(w, r)
+}
+
+// apiResourceDelete answers DELETE /api/meetings/{id}/resources/{rid}.
+func (s *Server) apiResourceDelete(w http.ResponseWriter, r *http.Request) error {
+	if err := s.meetingDeleteResource(r.Context(), mustPrincipal(r), r.PathValue("id"), r.PathValue("rid")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// ---- pages ----
+
+// meetingForm is one form's typed values and messages, as on the
+// organisation pages: orgFormFrom fills it from a request and a refusal.
+type meetingForm = orgForm
+
+func newMeetingForm() *meetingForm {
+	return &meetingForm{Values: map[string]string{}, Errors: map[string]string{}}
+}
+
+var meetingFormFields = []string{"title", "description", "start", "time_zone", "duration_minutes", "rrule", "exdates", "passcode", "lobby", "org_id", "follows_id"}
+
+// meetingInputFromForm reads the meeting form. The passcode field is
+// left alone when empty unless "remove_passcode" is ticked.
+func meetingInputFromForm(r *http.Request, in meeting.Input) meeting.Input {
+	f := r.PostForm
+	in.Title, in.Description, in.Start, in.TimeZone = f.Get("title"), f.Get("description"), f.Get("start"), f.Get("time_zone")
+	in.DurationMinutes, _ = strconv.Atoi(strings.TrimSpace(f.Get("duration_minutes")))
+	in.RRule, in.FollowsID = f.Get("rrule"), f.Get("follows_id")
+	in.ExDates = strings.FieldsFunc(f.Get("exdates"), func(r rune) bool { return r == ',' || r == '\n' || r == '\r' })
+	in.Lobby = f.Get("lobby") != ""
+	in.Passcode = nil
+	if pc := f.Get("passcode"); pc != "" {
+		in.Passcode = &pc
+	} else if f.Get("remove_passcode") != "" {
+		empty := ""
+		in.Passcode = &empty
+	}
+	return in
+}
+
+// accessLabel names the member's part in a meeting: their role, or the
+// organisation's admin looking on.
+func accessLabel(acc meeting.Access) string {
+	if acc.Role == "" {
+		return "Organisation admin"
+	}
+	return acc.Role.Label()
+}
+
+type meetingRow struct {
+	ID, Title, When, RoleLabel, State string
+	Cancelled, Past                   bool
+}
+
+type meetingsListView struct {
+	Upcoming, Past []meetingRow
+	Done           string
+}
+
+var meetingDone = map[string]string{
+	"created":   "The meeting was created.",
+	"saved":     "Your changes were saved; invited participants were sent the update.",
+	"cancelled": "The meeting was cancelled and its participants were told.",
+	"deleted":   "The meeting was deleted.",
+	"invited":   "The invitation was sent.",
+	"removed":   "The participant was removed and told.",
+	"agenda":    "The agenda was updated.",
+	"template":  "The agenda was saved as a template.",
+	"resource":  "The resources were updated.",
+}
+
+// meetingsPage answers GET /meetings.
+func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	list, err := store.MeetingsOf(r.Context(), s.DB, p.AccountID)
+	if err != nil {
+		return err
+	}
+	now := s.Clock.Now()
+	v := meetingsListView{Done: meetingDone[r.URL.Query().Get("done")]}
+	for _, l := range list {
+		row := meetingRow{ID: l.ID, Title: l.Title, State: string(l.State), Cancelled: l.State == meeting.Cancelled}
+		row.RoleLabel = accessLabel(l.Access)
+		next, ok := l.Next(now)
+		if !ok {
+			next = l.StartsAt
+		}
+		row.When = next.In(l.Location()).Format("Mon 2 Jan 2006, 15:04") + " " + l.TimeZone
+		if ok && !row.Cancelled {
+			v.Upcoming = append(v.Upcoming, row)
+		} else {
+			row.Past = true
+			v.Past = append(v.Past, row)
+		}
+	}
+	return s.pages.render(w, r, http.StatusOK, "meetings_list", view{Title: "Meetings", Section: "account", Data: v})
+}
+
+type meetingNewView struct {
+	Form *meetingForm
+	Orgs []store.MyOrganisation
+}
+
+func (s *Server) renderMeetingNew(w http.ResponseWriter, r *http.Request, status int, f *meetingForm) error {
+	p := mustPrincipal(r)
+	orgs, err := store.OrganisationsOf(r.Context(), s.DB, p.AccountID)
+	if err != nil {
+		return err
+	}
+	var mine []store.MyOrganisation
+	for _, o := range orgs {
+		if o.Role != org.Guest {
+			mine = append(mine, o)
+		}
+	}
+	return s.pages.render(w, r, status, "meetings_new", view{Title: "New meeting", Section: "account", Data: meetingNewView{Form: f, Orgs: mine}})
+}
+
+// meetingsNewPage answers GET /meetings/new.
+func (s *Server) meetingsNewPage(w http.ResponseWriter, r *http.Request) error {
+	f := newMeetingForm()
+	start := s.Clock.Now().Add(24 * time.Hour).Truncate(time.Hour)
+	f.Values = map[string]string{"start": start.Format("2006-01-02T15:04"), "time_zone": "UTC", "duration_minutes": "30", "lobby": "on",
+		"follows_id": r.URL.Query().Get("follows")}
+	return s.renderMeetingNew(w, r, http.StatusOK, f)
+}
+
+// meetingsCreateForm answers POST /meetings.
+func (s *Server) meetingsCreateForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	if err := readForm(r); err != nil {
+		return err
+	}
+	m, err := s.meetingCreate(r.Context(), p, meetingInputFromForm(r, meeting.Input{}), r.PostForm.Get("org_id"))
+	if c := errs.CodeOf(err); c == errs.Invalid || c == errs.Forbidden {
+		return s.renderMeetingNew(w, r, http.StatusUnprocessableEntity, orgFormFrom(r, err, meetingFormFields...))
+	}
+	if err != nil {
+		return err
+	}
+	meetingRedirect(w, r, m.ID, "created")
+	return nil
+}
+
+func meetingRedirect(w http.ResponseWriter, r *http.Request, id, done string) {
+	http.Redirect(w, r, "/meetings/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+}
+
+type participantRow struct {
+	ID, Name, Email, RoleLabel string
+	Guest, CanRemove           bool
+}
+
+type agendaRow struct {
+	meeting.AgendaItem
+	Owner       string
+	First, Last bool
+}
+
+type resourceRow struct {
+	meeting.Resource
+	Label, Size string
+	CanDelete   bool
+}
+
+type meetingPageView struct {
+	Meeting      meeting.Meeting
+	When         string
+	Next         string
+	RoleLabel    string
+	CanEdit      bool
+	IsHost       bool
+	Cancelled    bool
+	Participants []participantRow
+	Agenda       []agendaRow
+	TotalMinutes int
+	Resources    []resourceRow
+	Templates    []meeting.Template
+	Edit         *meetingForm
+	Invite       *meetingForm
+	Item         *meetingForm
+	Resource     *meetingForm
+	Done         string
+	Problem      string
+}
+
+// meetingPageData reads the meeting in the path and what its page shows
+// the member.
+func (s *Server) meetingPageData(r *http.Request) (*meetingPageView, error) {
+	p, m, acc, err := s.meetingFor(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx, now := r.Context(), s.Clock.Now()
+	v := &meetingPageView{Meeting: m, When: m.Describe(), RoleLabel: accessLabel(acc), CanEdit: acc.CanEdit() && m.State == meeting.Scheduled,
+		IsHost: acc.IsHost(), Cancelled: m.State == meeting.Cancelled,
+		Invite: newMeetingForm(), Item: newMeetingForm(), Resource: newMeetingForm()}
+	if next, ok := m.Next(now); ok && !v.Cancelled {
+		v.Next = next.In(m.Location()).Format("Monday 2 January 2006, 15:04") + " (" + m.TimeZone + ")"
+	}
+	in := meeting.InputOf(m)
+	v.Edit = &meetingForm{Values: map[string]string{
+		"title": m.Title, "description": m.Description, "start": m.StartsAt.In(m.Location()).Format("2006-01-02T15:04"),
+		"time_zone": m.TimeZone, "duration_minutes": strconv.Itoa(m.DurationMinutes), "rrule": m.RRule,
+		"exdates": strings.Join(in.ExDates, ", "), "follows_id": m.FollowsID,
+	}, Errors: map[string]string{}}
+	if m.Lobby {
+		v.Edit.Values["lobby"] = "on"
+	}
+	ps, err := store.MeetingParticipants(ctx, s.DB, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, pt := range ps {
+		row := participantRow{ID: pt.ID, Name: pt.DisplayNameOrEmpty(), RoleLabel: pt.Role.Label(), Guest: pt.Guest()}
+		if row.Name == "" {
+			row.Name = "Invited guest"
+		}
+		if v.CanEdit {
+			row.Email = pt.Email
+			row.CanRemove = pt.Role != meeting.Host && (pt.Role != meeting.CoHost || acc.IsHost())
+		}
+		names[pt.ID] = row.Name
+		v.Participants = append(v.Participants, row)
+	}
+	items, err := store.Agenda(ctx, s.DB, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i, it := range items {
+		v.Agenda = append(v.Agenda, agendaRow{AgendaItem: it, Owner: names[it.OwnerParticipantID], First: i == 0, Last: i == len(items)-1})
+	}
+	v.TotalMinutes = meeting.TotalMinutes(items)
+	rs, err := store.Resources(ctx, s.DB, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, res := range rs {
+		row := resourceRow{Resource: res, Label: res.ProviderLabel(), CanDelete: acc.CanEdit() || (res.AddedBy == p.AccountID && acc.IsParticipant())}
+		if res.Kind == meeting.FileResource {
+			row.Label = "File"
+			row.Size = humanSize(res.SizeBytes)
+		}
+		v.Resources = append(v.Resources, row)
+	}
+	if v.CanEdit {
+		if v.Templates, err = store.AgendaTemplates(ctx, s.DB, p.AccountID); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+func (s *Server) renderMeetingPage(w http.ResponseWriter, r *http.Request, status int, v *meetingPageView) error {
+	return s.pages.render(w, r, status, "meetings_show", view{Title: v.Meeting.Title, Section: "account", Data: v})
+}
+
+// meetingPage answers GET /meetings/{id}.
+func (s *Server) meetingPage(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.meetingPageData(r)
+	if err != nil {
+		return err
+	}
+	v.Done = meetingDone[r.URL.Query().Get("done")]
+	return s.renderMeetingPage(w, r, http.StatusOK, v)
+}
+
+// meetingFormResult finishes a form on the meeting page: success goes
+// back to the page with a message; a refusal the person can correct shows
+// the page again with what was typed and why; anything else is an error
+// page. form picks which of the page's forms gets the messages.
+func (s *Server) meetingFormResult(w http.ResponseWriter, r *http.Request, err error, done string, form func(*meetingPageView, *meetingForm), fields ...string) error {
+	if err == nil {
+		meetingRedirect(w, r, r.PathValue("id"), done)
+		return nil
+	}
+	code := errs.CodeOf(err)
+	if code != errs.Invalid && code != errs.Conflict && code != errs.Forbidden && code != errs.Unsupported && code != errs.TooLarge {
+		return err
+	}
+	v, lerr := s.meetingPageData(r)
+	if lerr != nil {
+		return lerr
+	}
+	f := orgFormFrom(r, err, fields...)
+	if e, ok := errs.As(err); ok && len(e.Fields) == 0 {
+		v.Problem = sentence(e.Message)
+	}
+	if form != nil {
+		form(v, f)
+	}
+	return s.renderMeetingPage(w, r, statusOf[code], v)
+}
+
+// meetingEditForm answers POST /meetings/{id}.
+func (s *Server) meetingEditForm(w http.ResponseWriter, r *http.Request) error {
+	p, m, acc, err := s.meetingFor(r)
+	if err != nil {
+		return err
+	}
+	if err := readForm(r); err != nil {
+		return err
+	}
+	if err := acc.RequireEdit(); err != nil {
+		return err
+	}
+	_, err = s.meetingUpdate(r.Context(), p, m, meetingInputFromForm(r, meeting.InputOf(m)))
+	return s.meetingFormResult(w, r, err, "saved", func(v *meetingPageView, f *meetingForm) { v.Edit = f }, meetingFormFields...)
+}
+
+// meetingCancelForm answers POST /meetings/{id}/cancel.
+func (s *Server) meetingCancelForm(w http.ResponseWriter, r *http.Request) error {
+	_, err := s.meetingCancel(r.Context(), mustPrincipal(r), r.PathValue("id"))
+	return s.meetingFormResult(w, r, err, "cancelled", nil)
+}
+
+// meetingDeleteForm answers POST /meetings/{id}/delete.
+func (s *Server) meetingDeleteForm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.meetingDelete(r.Context(), mustPrincipal(r), r.PathValue("id")); err != nil {
+		return s.meetingFormResult(w, r, err, "", nil)
+	}
+	http.Redirect(w, r, "/meetings?done=deleted", http.StatusSeeOther)
+	return nil
+}
+
+// meetingInviteForm answers POST /meetings/{id}/participants.
+func (s *Server) meetingInviteForm(w http.ResponseWriter, r *http.Request) error {
+	if err := readForm(r); err != nil {
+		return err
+	}
+	_, err := s.meetingInvite(r.Context(), mustPrincipal(r), r.PathValue("id"), r.PostForm.Get("email"), r.PostForm.Get("role"))
+	return s.meetingFormResult(w, r, err, "invited", func(v *meetingPageView, f *meetingForm) { v.Invite = f }, "email", "role")
+}
+
+// meetingRemoveForm answers POST /meetings/{id}/participants/{pid}/remove.
+func (s *Server) meetingRemoveForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	id, err := store.RemoveParticipant(r.Context(), s.DB, s.Secret, s.Clock.Now(), s.meetingLinks(), p.AccountID, r.PathValue("id"), r.PathValue("pid"))
+	if err == nil {
+		s.dispatchMail(r.Context(), id)
+	}
+	return s.meetingFormResult(w, r, err, "removed", nil)
+}
+
+// meetingAgendaForm answers POST /meetings/{id}/agenda: a new item.
+func (s *Server) meetingAgendaForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	if err := readForm(r); err != nil {
+		return err
+	}
+	minutes, _ := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("planned_minutes")))
+	in, err := meeting.CheckItem(meeting.ItemInput{Title: r.PostForm.Get("title"), PlannedMinutes: minutes, Notes: r.PostForm.Get("notes"),
+		OwnerParticipantID: r.PostForm.Get("owner_participant_id")})
+	if err == nil {
+		_, err = store.AddAgendaItems(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), []meeting.ItemInput{in})
+	}
+	return s.meetingFormResult(w, r, err, "agenda", func(v *meetingPageView, f *meetingForm) { v.Item = f }, "title", "planned_minutes", "notes", "owner_participant_id")
+}
+
+// meetingAgendaDeleteForm answers POST /meetings/{id}/agenda/{itemID}/delete.
+func (s *Server) meetingAgendaDeleteForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	err := store.DeleteAgendaItem(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PathValue("itemID"))
+	return s.meetingFormResult(w, r, err, "agenda", nil)
+}
+
+// meetingAgendaMoveForm answers POST /meetings/{id}/agenda/{itemID}/move
+// with direction "up" or "down", the phone-friendly way to reorder.
+func (s *Server) meetingAgendaMoveForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	if err := readForm(r); err != nil {
+		return err
+	}
+	items, err := store.Agenda(r.Context(), s.DB, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(items))
+	at := -1
+	for i, it := range items {
+		ids[i] = it.ID
+		if it.ID == r.PathValue("itemID") {
+			at = i
+		}
+	}
+	if at < 0 {
+		return errs.E(errs.NotFound, "there is no such agenda item")
+	}
+	switch {
+	case r.PostForm.Get("direction") == "up" && at > 0:
+		ids[at], ids[at-1] = ids[at-1], ids[at]
+	case r.PostForm.Get("direction") == "down" && at < len(ids)-1:
+		ids[at], ids[at+1] = ids[at+1], ids[at]
+	}
+	_, err = store.ReorderAgenda(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), ids)
+	return s.meetingFormResult(w, r, err, "agenda", nil)
+}
+
+// meetingTemplateForm answers POST /meetings/{id}/agenda/template.
+func (s *Server) meetingTemplateForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	if err := readForm(r); err != nil {
+		return err
+	}
+	name, err := meeting.CheckTemplateName(r.PostForm.Get("name"))
+	if err == nil {
+		_, err = store.SaveAgendaTemplate(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), "", name)
+	}
+	return s.meetingFormResult(w, r, err, "template", nil)
+}
+
+// meetingApplyTemplateForm answers POST /meetings/{id}/agenda/apply.
+func (s *Server) meetingApplyTemplateForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	if err := readForm(r); err != nil {
+		return err
+	}
+	_, err := store.ApplyAgendaTemplate(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PostForm.Get("template_id"))
+	return s.meetingFormResult(w, r, err, "agenda", nil)
+}
+
+// meetingResourceForm answers POST /meetings/{id}/resources: a
+// multipart form with a file, or a link.
+func (s *Server) meetingResourceForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	id := r.PathValue("id")
+	var err error
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
+		data, filename, title, rerr := meetingReadUpload(r)
+		if rerr != nil {
+			return rerr
+		}
+		_, err = s.meetingAddFile(r.Context(), p, id, data, filename, title)
+		r.PostForm = url.Values{}
+	} else {
+		if err := readForm(r); err != nil {
+			return err
+		}
+		_, err = s.meetingAddLink(r.Context(), p, id, r.PostForm.Get("title"), r.PostForm.Get("url"))
+	}
+	return s.meetingFormResult(w, r, err, "resource", func(v *meetingPageView, f *meetingForm) { v.Resource = f }, "title", "url")
+}
+
+// meetingResourceDeleteForm answers POST /meetings/{id}/resources/{rid}/delete.
+func (s *Server) meetingResourceDeleteForm(w http.ResponseWriter, r *http.Request) error {
+	err := s.meetingDeleteResource(r.Context(), mustPrincipal(r), r.PathValue("id"), r.PathValue("rid"))
+	return s.meetingFormResult(w, r, err, "resource", nil)
+}
+
+// meetingFilePage answers GET /meetings/{id}/resources/{rid}.
+func (s *Server) meetingFilePage(w http.ResponseWriter, r *http.Request) error {
+	return s.meetingServeFile(w, r)
+}
+
+// meetingCalendarPage answers GET /meetings/{id}/calendar.ics.
+func (s *Server) meetingCalendarPage(w http.ResponseWriter, r *http.Request) error {
+	return s.meetingCalendar(w, r)
+}
