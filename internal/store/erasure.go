@@ -870,12 +870,20 @@ func PurgeErasureNotices(ctx context.Context, db *database.DB, now time.Time) er
 		if err := purgeRecipientNoticeMail(ctx, tx, now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM mail_outbox WHERE status IN ('sent', 'failed')
-			AND id IN (SELECT notice_mail FROM erasure_runs WHERE notice_mail IS NOT NULL)`); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE erasure_runs SET notice_mail = NULL WHERE notice_mail IS NOT NULL
-			AND NOT EXISTS (SELECT 1 FROM mail_outbox WHERE mail_outbox.id = erasure_runs.notice_mail)`)
-		return err
+		return purgeSentMail(ctx, tx, "erasure_runs", "notice_mail")
 	})
+}
+
+// purgeSentMail deletes from the outbox the messages that table.column
+// points at once they are delivered or given up, and clears the pointers
+// to messages no longer there. table and column are names from the code,
+// never input.
+func purgeSentMail(ctx context.Context, tx *database.Tx, table, column string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM mail_outbox WHERE status IN ('sent', 'failed')
+		AND id IN (SELECT `+column+` FROM `+table+` WHERE `+column+` IS NOT NULL)`); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE `+table+` SET `+column+` = NULL WHERE `+column+` IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM mail_outbox WHERE mail_outbox.id = `+table+`.`+column+`)`)
+	return err
 }

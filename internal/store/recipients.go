@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	netmail "net/mail"
 	"net/url"
 	"slices"
 	"strconv"
@@ -137,19 +138,45 @@ type RecipientContact struct {
 	WebhookURL   string `json:"webhook_url,omitempty"`
 }
 
-// SetRecipientContact records where a sub-processor of the registry takes
-// notices, audited in the same transaction. The webhook must be https.
-func SetRecipientContact(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, c RecipientContact, now time.Time) error {
+// MaxContactEmailBytes bounds a recipient's privacy contact address (the
+// longest address SMTP carries).
+const MaxContactEmailBytes = 254
+
+// checkRecipientContact cleans c and says what is wrong with it, per
+// field. Both fields may be empty: the recipient then has no contact, and
+// its notices are recorded as having nowhere to go.
+func checkRecipientContact(c RecipientContact) (RecipientContact, error) {
 	c.PrivacyEmail = strings.ToLower(strings.TrimSpace(c.PrivacyEmail))
 	c.WebhookURL = strings.TrimSpace(c.WebhookURL)
-	if c.WebhookURL != "" {
-		if _, err := safehttp.CheckURL(c.WebhookURL); err != nil {
-			return err
+	bad := errs.Validation{}
+	if c.PrivacyEmail != "" {
+		// A bare address only: a display name or a list would be a
+		// different recipient than the one staff meant.
+		a, err := netmail.ParseAddress(c.PrivacyEmail)
+		if len(c.PrivacyEmail) > MaxContactEmailBytes || err != nil || a.Name != "" || a.Address != c.PrivacyEmail {
+			bad.Add("privacy_email", "must be one e-mail address, such as privacy@example.com")
 		}
 	}
-	if c.PrivacyEmail != "" && (len(c.PrivacyEmail) > 254 || !strings.Contains(c.PrivacyEmail, "@")) {
-		return &errs.Error{Code: errs.Invalid, Message: "the address is not valid", Fields: map[string]string{"privacy_email": "must be an e-mail address"}}
+	if c.WebhookURL != "" {
+		// The address is only parsed here; where it leads is checked each
+		// time a notice is sent, by the safehttp client.
+		if _, err := safehttp.CheckURL(c.WebhookURL); err != nil {
+			msg := "must be an https address"
+			if e, ok := errs.As(err); ok && e.Fields["url"] != "" {
+				msg = e.Fields["url"]
+			}
+			bad.Add("webhook_url", msg)
+		}
 	}
+	return c, bad.Err()
+}
+
+// SetRecipientContact records where a sub-processor of the registry takes
+// notices, audited in the same transaction. An unknown sub-processor is
+// errs.NotFound whatever the contact says; a bad address or a webhook
+// that is not https is errs.Invalid with the field named. Empty fields
+// clear the contact.
+func SetRecipientContact(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, c RecipientContact, now time.Time) error {
 	return db.InTx(ctx, func(tx *database.Tx) error {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM subprocessors WHERE id = ?`, c.Recipient).Scan(&n); err != nil {
@@ -158,14 +185,82 @@ func SetRecipientContact(ctx context.Context, db *database.DB, secret []byte, ac
 		if n == 0 {
 			return errs.E(errs.NotFound, "there is no such sub-processor")
 		}
+		c, err := checkRecipientContact(c)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO recipient_contacts (recipient, privacy_email, webhook_url, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (recipient) DO UPDATE SET privacy_email = excluded.privacy_email, webhook_url = excluded.webhook_url, updated_at = excluded.updated_at`,
 			c.Recipient, orNull(c.PrivacyEmail), orNull(c.WebhookURL), now.UTC()); err != nil {
 			return err
 		}
 		return AppendAudit(ctx, tx, secret, audit.Entry{At: now, Actor: actor, Action: "rights.recipient_contact",
-			Subject: audit.Party{Kind: "subprocessor", ID: c.Recipient}, Purpose: "legal-compliance"})
+			Subject: audit.Party{Kind: "subprocessor", ID: c.Recipient}, Purpose: "legal-compliance",
+			Detail: map[string]string{"email": strconv.FormatBool(c.PrivacyEmail != ""), "webhook": strconv.FormatBool(c.WebhookURL != "")}})
 	})
+}
+
+// RecipientNoticeCounts counts the Art. 19 notices per recipient and
+// state (queued, sent, failed, no-contact), for staff to see which
+// recipients notices reach.
+func RecipientNoticeCounts(ctx context.Context, q database.Querier) (map[string]map[string]int, error) {
+	rows, err := q.Query(ctx, `SELECT recipient, state, COUNT(*) FROM recipient_notices GROUP BY recipient, state`)
+	if err != nil {
+		return nil, err
+	}
+	type count struct {
+		recipient, state string
+		n                int
+	}
+	counts, err := collectRows(rows, func(s scanner) (count, error) {
+		var c count
+		return c, s.Scan(&c.recipient, &c.state, &c.n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]int{}
+	for _, c := range counts {
+		if out[c.recipient] == nil {
+			out[c.recipient] = map[string]int{}
+		}
+		out[c.recipient][c.state] = c.n
+	}
+	return out, nil
+}
+
+// restrictAndNotify sets or lifts the person's restriction in q's
+// transaction and, when it newly comes into force, tells the recipients
+// of their data (Art. 19 GDPR). A lift tells none of them: Art. 19 asks
+// for notice of a restriction carried out, and Art. 18(3) wants only the
+// person told before a lift. It returns the outbox ids to dispatch after
+// the commit.
+func restrictAndNotify(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, personID string, restricted bool, now time.Time) ([]string, error) {
+	was, err := Restricted(ctx, q, personID)
+	if err != nil {
+		return nil, err
+	}
+	if err := SetRestricted(ctx, q, secret, actor, personID, restricted, now); err != nil {
+		return nil, err
+	}
+	if !restricted || was {
+		return nil, nil
+	}
+	return NotifyRecipients(ctx, q, secret, rights.Person{AccountID: personID}, rights.ChangeRestriction, now)
+}
+
+// SetRestrictedAndNotify is SetRestricted for staff acting on a person:
+// the flag, its audit entry and the notices to the recipients of the
+// person's data in one transaction. It returns the outbox ids to
+// dispatch after the commit.
+func SetRestrictedAndNotify(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, personID string, restricted bool, now time.Time) ([]string, error) {
+	var ids []string
+	err := db.InTx(ctx, func(tx *database.Tx) error {
+		var err error
+		ids, err = restrictAndNotify(ctx, tx, secret, actor, personID, restricted, now)
+		return err
+	})
+	return ids, err
 }
 
 // RecipientContacts lists the contacts recorded.
@@ -224,11 +319,14 @@ func NotifyRecipients(ctx context.Context, q database.Querier, secret []byte, pe
 		ci := slices.IndexFunc(contacts, func(c RecipientContact) bool { return c.Recipient == r.ID })
 		channel, state := "none", "no-contact"
 		var mailID, payload string
+		id := newRightsID("rnt_")
 		switch {
 		case ci >= 0 && contacts[ci].WebhookURL != "":
 			channel, state = "webhook", "queued"
+			// The id lets the recipient recognise a notice sent again
+			// after an answer that did not reach us.
 			body, err := json.Marshal(map[string]any{
-				"type": "sessions.data-subject-change", "change": change, "at": now.Format(time.RFC3339),
+				"id": id, "type": "sessions.data-subject-change", "change": change, "at": now.Format(time.RFC3339),
 				"person": map[string]any{"account_id": p.AccountID, "emails": p.Emails}, "categories": r.Categories,
 			})
 			if err != nil {
@@ -247,7 +345,7 @@ func NotifyRecipients(ctx context.Context, q database.Querier, secret []byte, pe
 			notified++
 		}
 		if _, err := q.Exec(ctx, `INSERT INTO recipient_notices (id, person_ref, recipient, change, channel, state, mail_id, payload, attempts, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`, newRightsID("rnt_"), ref, r.ID, string(change), channel, state, orNull(mailID), orNull(payload), now); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`, id, ref, r.ID, string(change), channel, state, orNull(mailID), orNull(payload), now); err != nil {
 			return nil, err
 		}
 	}
@@ -286,8 +384,14 @@ type Poster interface {
 // DeliverRecipientNotices posts the queued webhook notices, a bounded
 // number per call. A delivered notice loses its body; one that failed
 // rights.TransferAttempts times is given up, and loses it too. It
-// returns how many went out.
-func DeliverRecipientNotices(ctx context.Context, db *database.DB, client Poster, now time.Time) (int, error) {
+// returns how many went out. The client is the safehttp one on purpose:
+// a webhook address is typed by staff, and only its checks (https,
+// public addresses at every dial and redirect) stand between it and our
+// own network; nil means the default client.
+func DeliverRecipientNotices(ctx context.Context, db *database.DB, client *safehttp.Client, now time.Time) (int, error) {
+	if client == nil {
+		client = &safehttp.Client{}
+	}
 	rows, err := db.Query(ctx, `SELECT n.id, n.payload, c.webhook_url FROM recipient_notices n JOIN recipient_contacts c ON c.recipient = n.recipient
 		WHERE n.state = 'queued' AND n.channel = 'webhook' AND n.payload IS NOT NULL AND c.webhook_url IS NOT NULL ORDER BY n.created_at LIMIT 50`)
 	if err != nil {
@@ -339,11 +443,5 @@ func purgeRecipientNoticeMail(ctx context.Context, tx *database.Tx, now time.Tim
 		AND mail_id IN (SELECT id FROM mail_outbox WHERE status = 'failed')`); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM mail_outbox WHERE status IN ('sent', 'failed')
-		AND id IN (SELECT mail_id FROM recipient_notices WHERE mail_id IS NOT NULL)`); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, `UPDATE recipient_notices SET mail_id = NULL WHERE mail_id IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM mail_outbox WHERE mail_outbox.id = recipient_notices.mail_id)`)
-	return err
+	return purgeSentMail(ctx, tx, "recipient_notices", "mail_id")
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/safehttp"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/rights"
@@ -193,5 +194,238 @@ func TestNotifyRecipientsByMailAndWebhook(t *testing.T) {
 	}
 	if _, err := store.NotifyRecipients(ctx, w.db, rightsSecret, rights.Person{AccountID: w.id}, rights.Change("nonsense"), w.clk.Now()); err == nil {
 		t.Error("an unknown change was accepted")
+	}
+}
+
+// contactsForHosting gives the two hosting recipients every member's
+// data goes to a privacy contact each, and returns their addresses.
+func contactsForHosting(t *testing.T, w *rightsWorld) map[string]string {
+	t.Helper()
+	addrs := map[string]string{vendors.GoogleCloud: "privacy@cloud.example", vendors.Revolgy: "dpo@revolgy.example"}
+	for id, addr := range addrs {
+		if err := store.SetRecipientContact(context.Background(), w.db, rightsSecret, audit.Party{Kind: "staff", ID: w.other},
+			store.RecipientContact{Recipient: id, PrivacyEmail: addr}, w.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return addrs
+}
+
+// unrestricted lifts the restriction the world's member starts with, so
+// that a test can watch one come into force.
+func unrestricted(t *testing.T, w *rightsWorld) {
+	t.Helper()
+	if err := store.SetRestricted(context.Background(), w.db, rightsSecret, audit.Party{Kind: "system"}, w.id, false, w.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noticeMails returns the outbox rows of ids, by address.
+func noticeMails(t *testing.T, w *rightsWorld, ids []string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, id := range ids {
+		var to, text string
+		if err := w.db.QueryRow(context.Background(), `SELECT to_address, body_text FROM mail_outbox WHERE id = ?`, id).Scan(&to, &text); err != nil {
+			t.Fatalf("outbox row %s: %v", id, err)
+		}
+		out[to] = text
+	}
+	return out
+}
+
+func TestStaffRestrictionNotifiesEachRecipientOnce(t *testing.T) {
+	ctx := context.Background()
+	w := newRightsWorld(t)
+	addrs := contactsForHosting(t, w)
+	staffer := audit.Party{Kind: "staff", ID: w.other}
+	unrestricted(t, w)
+
+	ids, err := store.SetRestrictedAndNotify(ctx, w.db, rightsSecret, staffer, w.id, true, w.clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mails := noticeMails(t, w, ids)
+	if len(ids) != 2 || len(mails) != 2 {
+		t.Fatalf("%d notice mails for two recipients with a contact: %v", len(ids), mails)
+	}
+	for _, addr := range addrs {
+		if text, ok := mails[addr]; !ok || !strings.Contains(text, w.id) || !strings.Contains(text, "restricted") {
+			t.Errorf("notice to %s:\n%s", addr, text)
+		}
+	}
+	if on, err := store.Restricted(ctx, w.db, w.id); err != nil || !on {
+		t.Fatalf("restricted = %v, %v", on, err)
+	}
+	notices := countRows(t, w.db, `SELECT COUNT(*) FROM recipient_notices WHERE change = 'restriction'`)
+	if notices < 2 {
+		t.Errorf("%d restriction notices recorded", notices)
+	}
+
+	// Restricting again changes nothing and tells nobody again; lifting
+	// tells no recipient either.
+	for _, restricted := range []bool{true, false} {
+		again, err := store.SetRestrictedAndNotify(ctx, w.db, rightsSecret, staffer, w.id, restricted, w.clk.Now())
+		if err != nil || len(again) != 0 {
+			t.Errorf("restricted=%v: %v mails, %v", restricted, again, err)
+		}
+	}
+	if n := countRows(t, w.db, `SELECT COUNT(*) FROM recipient_notices`); n != notices {
+		t.Errorf("%d notices after a repeat and a lift, want %d", n, notices)
+	}
+	if on, _ := store.Restricted(ctx, w.db, w.id); on {
+		t.Error("the restriction was not lifted")
+	}
+}
+
+func TestRequestStepsNotifyRecipients(t *testing.T) {
+	ctx := context.Background()
+	staffer := audit.Party{Kind: "staff", ID: "acc_staff"}
+	for _, tc := range []struct {
+		name   string
+		right  rights.Right
+		change rights.Change
+		// noticedAt is the step whose result carries the notices; the
+		// other step carries none.
+		noticedAt rights.RequestAction
+		word      string
+	}{
+		{"restriction on start", rights.RightRestriction, rights.ChangeRestriction, rights.ActStart, "restricted"},
+		{"rectification on completion", rights.RightRectification, rights.ChangeRectification, rights.ActComplete, "corrected"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newRightsWorld(t)
+			addrs := contactsForHosting(t, w)
+			unrestricted(t, w)
+			r, _, err := store.FileRequest(ctx, w.db, rightsSecret, audit.Party{Kind: "member", ID: w.id}, w.id,
+				rights.Intake{Channel: rights.ChannelAccount, Rights: []rights.Right{tc.right}, Details: "My city is wrong."}, w.clk.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, step := range []rights.RequestStep{{Action: rights.ActStart}, {Action: rights.ActComplete, Reason: "Done."}} {
+				a, err := store.AdvanceRequest(ctx, w.db, rightsSecret, staffer, r.ID, step, w.clk.Now())
+				if err != nil {
+					t.Fatalf("%s: %v", step.Action, err)
+				}
+				if step.Action != tc.noticedAt {
+					if len(a.NoticeMails) != 0 {
+						t.Errorf("%s queued notices %v", step.Action, a.NoticeMails)
+					}
+					continue
+				}
+				mails := noticeMails(t, w, a.NoticeMails)
+				if len(a.NoticeMails) != 2 || len(mails) != 2 {
+					t.Fatalf("%s: %d notice mails, want one per recipient with a contact", step.Action, len(a.NoticeMails))
+				}
+				for _, addr := range addrs {
+					if !strings.Contains(mails[addr], tc.word) || !strings.Contains(mails[addr], w.id) {
+						t.Errorf("notice to %s:\n%s", addr, mails[addr])
+					}
+				}
+			}
+			if n := countRows(t, w.db, `SELECT COUNT(*) FROM recipient_notices WHERE change = ?`, string(tc.change)); n < 2 {
+				t.Errorf("%d %s notices recorded", n, tc.change)
+			}
+			if n := countRows(t, w.db, `SELECT COUNT(*) FROM audit_log WHERE action = 'rights.recipients_notified'`); n != 1 {
+				t.Errorf("%d audit entries for the notices", n)
+			}
+		})
+	}
+}
+
+func TestRecipientContactValidation(t *testing.T) {
+	ctx := context.Background()
+	w := newRightsWorld(t)
+	staffer := audit.Party{Kind: "staff", ID: w.other}
+	for _, tc := range []struct {
+		name  string
+		c     store.RecipientContact
+		field string // "" when accepted
+	}{
+		{"address", store.RecipientContact{PrivacyEmail: " Privacy@Cloud.example "}, ""},
+		{"webhook", store.RecipientContact{WebhookURL: "https://hooks.example/notices"}, ""},
+		{"both", store.RecipientContact{PrivacyEmail: "p@x.example", WebhookURL: "https://hooks.example/n"}, ""},
+		{"neither", store.RecipientContact{}, ""},
+		{"not an address", store.RecipientContact{PrivacyEmail: "privacy at cloud"}, "privacy_email"},
+		{"display name", store.RecipientContact{PrivacyEmail: "Privacy <privacy@cloud.example>"}, "privacy_email"},
+		{"two addresses", store.RecipientContact{PrivacyEmail: "a@x.example, b@x.example"}, "privacy_email"},
+		{"too long", store.RecipientContact{PrivacyEmail: strings.Repeat("a", 250) + "@x.example"}, "privacy_email"},
+		{"plain http", store.RecipientContact{WebhookURL: "http://hooks.example/notices"}, "webhook_url"},
+		{"credentials", store.RecipientContact{WebhookURL: "https://u:p@hooks.example/"}, "webhook_url"},
+		{"not a url", store.RecipientContact{WebhookURL: "hooks"}, "webhook_url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.c.Recipient = vendors.GoogleCloud
+			err := store.SetRecipientContact(ctx, w.db, rightsSecret, staffer, tc.c, w.clk.Now())
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			e, ok := errs.As(err)
+			if !ok || e.Code != errs.Invalid || e.Fields[tc.field] == "" {
+				t.Fatalf("err = %v, want Invalid naming %s", err, tc.field)
+			}
+		})
+	}
+	got, err := store.RecipientContacts(ctx, w.db)
+	if err != nil || len(got) != 1 || got[0].PrivacyEmail != "" || got[0].WebhookURL != "" {
+		t.Errorf("contacts after the last accepted edit (neither) = %+v, %v", got, err)
+	}
+	err = store.SetRecipientContact(ctx, w.db, rightsSecret, staffer, store.RecipientContact{Recipient: "no-such-vendor", PrivacyEmail: "bad"}, w.clk.Now())
+	if errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("unknown sub-processor: %v", err)
+	}
+}
+
+func TestWebhookNoticesGoOnlyThroughTheChecks(t *testing.T) {
+	ctx := context.Background()
+	w := newRightsWorld(t)
+	hook := newReceiver(t, http.StatusOK)
+	if err := store.SetRecipientContact(ctx, w.db, rightsSecret, audit.Party{Kind: "staff", ID: w.other},
+		store.RecipientContact{Recipient: vendors.GoogleCloud, WebhookURL: hook.URL + "/art19"}, w.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	unrestricted(t, w)
+	if _, err := store.SetRestrictedAndNotify(ctx, w.db, rightsSecret, audit.Party{Kind: "staff", ID: w.other}, w.id, true, w.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// The default client refuses the loopback server each time, and gives
+	// up after the allowed attempts, dropping the body.
+	for i := range rights.TransferAttempts {
+		if sent, err := store.DeliverRecipientNotices(ctx, w.db, nil, w.clk.Now()); err != nil || sent != 0 {
+			t.Fatalf("attempt %d: sent %d, %v", i+1, sent, err)
+		}
+	}
+	if len(hook.received()) != 0 {
+		t.Fatal("the default client reached a loopback webhook")
+	}
+	if n := countRows(t, w.db, `SELECT COUNT(*) FROM recipient_notices WHERE channel = 'webhook' AND state = 'failed' AND payload IS NULL`); n != 1 {
+		t.Errorf("%d refused notices given up without their body", n)
+	}
+
+	// With the check relaxed for the test's loopback server, a new notice
+	// reaches it, named by its id.
+	if _, err := store.SetRestrictedAndNotify(ctx, w.db, rightsSecret, audit.Party{Kind: "staff", ID: w.other}, w.id, false, w.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SetRestrictedAndNotify(ctx, w.db, rightsSecret, audit.Party{Kind: "staff", ID: w.other}, w.id, true, w.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if sent, err := store.DeliverRecipientNotices(ctx, w.db, hook.client(), w.clk.Now()); err != nil || sent != 1 {
+		t.Fatalf("deliver = %d, %v", sent, err)
+	}
+	got := hook.received()
+	var body struct {
+		ID     string `json:"id"`
+		Change string `json:"change"`
+		Person struct {
+			AccountID string `json:"account_id"`
+		} `json:"person"`
+	}
+	if len(got) != 1 || json.Unmarshal([]byte(got[0]), &body) != nil || body.Change != "restriction" || body.Person.AccountID != w.id ||
+		countRows(t, w.db, `SELECT COUNT(*) FROM recipient_notices WHERE id = ? AND state = 'sent'`, body.ID) != 1 {
+		t.Fatalf("webhook received %q", got)
 	}
 }

@@ -428,6 +428,9 @@ type Advanced struct {
 	Exports []string
 	// ErasureRun is the erasure started, "" when none.
 	ErasureRun string
+	// NoticeMails are the Art. 19 notices queued for the recipients of
+	// the person's data, to dispatch.
+	NoticeMails []string
 }
 
 // AdvanceRequest takes a staff step on a request (rights.Request.Apply
@@ -439,6 +442,10 @@ type Advanced struct {
 //     erasure would destroy: then the erasure starts on completion;
 //   - complete: the supplementary statement, kept with the data it
 //     completes, and a deferred erasure.
+//
+// A restriction that comes into force and a completed rectification are
+// notified to each recipient of the person's data (Art. 19 GDPR) in the
+// same transaction; an erasure notifies them when it starts.
 //
 // Exports and restriction need the person's account; for a person
 // without one, staff send what is asked by other means. The step is
@@ -485,8 +492,23 @@ func AdvanceRequest(ctx context.Context, db *database.DB, secret []byte, actor a
 		erase := (step.Action == rights.ActStart && cur.Has(rights.RightErasure) && !cur.WantsCopy()) ||
 			(step.Action == rights.ActComplete && cur.Has(rights.RightErasure) && cur.WantsCopy())
 		if step.Action == rights.ActStart && cur.Has(rights.RightRestriction) && cur.AccountID != "" {
-			if err := SetRestricted(ctx, tx, secret, actor, cur.AccountID, true, now); err != nil {
+			ids, err := restrictAndNotify(ctx, tx, secret, actor, cur.AccountID, true, now)
+			if err != nil {
 				return err
+			}
+			out.NoticeMails = append(out.NoticeMails, ids...)
+		}
+		if step.Action == rights.ActComplete && cur.Has(rights.RightRectification) {
+			p := rights.Person{AccountID: cur.AccountID}
+			if cur.Email != "" {
+				p.Emails = []string{cur.Email}
+			}
+			if p.AccountID != "" || len(p.Emails) > 0 {
+				ids, err := NotifyRecipients(ctx, tx, secret, p, rights.ChangeRectification, now)
+				if err != nil {
+					return fmt.Errorf("notify the recipients: %w", err)
+				}
+				out.NoticeMails = append(out.NoticeMails, ids...)
 			}
 		}
 		if step.Action == rights.ActComplete && cur.Statement != "" && cur.Field != "" && cur.AccountID != "" {

@@ -296,6 +296,16 @@ func accessMatrix() []matrixRow {
 			req: func(t *testing.T, e *matrixEnv) matrixReq {
 				return mxJSON(t, "/api/admin/subprocessors/livekit", livekitJSON)
 			}},
+		{pattern: "GET /admin/recipients", want: mxStaff("GET /admin/recipients", staff.EditSubprocessors)},
+		{pattern: "POST /admin/recipients/{id}", want: mxStaff("POST /admin/recipients/{id}", staff.EditSubprocessors),
+			req: func(t *testing.T, e *matrixEnv) matrixReq {
+				return mxForm("/admin/recipients/livekit", url.Values{"privacy_email": {"privacy@livekit.example"}, "webhook_url": {""}})
+			}},
+		{pattern: "GET /api/admin/recipients", want: mxStaff("GET /api/admin/recipients", staff.EditSubprocessors)},
+		{pattern: "PUT /api/admin/recipients/{id}", want: mxStaff("PUT /api/admin/recipients/{id}", staff.EditSubprocessors),
+			req: func(t *testing.T, e *matrixEnv) matrixReq {
+				return mxJSON(t, "/api/admin/recipients/livekit", map[string]string{"privacy_email": "privacy@livekit.example", "webhook_url": ""})
+			}},
 		{pattern: "GET /admin/outbox", want: mxStaff("GET /admin/outbox", staff.OperateOutbox)},
 		{pattern: "GET /admin/outbox/{id}", want: mxStaff("GET /admin/outbox/{id}", staff.OperateOutbox),
 			req: func(t *testing.T, e *matrixEnv) matrixReq {

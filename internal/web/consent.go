@@ -533,8 +533,10 @@ type restrictionStateJSON struct {
 
 // apiSetRestriction answers PUT /api/admin/people/{id}/restriction: staff
 // who handle rights requests set or lift the restriction of processing
-// for a member, audited. The rights workflow will put this in people's
-// own hands.
+// for a member, audited; a restriction that comes into force is notified
+// to each recipient of the member's data (Art. 19 GDPR) in the same
+// transaction, and the notices are sent after the commit. Members ask
+// for it through a rights request.
 func (s *Server) apiSetRestriction(w http.ResponseWriter, r *http.Request) error {
 	var body restrictionJSON
 	if err := decodeJSON(r, &body); err != nil {
@@ -549,8 +551,10 @@ func (s *Server) apiSetRestriction(w http.ResponseWriter, r *http.Request) error
 	} else if err != nil {
 		return err
 	}
-	if err := store.SetRestricted(r.Context(), s.DB, s.Secret, staffActor(r.Context()), id, *body.Restricted, s.Clock.Now()); err != nil {
+	notices, err := store.SetRestrictedAndNotify(r.Context(), s.DB, s.Secret, staffActor(r.Context()), id, *body.Restricted, s.Clock.Now())
+	if err != nil {
 		return err
 	}
+	s.sendQueued(r.Context(), notices)
 	return writeJSONNoStore(w, http.StatusOK, restrictionStateJSON{PersonID: id, Restricted: *body.Restricted})
 }

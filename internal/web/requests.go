@@ -72,6 +72,7 @@ func intakeForm(r *http.Request, channel rights.Channel) rights.Intake {
 // started starts at once what a step set going, after its commit.
 func (s *Server) started(ctx context.Context, a store.Advanced) {
 	s.dispatchMail(ctx, a.MailID)
+	s.sendQueued(ctx, a.NoticeMails)
 	if s.Rights == nil {
 		return
 	}

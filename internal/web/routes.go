@@ -31,6 +31,14 @@ func (s *Server) routes() {
 	s.handle("POST /admin/subprocessors/{id}", s.can(staff.EditSubprocessors)(s.adminSubprocessorPost))
 	s.handle("GET /api/admin/subprocessors", s.can(staff.EditSubprocessors)(s.adminSubprocessorsAPI))
 	s.handle("PUT /api/admin/subprocessors/{id}", s.can(staff.EditSubprocessors)(s.adminSubprocessorPut))
+	// Where each sub-processor takes the Art. 19 notices sent when a
+	// person's data is rectified, erased or restricted: a privacy contact
+	// or an https webhook, kept by the staff who keep the registry
+	// (internal/web/recipients.go).
+	s.handle("GET /admin/recipients", s.can(staff.EditSubprocessors)(s.adminRecipientsPage))
+	s.handle("POST /admin/recipients/{id}", s.can(staff.EditSubprocessors)(s.adminRecipientPost))
+	s.handle("GET /api/admin/recipients", s.can(staff.EditSubprocessors)(s.apiRecipientContacts))
+	s.handle("PUT /api/admin/recipients/{id}", s.can(staff.EditSubprocessors)(s.apiRecipientContactPut))
 
 	// Cookie tool, cookie notice and first-party analytics
 	// (internal/web/cookies.go, analytics.go). Choices and events belong to

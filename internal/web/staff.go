@@ -95,6 +95,8 @@ type consoleView struct {
 	Notice        bool
 	Campaigns     bool
 	Objections    bool
+	Requests      bool
+	Retention     bool
 	Instance      *adminView
 }
 
@@ -114,6 +116,8 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) error {
 		Notice:        staff.Can(roles, staff.PublishNotice),
 		Campaigns:     staff.Can(roles, staff.SendMarketing),
 		Objections:    staff.Can(roles, staff.HandleRightsRequests),
+		Requests:      staff.Can(roles, staff.HandleRightsRequests),
+		Retention:     staff.Can(roles, staff.ReviewRetention),
 	}
 	if staff.Can(roles, staff.ManageSettings) {
 		engine := "SQLite, in the data folder"
