@@ -14,7 +14,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/mail/mailtest"
+	"github.com/sessionshq/sessions/internal/store"
 )
 
 // chromiumPath finds the browser the end-to-end test drives; "" when none
@@ -42,11 +44,11 @@ func requireChromium(t *testing.T) string {
 	return chromium
 }
 
-// newBrowser starts headless Chromium with a profile of its own and
-// returns a context for driving it that ends after timeout, so a stuck
-// page fails the test instead of hanging it. The browser closes when the
-// test ends.
-func newBrowser(t *testing.T, chromium string, timeout time.Duration) context.Context {
+// newBrowser starts headless Chromium with a profile of its own, and
+// any extra flags, and returns a context for driving it that ends after
+// timeout, so a stuck page fails the test instead of hanging it. The
+// browser closes when the test ends.
+func newBrowser(t *testing.T, chromium string, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
@@ -57,6 +59,7 @@ func newBrowser(t *testing.T, chromium string, timeout time.Duration) context.Co
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
@@ -64,6 +67,49 @@ func newBrowser(t *testing.T, chromium string, timeout time.Duration) context.Co
 	ctx, cancel := context.WithTimeout(browserCtx, timeout)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// browserSteps drives one browser through named steps. A step that fails
+// stops the test with the page's address and text and the server's log,
+// which is what tells a broken page from a slow one.
+type browserSteps struct {
+	t   *testing.T
+	ctx context.Context
+	s   *server
+}
+
+func (b browserSteps) fail(step string, err error) {
+	b.t.Helper()
+	loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+	body, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("main")))
+	b.t.Fatalf("%s: %v\nat %s\n%.1500s\nserver log:\n%.3000s", step, err, loc, body, b.s.stderr.String())
+}
+
+func (b browserSteps) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.fail(step, err)
+	}
+}
+
+// browserMember creates an active member with a confirmed address who
+// signs in with password. The hash is cheap to make: these tests are
+// about the pages, not the hashing.
+func browserMember(t *testing.T, db *database.DB, name, email, password string) account.Account {
+	t.Helper()
+	hash, err := account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}, nil).Hash(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	a := account.Account{
+		ID: account.NewID(), Email: email, EmailVerifiedAt: &now, PasswordHash: hash, PasswordChangedAt: now,
+		Name: name, Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now,
+	}
+	if err := store.CreateAccount(context.Background(), db, a); err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 // freeAddr returns a loopback address with a free port, so the server's
@@ -102,18 +148,8 @@ func TestBrowserSignUpToTwoStepSignIn(t *testing.T) {
 		email    = "ada.browser@example.com"
 		password = "difference engine 1822"
 	)
-	fail := func(step string, err error) {
-		t.Helper()
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-		t.Fatalf("%s: %v\nat %s\n%.1500s\nserver log:\n%.3000s", step, err, loc, body, s.stderr.String())
-	}
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			fail(step, err)
-		}
-	}
+	steps := browserSteps{t: t, ctx: ctx, s: s}
+	fail, do := steps.fail, steps.do
 	read := func(step string, a chromedp.Action[string]) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, a)

@@ -12,9 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 // TestBrowserPrivacyCentre runs the privacy centre in headless Chromium
@@ -32,32 +30,12 @@ func TestBrowserPrivacyCentre(t *testing.T) {
 		email    = "grace.exportwell@example.com"
 		password = "compiler of compilers 1952"
 	)
-	hash, err := account.NewHasher(account.DefaultHashParams, nil).Hash(password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	id := account.NewID()
-	if err := store.CreateAccount(ctx, db, account.Account{ID: id, Email: email, EmailVerifiedAt: &now, PasswordHash: hash,
-		PasswordChangedAt: now, Name: name, Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	id := browserMember(t, db, name, email, password).ID
 	addr := freeAddr(t)
 	s := startBinary(t, append(target.Env(), "SESSIONS_ADDR="+addr, "SESSIONS_BASE_URL=http://"+addr, "SESSIONS_ERASURE_LEASE=2s")...)
 	b := newBrowser(t, chromium, 3*time.Minute)
-
-	fail := func(step string, err error) {
-		t.Helper()
-		loc, _ := chromedp.Run(b, chromedp.Location())
-		body, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS("main")))
-		t.Fatalf("%s: %v\nat %s\n%.1500s\nserver log:\n%.3000s", step, err, loc, body, s.stderr.String())
-	}
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(b, actions...); err != nil {
-			fail(step, err)
-		}
-	}
+	steps := browserSteps{t: t, ctx: b, s: s}
+	fail, do := steps.fail, steps.do
 
 	// Sign in; a cookie banner, if shown, is answered first so that it
 	// covers nothing.

@@ -38,18 +38,8 @@ func TestBrowserMeetingRoom(t *testing.T) {
 	smtp := mailtest.Start(t)
 
 	const password = "correct horse battery staple"
-	hash, err := account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}, nil).Hash(password)
-	if err != nil {
-		t.Fatal(err)
-	}
+	host := browserMember(t, db, "Hanna Host", "hanna.host@example.com", password)
 	now := time.Now().UTC()
-	host := account.Account{
-		ID: account.NewID(), Email: "hanna.host@example.com", EmailVerifiedAt: &now, PasswordHash: hash, PasswordChangedAt: now,
-		Name: "Hanna Host", Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now,
-	}
-	if err := store.CreateAccount(ctx, db, host); err != nil {
-		t.Fatal(err)
-	}
 	apiToken := account.NewAPIToken()
 	if err := store.CreateAPIToken(ctx, db, account.APIToken{ID: account.NewTokenID(), AccountID: host.ID, Name: "room test", CreatedAt: now},
 		account.TokenDigest(apiToken)); err != nil {
@@ -215,24 +205,11 @@ const roomPatience = 60 * time.Second
 
 func newRoomBrowser(t *testing.T, chromium, name string, s *server) *roomBrowser {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
+	ctx := newBrowser(t, chromium, 5*time.Minute,
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(t.TempDir()),
 	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelBrowser)
-	ctx, cancel := context.WithTimeout(browserCtx, 5*time.Minute)
-	t.Cleanup(cancel)
 	// The browser lives as long as the context of the first run, so start
 	// it here on the test-long context, not on a step's shorter one.
 	if err := chromedp.Do(ctx); err != nil {

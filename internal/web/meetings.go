@@ -427,17 +427,20 @@ func (s *Server) meetingDeleteResource(ctx context.Context, p *principal, meetin
 	return nil
 }
 
-// meetingServeFile writes a shared file as a download that a browser
-// neither sniffs nor runs, whatever its content.
-func (s *Server) meetingServeFile(w http.ResponseWriter, r *http.Request) error {
-	_, m, _, err := s.meetingFor(r)
+// meetingResourceFor loads the resource {rid} of the meeting {id}, which
+// the member must be able to see.
+func (s *Server) meetingResourceFor(r *http.Request) (*principal, meeting.Resource, error) {
+	p, m, _, err := s.meetingFor(r)
 	if err != nil {
-		return err
+		return nil, meeting.Resource{}, err
 	}
 	res, err := store.Resource(r.Context(), s.DB, m.ID, r.PathValue("rid"))
-	if err != nil {
-		return err
-	}
+	return p, res, err
+}
+
+// meetingServeFile writes a shared file as a download that a browser
+// neither sniffs nor runs, whatever its content.
+func (s *Server) meetingServeFile(w http.ResponseWriter, r *http.Request, res meeting.Resource) error {
 	if res.Kind != meeting.FileResource || s.Blobs == nil {
 		return errs.E(errs.NotFound, "this resource is not a stored file")
 	}
@@ -636,8 +639,13 @@ type agendaItemBody struct {
 	OwnerParticipantID string `json:"owner_participant_id"`
 }
 
-func (b agendaItemBody) input() meeting.ItemInput {
-	return meeting.ItemInput{Title: b.Title, PlannedMinutes: b.PlannedMinutes, Notes: b.Notes, OwnerParticipantID: b.OwnerParticipantID}
+// decodeAgendaItem reads and checks the JSON of one agenda item.
+func decodeAgendaItem(r *http.Request) (meeting.ItemInput, error) {
+	var b agendaItemBody
+	if err := decodeJSON(r, &b); err != nil {
+		return meeting.ItemInput{}, err
+	}
+	return meeting.CheckItem(meeting.ItemInput{Title: b.Title, PlannedMinutes: b.PlannedMinutes, Notes: b.Notes, OwnerParticipantID: b.OwnerParticipantID})
 }
 
 func writeAgenda(w http.ResponseWriter, status int, items []meeting.AgendaItem) error {
@@ -664,11 +672,7 @@ func (s *Server) apiAgenda(w http.ResponseWriter, r *http.Request) error {
 // apiAgendaAdd answers POST /api/meetings/{id}/agenda.
 func (s *Server) apiAgendaAdd(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	var b agendaItemBody
-	if err := decodeJSON(r, &b); err != nil {
-		return err
-	}
-	in, err := meeting.CheckItem(b.input())
+	in, err := decodeAgendaItem(r)
 	if err != nil {
 		return err
 	}
@@ -683,11 +687,7 @@ func (s *Server) apiAgendaAdd(w http.ResponseWriter, r *http.Request) error {
 // item is rewritten whole.
 func (s *Server) apiAgendaPatch(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	var b agendaItemBody
-	if err := decodeJSON(r, &b); err != nil {
-		return err
-	}
-	in, err := meeting.CheckItem(b.input())
+	in, err := decodeAgendaItem(r)
 	if err != nil {
 		return err
 	}
@@ -823,18 +823,14 @@ func (s *Server) apiResourceAdd(w http.ResponseWriter, r *http.Request) error {
 // apiResourceGet answers GET /api/meetings/{id}/resources/{rid}: a file's
 // content, or a link's description.
 func (s *Server) apiResourceGet(w http.ResponseWriter, r *http.Request) error {
-	p, m, _, err := s.meetingFor(r)
-	if err != nil {
-		return err
-	}
-	res, err := store.Resource(r.Context(), s.DB, m.ID, r.PathValue("rid"))
+	p, res, err := s.meetingResourceFor(r)
 	if err != nil {
 		return err
 	}
 	if res.Kind == meeting.LinkResource {
 		return writeJSONNoStore(w, http.StatusOK, newResourceJSON(res, p.AccountID))
 	}
-	return s.meetingServeFile(w, r)
+	return s.meetingServeFile(w, r, res)
 }
 
 // apiResourceDelete answers DELETE /api/meetings/{id}/resources/{rid}.
@@ -1300,7 +1296,11 @@ func (s *Server) meetingResourceDeleteForm(w http.ResponseWriter, r *http.Reques
 
 // meetingFilePage answers GET /meetings/{id}/resources/{rid}.
 func (s *Server) meetingFilePage(w http.ResponseWriter, r *http.Request) error {
-	return s.meetingServeFile(w, r)
+	_, res, err := s.meetingResourceFor(r)
+	if err != nil {
+		return err
+	}
+	return s.meetingServeFile(w, r, res)
 }
 
 // meetingCalendarPage answers GET /meetings/{id}/calendar.ics.
