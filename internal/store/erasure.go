@@ -545,11 +545,17 @@ func (e *Eraser) runStep(ctx context.Context, runID string, s rights.Step, p rig
 		}
 		return nil
 	}
-	// Anonymise: the columns that are not keys are cleared on the person's
-	// own rows first, then each key column that erasure clears.
+	// Anonymise: the person's own rows lose every column erasure clears
+	// except the id keys, which may name someone else (the subject of an
+	// audit entry the person made, the participant leading an item they
+	// wrote). An address on a row that is the person's is one they gave,
+	// such as the address a member's request is answered at, which need
+	// not be the account's. Then each key column that erasure clears is
+	// cleared wherever it names the person.
 	var plain []rights.Clear
 	for _, c := range s.Clear {
-		if !slices.ContainsFunc(s.Keys, func(k datamap.PersonKey) bool { return k.Column == c.Column }) {
+		i := slices.IndexFunc(s.Keys, func(k datamap.PersonKey) bool { return k.Column == c.Column })
+		if i < 0 || s.Keys[i].Holds == datamap.KeyEmail {
 			plain = append(plain, c)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/analytics"
 	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/database"
@@ -53,6 +54,11 @@ type rightsWorld struct {
 	email   string
 	other   string
 	filled  map[string]bool
+	// earlierExport is the file of an export the member made before.
+	earlierExport string
+	// sharedFile is the content of a file the member shared with a
+	// meeting, which stays for the others.
+	sharedFile string
 }
 
 func newRightsWorld(t *testing.T) *rightsWorld {
@@ -77,7 +83,25 @@ func (w *rightsWorld) row(t *testing.T, table string, cols map[string]any) {
 	w.filled[table] = true
 }
 
+// fill gives the member a row in every person-keyed table of the data
+// map, with a marker in each personal text column, and, beside them, the
+// content others share with the member and an analytics event.
 func (w *rightsWorld) fill(t *testing.T) {
+	t.Helper()
+	w.fillAccount(t)
+	w.fillOrganisation(t)
+	w.fillPrivacy(t)
+	w.fillRights(t)
+	// Meetings, when the schema has them.
+	if _, ok := datamap.Default().Table("meeting_participants"); ok {
+		w.fillMeetings(t)
+	}
+}
+
+// fillAccount writes the member's account and what proves who they are,
+// their profile and files, and the other member.
+func (w *rightsWorld) fillAccount(t *testing.T) {
+	t.Helper()
 	ctx := context.Background()
 	m, now := w.m, w.clk.Now()
 	w.id = account.NewID()
@@ -87,6 +111,11 @@ func (w *rightsWorld) fill(t *testing.T) {
 		ID: w.id, Email: w.email, PasswordHash: m.Mk("accounts", "password_hash"), PasswordChangedAt: now, Name: m.Mk("accounts", "name"),
 		Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now,
 	}); err != nil {
+		t.Fatal(err)
+	}
+	// The second factor's secret is stored as bytes.
+	if _, err := w.db.Exec(ctx, `UPDATE accounts SET totp_secret = ?, totp_enabled_at = ?, email_verified_at = ? WHERE id = ?`,
+		[]byte(m.Mk("accounts", "totp_secret")), now, now, w.id); err != nil {
 		t.Fatal(err)
 	}
 	w.filled["accounts"] = true
@@ -117,62 +146,196 @@ func (w *rightsWorld) fill(t *testing.T) {
 		"address_country": "GB", "birth_date": "1990-12-10", "gender": m.Mk("profiles", "gender"), "country": "GB",
 		"city": m.Mk("profiles", "city"), "interests": `["` + m.Mk("profiles", "interests") + `"]`,
 		"linkedin_url": "https://www.linkedin.com/in/" + m.Mk("profiles", "linkedin_url"), "facebook_url": "https://facebook.com/" + m.Mk("profiles", "facebook_url"),
-		"avatar_key": avatar.Key, "created_at": now, "updated_at": now,
+		"avatar_key": avatar.Key, "guardian_email": m.Email("profiles", "guardian_email"), "guardian_confirmed_at": now,
+		"created_at": now, "updated_at": now,
 	})
+	w.row(t, "guardian_consents", map[string]any{"id": "gdn_" + w.id, "account_id": w.id, "guardian_email": m.Email("guardian_consents", "guardian_email"),
+		"token_digest": "gtd_" + w.id, "status": "confirmed", "requested_at": now, "expires_at": now.Add(time.Hour), "confirmed_at": now})
 	w.row(t, "account_sessions", map[string]any{"id": "ses_" + w.id, "account_id": w.id, "token_hash": m.Mk("account_sessions", "token_hash"),
 		"client": m.Mk("account_sessions", "client"), "created_at": now, "last_seen_at": now, "expires_at": now.Add(time.Hour)})
 	w.row(t, "api_tokens", map[string]any{"id": "tok_" + w.id, "account_id": w.id, "name": m.Mk("api_tokens", "name"),
-		"token_hash": m.Mk("api_tokens", "token_hash"), "created_at": now})
+		"token_hash": m.Mk("api_tokens", "token_hash"), "created_at": now, "last_used_at": now})
+	w.row(t, "email_tokens", map[string]any{"digest": "etk_" + w.id, "purpose": "change-email", "account_id": w.id,
+		"new_email": m.Email("email_tokens", "new_email"), "created_at": now, "expires_at": now.Add(time.Hour)})
 	w.row(t, "recovery_codes", map[string]any{"account_id": w.id, "code_hash": m.Mk("recovery_codes", "code_hash"), "created_at": now})
+	w.row(t, "signin_challenges", map[string]any{"token_hash": m.Mk("signin_challenges", "token_hash"), "account_id": w.id,
+		"created_at": now, "expires_at": now.Add(5 * time.Minute)})
+	w.row(t, "inactivity_warnings", map[string]any{"account_id": w.id, "last_active_at": now, "warned_at": now, "erase_after": now.AddDate(0, 1, 0)})
+}
+
+// fillOrganisation makes the member the owner of an organisation who
+// accepted its addendum, joined it by an invitation to their address and
+// invited someone else, and a support member of staff at whose account
+// another member of staff looked.
+func (w *rightsWorld) fillOrganisation(t *testing.T) {
+	t.Helper()
+	m, now := w.m, w.clk.Now()
+	org := "org_" + w.id
+	insert(t, w.db, "organisations", map[string]any{"id": org, "name": "Shared Organisation", "created_at": now, "updated_at": now})
+	w.row(t, "memberships", map[string]any{"organisation_id": org, "account_id": w.id, "role": "owner", "joined_at": now, "updated_at": now})
+	w.row(t, "organisation_invitations", map[string]any{"id": "inv_" + w.id, "organisation_id": org, "email": w.email, "role": "owner",
+		"invited_by": w.other, "token_digest": "ivd_" + w.id, "created_at": now, "expires_at": now.Add(time.Hour),
+		"accepted_at": now, "accepted_by": w.id, "closes_at": now})
+	// An invitation the member sent to someone else stays theirs.
+	w.row(t, "organisation_invitations", map[string]any{"id": "inv_sent_" + w.id, "organisation_id": org, "email": "invitee@example.com",
+		"role": "member", "invited_by": w.id, "token_digest": "ivd_sent_" + w.id, "created_at": now, "expires_at": now.Add(time.Hour),
+		"closes_at": now.Add(time.Hour)})
+	w.row(t, "dpa_acceptances", map[string]any{"id": "dpa_" + w.id, "organisation_id": org, "version": "2026-01", "accepted_by": w.id, "accepted_at": now})
+
+	w.row(t, "staff_roles", map[string]any{"account_id": w.id, "role": "support", "granted_at": now})
+	// The access log is kept under a legal obligation: its markers may
+	// stay after erasure.
+	w.row(t, "staff_access_log", map[string]any{"id": "sal_" + w.id, "at": now, "staff_id": w.other, "staff_role": "support",
+		"person_id": w.id, "viewed": m.Mk("staff_access_log", "viewed"), "reason": m.Mk("staff_access_log", "reason")})
+}
+
+// fillPrivacy writes the member's consents, marketing choices, objection,
+// suppression and campaign, notices, restriction, mail and audit entry.
+func (w *rightsWorld) fillPrivacy(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	m, now := w.m, w.clk.Now()
 	w.row(t, "marketing_preferences", map[string]any{"account_id": w.id, "channel": "email", "enabled": true, "updated_at": now})
 	w.row(t, "objections", map[string]any{"id": "obj_" + w.id, "person_id": w.id, "kind": "legitimate-interest", "method": "settings",
-		"statement": m.Mk("objections", "statement"), "status": "pending", "created_at": now})
+		"campaign_id": m.Mk("objections", "campaign_id"), "purpose": m.Mk("objections", "purpose"), "statement": m.Mk("objections", "statement"),
+		"status": "overridden", "created_at": now, "decided_at": now, "grounds": m.Mk("objections", "grounds")})
+	// The suppression's digest is kept so that the address is never
+	// marketed to again.
+	w.row(t, "marketing_suppressions", map[string]any{"address_digest": m.Mk("marketing_suppressions", "address_digest"), "account_id": w.id,
+		"reason": "objection", "created_at": now})
+	campaign := "cmp_" + w.id
+	insert(t, w.db, "marketing_campaigns", map[string]any{"id": campaign, "subject": "News", "body_text": "News for everyone.", "status": "sent", "created_at": now})
+	w.row(t, "marketing_deliveries", map[string]any{"campaign_id": campaign, "account_id": w.id, "mail_id": m.Mk("marketing_deliveries", "mail_id"), "created_at": now})
 	if _, err := store.SeedSubprocessors(ctx, w.db, vendors.Seed(), now); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := store.PublishFirstNotice(ctx, w.db, now); err != nil {
 		t.Fatal(err)
 	}
+	// A later version of the notice the member published as staff.
+	w.row(t, "notice_versions", map[string]any{"version": 2, "published_at": now, "published_by": w.id, "significant": false,
+		"summary": "Wording.", "body": "The notice.", "sections": "[]", "sha256": strings.Repeat("b", 64)})
 	w.row(t, "notice_acknowledgements", map[string]any{"account_id": w.id, "version": 1, "acknowledged_at": now})
 	w.row(t, "person_restrictions", map[string]any{"person_id": w.id, "restricted_at": now})
-	if _, err := store.EnqueueMail(ctx, w.db, now, mail.Message{PersonID: w.id, Category: mail.Transactional, Template: "test.markers",
-		To: w.email, Subject: m.Mk("mail_outbox", "subject"), Text: m.Mk("mail_outbox", "body_text")}); err != nil {
+	mailID, err := store.EnqueueMail(ctx, w.db, now, mail.Message{PersonID: w.id, Category: mail.Transactional, Template: "test.markers",
+		To: w.email, Subject: m.Mk("mail_outbox", "subject"), Text: m.Mk("mail_outbox", "body_text"), HTML: "<p>" + m.Mk("mail_outbox", "body_html") + "</p>",
+		Headers:     map[string]string{"X-Marker": m.Mk("mail_outbox", "headers")},
+		Attachments: []mail.Attachment{{Filename: m.Mk("mail_outbox", "attachments") + ".ics", ContentType: "text/calendar", Data: []byte("BEGIN:VCALENDAR")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.Exec(ctx, `UPDATE mail_outbox SET last_error = ? WHERE id = ?`, m.Mk("mail_outbox", "last_error"), mailID); err != nil {
 		t.Fatal(err)
 	}
 	w.filled["mail_outbox"] = true
+	m.Keep(mailID, "notice_mailings", "outbox_id")
+	w.row(t, "notice_mailings", map[string]any{"version": 1, "account_id": w.id, "outbox_id": mailID, "created_at": now})
 	// Consent evidence is kept under a legal obligation: its marker may
 	// stay after erasure.
 	w.row(t, "consent_records", map[string]any{"id": "cns_" + w.id, "subject_kind": "member", "subject_id": w.id, "notice_id": "cookies",
 		"notice_version": "1", "notice_hash": strings.Repeat("a", 64), "purposes": `["analytics"]`, "legal_basis": "consent",
-		"method": "banner", "at": now, "state": "given", "ip": "192.0.2.0", "user_agent": m.Mk("consent_records", "user_agent"), "gpc": false})
+		"method": "banner", "at": now, "state": "given", "ip": "192.0.2.0", "user_agent": m.Mk("consent_records", "user_agent"), "gpc": false,
+		"linked_from": m.Mk("consent_records", "linked_from")})
 	m.Keep(w.id, "consent_records", "subject_id")
 	if err := store.AppendAudit(ctx, w.db, rightsSecret, audit.Entry{At: now, Actor: audit.Party{Kind: "member", ID: w.id},
-		Action: "profile.update", Subject: audit.Party{Kind: "member", ID: w.id}, Purpose: "account"}); err != nil {
+		Action: "profile.update", Subject: audit.Party{Kind: "member", ID: w.id}, Purpose: "account",
+		Detail: map[string]string{"field": m.Mk("audit_log", "detail")}}); err != nil {
 		t.Fatal(err)
 	}
 	w.filled["audit_log"] = true
-
-	// Meetings, when the schema has them: one the member hosts, and one
-	// the other member hosts in which the member takes part, leads an
-	// agenda item and shares a resource.
-	if _, ok := datamap.Default().Table("meeting_participants"); ok {
-		w.row(t, "meetings", map[string]any{"id": "mtg_own_" + w.id, "host_id": w.id, "title": "Own meeting", "starts_at": now,
-			"time_zone": "Europe/London", "duration_minutes": 30, "state": "scheduled", "created_at": now, "updated_at": now})
-		w.row(t, "meetings", map[string]any{"id": "mtg_shared_" + w.id, "host_id": w.other, "title": "Shared meeting", "starts_at": now,
-			"time_zone": "Europe/London", "duration_minutes": 30, "state": "scheduled", "created_at": now, "updated_at": now})
-		part := "par_" + w.id
-		m.Keep(part, "meeting_participants", "id")
-		w.row(t, "meeting_participants", map[string]any{"id": part, "meeting_id": "mtg_shared_" + w.id, "account_id": w.id,
-			"email": w.email, "name": m.Mk("meeting_participants", "name"), "role": "participant", "created_at": now})
-		w.row(t, "meeting_participants", map[string]any{"id": "par_host_" + w.id, "meeting_id": "mtg_own_" + w.id, "account_id": w.id,
-			"role": "host", "created_at": now})
-		w.row(t, "agenda_items", map[string]any{"id": "agi_" + w.id, "meeting_id": "mtg_shared_" + w.id, "position": 1, "title": "Shared item",
-			"owner_participant_id": part, "created_by": w.id, "created_at": now, "updated_at": now})
-		w.row(t, "agenda_templates", map[string]any{"id": "agt_" + w.id, "account_id": w.id, "name": m.Mk("agenda_templates", "name"),
-			"items": `[{"title":"` + m.Mk("agenda_templates", "items") + `"}]`, "created_at": now})
-		w.row(t, "meeting_resources", map[string]any{"id": "res_" + w.id, "meeting_id": "mtg_shared_" + w.id, "added_by": w.id,
-			"kind": "link", "title": "Shared link", "url": "https://example.com/doc", "provider": "web", "created_at": now})
+	// An analytics event names no one (tables_analytics.go: a daily
+	// random visitor id, no account id), so no marker can be put in it
+	// that export or erasure could find; it stays as a count.
+	if err := store.AppendAnalyticsEvent(ctx, w.db, analytics.Event{At: now, Kind: analytics.PageView, Path: "/account",
+		VisitorID: "vis_" + w.id[len(w.id)-8:], IPPrefix: "192.0.2.0"}); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// fillRights writes the member's requests and statements, an earlier
+// export with its file, a direct transfer and its delivery, and a legal
+// hold that has ended.
+func (w *rightsWorld) fillRights(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	m, now := w.m, w.clk.Now()
+	// Staff's reasons are kept as the proof of how the request was
+	// answered; what the member wrote goes.
+	w.row(t, "account_requests", map[string]any{"id": "req_" + w.id, "account_id": w.id, "kind": rights.KindRights, "state": store.RequestCompleted,
+		"received_at": now, "due_at": now.AddDate(0, 1, 0), "rights": `["rectification"]`, "channel": "account",
+		"email": m.Email("account_requests", "email"), "details": m.Mk("account_requests", "details"), "field": "profiles.city",
+		"statement": m.Mk("account_requests", "statement"), "extension_reason": m.Mk("account_requests", "extension_reason"),
+		"decision": m.Mk("account_requests", "decision"), "updated_at": now})
+	// A request from the public form by the member's address, before it
+	// was linked to the account.
+	w.row(t, "account_requests", map[string]any{"id": "req_form_" + w.id, "kind": rights.KindRights, "state": store.RequestCompleted,
+		"received_at": now, "due_at": now.AddDate(0, 1, 0), "rights": `["access"]`, "channel": "web-form",
+		"email": w.email, "details": m.Mk("account_requests", "details"), "updated_at": now})
+	w.row(t, "supplementary_statements", map[string]any{"id": "sst_" + w.id, "person_id": w.id, "table_name": "profiles", "column_name": "city",
+		"statement": m.Mk("supplementary_statements", "statement"), "request_id": "req_" + w.id, "created_at": now})
+
+	earlier, err := w.blobs.Put(ctx, blob.PutInput{PersonID: w.id, Kind: "export", ContentType: "application/zip"}, strings.NewReader("an earlier export"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Keep(earlier.Key, "export_jobs", "blob_key")
+	w.earlierExport = earlier.Key
+	w.row(t, "export_jobs", map[string]any{"id": "exp_old_" + w.id, "person_id": w.id, "kind": rights.ExportPortability, "state": "ready",
+		"rows_done": 1, "rows_total": 1, "blob_key": earlier.Key, "size_bytes": earlier.Size, "created_at": now, "updated_at": now,
+		"finished_at": now, "expires_at": now.Add(rights.ExportLinkLife)})
+	w.row(t, "data_transfers", map[string]any{"id": "dtr_" + w.id, "person_id": w.id, "url": "https://" + m.Mk("data_transfers", "url") + ".example/import",
+		"state": "sent", "status_code": 201, "size_bytes": 10, "attempts": 1, "created_at": now, "confirmed_at": now, "finished_at": now})
+	if err := store.RecordDelivery(ctx, w.db, w.id, "transfer:"+m.Mk("recipient_deliveries", "recipient")+".example",
+		m.Mk("recipient_deliveries", "what"), []string{"contact.email"}, now); err != nil {
+		t.Fatal(err)
+	}
+	w.filled["recipient_deliveries"] = true
+	// A hold that has ended keeps nothing.
+	w.row(t, "legal_holds", map[string]any{"id": "hold_ended_" + w.id, "person_id": w.id, "reason": m.Mk("legal_holds", "reason"),
+		"starts_at": now.Add(-72 * time.Hour), "ends_at": now.Add(-48 * time.Hour), "released_at": now.Add(-48 * time.Hour), "created_at": now.Add(-72 * time.Hour)})
+}
+
+// fillMeetings writes one meeting the member hosts, and one the other
+// member hosts in which the member takes part: they lead an agenda item,
+// share a link and a file, write in the chat and join the call.
+func (w *rightsWorld) fillMeetings(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	m, now := w.m, w.clk.Now()
+	shared := "mtg_shared_" + w.id
+	w.row(t, "meetings", map[string]any{"id": "mtg_own_" + w.id, "host_id": w.id, "title": "Own meeting", "starts_at": now,
+		"time_zone": "Europe/London", "duration_minutes": 30, "state": "scheduled", "created_at": now, "updated_at": now})
+	w.row(t, "meetings", map[string]any{"id": shared, "host_id": w.other, "title": "Shared meeting", "starts_at": now,
+		"time_zone": "Europe/London", "duration_minutes": 30, "state": "scheduled", "created_at": now, "updated_at": now})
+	part := "par_" + w.id
+	m.Keep(part, "meeting_participants", "id")
+	w.row(t, "meeting_participants", map[string]any{"id": part, "meeting_id": shared, "account_id": w.id,
+		"email": w.email, "name": m.Mk("meeting_participants", "name"), "role": "participant", "invite_expires_at": now.Add(time.Hour),
+		"lobby_state": "admitted", "lobby_at": now, "created_at": now})
+	w.row(t, "meeting_participants", map[string]any{"id": "par_host_" + w.id, "meeting_id": "mtg_own_" + w.id, "account_id": w.id,
+		"role": "host", "created_at": now})
+	w.row(t, "agenda_items", map[string]any{"id": "agi_" + w.id, "meeting_id": shared, "position": 1, "title": "Shared item",
+		"owner_participant_id": part, "created_by": w.id, "created_at": now, "updated_at": now})
+	w.row(t, "agenda_templates", map[string]any{"id": "agt_" + w.id, "account_id": w.id, "name": m.Mk("agenda_templates", "name"),
+		"items": `[{"title":"` + m.Mk("agenda_templates", "items") + `"}]`, "created_at": now})
+	w.row(t, "meeting_resources", map[string]any{"id": "res_" + w.id, "meeting_id": shared, "added_by": w.id,
+		"kind": "link", "title": "Shared link", "url": "https://example.com/doc", "provider": "web", "created_at": now})
+	// A file shared with the meeting belongs to it, not to whoever
+	// uploaded it: it stays for the others, so it holds no marker of the
+	// member, only content the test follows on its own.
+	w.sharedFile = "shared-file-" + w.id
+	file, err := w.blobs.Put(ctx, blob.PutInput{Kind: "meeting-file", ContentType: "text/plain"}, strings.NewReader(w.sharedFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.row(t, "meeting_resources", map[string]any{"id": "res_file_" + w.id, "meeting_id": shared, "added_by": w.id, "kind": "file",
+		"title": "Shared file", "blob_key": file.Key, "content_type": "text/plain", "size_bytes": file.Size, "created_at": now})
+	w.row(t, "meeting_messages", map[string]any{"id": "msg_" + w.id, "meeting_id": shared, "seq": 1, "participant_id": part, "account_id": w.id,
+		"author_name": m.Mk("meeting_messages", "author_name"), "kind": "question", "body": m.Mk("meeting_messages", "body"), "created_at": now})
+	insert(t, w.db, "meeting_messages", map[string]any{"id": "msg_other_" + w.id, "meeting_id": shared, "seq": 2, "account_id": w.other,
+		"author_name": "Other Member", "kind": "chat", "body": "A reply for everyone.", "created_at": now})
+	w.row(t, "meeting_attendance", map[string]any{"id": "att_" + w.id, "meeting_id": shared, "participant_id": part,
+		"connection_id": m.Mk("meeting_attendance", "connection_id"), "joined_at": now, "left_at": now.Add(30 * time.Minute)})
 }
 
 // markers are the marker set of internal/privacy/rights/markerscan, with
@@ -230,15 +393,22 @@ func readExport(t *testing.T, w *rightsWorld, x rights.Export) map[string][]byte
 	return out
 }
 
+// unfilledTables are the person-keyed tables of the data map to which
+// rightsWorld.fill writes no row of the member, each with the reason; any
+// other table left empty fails TestExportThenErasureLeavesNoMarker. None
+// is left out today.
+var unfilledTables = map[string]string{}
+
 func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 	ctx := context.Background()
 	w := newRightsWorld(t)
 
-	// Every person-keyed table of the data map the test could not fill is
-	// named, so that a new table is noticed.
-	for _, tb := range rights.ExportPlan(datamap.Default()) {
-		if !w.filled[tb.Name] {
-			t.Logf("no rows written to %s", tb.Name)
+	// Every person-keyed table of the data map holds a row of the member,
+	// so that a table added later fails here until the world fills it.
+	plan := rights.ExportPlan(datamap.Default())
+	for _, tb := range plan {
+		if _, ok := unfilledTables[tb.Name]; !ok && !w.filled[tb.Name] {
+			t.Errorf("the marker test writes no row to %s: fill it in rightsWorld.fill", tb.Name)
 		}
 	}
 
@@ -264,15 +434,24 @@ func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 		everything.WriteString(name + "\n")
 		everything.Write(b)
 	}
-	for v, where := range w.m.Where {
-		if !bytes.Contains(everything.Bytes(), []byte(v)) {
-			t.Errorf("marker of %s is not in the export", where)
-		}
+	for _, where := range w.m.Missing(everything.Bytes()) {
+		t.Errorf("marker of %s is not in the export", where)
 	}
-	for _, name := range []string{"data.json", "portable.json", "portable.schema.json", "index.html", "art15.html", "art15.json", "tables/accounts.csv", "tables/profiles.csv"} {
+	for _, name := range []string{"data.json", "portable.json", "portable.schema.json", "index.html", "art15.html", "art15.json"} {
 		if _, ok := files[name]; !ok {
 			t.Errorf("export lacks %s", name)
 		}
+	}
+	for _, tb := range plan {
+		if _, ok := files["tables/"+tb.Name+".csv"]; !ok && w.filled[tb.Name] {
+			t.Errorf("export lacks the member's rows of %s", tb.Name)
+		}
+	}
+	if _, ok := files["files/"+w.earlierExport]; ok {
+		t.Error("the export holds the file of an earlier export")
+	}
+	if w.sharedFile != "" && !bytes.Contains(everything.Bytes(), []byte(w.sharedFile)) {
+		t.Error("the export lacks the file the member shared with a meeting")
 	}
 	var art15 map[string]json.RawMessage
 	if err := json.Unmarshal(files["art15.json"], &art15); err != nil {
@@ -331,18 +510,32 @@ func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 	reqs.Close()
 
 	raw := w.scanRaw(t)
-	for v, where := range w.m.Where {
-		if bytes.Contains(raw, []byte(v)) && !markerscan.Kept(where) {
-			t.Errorf("marker of %s survived erasure", where)
-		}
+	for _, leak := range w.m.Leaks(raw) {
+		t.Errorf("marker of %s survived erasure", leak)
 	}
 	// What others share stays, without the member.
 	if n := countRows(t, w.db, `SELECT COUNT(*) FROM accounts WHERE id = '`+w.other+`'`); n != 1 {
 		t.Error("the other member was erased too")
 	}
+	if n := countRows(t, w.db, `SELECT COUNT(*) FROM organisation_invitations WHERE id = ? AND invited_by IS NULL`, "inv_sent_"+w.id); n != 1 {
+		t.Error("the invitation the member sent to someone else did not stay, without them")
+	}
 	if _, ok := datamap.Default().Table("meeting_participants"); ok {
 		if n := countRows(t, w.db, `SELECT COUNT(*) FROM agenda_items WHERE created_by IS NULL AND owner_participant_id IS NULL`); n != 1 {
 			t.Errorf("shared agenda item: %d de-identified rows, want 1", n)
+		}
+		if n := countRows(t, w.db, `SELECT COUNT(*) FROM meeting_messages WHERE id = ? AND participant_id IS NULL AND account_id IS NULL
+			AND author_name = 'Former participant' AND body = ''`, "msg_"+w.id); n != 1 {
+			t.Error("the member's chat message did not stay in the conversation, blank and without them")
+		}
+		if n := countRows(t, w.db, `SELECT COUNT(*) FROM meeting_messages WHERE account_id = ?`, w.other); n != 1 {
+			t.Error("the other member's chat message was touched")
+		}
+		if n := countRows(t, w.db, `SELECT COUNT(*) FROM meeting_resources WHERE added_by IS NULL AND blob_key IS NOT NULL`); n != 1 {
+			t.Error("the file the member shared did not stay for the meeting, without them")
+		}
+		if !bytes.Contains(raw, []byte(w.sharedFile)) {
+			t.Error("the file the member shared with a meeting was deleted")
 		}
 	}
 	if res, err := store.VerifyAudit(ctx, w.db, rightsSecret, nil); err != nil || !res.Intact {

@@ -111,6 +111,11 @@ type Exporter struct {
 	Log   *slog.Logger
 }
 
+// exportBlobKind is the blob kind of the files exports are built into.
+// No export copies an earlier one: it would repeat data already in this
+// one, and each export would grow by the last.
+const exportBlobKind = "export"
+
 // meetingsTable is the table whose rows meetings.ics renders; a table
 // with a foreign key to it names the meetings a person took part in.
 const meetingsTable = "meetings"
@@ -175,7 +180,7 @@ func (x *Exporter) Build(ctx context.Context, id string) error {
 	}
 	done := make(chan putResult, 1)
 	go func() {
-		info, err := x.Blobs.Put(ctx, blob.PutInput{PersonID: job.PersonID, Kind: "export", ContentType: "application/zip", MaxBytes: 1 << 40}, pr)
+		info, err := x.Blobs.Put(ctx, blob.PutInput{PersonID: job.PersonID, Kind: exportBlobKind, ContentType: "application/zip", MaxBytes: 1 << 40}, pr)
 		pr.CloseWithError(err)
 		done <- putResult{info, err}
 	}()
@@ -414,16 +419,14 @@ func (x *Exporter) write(ctx context.Context, w io.Writer, job rights.Export, p 
 	}
 	if full {
 		// The person's own files from the blob index, besides the ones
-		// their rows point at; earlier exports are not copied into this one.
+		// their rows point at; copyFile leaves earlier exports out.
 		if p.p.AccountID != "" {
 			infos, err := BlobsOfPerson(ctx, x.DB, p.p.AccountID)
 			if err != nil {
 				return err
 			}
 			for _, info := range infos {
-				if info.Kind != "export" {
-					addKey(info.Key)
-				}
+				addKey(info.Key)
 			}
 		}
 		for _, key := range fileKeys {
@@ -475,7 +478,8 @@ func writeEntry(zw *zip.Writer, name string, body []byte) error {
 }
 
 // copyFile streams one stored file into the archive under files/. A key
-// the index does not know (a file deleted meanwhile) is skipped.
+// the index does not know (a file deleted meanwhile) is skipped, and so is
+// an earlier export, which export_jobs.blob_key points at.
 func (x *Exporter) copyFile(ctx context.Context, zw *zip.Writer, key string) (rights.IndexFile, error) {
 	r, info, err := x.Blobs.Open(ctx, key)
 	if errs.CodeOf(err) == errs.NotFound {
@@ -485,6 +489,9 @@ func (x *Exporter) copyFile(ctx context.Context, zw *zip.Writer, key string) (ri
 		return rights.IndexFile{}, err
 	}
 	defer r.Close()
+	if info.Kind == exportBlobKind {
+		return rights.IndexFile{}, nil
+	}
 	path := "files/" + key
 	f, err := zw.CreateHeader(&zip.FileHeader{Name: path, Method: zip.Store, Modified: info.CreatedAt})
 	if err != nil {

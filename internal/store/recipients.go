@@ -345,7 +345,7 @@ func NotifyRecipients(ctx context.Context, q database.Querier, secret []byte, pe
 			notified++
 		}
 		if _, err := q.Exec(ctx, `INSERT INTO recipient_notices (id, person_ref, recipient, change, channel, state, mail_id, payload, attempts, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`, id, ref, r.ID, string(change), channel, state, orNull(mailID), orNull(payload), now); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`, id, ref, rights.NoticeRecipient(r.ID), string(change), channel, state, orNull(mailID), orNull(payload), now); err != nil {
 			return nil, err
 		}
 	}

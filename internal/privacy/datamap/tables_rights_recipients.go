@@ -90,7 +90,7 @@ func recipientNotices() Table {
 		Columns: []Column{
 			plain("id", "Random id of the notice."),
 			proof("person_ref", "Keyed pseudonym of the person, the same the audit log uses.", Derived, "pseudonym.id"),
-			plain("recipient", "Id of the sub-processor told."),
+			plain("recipient", "Id of the sub-processor told, or only \"transfer\" for a service a member had their data sent to, whose address is not kept here."),
 			proof("change", "What happened to the data: corrected, erased or restricted.", Derived, "activity.audit-trail"),
 			plain("channel", "Whether the notice went by e-mail or webhook, or no contact is known."),
 			plain("state", "Whether the notice waits, went out, failed, or had nowhere to go."),

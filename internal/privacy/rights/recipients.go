@@ -3,6 +3,7 @@ package rights
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
@@ -40,6 +41,21 @@ type Delivery struct {
 	What       string    `json:"what"`
 	Categories []string  `json:"categories"`
 	At         time.Time `json:"at"`
+}
+
+// TransferRecipient starts the id of a recipient that is a service a
+// member had their data sent to: "transfer:" and the service's host.
+const TransferRecipient = "transfer"
+
+// NoticeRecipient is the recipient id a notice of a change keeps: a
+// sub-processor's id as it is, and only TransferRecipient for a service a
+// member chose, since its host is the member's own choice and the notice
+// outlives their erasure as proof.
+func NoticeRecipient(id string) string {
+	if strings.HasPrefix(id, TransferRecipient+":") {
+		return TransferRecipient
+	}
+	return id
 }
 
 // DeclaredRecipients are the recipients the data map declares for the

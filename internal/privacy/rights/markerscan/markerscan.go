@@ -123,32 +123,43 @@ func ScanRaw(t testing.TB, db *database.DB, blobDir string) []byte {
 			all.Write(b)
 		}
 	default:
-		rows, err := db.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tables []string
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				t.Fatal(err)
+		// Bytes columns are written as text with their printable bytes as
+		// they are, not in hex, so that a marker stored as bytes shows.
+		err := db.InTx(ctx, func(tx *database.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL bytea_output = 'escape'`); err != nil {
+				return err
 			}
-			tables = append(tables, n)
-		}
-		rows.Close()
-		for _, tn := range tables {
-			rows, err := db.Query(ctx, `SELECT t::text FROM "`+tn+`" t`)
+			rows, err := tx.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
 			if err != nil {
-				t.Fatal(err)
+				return err
 			}
+			var tables []string
 			for rows.Next() {
-				var s string
-				if err := rows.Scan(&s); err != nil {
-					t.Fatal(err)
+				var n string
+				if err := rows.Scan(&n); err != nil {
+					return err
 				}
-				all.WriteString(s + "\n")
+				tables = append(tables, n)
 			}
 			rows.Close()
+			for _, tn := range tables {
+				rows, err := tx.Query(ctx, `SELECT t::text FROM "`+tn+`" t`)
+				if err != nil {
+					return err
+				}
+				for rows.Next() {
+					var s string
+					if err := rows.Scan(&s); err != nil {
+						return err
+					}
+					all.WriteString(s + "\n")
+				}
+				rows.Close()
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 	if blobDir == "" {
