@@ -30,3 +30,28 @@ func TestEveryBenchmarkRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyRunsTheNamedBenchmarks checks -only picks exactly the named
+// benchmarks, in name order, and refuses a name that does not exist.
+func TestOnlyRunsTheNamedBenchmarks(t *testing.T) {
+	saved := registry
+	t.Cleanup(func() { registry = saved })
+	var ran []string
+	registry = nil
+	for _, name := range []string{"c", "a", "b"} {
+		register(Bench{Name: name, About: name, Run: func(_ context.Context, e *Env) error {
+			ran = append(ran, name)
+			e.Report("figure", 1, "n")
+			return nil
+		}})
+	}
+	if err := run(context.Background(), []string{"-only", "b,a"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ran, ",") != "a,b" {
+		t.Errorf("ran %v, want a,b", ran)
+	}
+	if err := run(context.Background(), []string{"-only", "a,nope"}, io.Discard, io.Discard); err == nil {
+		t.Error("an unknown name was accepted")
+	}
+}

@@ -118,14 +118,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	slices.SortFunc(registry, func(a, b Bench) int { return strings.Compare(a.Name, b.Name) })
+	found := map[string]bool{}
 	for _, b := range registry {
 		if len(want) == 0 || want[b.Name] {
 			chosen = append(chosen, b)
-			delete(want, b.Name)
+			found[b.Name] = true
 		}
 	}
 	for n := range want {
-		return fmt.Errorf("no benchmark named %q", n)
+		if !found[n] {
+			return fmt.Errorf("no benchmark named %q", n)
+		}
 	}
 	var rows []Row
 	var about []string
