@@ -92,10 +92,7 @@ func (w *rightsWorld) fill(t *testing.T) {
 	w.fillOrganisation(t)
 	w.fillPrivacy(t)
 	w.fillRights(t)
-	// Meetings, when the schema has them.
-	if _, ok := datamap.Default().Table("meeting_participants"); ok {
-		w.fillMeetings(t)
-	}
+	w.fillMeetings(t)
 }
 
 // fillAccount writes the member's account and what proves who they are,
@@ -520,23 +517,21 @@ func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 	if n := countRows(t, w.db, `SELECT COUNT(*) FROM organisation_invitations WHERE id = ? AND invited_by IS NULL`, "inv_sent_"+w.id); n != 1 {
 		t.Error("the invitation the member sent to someone else did not stay, without them")
 	}
-	if _, ok := datamap.Default().Table("meeting_participants"); ok {
-		if n := countRows(t, w.db, `SELECT COUNT(*) FROM agenda_items WHERE created_by IS NULL AND owner_participant_id IS NULL`); n != 1 {
-			t.Errorf("shared agenda item: %d de-identified rows, want 1", n)
-		}
-		if n := countRows(t, w.db, `SELECT COUNT(*) FROM meeting_messages WHERE id = ? AND participant_id IS NULL AND account_id IS NULL
-			AND author_name = 'Former participant' AND body = ''`, "msg_"+w.id); n != 1 {
-			t.Error("the member's chat message did not stay in the conversation, blank and without them")
-		}
-		if n := countRows(t, w.db, `SELECT COUNT(*) FROM meeting_messages WHERE account_id = ?`, w.other); n != 1 {
-			t.Error("the other member's chat message was touched")
-		}
-		if n := countRows(t, w.db, `SELECT COUNT(*) FROM meeting_resources WHERE added_by IS NULL AND blob_key IS NOT NULL`); n != 1 {
-			t.Error("the file the member shared did not stay for the meeting, without them")
-		}
-		if !bytes.Contains(raw, []byte(w.sharedFile)) {
-			t.Error("the file the member shared with a meeting was deleted")
-		}
+	if n := countRows(t, w.db, `SELECT COUNT(*) FROM agenda_items WHERE created_by IS NULL AND owner_participant_id IS NULL`); n != 1 {
+		t.Errorf("shared agenda item: %d de-identified rows, want 1", n)
+	}
+	if n := countRows(t, w.db, `SELECT COUNT(*) FROM meeting_messages WHERE id = ? AND participant_id IS NULL AND account_id IS NULL
+		AND author_name = 'Former participant' AND body = ''`, "msg_"+w.id); n != 1 {
+		t.Error("the member's chat message did not stay in the conversation, blank and without them")
+	}
+	if n := countRows(t, w.db, `SELECT COUNT(*) FROM meeting_messages WHERE account_id = ?`, w.other); n != 1 {
+		t.Error("the other member's chat message was touched")
+	}
+	if n := countRows(t, w.db, `SELECT COUNT(*) FROM meeting_resources WHERE added_by IS NULL AND blob_key IS NOT NULL`); n != 1 {
+		t.Error("the file the member shared did not stay for the meeting, without them")
+	}
+	if !bytes.Contains(raw, []byte(w.sharedFile)) {
+		t.Error("the file the member shared with a meeting was deleted")
 	}
 	if res, err := store.VerifyAudit(ctx, w.db, rightsSecret, nil); err != nil || !res.Intact {
 		t.Errorf("audit chain after erasure: %+v %v", res, err)
