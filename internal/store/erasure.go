@@ -99,7 +99,7 @@ func startErasure(ctx context.Context, q database.Querier, secret []byte, person
 	}
 	// The recipients are told now, while the rows that say who they are
 	// still exist (Art. 19 GDPR); the outbox's sweep delivers the mail.
-	if _, err := NotifyRecipients(ctx, q, secret, p, rights.ChangeErasure, now); err != nil {
+	if _, err := notifyResolved(ctx, q, secret, p, rights.ChangeErasure, now); err != nil {
 		return "", fmt.Errorf("notify the recipients: %w", err)
 	}
 	detail := map[string]string{"run": id, "reason": string(reason)}

@@ -61,6 +61,12 @@ func PersonRecipients(ctx context.Context, q database.Querier, m datamap.Map, pe
 	if err != nil {
 		return nil, err
 	}
+	return resolvedRecipients(ctx, q, m, p)
+}
+
+// resolvedRecipients is PersonRecipients for a person ResolvePerson has
+// already completed.
+func resolvedRecipients(ctx context.Context, q database.Querier, m datamap.Map, p rights.Person) ([]rights.Recipient, error) {
 	tables, err := personTables(ctx, q, m, p)
 	if err != nil {
 		return nil, err
@@ -294,15 +300,21 @@ func NotifyRecipients(ctx context.Context, q database.Querier, secret []byte, pe
 	if !change.Valid() {
 		return nil, errs.E(errs.Invalid, "unknown change %q", change)
 	}
-	m := datamap.Default()
-	p, err := ResolvePerson(ctx, q, m, person)
+	p, err := ResolvePerson(ctx, q, datamap.Default(), person)
 	if err != nil {
 		return nil, err
 	}
+	return notifyResolved(ctx, q, secret, p, change, now)
+}
+
+// notifyResolved is NotifyRecipients for a person ResolvePerson has
+// already completed, so that a caller holding one does not look the
+// person up again.
+func notifyResolved(ctx context.Context, q database.Querier, secret []byte, p rights.Person, change rights.Change, now time.Time) ([]string, error) {
 	if p.Empty() {
 		return nil, nil
 	}
-	recipients, err := PersonRecipients(ctx, q, m, p)
+	recipients, err := resolvedRecipients(ctx, q, datamap.Default(), p)
 	if err != nil {
 		return nil, err
 	}
