@@ -23,6 +23,7 @@ import (
 	"github.com/sessionshq/sessions/internal/meeting"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
+	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/store"
 	"github.com/sessionshq/sessions/internal/video"
 	"github.com/sessionshq/sessions/internal/web"
@@ -71,7 +72,11 @@ func benchTokens(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Clock: clk, Log: log, Secret: secret, Video: sfu})
+	services, err := wire.New(wire.Parts{Config: cfg, DB: db, Clock: clk, Log: log, Secret: secret, Video: sfu})
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Deps{Config: cfg, DB: db, Clock: clk, Log: log, Secret: secret, Video: sfu, Services: services})
 	if err != nil {
 		return err
 	}

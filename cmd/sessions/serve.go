@@ -37,7 +37,9 @@ func cmdServe(ctx context.Context, e env) error {
 		return err
 	}
 	defer closeVideo(sfu, a.Config.ShutdownTimeout, a.Log)
-	srv, err := web.New(web.Deps{Config: a.Config, DB: a.DB, Clock: a.Clock, Log: a.Log, Secret: a.Secret, Mail: a.Mail, Blobs: a.Blobs, Video: sfu, Rights: a.Rights})
+	a.Services.UseVideo(sfu)
+	srv, err := web.New(web.Deps{Config: a.Config, DB: a.DB, Clock: a.Clock, Log: a.Log, Secret: a.Secret, Mail: a.Mail, Blobs: a.Blobs, Video: sfu, Rights: a.Rights,
+		Services: a.Services})
 	if err != nil {
 		ln.Close()
 		return err

@@ -25,6 +25,7 @@ import (
 	"github.com/sessionshq/sessions/internal/privacy/notice"
 	"github.com/sessionshq/sessions/internal/privacy/retention"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
+	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
@@ -48,6 +49,9 @@ type App struct {
 	Campaigns CampaignSender
 	// Rights runs exports and erasures (internal/app/rights.go).
 	Rights *Rights
+	// Services are the use cases (internal/service), with their jobs
+	// registered on Jobs.
+	Services *wire.Services
 }
 
 // CampaignSender works through the marketing campaigns being sent, in
@@ -166,6 +170,12 @@ func (a *App) openPlatform(ctx context.Context) error {
 	a.Jobs.Periodic(jobs.Schedule{Every: notice.MailEvery, Args: notice.MailArgs{}, RunOnStart: true})
 	a.Blobs, err = blob.New(ctx, blob.Config{
 		URL: cfg.BlobURL, Dir: filepath.Join(cfg.DataDir, "blobs"), Index: store.NewBlobIndex(a.DB), Clock: a.Clock, Log: a.Log,
+	})
+	if err != nil {
+		return err
+	}
+	a.Services, err = wire.New(wire.Parts{
+		Config: cfg, DB: a.DB, Clock: a.Clock, Log: a.Log, Secret: a.Secret, Mail: a.Mail, Jobs: a.Jobs, Blobs: a.Blobs,
 	})
 	if err != nil {
 		return err

@@ -37,10 +37,7 @@ const auditColumns = `seq, at, actor_kind, actor_id, actor_ref, action, subject_
 // READ COMMITTED (the default), so that after the lock it sees the latest
 // head.
 func AppendAudit(ctx context.Context, q database.Querier, secret []byte, e audit.Entry) error {
-	if db, ok := q.(*database.DB); ok {
-		return db.InTx(ctx, func(tx *database.Tx) error { return appendAudit(ctx, tx, secret, e) })
-	}
-	return appendAudit(ctx, q, secret, e)
+	return inTx(ctx, q, func(tx database.Querier) error { return appendAudit(ctx, tx, secret, e) })
 }
 
 func appendAudit(ctx context.Context, q database.Querier, secret []byte, e audit.Entry) error {
@@ -124,16 +121,15 @@ type AuditPrune struct {
 // It takes the audit lock; retention takes it before choosing `through`
 // in the same transaction, so that no appender moves the head in
 // between. Given the plain *database.DB it opens a transaction of its own.
-func PruneAuditHead(ctx context.Context, q database.Querier, secret []byte, through int64, p AuditPrune) (int64, error) {
-	if db, ok := q.(*database.DB); ok {
-		var n int64
-		err := db.InTx(ctx, func(tx *database.Tx) error {
-			var err error
-			n, err = PruneAuditHead(ctx, tx, secret, through, p)
-			return err
-		})
-		return n, err
-	}
+func PruneAuditHead(ctx context.Context, q database.Querier, secret []byte, through int64, p AuditPrune) (n int64, err error) {
+	err = inTx(ctx, q, func(tx database.Querier) error {
+		n, err = pruneAuditHead(ctx, tx, secret, through, p)
+		return err
+	})
+	return n, err
+}
+
+func pruneAuditHead(ctx context.Context, q database.Querier, secret []byte, through int64, p AuditPrune) (int64, error) {
 	if err := lockAudit(ctx, q); err != nil {
 		return 0, err
 	}

@@ -61,7 +61,7 @@ func SetLobbyState(ctx context.Context, q database.Querier, participantID, state
 // address, when the invitation named none), with their new lobby state
 // ("" leaves it).
 func GuestArrives(ctx context.Context, q database.Querier, participantID string, d meeting.GuestDetails, state string, now time.Time) error {
-	return staffInTx(ctx, q, func(tx database.Querier) error {
+	return inTx(ctx, q, func(tx database.Querier) error {
 		if _, err := tx.Exec(ctx, `UPDATE meeting_participants SET name = ?, email = COALESCE(email, ?) WHERE id = ?`,
 			d.Name, d.Email, participantID); err != nil {
 			return fmt.Errorf("guest arrives: %w", err)
@@ -97,7 +97,7 @@ func partyOf(p meeting.Participant) audit.Party {
 // meeting — admit, deny, remove or mute (action "meeting.<what>") — and
 // stores the target's new lobby state ("" leaves it), in one transaction.
 func Moderate(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, action string, target meeting.Participant, state string, now time.Time) error {
-	return staffInTx(ctx, q, func(tx database.Querier) error {
+	return inTx(ctx, q, func(tx database.Querier) error {
 		if state != "" {
 			if err := SetLobbyState(ctx, tx, target.ID, state, now); err != nil {
 				return err
@@ -114,7 +114,7 @@ func Moderate(ctx context.Context, q database.Querier, secret []byte, actor audi
 // transaction. Nothing changes, and nothing is recorded, when the meeting
 // already is as asked.
 func SetLocked(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, meetingID string, locked bool, now time.Time) error {
-	return staffInTx(ctx, q, func(tx database.Querier) error {
+	return inTx(ctx, q, func(tx database.Querier) error {
 		res, err := tx.Exec(ctx, `UPDATE meetings SET locked = ?, updated_at = ? WHERE id = ? AND locked <> ?`, locked, now.UTC(), meetingID, locked)
 		if err != nil {
 			return fmt.Errorf("set locked: %w", err)
@@ -140,7 +140,7 @@ func SetLocked(ctx context.Context, q database.Querier, secret []byte, actor aud
 // become visible in seq order and a page polling "after seq N" never
 // skips one that was still being written.
 func AddMessage(ctx context.Context, q database.Querier, msg meeting.Message) (meeting.Message, error) {
-	err := staffInTx(ctx, q, func(tx database.Querier) error {
+	err := inTx(ctx, q, func(tx database.Querier) error {
 		if tx.Dialect() == database.Postgres {
 			if _, err := tx.Exec(ctx, `SELECT id FROM meetings WHERE id = ? FOR UPDATE`, msg.MeetingID); err != nil {
 				return fmt.Errorf("lock meeting: %w", err)
@@ -223,7 +223,7 @@ func MarkAnswered(ctx context.Context, q database.Querier, meetingID, messageID 
 // did.
 func RecordCallEvent(ctx context.Context, q database.Querier, ev meeting.CallEvent, now time.Time) (bool, error) {
 	recorded := false
-	err := staffInTx(ctx, q, func(tx database.Querier) error {
+	err := inTx(ctx, q, func(tx database.Querier) error {
 		if ev.ID != "" {
 			if _, err := tx.Exec(ctx, `DELETE FROM livekit_webhook_events WHERE received_at < ?`, now.Add(-webhookMemory).UTC()); err != nil {
 				return fmt.Errorf("forget old webhooks: %w", err)

@@ -106,7 +106,7 @@ func SetMarketingChannels(ctx context.Context, q database.Querier, secret []byte
 	if len(changes) == 0 {
 		return nil
 	}
-	return staffInTx(ctx, q, func(tx database.Querier) error {
+	return inTx(ctx, q, func(tx database.Querier) error {
 		detail := map[string]string{"method": string(method)}
 		for _, c := range changes {
 			if err := setChannel(ctx, tx, accountID, c.Channel, c.On, now); err != nil {
@@ -156,7 +156,7 @@ type ObjectionResult struct {
 // The request must have been cleaned (ObjectionRequest.Clean).
 func Object(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, req marketing.ObjectionRequest, method marketing.Method, campaignID string, now time.Time) (ObjectionResult, error) {
 	var res ObjectionResult
-	err := staffInTx(ctx, q, func(tx database.Querier) error {
+	err := inTx(ctx, q, func(tx database.Querier) error {
 		a, err := AccountByID(ctx, tx, accountID)
 		if err != nil {
 			return err

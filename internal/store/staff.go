@@ -56,7 +56,7 @@ func AdminExists(ctx context.Context, q database.Querier) (bool, error) {
 // and changes nothing, when the account already holds the role.
 func GrantStaffRole(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, role staff.Role, now time.Time) (bool, error) {
 	var granted bool
-	err := staffInTx(ctx, q, func(tx database.Querier) error {
+	err := inTx(ctx, q, func(tx database.Querier) error {
 		var err error
 		granted, err = grantStaffRole(ctx, tx, secret, actor, accountID, role, now)
 		return err
@@ -99,7 +99,7 @@ func grantStaffRole(ctx context.Context, q database.Querier, secret []byte, acto
 // administrator.
 func RevokeStaffRole(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, role staff.Role, now time.Time) (bool, error) {
 	var revoked bool
-	err := staffInTx(ctx, q, func(tx database.Querier) error {
+	err := inTx(ctx, q, func(tx database.Querier) error {
 		if role == staff.Admin {
 			// Two administrators revoking each other at once must not both
 			// see the other still there: on PostgreSQL the admin rows are
@@ -344,7 +344,7 @@ func AccessLogOf(ctx context.Context, q database.Querier, personID string, limit
 // until expires, and voids every earlier link that was not used: only the
 // latest printed link works.
 func IssueSetupToken(ctx context.Context, q database.Querier, digest string, now, expires time.Time) error {
-	return staffInTx(ctx, q, func(tx database.Querier) error {
+	return inTx(ctx, q, func(tx database.Querier) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM staff_setup_tokens WHERE used_at IS NULL`); err != nil {
 			return fmt.Errorf("void setup links: %w", err)
 		}
@@ -392,13 +392,4 @@ func SpendSetupToken(ctx context.Context, q database.Querier, digest string, now
 		return dead
 	}
 	return nil
-}
-
-// staffInTx runs fn in q when q is a transaction, and in a new transaction when
-// q is the *database.DB, like AppendAudit.
-func staffInTx(ctx context.Context, q database.Querier, fn func(tx database.Querier) error) error {
-	if db, ok := q.(*database.DB); ok {
-		return db.InTx(ctx, func(tx *database.Tx) error { return fn(tx) })
-	}
-	return fn(q)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/store"
 	"github.com/sessionshq/sessions/internal/web"
 )
@@ -30,8 +31,13 @@ func countingHarness(t *testing.T) (*harness, *atomic.Int64) {
 	h := newHarness(t)
 	var n atomic.Int64
 	hasher := account.NewHasher(account.HashParams{Memory: 1024, Time: 1, Threads: 1}, func() { n.Add(1) })
-	srv, err := web.New(web.Deps{Config: h.Config, DB: h.DB, Clock: h.Clock, Log: slog.New(slog.NewJSONHandler(&lockedWriter{w: h.Logs}, nil)),
-		Secret: h.Secret, Mail: h.Mail, Passwords: hasher, Blobs: h.Blobs})
+	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: h.Logs}, nil))
+	services, err := wire.New(wire.Parts{Config: h.Config, DB: h.DB, Clock: h.Clock, Log: log, Secret: h.Secret, Mail: h.Mail, Passwords: hasher, Blobs: h.Blobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Deps{Config: h.Config, DB: h.DB, Clock: h.Clock, Log: log,
+		Secret: h.Secret, Mail: h.Mail, Passwords: hasher, Blobs: h.Blobs, Services: services})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/mail/mailtest"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
+	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 	"github.com/sessionshq/sessions/internal/video"
@@ -141,9 +142,15 @@ func newHarnessOpts(t testing.TB, o harnessOptions) *harness {
 	t.Cleanup(func() { blobs.Close() })
 	var srv *web.Server
 	sfu, front := o.Video.start(t, clk, log, func() http.Handler { return srv })
+	services, err := wire.New(wire.Parts{
+		Config: cfg, DB: db, Clock: clk, Log: log, Secret: harnessSecret, Mail: svc, Passwords: harnessHasher, Blobs: blobs, Video: sfu,
+	})
+	if err != nil {
+		t.Fatalf("harness services: %v", err)
+	}
 	srv, err = web.New(web.Deps{
 		Config: cfg, DB: db, Clock: clk, Log: log, Secret: harnessSecret, Mail: svc, Passwords: harnessHasher, Blobs: blobs,
-		Video: sfu,
+		Video: sfu, Services: services,
 	})
 	if err != nil {
 		t.Fatalf("harness web.New: %v", err)

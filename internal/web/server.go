@@ -19,6 +19,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/video"
 )
 
@@ -45,6 +46,8 @@ type Deps struct {
 	// Rights starts exports at once (internal/web/rights.go); nil leaves
 	// them to the periodic sweep.
 	Rights RightsJobs
+	// Services are the use cases the handlers call (internal/service).
+	Services *wire.Services
 }
 
 // Server is the HTTP front of the product.
@@ -64,6 +67,9 @@ type Server struct {
 
 // New builds the server and its route table.
 func New(d Deps) (*Server, error) {
+	if d.Services == nil {
+		return nil, errors.New("web: no services")
+	}
 	p, err := newPages()
 	if err != nil {
 		return nil, err

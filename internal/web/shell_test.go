@@ -23,6 +23,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
 	"github.com/sessionshq/sessions/internal/platform/logging"
+	"github.com/sessionshq/sessions/internal/service/wire"
 )
 
 // shellEnv is a server on a fresh database with its log captured.
@@ -50,13 +51,14 @@ func newShellServer(t *testing.T, vars map[string]string) *shellEnv {
 		t.Fatalf("config: %v", err)
 	}
 	logs := &bytes.Buffer{}
-	srv, err := New(Deps{
-		Config: cfg,
-		DB:     db,
-		Clock:  clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)),
-		Log:    logging.New(logs, "json", "debug"),
-		Secret: []byte("a-test-secret-of-at-least-32-bytes!"),
-	})
+	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	log := logging.New(logs, "json", "debug")
+	secret := []byte("a-test-secret-of-at-least-32-bytes!")
+	services, err := wire.New(wire.Parts{Config: cfg, DB: db, Clock: clk, Log: log, Secret: secret})
+	if err != nil {
+		t.Fatalf("services: %v", err)
+	}
+	srv, err := New(Deps{Config: cfg, DB: db, Clock: clk, Log: log, Secret: secret, Services: services})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}

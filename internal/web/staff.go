@@ -13,6 +13,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/signed"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
@@ -21,35 +22,31 @@ import (
 // the staff register, the access log a person reads about themselves, and
 // the one-time setup of the first administrator. What each role may do is
 // decided in internal/staff; routes.go wraps each console route in
-// s.can(permission), which turns that policy into s.staff(roles...).
+// s.can(permission).
 
-// staff wraps a handler that needs a signed-in member holding one of
-// roles. Anonymous callers get what s.member gives them (401, or a
-// redirect to sign-in); members without the role get 403.
-func (s *Server) staff(roles ...string) func(handlerFunc) handlerFunc {
+// can refuses, before the handler reads anything, a request whose member
+// lacks permission p. The rule is the service layer's (service.Actor), the
+// one every service method applies again inside its transaction; asking
+// it here early keeps strangers' bodies unread.
+func (s *Server) can(p staff.Permission) func(handlerFunc) handlerFunc {
 	return func(h handlerFunc) handlerFunc {
 		return s.member(func(w http.ResponseWriter, r *http.Request) error {
-			p := mustPrincipal(r)
-			for _, held := range p.Staff {
-				for _, want := range roles {
-					if held == want {
-						return h(w, r)
-					}
-				}
+			if err := actorOf(r).Require(p); err != nil {
+				return err
 			}
-			return errs.E(errs.Forbidden, "your account has no staff role that opens this")
+			return h(w, r)
 		})
 	}
 }
 
-// can is s.staff for the roles that hold permission p. A permission no
-// role holds closes the route to everyone.
-func (s *Server) can(p staff.Permission) func(handlerFunc) handlerFunc {
-	var roles []string
-	for _, r := range staff.RolesWith(p) {
-		roles = append(roles, string(r))
+// actorOf is the service layer's name for the member behind a request,
+// nobody when it is anonymous.
+func actorOf(r *http.Request) service.Actor {
+	p, _ := r.Context().Value(principalKey{}).(*principal)
+	if p == nil || p == noPrincipal {
+		return service.Actor{}
 	}
-	return s.staff(roles...)
+	return service.Actor{AccountID: p.AccountID, Roles: staff.ParseRoles(p.Staff)}
 }
 
 // staffRoles are the roles of the member behind a guarded request.
