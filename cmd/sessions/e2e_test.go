@@ -199,6 +199,25 @@ func TestRunRejectsBadConfigurationAndUnknownCommands(t *testing.T) {
 	if !strings.Contains(stderr.String(), "SESSIONS_LOG_LEVEL") {
 		t.Fatalf("stderr %q does not name the setting", stderr.String())
 	}
+	// Retention overrides are checked against the data map at start.
+	for _, bad := range []string{
+		"no-such-rule=P1Y", "analytics-25m=P2W", "analytics-25m=P0D", "with-account=P1Y",
+		"account-deactivated=P60D", "analytics-25m=P1Y,analytics-25m=P2Y",
+	} {
+		stderr.Reset()
+		getenv := func(k string) string {
+			if k == "SESSIONS_RETENTION" {
+				return bad
+			}
+			return ""
+		}
+		if code := run(context.Background(), []string{"migrate"}, getenv, &stdout, &stderr); code != 2 {
+			t.Fatalf("SESSIONS_RETENTION=%s: exit %d, want 2", bad, code)
+		}
+		if !strings.Contains(stderr.String(), "SESSIONS_RETENTION") {
+			t.Fatalf("SESSIONS_RETENTION=%s: stderr %q does not name the setting", bad, stderr.String())
+		}
+	}
 	stderr.Reset()
 	if code := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, &stdout, &stderr); code != 2 {
 		t.Fatalf("unknown command: exit %d, want 2", code)

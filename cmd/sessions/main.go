@@ -28,6 +28,8 @@ import (
 
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
+	"github.com/sessionshq/sessions/internal/privacy/retention"
 )
 
 func main() {
@@ -92,6 +94,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	settingArgs, cmdArgs := config.SplitArgs(args)
 	cfg, rest, err := config.Load(settingArgs, getenv, stderr)
+	if err == nil {
+		err = checkRetention(cfg)
+	}
 	if err != nil {
 		// Every configuration error, whatever the setting, is one line
 		// naming it and exit status 2.
@@ -111,6 +116,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stderr, "sessions: %v\n", err)
 	return 1
+}
+
+// checkRetention refuses retention overrides the data map does not allow,
+// at start like every other setting; the retention package owns their
+// syntax, so the configuration package need not know the data map.
+func checkRetention(cfg config.Config) error {
+	if _, err := retention.ParseOverrides(datamap.Default(), cfg.Retention); err != nil {
+		return &config.Error{Setting: "SESSIONS_RETENTION", Reason: err.Error()}
+	}
+	return nil
 }
 
 func printUsage(w io.Writer) {

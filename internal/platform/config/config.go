@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessionshq/sessions/internal/privacy/datamap"
 )
 
 // Config is every setting the server and the operator commands read.
@@ -53,8 +52,10 @@ type Config struct {
 	ReactivationGrace time.Duration
 
 	// Retention replaces the data map's period of the rules it names
-	// (SESSIONS_RETENTION="analytics-25m=P13M,audit-5y=P6Y").
-	Retention map[string]datamap.Period
+	// (SESSIONS_RETENTION="analytics-25m=P13M,audit-5y=P6Y"). The
+	// retention package parses and checks it against the data map
+	// (retention.ParseOverrides); the command checks it at start.
+	Retention string
 	// InactivityWarning is how long before erasing an unused account its
 	// owner is warned by e-mail.
 	InactivityWarning time.Duration
@@ -177,7 +178,7 @@ var settings = []setting{
 		c.ReactivationGrace = time.Duration(n) * 24 * time.Hour
 		return nil
 	}},
-	{name: "retention", usage: "comma-separated rule=period pairs replacing the data map's retention periods, such as analytics-25m=P13M,audit-5y=P6Y", set: setRetention},
+	{name: "retention", usage: "comma-separated rule=period pairs replacing the data map's retention periods, such as analytics-25m=P13M,audit-5y=P6Y", set: str(func(c *Config) *string { return &c.Retention })},
 	{name: "inactivity-warning-days", usage: "days before erasing an unused account that its owner is warned by e-mail", def: "30", set: func(c *Config, v string) error {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 1 || n > 365 {
@@ -378,43 +379,6 @@ func (c *Config) validateVideo() error {
 	// external server checks its own.
 	if c.LiveKitURL == "" && c.LiveKitAPISecret != "" && len(c.LiveKitAPISecret) < 32 {
 		return &Error{"SESSIONS_LIVEKIT_API_SECRET", "must be at least 32 characters long for the embedded SFU"}
-	}
-	return nil
-}
-
-// setRetention reads rule=period pairs. Only rules that run a period from
-// a column can be given one; the grace period of deactivated accounts has
-// a setting of its own.
-func setRetention(c *Config, v string) error {
-	c.Retention = map[string]datamap.Period{}
-	m := datamap.Default()
-	for _, part := range strings.Split(v, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		id, text, ok := strings.Cut(part, "=")
-		id = strings.TrimSpace(id)
-		if !ok || id == "" {
-			return fmt.Errorf("%q is not rule=period, such as analytics-25m=P13M", part)
-		}
-		r, known := m.Rule(id)
-		switch {
-		case !known:
-			return fmt.Errorf("there is no retention rule %q", id)
-		case id == "account-deactivated":
-			return errors.New("the grace period of deactivated accounts is set by SESSIONS_REACTIVATION_GRACE_DAYS")
-		case r.Anchor == "":
-			return fmt.Errorf("retention rule %q ends with an event, not after a period", id)
-		}
-		if _, dup := c.Retention[id]; dup {
-			return fmt.Errorf("retention rule %q is given twice", id)
-		}
-		p, err := datamap.ParsePeriod(strings.TrimSpace(text))
-		if err != nil {
-			return fmt.Errorf("retention rule %q: %v", id, err)
-		}
-		c.Retention[id] = p
 	}
 	return nil
 }

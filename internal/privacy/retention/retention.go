@@ -455,17 +455,55 @@ const RunEvery = time.Hour
 const RunBudget = 90 * time.Second
 
 // Configured returns the periods in force for an operator's settings:
-// their overrides, and the grace period of deactivated accounts, which has
-// a setting of its own, in whole days.
-func Configured(m datamap.Map, overrides map[string]datamap.Period, grace time.Duration) (Periods, error) {
-	all := map[string]datamap.Period{}
-	for id, p := range overrides {
-		all[id] = p
+// their overrides (SESSIONS_RETENTION, see ParseOverrides), and the grace
+// period of deactivated accounts, which has a setting of its own, in
+// whole days.
+func Configured(m datamap.Map, overrides string, grace time.Duration) (Periods, error) {
+	all, err := ParseOverrides(m, overrides)
+	if err != nil {
+		return Periods{}, err
 	}
 	if days := int(grace / (24 * time.Hour)); days > 0 {
 		all[DeactivatedRule] = datamap.Period{Days: days}
 	}
 	return NewPeriods(m, all)
+}
+
+// ParseOverrides reads an operator's rule=period pairs, such as
+// "analytics-25m=P13M,audit-5y=P6Y". Only rules that run a period from a
+// column can be given one; the grace period of deactivated accounts has a
+// setting of its own.
+func ParseOverrides(m datamap.Map, text string) (map[string]datamap.Period, error) {
+	out := map[string]datamap.Period{}
+	for _, part := range strings.Split(text, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, value, ok := strings.Cut(part, "=")
+		id = strings.TrimSpace(id)
+		if !ok || id == "" {
+			return nil, fmt.Errorf("%q is not rule=period, such as analytics-25m=P13M", part)
+		}
+		r, known := m.Rule(id)
+		switch {
+		case !known:
+			return nil, fmt.Errorf("there is no retention rule %q", id)
+		case id == DeactivatedRule:
+			return nil, fmt.Errorf("the grace period of deactivated accounts is set by SESSIONS_REACTIVATION_GRACE_DAYS")
+		case r.Anchor == "":
+			return nil, fmt.Errorf("retention rule %q ends with an event, not after a period", id)
+		}
+		if _, dup := out[id]; dup {
+			return nil, fmt.Errorf("retention rule %q is given twice", id)
+		}
+		p, err := datamap.ParsePeriod(strings.TrimSpace(value))
+		if err != nil {
+			return nil, fmt.Errorf("retention rule %q: %v", id, err)
+		}
+		out[id] = p
+	}
+	return out, nil
 }
 
 // RetiredAuthPurgeArgs and RetiredAnalyticsPurgeArgs are the periodic

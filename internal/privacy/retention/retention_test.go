@@ -100,7 +100,7 @@ func TestPeriods(t *testing.T) {
 			t.Errorf("%s: analytics-25m = %+v", tc.name, p["analytics-25m"])
 		}
 	}
-	p, err := Configured(m, nil, 45*24*time.Hour)
+	p, err := Configured(m, "", 45*24*time.Hour)
 	if err != nil || p[DeactivatedRule] != (datamap.Period{Days: 45}) {
 		t.Fatalf("grace = %+v, %v", p[DeactivatedRule], err)
 	}
@@ -192,5 +192,24 @@ func TestAuditLogIsSweptAsAChain(t *testing.T) {
 func TestRetiredJobKinds(t *testing.T) {
 	if (RetiredAuthPurgeArgs{}).Kind() != "account.purge" || (RetiredAnalyticsPurgeArgs{}).Kind() != "analytics.purge" {
 		t.Error("a retired job kind changed")
+	}
+}
+
+func TestParseOverrides(t *testing.T) {
+	m := datamap.Default()
+	got, err := ParseOverrides(m, " analytics-25m=P13M , audit-5y=P6Y1M2D")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["analytics-25m"] != (datamap.Period{Months: 13}) || got["audit-5y"] != (datamap.Period{Years: 6, Months: 1, Days: 2}) || len(got) != 2 {
+		t.Fatalf("parsed %+v", got)
+	}
+	for _, bad := range []string{
+		"no-such-rule=P1Y", "analytics-25m=P2W", "analytics-25m=P0D", "with-account=P1Y",
+		"account-deactivated=P60D", "analytics-25m=P1Y,analytics-25m=P2Y", "analytics-25m",
+	} {
+		if _, err := ParseOverrides(m, bad); err == nil {
+			t.Errorf("%q was accepted", bad)
+		}
 	}
 }
