@@ -10,6 +10,10 @@ export SESSIONS_TEST_POSTGRES_URL="${SESSIONS_TEST_POSTGRES_URL:-postgres://post
 bash scripts/ensure-deps.sh
 
 go vet ./...
+# The embedded SFU is behind a build tag (on by default); the build without
+# it must still compile, and serves calls through an external LiveKit
+# (cmd/sessions TestBinaryCallWithExternalLiveKit runs that build).
+go vet -tags nosfu ./...
 
 status=0
 for engine in sqlite postgres; do

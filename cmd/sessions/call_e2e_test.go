@@ -23,17 +23,19 @@ import (
 // TestBinaryCallWithEmbeddedSFU runs the real binary as `go run` would,
 // with the SFU embedded in it.
 func TestBinaryCallWithEmbeddedSFU(t *testing.T) {
-	runBinaryCall(t, nil)
+	runBinaryCall(t, binary(t), nil)
 }
 
 // TestBinaryCallWithExternalLiveKit runs the same call through a
 // separately started livekit-server v1.13.5, given to the binary with
-// SESSIONS_LIVEKIT_URL, which sends its webhooks to the binary.
+// SESSIONS_LIVEKIT_URL, which sends its webhooks to the binary. The binary
+// is built with -tags nosfu, without the embedded SFU: that build must
+// serve calls through an external LiveKit alone.
 func TestBinaryCallWithExternalLiveKit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts a livekit-server process")
 	}
-	runBinaryCall(t, func(webhookURL string) []string {
+	runBinaryCall(t, binaryWithoutSFU(t), func(webhookURL string) []string {
 		lk := videotest.StartLiveKit(t, webhookURL)
 		return []string{"SESSIONS_LIVEKIT_URL=" + lk.URL, "SESSIONS_LIVEKIT_API_KEY=" + lk.APIKey, "SESSIONS_LIVEKIT_API_SECRET=" + lk.APISecret}
 	})
@@ -51,7 +53,7 @@ type callPerson struct {
 // with LiveKit's Go SDK; the host publishes audio and the other receives
 // its RTP packets; the attendance appears from the webhooks; the host
 // removes the other, who is disconnected and cannot come back.
-func runBinaryCall(t *testing.T, external func(webhookURL string) []string) {
+func runBinaryCall(t *testing.T, bin string, external func(webhookURL string) []string) {
 	ctx := context.Background()
 	db, target := dbtest.OpenTarget(t)
 	meetingID := meeting.NewID()
@@ -79,7 +81,7 @@ func runBinaryCall(t *testing.T, external func(webhookURL string) []string) {
 	if external != nil {
 		env = append(env, external("http://"+addr+"/api/livekit/webhook")...)
 	}
-	s := startBinary(t, env...)
+	s := startBinaryFrom(t, bin, env...)
 
 	// Ada joins first and listens to the host.
 	adaAnswer := joinThroughAPI(t, s, meetingID, ada)

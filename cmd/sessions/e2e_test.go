@@ -20,31 +20,53 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildOut  []byte
-)
-
 // binary builds the real sessions binary once per test run, as a new user
 // would with go build.
 func binary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	return defaultBuild.path(t)
+}
+
+// binaryWithoutSFU builds the binary with -tags nosfu, without LiveKit's
+// server inside, as an operator of an external LiveKit cluster may.
+func binaryWithoutSFU(t *testing.T) string {
+	t.Helper()
+	return noSFUBuild.path(t)
+}
+
+var (
+	defaultBuild = &build{}
+	noSFUBuild   = &build{tags: "nosfu"}
+)
+
+// build is one way of building the binary, done once per test run.
+type build struct {
+	tags string
+	once sync.Once
+	bin  string
+	err  error
+	out  []byte
+}
+
+func (b *build) path(t *testing.T) string {
+	t.Helper()
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "sessions-bin-")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "sessions")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
-		buildOut, buildErr = cmd.CombinedOutput()
+		b.bin = filepath.Join(dir, "sessions")
+		args := []string{"build", "-o", b.bin}
+		if b.tags != "" {
+			args = append(args, "-tags", b.tags)
+		}
+		b.out, b.err = exec.Command("go", append(args, ".")...).CombinedOutput()
 	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
+	if b.err != nil {
+		t.Fatalf("go build %s: %v\n%s", b.tags, b.err, b.out)
 	}
-	return binPath
+	return b.bin
 }
 
 // lockedBuffer collects a child's output while the test reads it.
@@ -75,8 +97,14 @@ type server struct {
 
 func startBinary(t *testing.T, extraEnv ...string) *server {
 	t.Helper()
+	return startBinaryFrom(t, binary(t), extraEnv...)
+}
+
+// startBinaryFrom is startBinary for a binary of another build.
+func startBinaryFrom(t *testing.T, bin string, extraEnv ...string) *server {
+	t.Helper()
 	target := dbtest.NewTarget(t)
-	cmd := exec.Command(binary(t))
+	cmd := exec.Command(bin)
 	// Free ports for the embedded SFU too, so that binaries started by
 	// tests running at the same time never collide.
 	cmd.Env = append(os.Environ(), "SESSIONS_ADDR=127.0.0.1:0", "SESSIONS_LOG_FORMAT=json",

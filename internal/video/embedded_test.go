@@ -1,3 +1,5 @@
+//go:build !nosfu
+
 package video
 
 import (
