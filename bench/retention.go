@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sessionshq/sessions/internal/platform/clock"
+	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/retention"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/retain"
+	"github.com/sessionshq/sessions/internal/service/wire"
 )
 
 func init() {
@@ -77,12 +80,15 @@ func benchRetention(ctx context.Context, e *Env) error {
 		}
 		return p
 	}
+	services, err := wire.New(wire.Parts{
+		Config: config.Config{BaseURL: "https://meet.example.com"}, DB: engineDB, Clock: clock.NewFake(retentionNow), Secret: benchSecret,
+	})
+	if err != nil {
+		return err
+	}
 	engine := func(p retention.Plan) (retention.Run, time.Duration, error) {
 		t0 := time.Now()
-		run, err := store.RunRetention(ctx, engineDB, store.RetentionOptions{
-			Plan: p, Periods: periods, Now: retentionNow, Trigger: retention.ByCommand, Secret: benchSecret,
-			BaseURL: "https://meet.example.com",
-		})
+		run, err := services.Retention.Run(ctx, retain.Options{Plan: &p, Trigger: retention.ByCommand})
 		return run, time.Since(t0), err
 	}
 	raw := func(stmts ...string) (int64, time.Duration, error) {

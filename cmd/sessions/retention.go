@@ -12,6 +12,7 @@ import (
 
 	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/privacy/retention"
+	"github.com/sessionshq/sessions/internal/service/retain"
 )
 
 // cmdRetentionRun runs the retention engine once, as the hourly job does
@@ -38,7 +39,7 @@ func cmdRetentionRun(ctx context.Context, e env) error {
 		return err
 	}
 	defer a.Close()
-	run, err := a.RunRetention(ctx, retention.ByCommand, *dry, true)
+	run, err := a.Services.Retention.Run(ctx, retain.Options{Trigger: retention.ByCommand, DryRun: *dry, Record: true})
 	var cerr *config.Error
 	if errors.As(err, &cerr) {
 		return &exitError{code: 2, msg: cerr.Error()}

@@ -23,7 +23,6 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/jobs"
 	"github.com/sessionshq/sessions/internal/platform/mail"
 	"github.com/sessionshq/sessions/internal/privacy/notice"
-	"github.com/sessionshq/sessions/internal/privacy/retention"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
 	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/store"
@@ -118,21 +117,6 @@ func (a *App) Close() error {
 func (a *App) openPlatform(ctx context.Context) error {
 	cfg := a.Config
 	a.Jobs = jobs.New(a.DB, jobs.Config{Workers: cfg.JobWorkers, Log: a.Log.With(slog.String("component", "jobs"))})
-	// Retention (internal/privacy/retention, store/retention.go): one
-	// periodic run enforces every retention rule of the data map that runs
-	// a period from a column (expired sign-ins and links within the hour,
-	// analytics events after 25 months, and so on), warns the owners of
-	// unused accounts and hands people whose time is over to the erasure
-	// engine. Each run works for a bounded time; the next one continues.
-	jobs.Register(a.Jobs, func(ctx context.Context, _ jobs.Job[retention.RunArgs]) error {
-		_, err := a.RunRetention(ctx, retention.BySchedule, false, true)
-		return err
-	})
-	a.Jobs.Periodic(jobs.Schedule{Every: retention.RunEvery, Args: retention.RunArgs{}, RunOnStart: true})
-	// The purges the retention run replaced may still be queued on an
-	// upgraded instance; they end as done instead of failing ten times.
-	jobs.Register(a.Jobs, func(context.Context, jobs.Job[retention.RetiredAuthPurgeArgs]) error { return nil })
-	jobs.Register(a.Jobs, func(context.Context, jobs.Job[retention.RetiredAnalyticsPurgeArgs]) error { return nil })
 	// Marketing campaigns go out from a periodic job, a bounded number of
 	// batches per run, so a campaign resumes where it stopped after a
 	// restart and a large one never outruns the job's time limit.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/retention"
 )
 
@@ -45,60 +44,17 @@ func scanHold(row scanner) (retention.Hold, error) {
 	return h, nil
 }
 
-// holdSubject is how the audit log names the person a hold is about.
-func holdSubject(personID string) audit.Party {
-	if len(personID) > 4 && personID[:4] == "par_" {
-		return audit.Party{Kind: "participant", ID: personID}
-	}
-	return audit.Party{Kind: "member", ID: personID}
+// InsertHold records a legal hold.
+func InsertHold(ctx context.Context, q database.Querier, h retention.Hold) error {
+	_, err := q.Exec(ctx, `INSERT INTO legal_holds (`+holdColumns+`) VALUES (?, ?, ?, ?, ?, NULL, ?)`,
+		h.ID, h.PersonID, h.Reason, h.StartsAt.UTC(), timeArg(h.EndsAt), h.CreatedAt.UTC())
+	return err
 }
 
-// CreateHold places a legal hold from now, audited in the same
-// transaction. The request must have been cleaned.
-func CreateHold(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, in retention.HoldRequest, now time.Time) (retention.Hold, error) {
-	now = now.UTC()
-	h := retention.Hold{ID: retention.NewHoldID(), PersonID: in.PersonID, Reason: in.Reason, StartsAt: now, EndsAt: in.EndsAt, CreatedAt: now}
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO legal_holds (`+holdColumns+`) VALUES (?, ?, ?, ?, ?, NULL, ?)`,
-			h.ID, h.PersonID, h.Reason, h.StartsAt, timeArg(h.EndsAt), h.CreatedAt); err != nil {
-			return err
-		}
-		detail := map[string]string{"hold": h.ID}
-		if h.EndsAt != nil {
-			detail["ends_at"] = h.EndsAt.Format(time.RFC3339)
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: actor, Action: "retention.hold_place", Subject: holdSubject(h.PersonID),
-			Purpose: "legal-claims", Detail: detail,
-		})
-	})
-	return h, err
-}
-
-// ReleaseHold ends a hold now, audited in the same transaction. A hold
-// already released or ended gives errs.Conflict; an unknown one
-// errs.NotFound.
-func ReleaseHold(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, id string, now time.Time) (retention.Hold, error) {
-	now = now.UTC()
-	var h retention.Hold
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		var err error
-		if h, err = getHold(ctx, tx, id); err != nil {
-			return err
-		}
-		if h.ReleasedAt != nil || (h.EndsAt != nil && !h.EndsAt.After(now)) {
-			return errs.E(errs.Conflict, "the hold has already ended")
-		}
-		if _, err := tx.Exec(ctx, `UPDATE legal_holds SET released_at = ?, ends_at = ? WHERE id = ?`, now, now, id); err != nil {
-			return err
-		}
-		h.ReleasedAt, h.EndsAt = &now, &now
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: actor, Action: "retention.hold_release", Subject: holdSubject(h.PersonID),
-			Purpose: "legal-claims", Detail: map[string]string{"hold": h.ID},
-		})
-	})
-	return h, err
+// EndHold marks a hold released at now.
+func EndHold(ctx context.Context, q database.Querier, id string, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE legal_holds SET released_at = ?, ends_at = ? WHERE id = ?`, now.UTC(), now.UTC(), id)
+	return err
 }
 
 // GetHold returns one hold; an unknown id gives errs.NotFound.

@@ -11,11 +11,16 @@ import (
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
+	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/retention"
+	"github.com/sessionshq/sessions/internal/service"
+	"github.com/sessionshq/sessions/internal/service/retain"
+	"github.com/sessionshq/sessions/internal/service/wire"
+	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
@@ -31,6 +36,7 @@ type retentionWorld struct {
 	db    *database.DB
 	clk   *clock.Fake
 	blobs *blob.Store
+	svc   *retain.Service
 }
 
 func newRetentionWorld(t *testing.T) *retentionWorld {
@@ -42,20 +48,28 @@ func newRetentionWorld(t *testing.T) *retentionWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { blobs.Close() })
-	return &retentionWorld{db: db, clk: clk, blobs: blobs}
+	return &retentionWorld{db: db, clk: clk, blobs: blobs, svc: retentionService(t, db, clk, blobs, retentionSecret)}
 }
 
-func (w *retentionWorld) run(t *testing.T, dry bool) retention.Run {
+// retentionService is the retention engine as the server builds it, on
+// db and clk with the given audit secret.
+func retentionService(t *testing.T, db *database.DB, clk clock.Clock, blobs *blob.Store, secret []byte) *retain.Service {
 	t.Helper()
-	periods, err := retention.NewPeriods(datamap.Default(), nil)
+	services, err := wire.New(wire.Parts{
+		Config: config.Config{BaseURL: "https://meet.example.com"}, DB: db, Clock: clk, Secret: secret, Blobs: blobs,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := store.RunRetention(context.Background(), w.db, store.RetentionOptions{
-		Plan: retention.Build(datamap.Default()), Periods: periods, Now: w.clk.Now(), DryRun: dry,
-		Trigger: retention.ByCommand, Record: true, Batch: 2, Secret: retentionSecret,
-		BaseURL: "https://meet.example.com", DeleteFile: w.blobs.Delete,
-	})
+	return services.Retention
+}
+
+// officer acts for the privacy officer who places and releases holds.
+var officerActor = service.Actor{AccountID: officer.ID, Roles: []staff.Role{staff.PrivacyOfficer}}
+
+func (w *retentionWorld) run(t *testing.T, dry bool) retention.Run {
+	t.Helper()
+	run, err := w.svc.Run(context.Background(), retain.Options{Trigger: retention.ByCommand, DryRun: dry, Record: true, Batch: 2})
 	if err != nil {
 		t.Fatalf("run retention (dry %v): %v", dry, err)
 	}
@@ -92,7 +106,7 @@ func (w *retentionWorld) hold(t *testing.T, personID string, ends *time.Time) re
 	if err := in.Clean(w.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	h, err := store.CreateHold(context.Background(), w.db, retentionSecret, officer, in, w.clk.Now())
+	h, err := w.svc.PlaceHold(context.Background(), officerActor, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,10 +399,10 @@ func TestRetentionHoldKeepsDeactivatedAccountUntilReleased(t *testing.T) {
 		t.Fatal("a held person was handed to erasure")
 	}
 
-	if _, err := store.ReleaseHold(ctx, w.db, retentionSecret, officer, h.ID, w.clk.Now()); err != nil {
+	if _, err := w.svc.ReleaseHold(ctx, officerActor, h.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.ReleaseHold(ctx, w.db, retentionSecret, officer, h.ID, w.clk.Now()); errs.CodeOf(err) != errs.Conflict {
+	if _, err := w.svc.ReleaseHold(ctx, officerActor, h.ID); errs.CodeOf(err) != errs.Conflict {
 		t.Fatalf("second release: %v", err)
 	}
 	for _, action := range []string{"retention.hold_place", "retention.hold_release"} {
@@ -494,28 +508,38 @@ func TestRetentionInactiveMemberLeavesNoMarker(t *testing.T) {
 	if _, err := w.db.Exec(ctx, `UPDATE accounts SET last_active_at = ? WHERE id = ?`, w.clk.Now().AddDate(-5, 0, 10), w.id); err != nil {
 		t.Fatal(err)
 	}
-	periods, err := retention.NewPeriods(datamap.Default(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var started []string
+	svc := retentionService(t, w.db, w.clk, w.blobs, rightsSecret)
 	run := func() retention.Run {
 		t.Helper()
-		r, err := store.RunRetention(ctx, w.db, store.RetentionOptions{
-			Plan: retention.Build(datamap.Default()), Periods: periods, Now: w.clk.Now(), Record: true,
-			Secret: rightsSecret, BaseURL: "https://meet.example.com", DeleteFile: w.blobs.Delete,
-			Erasing: func(_ context.Context, id string) { started = append(started, id) },
-		})
+		r, err := svc.Run(ctx, retain.Options{Trigger: retention.BySchedule, Record: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r
+	}
+	// The erasure runs retention started, which the erasure jobs carry out.
+	startedRuns := func() []string {
+		rows, err := w.db.Query(ctx, `SELECT id FROM erasure_runs WHERE reason = 'inactive' ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	if r := result(run(), retention.InactiveRule, "accounts", retention.Warn); r.Rows != 1 {
 		t.Fatalf("warned %d", r.Rows)
 	}
 	w.clk.Advance(31 * 24 * time.Hour)
 	run()
+	started := startedRuns()
 	if len(started) != 1 {
 		t.Fatalf("erasures started: %v", started)
 	}
@@ -593,7 +617,7 @@ func TestRetentionPrunesAuditHead(t *testing.T) {
 
 	// Once the hold ends, the rest of the expired head goes, in batches
 	// of two, each recorded in the log.
-	if _, err := store.ReleaseHold(ctx, w.db, retentionSecret, officer, hold.ID, w.clk.Now()); err != nil {
+	if _, err := w.svc.ReleaseHold(ctx, officerActor, hold.ID); err != nil {
 		t.Fatal(err)
 	}
 	w.clk.Advance(time.Minute)

@@ -1,17 +1,13 @@
 package web
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
-	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/retention"
 	"github.com/sessionshq/sessions/internal/staff"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 // Retention on the staff console: what a run would remove now, per rule
@@ -19,18 +15,6 @@ import (
 // the report of past runs, and the legal holds that keep a person's data
 // out of retention and erasure. Runs themselves are started by the
 // schedule or the operator's command, never from the web.
-
-// preview runs the engine dry at now without recording the run.
-func (s *Server) retentionPreview(ctx context.Context) (retention.Run, error) {
-	periods, err := retention.Configured(datamap.Default(), s.Config.Retention, s.Config.ReactivationGrace)
-	if err != nil {
-		return retention.Run{}, err
-	}
-	return store.RunRetention(ctx, s.DB, store.RetentionOptions{
-		Plan: retention.Build(datamap.Default()), Periods: periods, Now: s.Clock.Now(), DryRun: true,
-		Trigger: retention.ByCommand, Warning: s.Config.InactivityWarning, Secret: s.Secret, BaseURL: s.Config.BaseURL,
-	})
-}
 
 // ---- JSON ----
 
@@ -41,7 +25,7 @@ type previewJSON struct {
 
 // apiRetentionPreview is GET /api/admin/retention/preview.
 func (s *Server) apiRetentionPreview(w http.ResponseWriter, r *http.Request) error {
-	run, err := s.retentionPreview(r.Context())
+	run, err := s.Services.Retention.Preview(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -57,7 +41,7 @@ func nonNil(rs []retention.Result) []retention.Result {
 
 // apiRetentionRuns is GET /api/admin/retention/runs: the latest runs.
 func (s *Server) apiRetentionRuns(w http.ResponseWriter, r *http.Request) error {
-	runs, err := store.ListRetentionRuns(r.Context(), s.DB, 50)
+	runs, err := s.Services.Retention.Runs(r.Context(), actorOf(r), 50)
 	if err != nil {
 		return err
 	}
@@ -72,7 +56,7 @@ func (s *Server) apiRetentionRuns(w http.ResponseWriter, r *http.Request) error 
 
 // apiRetentionRun is GET /api/admin/retention/runs/{id}.
 func (s *Server) apiRetentionRun(w http.ResponseWriter, r *http.Request) error {
-	run, err := store.GetRetentionRun(r.Context(), s.DB, r.PathValue("id"))
+	run, err := s.Services.Retention.GetRun(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -82,7 +66,7 @@ func (s *Server) apiRetentionRun(w http.ResponseWriter, r *http.Request) error {
 
 // apiHolds is GET /api/admin/legal-holds.
 func (s *Server) apiHolds(w http.ResponseWriter, r *http.Request) error {
-	holds, err := store.ListHolds(r.Context(), s.DB, 500)
+	holds, err := s.Services.Retention.Holds(r.Context(), actorOf(r), 500)
 	if err != nil {
 		return err
 	}
@@ -98,7 +82,7 @@ func (s *Server) apiHoldCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	h, err := s.placeHold(r.Context(), in)
+	h, err := s.Services.Retention.PlaceHold(r.Context(), actorOf(r), in)
 	if err != nil {
 		return err
 	}
@@ -107,25 +91,11 @@ func (s *Server) apiHoldCreate(w http.ResponseWriter, r *http.Request) error {
 
 // apiHoldRelease is POST /api/admin/legal-holds/{id}/release.
 func (s *Server) apiHoldRelease(w http.ResponseWriter, r *http.Request) error {
-	h, err := store.ReleaseHold(r.Context(), s.DB, s.Secret, staffActor(r.Context()), r.PathValue("id"), s.Clock.Now())
+	h, err := s.Services.Retention.ReleaseHold(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.Log.LogAttrs(r.Context(), slog.LevelInfo, "legal hold released", slog.String("hold", h.ID))
 	return writeJSON(w, http.StatusOK, h)
-}
-
-func (s *Server) placeHold(ctx context.Context, in retention.HoldRequest) (retention.Hold, error) {
-	now := s.Clock.Now()
-	if err := in.Clean(now); err != nil {
-		return retention.Hold{}, err
-	}
-	h, err := store.CreateHold(ctx, s.DB, s.Secret, staffActor(ctx), in, now)
-	if err != nil {
-		return h, err
-	}
-	s.Log.LogAttrs(ctx, slog.LevelInfo, "legal hold placed", slog.String("hold", h.ID))
-	return h, nil
 }
 
 // ---- pages ----
@@ -162,25 +132,21 @@ func (s *Server) retentionPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderRetention(w http.ResponseWriter, r *http.Request, status int, d retentionData) error {
 	ctx := r.Context()
-	run, err := s.retentionPreview(ctx)
+	run, err := s.Services.Retention.Preview(ctx, actorOf(r))
 	if err != nil {
 		return err
 	}
-	m := datamap.Default()
+	m := s.Services.Env.Map
 	d.At, d.Now = run.StartedAt, s.Clock.Now()
 	for _, res := range run.Results {
-		d.Preview = append(d.Preview, previewRow{Result: res, Description: retention.Describe(m, res.Rule)})
+		d.Preview = append(d.Preview, previewRow{Result: res, Description: retention.Describe(*m, res.Rule)})
 	}
-	if d.Runs, err = store.ListRetentionRuns(ctx, s.DB, 20); err != nil {
+	if d.Runs, err = s.Services.Retention.Runs(ctx, actorOf(r), 20); err != nil {
 		return err
 	}
-	for _, role := range staffRoles(r) {
-		if staff.Grants(role, staff.ManageLegalHolds) {
-			d.CanHold = true
-		}
-	}
+	d.CanHold = actorOf(r).Can(staff.ManageLegalHolds)
 	if d.CanHold {
-		if d.Holds, err = store.ListHolds(ctx, s.DB, 200); err != nil {
+		if d.Holds, err = s.Services.Retention.Holds(ctx, actorOf(r), 200); err != nil {
 			return err
 		}
 	}
@@ -189,7 +155,7 @@ func (s *Server) renderRetention(w http.ResponseWriter, r *http.Request, status 
 
 // retentionRunPage is GET /admin/retention/runs/{id}.
 func (s *Server) retentionRunPage(w http.ResponseWriter, r *http.Request) error {
-	run, err := store.GetRetentionRun(r.Context(), s.DB, r.PathValue("id"))
+	run, err := s.Services.Retention.GetRun(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -211,7 +177,7 @@ func (s *Server) holdForm(w http.ResponseWriter, r *http.Request) error {
 		}
 		in.EndsAt = &t
 	}
-	if _, err := s.placeHold(r.Context(), in); err != nil {
+	if _, err := s.Services.Retention.PlaceHold(r.Context(), actorOf(r), in); err != nil {
 		if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
 			return s.renderRetention(w, r, http.StatusUnprocessableEntity, retentionData{Errors: e.Fields, Typed: in, TypedEnd: end})
 		}
@@ -223,11 +189,9 @@ func (s *Server) holdForm(w http.ResponseWriter, r *http.Request) error {
 
 // holdReleaseForm is POST /admin/retention/holds/{id}/release.
 func (s *Server) holdReleaseForm(w http.ResponseWriter, r *http.Request) error {
-	h, err := store.ReleaseHold(r.Context(), s.DB, s.Secret, staffActor(r.Context()), r.PathValue("id"), s.Clock.Now())
-	if err != nil {
+	if _, err := s.Services.Retention.ReleaseHold(r.Context(), actorOf(r), r.PathValue("id")); err != nil {
 		return err
 	}
-	s.Log.LogAttrs(r.Context(), slog.LevelInfo, "legal hold released", slog.String("hold", h.ID))
 	http.Redirect(w, r, "/admin/retention?done=released#holds", http.StatusSeeOther)
 	return nil
 }

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionshq/sessions/internal/privacy/audit"
-	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/retention"
+	"github.com/sessionshq/sessions/internal/service"
+	"github.com/sessionshq/sessions/internal/service/retain"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
@@ -27,15 +27,7 @@ func retRun(t *testing.T, h *harness) string {
 
 func retRunAt(t *testing.T, h *harness, dry bool) retention.Run {
 	t.Helper()
-	periods, err := retention.Configured(datamap.Default(), h.Config.Retention, h.Config.ReactivationGrace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, err := store.RunRetention(context.Background(), h.DB, store.RetentionOptions{
-		Plan: retention.Build(datamap.Default()), Periods: periods, Now: h.Clock.Now(), DryRun: dry,
-		Trigger: retention.ByCommand, Record: true, Secret: h.Secret, BaseURL: h.Config.BaseURL,
-		Warning: h.Config.InactivityWarning, DeleteFile: h.Blobs.Delete, Mailed: h.Mail.Dispatch,
-	})
+	run, err := h.Srv.Services.Retention.Run(context.Background(), retain.Options{Trigger: retention.ByCommand, DryRun: dry, Record: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +41,8 @@ func retHold(t *testing.T, h *harness) string {
 	if err := in.Clean(h.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	hold, err := store.CreateHold(context.Background(), h.DB, h.Secret, audit.Party{Kind: "staff", ID: "acc_test"}, in, h.Clock.Now())
+	officer := service.Actor{AccountID: "acc_test", Roles: []staff.Role{staff.PrivacyOfficer}}
+	hold, err := h.Srv.Services.Retention.PlaceHold(context.Background(), officer, in)
 	if err != nil {
 		t.Fatal(err)
 	}
