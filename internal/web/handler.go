@@ -17,19 +17,57 @@ import (
 // writing one, and handle() maps it in one place.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// handle registers a route. Every route goes through here, so the list of
-// patterns is complete.
-func (s *Server) handle(pattern string, h handlerFunc) {
-	s.handleLimit(pattern, s.Config.MaxBodyBytes, h)
+// routeClass is the kind of client a route serves. The class, not the
+// path, decides how a request is authenticated, whether it must come from
+// our own origin, and whether errors are pages or problem+json.
+type routeClass uint8
+
+const (
+	// pageRoute serves a person's browser: HTML pages and forms. The
+	// session cookie authenticates; writes must come from our own origin.
+	pageRoute routeClass = iota + 1
+	// apiRoute serves programs: JSON, problem+json errors, a bearer token
+	// (a session cookie only for reads). Since a browser never attaches a
+	// bearer token on its own, no cross-origin check is needed.
+	apiRoute
+	// scriptRoute serves our own pages' scripts: JSON like the API, but
+	// the session cookie authenticates writes too, so they must come from
+	// our own origin, as forms must. A bearer token works as on the API.
+	scriptRoute
+)
+
+// page, api and script register a route of their class with the default
+// body limit; the *Limit forms take another limit, for uploads.
+func (s *Server) page(pattern string, h handlerFunc)   { s.route(pageRoute, pattern, 0, h) }
+func (s *Server) api(pattern string, h handlerFunc)    { s.route(apiRoute, pattern, 0, h) }
+func (s *Server) script(pattern string, h handlerFunc) { s.route(scriptRoute, pattern, 0, h) }
+func (s *Server) pageLimit(pattern string, limit int64, h handlerFunc) {
+	s.route(pageRoute, pattern, limit, h)
+}
+func (s *Server) apiLimit(pattern string, limit int64, h handlerFunc) {
+	s.route(apiRoute, pattern, limit, h)
+}
+func (s *Server) scriptLimit(pattern string, limit int64, h handlerFunc) {
+	s.route(scriptRoute, pattern, limit, h)
 }
 
-// handleLimit registers a route whose body may be up to limit bytes, for
-// uploads that need more than the default.
-func (s *Server) handleLimit(pattern string, limit int64, h handlerFunc) {
+// route registers a route. Every route goes through here, so the list of
+// patterns is complete and every route gets its class's protections.
+func (s *Server) route(class routeClass, pattern string, limit int64, h handlerFunc) {
+	if limit <= 0 {
+		limit = s.Config.MaxBodyBytes
+	}
 	s.patterns = append(s.patterns, pattern)
+	cop := s.crossOrigin
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
-			info.pattern = pattern
+			info.pattern, info.class = pattern, class
+		}
+		if class != apiRoute {
+			if err := cop.Check(r); err != nil {
+				s.writeError(w, r, errs.E(errs.Forbidden, "cross-origin request refused"))
+				return
+			}
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if err := h(w, r); err != nil {
@@ -37,6 +75,22 @@ func (s *Server) handleLimit(pattern string, limit int64, h handlerFunc) {
 		}
 	}))
 }
+
+// classOf is the class of the route r matched. A request no route
+// matched has none; its error speaks JSON under /api/, where programs
+// call, and HTML elsewhere — the one place a path decides anything.
+func classOf(r *http.Request) routeClass {
+	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok && info.class != 0 {
+		return info.class
+	}
+	if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+		return apiRoute
+	}
+	return pageRoute
+}
+
+// isAPI reports whether r is answered in JSON: API and script routes.
+func isAPI(r *http.Request) bool { return classOf(r) != pageRoute }
 
 // decodeJSON reads a JSON body into dst, refusing unknown fields, trailing
 // data and bodies over the size limit.

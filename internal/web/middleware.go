@@ -20,25 +20,13 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"form-action 'self'; frame-ancestors 'none'"
 
 // middleware wraps the mux, outermost first: request id and log line,
-// panic recovery, security headers, cross-origin protection for browser
-// routes, and the mapping of unmatched routes to our own 404 and 405.
+// panic recovery, security headers, and the mapping of unmatched routes
+// to our own 404 and 405. What differs between pages, the API and our
+// scripts' endpoints is applied per route, by its class (s.route).
 func (s *Server) middleware(mux *http.ServeMux) http.Handler {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, errs.E(errs.Forbidden, "cross-origin request refused"))
-	}))
-	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.dispatch(mux, w, r) })
-	browser := cop.Handler(h)
-	api := h
-	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setSecurityHeaders(w, r, s.Config.Secure())
-		if isAPI(r) {
-			// API routes authenticate with bearer tokens, which a browser
-			// never attaches on its own, so they need no CSRF check.
-			api.ServeHTTP(w, r)
-			return
-		}
-		browser.ServeHTTP(w, r)
+		s.dispatch(mux, w, r)
 	})
 	return s.logRequests(s.recoverPanics(h))
 }
@@ -63,6 +51,14 @@ func (s *Server) dispatch(mux *http.ServeMux, w http.ResponseWriter, r *http.Req
 	if pattern != "" {
 		mux.ServeHTTP(w, r)
 		return
+	}
+	// A cross-site write is refused before anyone learns whether the
+	// route exists, on pages as on the routes that match.
+	if classOf(r) != apiRoute {
+		if err := s.crossOrigin.Check(r); err != nil {
+			s.writeError(w, r, errs.E(errs.Forbidden, "cross-origin request refused"))
+			return
+		}
 	}
 	rec := &headerRecorder{header: http.Header{}}
 	h.ServeHTTP(rec, r)
@@ -109,6 +105,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // written on the way out can name the matched route.
 type requestInfo struct {
 	pattern  string
+	class    routeClass
 	clientIP string
 }
 

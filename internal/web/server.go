@@ -63,6 +63,9 @@ type Server struct {
 	// openLimits bounds how often one address may call the routes open to
 	// anyone that write something (see s.throttled).
 	openLimits *ratelimit.Buckets
+	// crossOrigin refuses writes from other sites on page and script
+	// routes (s.route).
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New builds the server and its route table.
@@ -75,7 +78,8 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux(), pages: p,
-		openLimits: ratelimit.NewBuckets(openRoutesPerMinute, openRoutesBurst, d.Clock.Now)}
+		openLimits:  ratelimit.NewBuckets(openRoutesPerMinute, openRoutesBurst, d.Clock.Now),
+		crossOrigin: http.NewCrossOriginProtection()}
 	if err := s.initAuth(); err != nil {
 		return nil, err
 	}

@@ -45,9 +45,9 @@ func TestStaffGuard(t *testing.T) {
 	env := newShellServer(t, nil)
 	s := env.srv
 	ok := func(w http.ResponseWriter, r *http.Request) error { w.WriteHeader(http.StatusNoContent); return nil }
-	s.handle("GET /test/support", s.can(staff.LookUpPeople)(ok))
-	s.handle("GET /api/test/support", s.can(staff.LookUpPeople)(ok))
-	s.handle("GET /test/meetings", s.can(staff.ViewMeetingContent)(ok))
+	s.page("GET /test/support", s.can(staff.LookUpPeople)(ok))
+	s.api("GET /api/test/support", s.can(staff.LookUpPeople)(ok))
+	s.page("GET /test/meetings", s.can(staff.ViewMeetingContent)(ok))
 
 	ctx := context.Background()
 	now := s.Clock.Now()
