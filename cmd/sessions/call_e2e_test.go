@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +42,26 @@ func TestBinaryCallWithExternalLiveKit(t *testing.T) {
 		lk := videotest.StartLiveKit(t, webhookURL)
 		return []string{"SESSIONS_LIVEKIT_URL=" + lk.URL, "SESSIONS_LIVEKIT_API_KEY=" + lk.APIKey, "SESSIONS_LIVEKIT_API_SECRET=" + lk.APISecret}
 	})
+}
+
+// TestBinaryWithoutSFUNeedsExternalLiveKit: the build without the
+// embedded SFU refuses to serve without an external LiveKit, naming the
+// setting, instead of running without calls.
+func TestBinaryWithoutSFUNeedsExternalLiveKit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	target := dbtest.NewTarget(t)
+	cmd := exec.Command(binaryWithoutSFU(t))
+	cmd.Env = append(os.Environ(), append(target.Env(), "SESSIONS_ADDR=127.0.0.1:0", "SESSIONS_LIVEKIT_URL=")...)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Fatalf("exit %v, want status 2\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "SESSIONS_LIVEKIT_URL") {
+		t.Fatalf("the refusal does not name the setting:\n%s", out)
+	}
 }
 
 // callPerson is a member with a personal API token and their place in

@@ -32,6 +32,9 @@ func startVideo(ctx context.Context, cfg config.Config, clk clock.Clock, log *sl
 		log.Info("video calls use an external LiveKit server")
 		return sfu, nil
 	}
+	if !video.HasEmbedded {
+		return nil, &exitError{code: 2, msg: "this binary was built without the embedded video server (-tags nosfu): set SESSIONS_LIVEKIT_URL, SESSIONS_LIVEKIT_API_KEY and SESSIONS_LIVEKIT_API_SECRET"}
+	}
 
 	ec := video.EmbeddedConfig{
 		NodeIP:    cfg.VideoNodeIP.String(),
