@@ -36,6 +36,13 @@ type Membership struct {
 	JoinedAt       time.Time
 }
 
+// WithRole is an organisation as one of its members sees it: with the
+// role they hold in it.
+type WithRole struct {
+	Organisation
+	Role Role
+}
+
 // Invitation asks whoever holds Email to join an organisation in Role. It
 // binds to the account that accepts it, whatever that account's address.
 type Invitation struct {

@@ -1,8 +1,9 @@
 // Package org owns organisations (workspaces): the roles a member may hold
 // in one, what each role may do, the rules that keep every organisation
 // with an owner, and the checks that names, colours, logos and invited
-// addresses must pass. It knows nothing of HTTP or SQL; internal/store
-// keeps the rows and calls these rules inside its transactions.
+// addresses must pass, and the invitation e-mail. It knows nothing of HTTP
+// or SQL; the organisations service (internal/service/orgs) applies these
+// rules inside its transactions, and internal/store keeps the rows.
 package org
 
 import "github.com/sessionshq/sessions/internal/errs"

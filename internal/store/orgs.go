@@ -3,31 +3,22 @@ package store
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/org"
 	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/platform/mail"
-	"github.com/sessionshq/sessions/internal/platform/signed"
-	"github.com/sessionshq/sessions/internal/privacy/audit"
 )
 
-// Organisations, memberships, invitations and DPA acceptances. Every
-// change runs in one transaction that first locks the organisation's row,
-// then reads the actor's role and applies the rules of package org, then
-// writes the change and its audit entry. The lock is what keeps the
-// "at least one owner" rule true under concurrent changes on PostgreSQL;
-// SQLite's transactions already take turns.
+// Organisations, memberships, invitations and DPA acceptances: their rows
+// and nothing else. The organisations service (internal/service/orgs) runs
+// each change in one transaction that first locks the organisation's row
+// (LockOrganisation), then reads the actor's role and applies the rules
+// of package org, then calls the writes here.
 //
 // Someone who is not a member gets the same "not found" whether or not the
 // organisation exists, so that ids cannot be probed.
@@ -39,31 +30,6 @@ const invitationColumns = `i.id, i.organisation_id, i.email, i.role, i.invited_b
 // orgNotFound is the answer for an organisation that does not exist and
 // for one the requester does not belong to alike.
 func orgNotFound() error { return errs.E(errs.NotFound, "there is no such organisation") }
-
-// orgInvitationInvalid is every refusal of an invitation link: forged,
-// expired, already used, withdrawn or replaced. Which one is not said.
-func orgInvitationInvalid() error {
-	return &errs.Error{Code: errs.Invalid, Message: "this invitation link is not valid: it may have expired, been withdrawn or been used already",
-		Fields: map[string]string{"token": "is not a valid invitation, or it has expired or been used"}}
-}
-
-// orgActor is a member acting on an organisation, as the audit log names
-// them.
-func orgActor(accountID string) audit.Party { return audit.Party{Kind: "member", ID: accountID} }
-
-func orgSubject(orgID string) audit.Party { return audit.Party{Kind: "organisation", ID: orgID} }
-
-func orgNewID(prefix string) string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return prefix + hex.EncodeToString(b[:])
-}
-
-// orgHash is how the audit log remembers an old value without keeping it.
-func orgHash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
 
 func scanOrganisation(s interface{ Scan(...any) error }) (org.Organisation, error) {
 	var (
@@ -95,44 +61,31 @@ func AccountVerified(ctx context.Context, q database.Querier, accountID string) 
 	return verified.Valid && status == "active", nil
 }
 
-// CreateOrganisation creates an organisation with the account as its
-// owner. Only an active account with a verified address may; name and
-// colour must have passed org.CheckName and org.CheckColour.
-func CreateOrganisation(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, name, colour string) (org.Organisation, error) {
-	now = now.UTC()
-	o := org.Organisation{ID: orgNewID("org_"), Name: name, Colour: colour, CreatedAt: now, UpdatedAt: now}
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		ok, err := AccountVerified(ctx, tx, accountID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errs.E(errs.Forbidden, "confirm your e-mail address before you create an organisation")
-		}
+// CreateOrganisation inserts the organisation with ownerID as its first
+// owner. Name and colour must have passed org.CheckName and
+// org.CheckColour.
+func CreateOrganisation(ctx context.Context, q database.Querier, o org.Organisation, ownerID string) error {
+	return inTx(ctx, q, func(tx database.Querier) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO organisations (id, name, colour, logo_key, created_at, updated_at) VALUES (?, ?, ?, NULL, ?, ?)`,
-			o.ID, o.Name, o.Colour, now, now); err != nil {
+			o.ID, o.Name, o.Colour, o.CreatedAt.UTC(), o.UpdatedAt.UTC()); err != nil {
 			return fmt.Errorf("create organisation: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO memberships (organisation_id, account_id, role, joined_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			o.ID, accountID, string(org.Owner), now, now); err != nil {
-			return fmt.Errorf("add the first owner: %w", err)
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: "org.create", Subject: orgSubject(o.ID), Purpose: "service",
-			Detail: map[string]string{"role": string(org.Owner)},
-		})
+		return AddMember(ctx, tx, o.ID, ownerID, org.Owner, o.CreatedAt)
 	})
-	if err != nil {
-		return org.Organisation{}, err
-	}
-	return o, nil
 }
 
-// MyOrganisation is an organisation seen by one of its members.
-type MyOrganisation struct {
-	org.Organisation
-	Role org.Role
+// AddMember makes the account a member in role.
+func AddMember(ctx context.Context, q database.Querier, orgID, accountID string, role org.Role, now time.Time) error {
+	if _, err := q.Exec(ctx, `INSERT INTO memberships (organisation_id, account_id, role, joined_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		orgID, accountID, string(role), now.UTC(), now.UTC()); err != nil {
+		return fmt.Errorf("add member: %w", err)
+	}
+	return nil
 }
+
+// MyOrganisation is an organisation seen by one of its members; the type
+// lives in package org.
+type MyOrganisation = org.WithRole
 
 // OrganisationsOf lists the organisations the account belongs to, by name.
 func OrganisationsOf(ctx context.Context, q database.Querier, accountID string) ([]MyOrganisation, error) {
@@ -186,33 +139,32 @@ func OrganisationFor(ctx context.Context, q database.Querier, orgID, accountID s
 	return o, org.Role(role), nil
 }
 
-// orgLock locks the organisation's row for the rest of the transaction
-// and returns it with the actor's role, or NotFound when the actor is not
-// a member.
-func orgLock(ctx context.Context, tx *database.Tx, orgID, accountID string) (org.Organisation, org.Role, error) {
-	res, err := tx.Exec(ctx, `UPDATE organisations SET updated_at = updated_at WHERE id = ?`, orgID)
-	if err != nil {
-		return org.Organisation{}, "", fmt.Errorf("lock organisation: %w", err)
+// OrganisationByID returns the organisation, or NotFound. It asks for no
+// membership: callers have authorised the reader already.
+func OrganisationByID(ctx context.Context, q database.Querier, orgID string) (org.Organisation, error) {
+	o, err := scanOrganisation(q.QueryRow(ctx, `SELECT `+orgColumns+` FROM organisations o WHERE o.id = ?`, orgID))
+	if errors.Is(err, database.ErrNotFound) {
+		return org.Organisation{}, orgNotFound()
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return org.Organisation{}, "", err
-	} else if n == 0 {
-		return org.Organisation{}, "", orgNotFound()
-	}
-	return OrganisationFor(ctx, tx, orgID, accountID)
+	return o, err
 }
 
-// orgLockFor locks the organisation like orgLock and refuses unless the
-// caller's role allows action, so no change starts before that check.
-func orgLockFor(ctx context.Context, tx *database.Tx, orgID, accountID string, action org.Action) (org.Organisation, org.Role, error) {
-	o, role, err := orgLock(ctx, tx, orgID, accountID)
+// LockOrganisation locks the organisation's row for the rest of q's
+// transaction, or gives NotFound. Every change to an organisation takes
+// this lock before it reads the roles it decides on: it is what keeps the
+// "at least one owner" rule true under concurrent changes on PostgreSQL;
+// SQLite's transactions already take turns.
+func LockOrganisation(ctx context.Context, q database.Querier, orgID string) error {
+	res, err := q.Exec(ctx, `UPDATE organisations SET updated_at = updated_at WHERE id = ?`, orgID)
 	if err != nil {
-		return org.Organisation{}, "", err
+		return fmt.Errorf("lock organisation: %w", err)
 	}
-	if err := org.Require(role, action); err != nil {
-		return org.Organisation{}, "", err
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return orgNotFound()
 	}
-	return o, role, nil
+	return nil
 }
 
 // orgMemberRole returns a member's role, or NotFound.
@@ -225,159 +177,61 @@ func orgMemberRole(ctx context.Context, q database.Querier, orgID, accountID str
 	return org.Role(role), err
 }
 
-func orgOwners(ctx context.Context, q database.Querier, orgID string) (int, error) {
+// OrganisationOwners counts the organisation's owners.
+func OrganisationOwners(ctx context.Context, q database.Querier, orgID string) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM memberships WHERE organisation_id = ? AND role = ?`, orgID, string(org.Owner)).Scan(&n)
 	return n, err
 }
 
-// orgMemberAndOwners reads what the owner rules for changing or removing
-// a member need: that member's role and how many owners there are now.
-func orgMemberAndOwners(ctx context.Context, q database.Querier, orgID, memberID string) (org.Role, int, error) {
-	role, err := orgMemberRole(ctx, q, orgID, memberID)
-	if err != nil {
-		return "", 0, err
-	}
-	owners, err := orgOwners(ctx, q, orgID)
-	if err != nil {
-		return "", 0, err
-	}
-	return role, owners, nil
+// OrganisationSize counts the organisation's members.
+func OrganisationSize(ctx context.Context, q database.Querier, orgID string) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM memberships WHERE organisation_id = ?`, orgID).Scan(&n)
+	return n, err
 }
 
-// OrganisationUpdate is a change of name or brand colour; nil fields stay
-// as they are. Values must have passed org.CheckName and org.CheckColour.
-type OrganisationUpdate struct {
-	Name   *string
-	Colour *string
+// UpdateOrganisation sets the organisation's name and brand colour.
+func UpdateOrganisation(ctx context.Context, q database.Querier, orgID, name, colour string, now time.Time) error {
+	if _, err := q.Exec(ctx, `UPDATE organisations SET name = ?, colour = ?, updated_at = ? WHERE id = ?`,
+		name, colour, now.UTC(), orgID); err != nil {
+		return fmt.Errorf("update organisation: %w", err)
+	}
+	return nil
 }
 
-// UpdateOrganisation renames or recolours the organisation, for owners
-// and admins.
-func UpdateOrganisation(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID string, u OrganisationUpdate) (org.Organisation, error) {
-	now = now.UTC()
-	var after org.Organisation
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		before, _, err := orgLockFor(ctx, tx, orgID, accountID, org.Edit)
-		if err != nil {
-			return err
-		}
-		after = before
-		detail := map[string]string{}
-		var changed []string
-		if u.Name != nil && *u.Name != before.Name {
-			after.Name = *u.Name
-			changed = append(changed, "name")
-			detail["old_name_sha256"] = orgHash(before.Name)
-		}
-		if u.Colour != nil && *u.Colour != before.Colour {
-			after.Colour = *u.Colour
-			changed = append(changed, "colour")
-			detail["old_colour_sha256"] = orgHash(before.Colour)
-		}
-		if len(changed) == 0 {
-			return nil
-		}
-		after.UpdatedAt = now
-		if _, err := tx.Exec(ctx, `UPDATE organisations SET name = ?, colour = ?, updated_at = ? WHERE id = ?`,
-			after.Name, after.Colour, now, orgID); err != nil {
-			return fmt.Errorf("update organisation: %w", err)
-		}
-		detail["fields"] = strings.Join(changed, ",")
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: "org.update", Subject: orgSubject(orgID), Purpose: "service", Detail: detail,
-		})
-	})
-	if err != nil {
-		return org.Organisation{}, err
+// SetOrganisationLogo points the organisation at a logo blob, or at none
+// when key is "".
+func SetOrganisationLogo(ctx context.Context, q database.Querier, orgID, key string, now time.Time) error {
+	var keyArg any
+	if key != "" {
+		keyArg = key
 	}
-	return after, nil
-}
-
-// SetOrganisationLogo points the organisation at a new logo blob, or at
-// none when key is "", and returns the key it replaced so that the caller
-// deletes that blob once this has committed.
-func SetOrganisationLogo(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID, key string) (org.Organisation, string, error) {
-	now = now.UTC()
-	var (
-		after org.Organisation
-		old   string
-	)
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		before, _, err := orgLockFor(ctx, tx, orgID, accountID, org.Edit)
-		if err != nil {
-			return err
-		}
-		old, after = before.LogoKey, before
-		if old == key {
-			return nil
-		}
-		var keyArg any
-		if key != "" {
-			keyArg = key
-		}
-		if _, err := tx.Exec(ctx, `UPDATE organisations SET logo_key = ?, updated_at = ? WHERE id = ?`, keyArg, now, orgID); err != nil {
-			return fmt.Errorf("set logo: %w", err)
-		}
-		after.LogoKey, after.UpdatedAt = key, now
-		action, detail := "org.logo.set", map[string]string{"logo": key}
-		if key == "" {
-			action, detail = "org.logo.remove", map[string]string{}
-		}
-		if old != "" {
-			detail["replaced"] = old
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: action, Subject: orgSubject(orgID), Purpose: "service", Detail: detail,
-		})
-	})
-	if err != nil {
-		return org.Organisation{}, "", err
+	if _, err := q.Exec(ctx, `UPDATE organisations SET logo_key = ?, updated_at = ? WHERE id = ?`, keyArg, now.UTC(), orgID); err != nil {
+		return fmt.Errorf("set logo: %w", err)
 	}
-	if old == key {
-		old = ""
-	}
-	return after, old, nil
+	return nil
 }
 
 // DeleteOrganisation deletes the organisation with its memberships,
-// invitations and DPA acceptances, for owners only. It returns the logo's
-// blob key, if any, for the caller to delete once this has committed. The
-// audit log keeps the record of every acceptance.
-func DeleteOrganisation(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID string) (string, error) {
-	now = now.UTC()
-	var logo string
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		o, _, err := orgLockFor(ctx, tx, orgID, accountID, org.Delete)
-		if err != nil {
-			return err
-		}
-		logo = o.LogoKey
-		var members int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM memberships WHERE organisation_id = ?`, orgID).Scan(&members); err != nil {
-			return err
-		}
+// invitations and DPA acceptances. The audit log keeps the record of
+// every acceptance.
+func DeleteOrganisation(ctx context.Context, q database.Querier, orgID string) error {
+	return inTx(ctx, q, func(tx database.Querier) error {
 		// Children first, so that nothing depends on the database's
 		// cascading.
-		for _, q := range []string{
+		for _, stmt := range []string{
 			`DELETE FROM dpa_acceptances WHERE organisation_id = ?`,
 			`DELETE FROM organisation_invitations WHERE organisation_id = ?`,
 			`DELETE FROM memberships WHERE organisation_id = ?`,
 			`DELETE FROM organisations WHERE id = ?`,
 		} {
-			if _, err := tx.Exec(ctx, q, orgID); err != nil {
+			if _, err := tx.Exec(ctx, stmt, orgID); err != nil {
 				return fmt.Errorf("delete organisation: %w", err)
 			}
 		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: "org.delete", Subject: orgSubject(orgID), Purpose: "service",
-			Detail: map[string]string{"members": strconv.Itoa(members)},
-		})
+		return nil
 	})
-	if err != nil {
-		return "", err
-	}
-	return logo, nil
 }
 
 // OrganisationMembers lists the organisation's members with their names
@@ -434,187 +288,62 @@ func OrganisationMember(ctx context.Context, q database.Querier, orgID, accountI
 	return m, err
 }
 
-// ChangeMemberRole gives a member a new role under the rules of
-// org.CheckRoleChange.
-func ChangeMemberRole(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID, memberID string, to org.Role) (org.Membership, error) {
-	now = now.UTC()
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		_, actor, err := orgLockFor(ctx, tx, orgID, accountID, org.ManageMembers)
-		if err != nil {
-			return err
-		}
-		from, owners, err := orgMemberAndOwners(ctx, tx, orgID, memberID)
-		if err != nil {
-			return err
-		}
-		if err := org.CheckRoleChange(actor, from, to, owners); err != nil {
-			return err
-		}
-		if from == to {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE memberships SET role = ?, updated_at = ? WHERE organisation_id = ? AND account_id = ?`,
-			string(to), now, orgID, memberID); err != nil {
-			return fmt.Errorf("change role: %w", err)
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: "org.member.role", Subject: audit.Party{Kind: "member", ID: memberID},
-			Purpose: "service", Detail: map[string]string{"organisation": orgID, "from": string(from), "to": string(to)},
-		})
-	})
-	if err != nil {
-		return org.Membership{}, err
+// SetMemberRole gives a member a new role.
+func SetMemberRole(ctx context.Context, q database.Querier, orgID, memberID string, role org.Role, now time.Time) error {
+	if _, err := q.Exec(ctx, `UPDATE memberships SET role = ?, updated_at = ? WHERE organisation_id = ? AND account_id = ?`,
+		string(role), now.UTC(), orgID, memberID); err != nil {
+		return fmt.Errorf("change role: %w", err)
 	}
-	return OrganisationMember(ctx, db, orgID, memberID)
+	return nil
 }
 
-// RemoveMember takes a member out of the organisation under the rules of
-// org.CheckRemoval; removing oneself is leaving, under org.CheckLeave.
-func RemoveMember(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID, memberID string) error {
-	if memberID == accountID {
-		return LeaveOrganisation(ctx, db, secret, now, accountID, orgID)
+// DeleteMember ends a membership.
+func DeleteMember(ctx context.Context, q database.Querier, orgID, memberID string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM memberships WHERE organisation_id = ? AND account_id = ?`, orgID, memberID); err != nil {
+		return fmt.Errorf("remove member: %w", err)
 	}
-	now = now.UTC()
-	return db.InTx(ctx, func(tx *database.Tx) error {
-		_, actor, err := orgLockFor(ctx, tx, orgID, accountID, org.ManageMembers)
-		if err != nil {
-			return err
-		}
-		target, owners, err := orgMemberAndOwners(ctx, tx, orgID, memberID)
-		if err != nil {
-			return err
-		}
-		if err := org.CheckRemoval(actor, target, owners); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM memberships WHERE organisation_id = ? AND account_id = ?`, orgID, memberID); err != nil {
-			return fmt.Errorf("remove member: %w", err)
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: "org.member.remove", Subject: audit.Party{Kind: "member", ID: memberID},
-			Purpose: "service", Detail: map[string]string{"organisation": orgID, "role": string(target)},
-		})
-	})
+	return nil
 }
 
-// LeaveOrganisation ends the account's own membership; the last owner
-// cannot leave.
-func LeaveOrganisation(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID string) error {
-	now = now.UTC()
-	return db.InTx(ctx, func(tx *database.Tx) error {
-		_, role, err := orgLock(ctx, tx, orgID, accountID)
-		if err != nil {
-			return err
-		}
-		owners, err := orgOwners(ctx, tx, orgID)
-		if err != nil {
-			return err
-		}
-		if err := org.CheckLeave(role, owners); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM memberships WHERE organisation_id = ? AND account_id = ?`, orgID, accountID); err != nil {
-			return fmt.Errorf("leave organisation: %w", err)
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: "org.member.leave", Subject: audit.Party{Kind: "member", ID: accountID},
-			Purpose: "service", Detail: map[string]string{"organisation": orgID, "role": string(role)},
-		})
-	})
+// MemberWithEmail reports whether an account with the (normalised)
+// address belongs to the organisation.
+func MemberWithEmail(ctx context.Context, q database.Querier, orgID, email string) (bool, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM memberships m JOIN accounts a ON a.id = m.account_id
+		WHERE m.organisation_id = ? AND a.email = ?`, orgID, email).Scan(&n)
+	return n > 0, err
 }
 
-// InvitationSent is what Invite made: the invitation, the link's token
-// (which is mailed and never stored) and the outbox message to dispatch
-// after the commit.
-type InvitationSent struct {
-	Invitation org.Invitation
-	Token      string
-	MailID     string
-}
-
-// Invite invites an address to the organisation in a role, replacing any
-// invitation to the same address that is still open, and puts the e-mail
-// with the link in the outbox in the same transaction. email and role
-// must have passed org.CheckEmail and org.CheckRole. compose builds the
-// message from the organisation, the inviter's name, the invitation and
-// its token.
-func Invite(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID, email string, role org.Role,
-	compose func(o org.Organisation, inviter string, inv org.Invitation, token string) mail.Message) (InvitationSent, error) {
-	now = now.UTC()
-	var sent InvitationSent
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		o, actor, err := orgLock(ctx, tx, orgID, accountID)
-		if err != nil {
-			return err
-		}
-		if err := org.CheckInvite(actor, role); err != nil {
-			return err
-		}
-		var already int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM memberships m JOIN accounts a ON a.id = m.account_id
-			WHERE m.organisation_id = ? AND a.email = ?`, orgID, email).Scan(&already); err != nil {
-			return err
-		}
-		if already > 0 {
-			return &errs.Error{Code: errs.Conflict, Message: "someone with this address is already a member",
-				Fields: map[string]string{"email": "belongs to a member already"}}
-		}
-		var replaced []string
+// DeleteOpenInvitationsTo deletes the organisation's invitations to the
+// address that have not been accepted, and returns their ids.
+func DeleteOpenInvitationsTo(ctx context.Context, q database.Querier, orgID, email string) ([]string, error) {
+	var ids []string
+	err := inTx(ctx, q, func(tx database.Querier) error {
 		rows, err := tx.Query(ctx, `SELECT id FROM organisation_invitations WHERE organisation_id = ? AND email = ? AND accepted_at IS NULL`, orgID, email)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			replaced = append(replaced, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if ids, err = collectRows(rows, scanID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM organisation_invitations WHERE organisation_id = ? AND email = ? AND accepted_at IS NULL`, orgID, email); err != nil {
 			return fmt.Errorf("replace invitation: %w", err)
 		}
-		var inviter string
-		if err := tx.QueryRow(ctx, `SELECT name FROM accounts WHERE id = ?`, accountID).Scan(&inviter); err != nil {
-			return err
-		}
-		inv := org.Invitation{
-			ID: orgNewID("inv_"), OrganisationID: orgID, Email: email, Role: role, InvitedBy: accountID,
-			CreatedAt: now, ExpiresAt: now.Add(org.InvitationTTL),
-		}
-		token := signed.Make(secret, org.InvitationPurpose, inv.ID, inv.ExpiresAt)
-		if _, err := tx.Exec(ctx, `INSERT INTO organisation_invitations (id, organisation_id, email, role, invited_by, token_digest,
-			created_at, expires_at, accepted_at, accepted_by, closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)`,
-			inv.ID, orgID, email, string(role), accountID, signed.Digest(token), now, inv.ExpiresAt, inv.ExpiresAt); err != nil {
-			return fmt.Errorf("create invitation: %w", err)
-		}
-		m := compose(o, inviter, inv, token)
-		mailID, err := EnqueueMail(ctx, tx, now, m)
-		if err != nil {
-			return err
-		}
-		detail := map[string]string{"organisation": orgID, "role": string(role)}
-		if len(replaced) > 0 {
-			detail["replaced"] = strings.Join(replaced, ",")
-		}
-		if err := AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: "org.invitation.create", Subject: audit.Party{Kind: "invitation", ID: inv.ID},
-			Purpose: "service", Detail: detail,
-		}); err != nil {
-			return err
-		}
-		sent = InvitationSent{Invitation: inv, Token: token, MailID: mailID}
 		return nil
 	})
-	if err != nil {
-		return InvitationSent{}, err
+	return ids, err
+}
+
+// CreateInvitation inserts an open invitation. The link's token is not
+// stored, only its digest; the row closes for retention when it expires.
+func CreateInvitation(ctx context.Context, q database.Querier, inv org.Invitation, tokenDigest string) error {
+	if _, err := q.Exec(ctx, `INSERT INTO organisation_invitations (id, organisation_id, email, role, invited_by, token_digest,
+		created_at, expires_at, accepted_at, accepted_by, closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)`,
+		inv.ID, inv.OrganisationID, inv.Email, string(inv.Role), inv.InvitedBy, tokenDigest,
+		inv.CreatedAt.UTC(), inv.ExpiresAt.UTC(), inv.ExpiresAt.UTC()); err != nil {
+		return fmt.Errorf("create invitation: %w", err)
 	}
-	return sent, nil
+	return nil
 }
 
 // PendingInvitations lists the organisation's invitations that can still
@@ -656,156 +385,47 @@ func scanInvitation(s interface{ Scan(...any) error }) (org.Invitation, error) {
 	return inv, nil
 }
 
-// RevokeInvitation withdraws an invitation that has not been accepted and
-// deletes it, address and all, at once.
-func RevokeInvitation(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID, invitationID string) error {
-	now = now.UTC()
-	return db.InTx(ctx, func(tx *database.Tx) error {
-		_, _, err := orgLockFor(ctx, tx, orgID, accountID, org.ManageMembers)
-		if err != nil {
-			return err
-		}
-		res, err := tx.Exec(ctx, `DELETE FROM organisation_invitations WHERE id = ? AND organisation_id = ? AND accepted_at IS NULL`, invitationID, orgID)
-		if err != nil {
-			return fmt.Errorf("revoke invitation: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errs.E(errs.NotFound, "there is no such open invitation")
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: "org.invitation.revoke", Subject: audit.Party{Kind: "invitation", ID: invitationID},
-			Purpose: "service", Detail: map[string]string{"organisation": orgID},
-		})
-	})
+// DeleteOpenInvitation deletes an invitation of the organisation that has
+// not been accepted, address and all; false when there is none.
+func DeleteOpenInvitation(ctx context.Context, q database.Querier, orgID, invitationID string) (bool, error) {
+	res, err := q.Exec(ctx, `DELETE FROM organisation_invitations WHERE id = ? AND organisation_id = ? AND accepted_at IS NULL`, invitationID, orgID)
+	if err != nil {
+		return false, fmt.Errorf("revoke invitation: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
-// InvitationByToken returns the open invitation a link's token names, with
-// its organisation, so that the person can see what they are asked to
-// join before accepting. Every kind of bad link gives the same error.
-func InvitationByToken(ctx context.Context, q database.Querier, secret []byte, token string, now time.Time) (org.Invitation, org.Organisation, error) {
-	id, err := signed.Check(secret, org.InvitationPurpose, token, now)
-	if err != nil {
-		return org.Invitation{}, org.Organisation{}, orgInvitationInvalid()
-	}
-	inv, err := scanInvitation(q.QueryRow(ctx, `SELECT `+invitationColumns+` FROM organisation_invitations i
-		WHERE i.id = ? AND i.token_digest = ?`, id, signed.Digest(token)))
-	if errors.Is(err, database.ErrNotFound) || (err == nil && !inv.Pending(now)) {
-		return org.Invitation{}, org.Organisation{}, orgInvitationInvalid()
-	}
-	if err != nil {
-		return org.Invitation{}, org.Organisation{}, err
-	}
-	o, err := scanOrganisation(q.QueryRow(ctx, `SELECT `+orgColumns+` FROM organisations o WHERE o.id = ?`, inv.OrganisationID))
-	if errors.Is(err, database.ErrNotFound) {
-		return org.Invitation{}, org.Organisation{}, orgInvitationInvalid()
-	}
-	return inv, o, err
+// InvitationByDigest returns the invitation with the id whose token has
+// the digest, accepted or not, or database.ErrNotFound.
+func InvitationByDigest(ctx context.Context, q database.Querier, id, tokenDigest string) (org.Invitation, error) {
+	return scanInvitation(q.QueryRow(ctx, `SELECT `+invitationColumns+` FROM organisation_invitations i
+		WHERE i.id = ? AND i.token_digest = ?`, id, tokenDigest))
 }
 
-// AcceptInvitation makes the account a member in the invited role. The
-// invitation binds to whichever account accepts it, and only once: the
-// update that marks it accepted succeeds for one request alone. When the
-// account is a member already, nothing changes and the link stays usable.
-func AcceptInvitation(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, token string) (org.Organisation, org.Membership, error) {
+// MarkInvitationAccepted binds the invitation to the account that accepts
+// it, if it is still open at now; false when it is not. The update
+// succeeds for one request alone, which makes the link work once.
+func MarkInvitationAccepted(ctx context.Context, q database.Querier, id, tokenDigest, accountID string, now time.Time) (bool, error) {
 	now = now.UTC()
-	id, err := signed.Check(secret, org.InvitationPurpose, token, now)
+	res, err := q.Exec(ctx, `UPDATE organisation_invitations SET accepted_at = ?, accepted_by = ?, closes_at = ?
+		WHERE id = ? AND token_digest = ? AND accepted_at IS NULL AND expires_at > ?`,
+		now, accountID, now, id, tokenDigest, now)
 	if err != nil {
-		return org.Organisation{}, org.Membership{}, orgInvitationInvalid()
+		return false, fmt.Errorf("accept invitation: %w", err)
 	}
-	var (
-		o   org.Organisation
-		inv org.Invitation
-	)
-	err = db.InTx(ctx, func(tx *database.Tx) error {
-		inv, err = scanInvitation(tx.QueryRow(ctx, `SELECT `+invitationColumns+` FROM organisation_invitations i
-			WHERE i.id = ? AND i.token_digest = ?`, id, signed.Digest(token)))
-		if errors.Is(err, database.ErrNotFound) {
-			return orgInvitationInvalid()
-		}
-		if err != nil {
-			return err
-		}
-		res, err := tx.Exec(ctx, `UPDATE organisations SET updated_at = updated_at WHERE id = ?`, inv.OrganisationID)
-		if err != nil {
-			return fmt.Errorf("lock organisation: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return orgInvitationInvalid()
-		}
-		res, err = tx.Exec(ctx, `UPDATE organisation_invitations SET accepted_at = ?, accepted_by = ?, closes_at = ?
-			WHERE id = ? AND token_digest = ? AND accepted_at IS NULL AND expires_at > ?`,
-			now, accountID, now, inv.ID, signed.Digest(token), now)
-		if err != nil {
-			return fmt.Errorf("accept invitation: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return orgInvitationInvalid()
-		}
-		if _, err := orgMemberRole(ctx, tx, inv.OrganisationID, accountID); err == nil {
-			return errs.E(errs.Conflict, "you are a member of this organisation already")
-		} else if errs.CodeOf(err) != errs.NotFound {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO memberships (organisation_id, account_id, role, joined_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			inv.OrganisationID, accountID, string(inv.Role), now, now); err != nil {
-			return fmt.Errorf("add member: %w", err)
-		}
-		o, _, err = OrganisationFor(ctx, tx, inv.OrganisationID, accountID)
-		if err != nil {
-			return err
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: "org.invitation.accept", Subject: audit.Party{Kind: "invitation", ID: inv.ID},
-			Purpose: "service", Detail: map[string]string{"organisation": inv.OrganisationID, "role": string(inv.Role)},
-		})
-	})
-	if err != nil {
-		return org.Organisation{}, org.Membership{}, err
-	}
-	m, err := OrganisationMember(ctx, db, inv.OrganisationID, accountID)
-	return o, m, err
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
-// AcceptDPA records that the account, an owner, accepted a version of the
-// Data Processing Addendum for the organisation. Acceptances are only ever
-// added; the same version is not accepted twice in a row.
-func AcceptDPA(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, orgID, version string) (org.DPAAcceptance, error) {
-	now = now.UTC()
-	a := org.DPAAcceptance{ID: orgNewID("dpa_"), OrganisationID: orgID, Version: version, AcceptedBy: accountID, AcceptedAt: now}
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		_, _, err := orgLockFor(ctx, tx, orgID, accountID, org.AcceptDPA)
-		if err != nil {
-			return err
-		}
-		current, err := CurrentDPA(ctx, tx, orgID)
-		if err != nil {
-			return err
-		}
-		if current != nil && current.Version == version {
-			return errs.E(errs.Conflict, "the organisation has accepted this version already")
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO dpa_acceptances (id, organisation_id, version, accepted_by, accepted_at) VALUES (?, ?, ?, ?, ?)`,
-			a.ID, orgID, version, accountID, now); err != nil {
-			return fmt.Errorf("record DPA acceptance: %w", err)
-		}
-		if err := tx.QueryRow(ctx, `SELECT name FROM accounts WHERE id = ?`, accountID).Scan(&a.AcceptedByName); err != nil {
-			return err
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: orgActor(accountID), Action: "org.dpa.accept", Subject: orgSubject(orgID), Purpose: "legal-compliance",
-			Detail: map[string]string{"version": version, "acceptance": a.ID},
-		})
-	})
-	if err != nil {
-		return org.DPAAcceptance{}, err
+// CreateDPAAcceptance records an acceptance of the Data Processing
+// Addendum. Acceptances are only ever added.
+func CreateDPAAcceptance(ctx context.Context, q database.Querier, a org.DPAAcceptance) error {
+	if _, err := q.Exec(ctx, `INSERT INTO dpa_acceptances (id, organisation_id, version, accepted_by, accepted_at) VALUES (?, ?, ?, ?, ?)`,
+		a.ID, a.OrganisationID, a.Version, a.AcceptedBy, a.AcceptedAt.UTC()); err != nil {
+		return fmt.Errorf("record DPA acceptance: %w", err)
 	}
-	return a, nil
+	return nil
 }
 
 // DPAAcceptances lists every acceptance of the organisation, the one in

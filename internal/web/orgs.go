@@ -1,11 +1,8 @@
 package web
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -14,26 +11,21 @@ import (
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/org"
-	"github.com/sessionshq/sessions/internal/platform/blob"
-	"github.com/sessionshq/sessions/internal/platform/mail"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/orgs"
 )
 
 // Organisations (workspaces): the API under /api/orgs and /api/invitations,
 // the pages under /orgs and /invitations, and the logo. routes.go wraps
-// every handler here in s.member. The rules of who may do what live in
-// internal/org and are applied again inside each store transaction; the
-// checks here come first only so that nothing is read or stored for a
-// request that will be refused. Someone who is not a member gets 404 for
-// an organisation, never 403, so that ids cannot be probed.
+// every handler here in s.member. Who may do what is decided by the
+// organisations service (internal/service/orgs) inside each use case's
+// transaction; the handlers decode, call it and render. The role checks
+// left here only choose what a page offers. Someone who is not a member
+// gets 404 for an organisation, never 403, so that ids cannot be probed.
 
 // orgLogoBodyLimit bounds the body of a logo upload: the logo itself plus
 // room for a form's multipart framing. Anything over the logo's own limit
 // is refused with 413 whatever the body's size.
 const orgLogoBodyLimit = org.MaxLogoBytes + 64<<10
-
-// orgLogoKind is the blob kind of logos.
-const orgLogoKind = "org-logo"
 
 // ---- JSON shapes ----
 
@@ -118,59 +110,8 @@ func newOrgInvitationJSON(i org.Invitation) orgInvitationJSON {
 
 // ---- shared steps ----
 
-// orgFor loads the organisation in the path for the signed-in member and
-// checks that their role allows action.
-func (s *Server) orgFor(r *http.Request, action org.Action) (*principal, org.Organisation, org.Role, error) {
-	p := mustPrincipal(r)
-	o, role, err := store.OrganisationFor(r.Context(), s.DB, r.PathValue("id"), p.AccountID)
-	if err != nil {
-		return p, org.Organisation{}, "", err
-	}
-	if err := org.Require(role, action); err != nil {
-		return p, o, role, err
-	}
-	return p, o, role, nil
-}
-
-// orgCreate validates and creates an organisation owned by p.
-func (s *Server) orgCreate(ctx context.Context, p *principal, name, colour string) (org.Organisation, error) {
-	if !p.Verified {
-		return org.Organisation{}, errs.E(errs.Forbidden, "confirm your e-mail address before you create an organisation")
-	}
-	v := errs.Validation{}
-	name = org.CheckName(v, "name", name)
-	colour = org.CheckColour(v, "colour", colour)
-	if err := v.Err(); err != nil {
-		return org.Organisation{}, err
-	}
-	o, err := store.CreateOrganisation(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, name, colour)
-	if err == nil {
-		s.Log.LogAttrs(ctx, slog.LevelInfo, "organisation created", slog.String("organisation", o.ID))
-	}
-	return o, err
-}
-
-// orgInvite validates and sends an invitation, then asks for the e-mail's
-// delivery once the invitation has committed.
-func (s *Server) orgInvite(ctx context.Context, p *principal, orgID, email, role string) (org.Invitation, error) {
-	v := errs.Validation{}
-	email = org.CheckEmail(v, "email", email)
-	r := org.CheckRole(v, "role", role)
-	if err := v.Err(); err != nil {
-		return org.Invitation{}, err
-	}
-	compose := func(o org.Organisation, inviter string, inv org.Invitation, token string) mail.Message {
-		return org.InvitationMail(o, inviter, inv, s.Config.BaseURL+"/invitations/"+token)
-	}
-	sent, err := store.Invite(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, orgID, email, r, compose)
-	if err != nil {
-		return org.Invitation{}, err
-	}
-	if s.Mail != nil {
-		s.Mail.Dispatch(ctx, sent.MailID)
-	}
-	return sent.Invitation, nil
-}
+// orgsOf is the organisations service.
+func (s *Server) orgsOf() *orgs.Service { return s.Services.Orgs }
 
 // orgUploadError maps a failed read of a logo upload, whether the raw API
 // body or a form part: past the body limit is 413, anything else 400.
@@ -182,82 +123,16 @@ func orgUploadError(err error) error {
 	return errs.E(errs.Malformed, "the upload could not be read")
 }
 
-// orgNoLogoError is the refusal of an upload that holds no image, tied to
-// the logo field so the form can show it there.
-func orgNoLogoError() error {
-	return &errs.Error{Code: errs.Invalid, Message: "no image was sent",
-		Fields: map[string]string{"logo": "choose a PNG, JPEG or WebP image"}}
-}
+// orgUpload reads a logo upload for the service, which decides what may
+// be read and when; a failed read becomes the HTTP refusal it stands for.
+type orgUpload struct{ r io.Reader }
 
-// orgReadLogo reads an uploaded logo and decides what it is from its
-// bytes. Too large gives 413, a type we do not take 415, nothing at all
-// 422.
-func orgReadLogo(r io.Reader) ([]byte, string, error) {
-	b, err := io.ReadAll(io.LimitReader(r, org.MaxLogoBytes+1))
-	if err != nil {
-		return nil, "", orgUploadError(err)
+func (u orgUpload) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = orgUploadError(err)
 	}
-	if len(b) == 0 {
-		return nil, "", orgNoLogoError()
-	}
-	ct, err := org.SniffLogo(b)
-	if err != nil {
-		return nil, "", err
-	}
-	return b, ct, nil
-}
-
-// orgStoreLogo stores the logo's bytes and points the organisation at
-// them; the logo it replaces is deleted after the change commits, and the
-// new blob is deleted again if the change fails.
-func (s *Server) orgStoreLogo(ctx context.Context, p *principal, orgID string, b []byte, ct string) (org.Organisation, error) {
-	if s.Blobs == nil {
-		return org.Organisation{}, errs.E(errs.Unavailable, "file storage is not available")
-	}
-	info, err := s.Blobs.Put(ctx, blob.PutInput{Kind: orgLogoKind, ContentType: ct, MaxBytes: org.MaxLogoBytes}, bytes.NewReader(b))
-	if err != nil {
-		return org.Organisation{}, err
-	}
-	o, old, err := store.SetOrganisationLogo(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, orgID, info.Key)
-	if err != nil {
-		s.orgDeleteBlob(ctx, info.Key)
-		return org.Organisation{}, err
-	}
-	s.orgDeleteBlob(ctx, old)
-	return o, nil
-}
-
-// orgRemoveLogo takes the logo away and deletes its blob.
-func (s *Server) orgRemoveLogo(ctx context.Context, p *principal, orgID string) (org.Organisation, error) {
-	o, old, err := store.SetOrganisationLogo(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, orgID, "")
-	if err != nil {
-		return org.Organisation{}, err
-	}
-	s.orgDeleteBlob(ctx, old)
-	return o, nil
-}
-
-// orgDelete deletes the organisation and then its logo.
-func (s *Server) orgDelete(ctx context.Context, p *principal, orgID string) error {
-	logo, err := store.DeleteOrganisation(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, orgID)
-	if err != nil {
-		return err
-	}
-	s.orgDeleteBlob(ctx, logo)
-	s.Log.LogAttrs(ctx, slog.LevelInfo, "organisation deleted", slog.String("organisation", orgID))
-	return nil
-}
-
-// orgDeleteBlob deletes a logo that nothing points to any more. A failure
-// leaves an orphan in storage, which is logged by key (a random name) and
-// does not fail the request whose change has already committed.
-func (s *Server) orgDeleteBlob(ctx context.Context, key string) {
-	if key == "" || s.Blobs == nil {
-		return
-	}
-	if err := s.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil && errs.CodeOf(err) != errs.NotFound {
-		s.Log.LogAttrs(ctx, slog.LevelError, "could not delete a replaced logo", slog.String("key", key), slog.String("error", err.Error()))
-	}
+	return n, err
 }
 
 // orgServeLogo writes the organisation's logo with headers that keep it a
@@ -265,20 +140,13 @@ func (s *Server) orgDeleteBlob(ctx context.Context, key string) {
 // runs nothing even if the file is opened on its own, and no embedding by
 // other sites.
 func (s *Server) orgServeLogo(w http.ResponseWriter, r *http.Request) error {
-	_, o, _, err := s.orgFor(r, org.View)
+	logo, err := s.orgsOf().Logo(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if o.LogoKey == "" || s.Blobs == nil {
-		return errs.E(errs.NotFound, "this organisation has no logo")
-	}
-	b, info, err := s.Blobs.Get(r.Context(), o.LogoKey)
-	if err != nil {
-		return err
-	}
-	etag := `"` + info.SHA256 + `"`
+	etag := `"` + logo.SHA256 + `"`
 	h := w.Header()
-	h.Set("Content-Type", info.ContentType)
+	h.Set("Content-Type", logo.ContentType)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Content-Disposition", "inline")
@@ -291,7 +159,7 @@ func (s *Server) orgServeLogo(w http.ResponseWriter, r *http.Request) error {
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	_, err = w.Write(b)
+	_, err = w.Write(logo.Bytes)
 	return err
 }
 
@@ -299,8 +167,7 @@ func (s *Server) orgServeLogo(w http.ResponseWriter, r *http.Request) error {
 
 // apiOrgsList answers GET /api/orgs: the organisations the member belongs to.
 func (s *Server) apiOrgsList(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
-	list, err := store.OrganisationsOf(r.Context(), s.DB, p.AccountID)
+	list, err := s.orgsOf().Mine(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -315,7 +182,6 @@ func (s *Server) apiOrgsList(w http.ResponseWriter, r *http.Request) error {
 
 // apiOrgsCreate answers POST /api/orgs.
 func (s *Server) apiOrgsCreate(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
 	var in struct {
 		Name   string `json:"name"`
 		Colour string `json:"colour"`
@@ -323,7 +189,7 @@ func (s *Server) apiOrgsCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	o, err := s.orgCreate(r.Context(), p, in.Name, in.Colour)
+	o, err := s.orgsOf().Create(r.Context(), actorOf(r), in.Name, in.Colour)
 	if err != nil {
 		return err
 	}
@@ -333,27 +199,19 @@ func (s *Server) apiOrgsCreate(w http.ResponseWriter, r *http.Request) error {
 
 // apiOrgGet answers GET /api/orgs/{id}.
 func (s *Server) apiOrgGet(w http.ResponseWriter, r *http.Request) error {
-	_, o, role, err := s.orgFor(r, org.View)
+	d, err := s.orgsOf().Get(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if !org.Can(role, org.ViewDPA) {
-		return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o, role))
+	if !org.Can(d.Role, org.ViewDPA) {
+		return writeJSONNoStore(w, http.StatusOK, newOrgJSON(d.Organisation, d.Role))
 	}
-	d, err := store.CurrentDPA(r.Context(), s.DB, o.ID)
-	if err != nil {
-		return err
-	}
-	return writeJSONNoStore(w, http.StatusOK, orgDetailJSON{orgJSON: newOrgJSON(o, role), DPA: newOrgDPAJSON(d)})
+	return writeJSONNoStore(w, http.StatusOK, orgDetailJSON{orgJSON: newOrgJSON(d.Organisation, d.Role), DPA: newOrgDPAJSON(d.DPA)})
 }
 
 // apiOrgPatch answers PATCH /api/orgs/{id}: rename or recolour; fields
 // left out stay as they are, and "colour": "" removes the colour.
 func (s *Server) apiOrgPatch(w http.ResponseWriter, r *http.Request) error {
-	p, o, role, err := s.orgFor(r, org.Edit)
-	if err != nil {
-		return err
-	}
 	var in struct {
 		Name   *string `json:"name"`
 		Colour *string `json:"colour"`
@@ -361,33 +219,16 @@ func (s *Server) apiOrgPatch(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	v := errs.Validation{}
-	var u store.OrganisationUpdate
-	if in.Name != nil {
-		n := org.CheckName(v, "name", *in.Name)
-		u.Name = &n
-	}
-	if in.Colour != nil {
-		c := org.CheckColour(v, "colour", *in.Colour)
-		u.Colour = &c
-	}
-	if err := v.Err(); err != nil {
-		return err
-	}
-	o, err = store.UpdateOrganisation(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID, u)
+	o, err := s.orgsOf().Update(r.Context(), actorOf(r), r.PathValue("id"), orgs.Update{Name: in.Name, Colour: in.Colour})
 	if err != nil {
 		return err
 	}
-	return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o, role))
+	return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o.Organisation, o.Role))
 }
 
 // apiOrgDelete answers DELETE /api/orgs/{id}.
 func (s *Server) apiOrgDelete(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.Delete)
-	if err != nil {
-		return err
-	}
-	if err := s.orgDelete(r.Context(), p, o.ID); err != nil {
+	if err := s.orgsOf().Delete(r.Context(), actorOf(r), r.PathValue("id"), nil); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -402,41 +243,26 @@ func (s *Server) apiOrgLogoGet(w http.ResponseWriter, r *http.Request) error {
 // apiOrgLogoPut answers PUT /api/orgs/{id}/logo: the body is the image
 // itself. Its type is read from its bytes, whatever Content-Type says.
 func (s *Server) apiOrgLogoPut(w http.ResponseWriter, r *http.Request) error {
-	p, o, role, err := s.orgFor(r, org.Edit)
+	o, err := s.orgsOf().SetLogo(r.Context(), actorOf(r), r.PathValue("id"), orgUpload{r.Body})
 	if err != nil {
 		return err
 	}
-	b, ct, err := orgReadLogo(r.Body)
-	if err != nil {
-		return err
-	}
-	o, err = s.orgStoreLogo(r.Context(), p, o.ID, b, ct)
-	if err != nil {
-		return err
-	}
-	return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o, role))
+	return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o.Organisation, o.Role))
 }
 
 // apiOrgLogoDelete answers DELETE /api/orgs/{id}/logo.
 func (s *Server) apiOrgLogoDelete(w http.ResponseWriter, r *http.Request) error {
-	p, o, role, err := s.orgFor(r, org.Edit)
+	o, err := s.orgsOf().RemoveLogo(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	o, err = s.orgRemoveLogo(r.Context(), p, o.ID)
-	if err != nil {
-		return err
-	}
-	return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o, role))
+	return writeJSONNoStore(w, http.StatusOK, newOrgJSON(o.Organisation, o.Role))
 }
 
-// apiOrgMembers answers GET /api/orgs/{id}/members.
+// apiOrgMembers answers GET /api/orgs/{id}/members. The service leaves
+// out the addresses for those who may not see them.
 func (s *Server) apiOrgMembers(w http.ResponseWriter, r *http.Request) error {
-	_, o, role, err := s.orgFor(r, org.ViewMembers)
-	if err != nil {
-		return err
-	}
-	list, err := store.OrganisationMembers(r.Context(), s.DB, o.ID)
+	list, err := s.orgsOf().Members(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -444,29 +270,20 @@ func (s *Server) apiOrgMembers(w http.ResponseWriter, r *http.Request) error {
 		Members []orgMemberJSON `json:"members"`
 	}{Members: make([]orgMemberJSON, 0, len(list))}
 	for _, m := range list {
-		out.Members = append(out.Members, newOrgMemberJSON(m, org.Can(role, org.ManageMembers)))
+		out.Members = append(out.Members, newOrgMemberJSON(m, true))
 	}
 	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
 // apiOrgMemberPatch answers PATCH /api/orgs/{id}/members/{accountID}.
 func (s *Server) apiOrgMemberPatch(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.ManageMembers)
-	if err != nil {
-		return err
-	}
 	var in struct {
 		Role string `json:"role"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	v := errs.Validation{}
-	role := org.CheckRole(v, "role", in.Role)
-	if err := v.Err(); err != nil {
-		return err
-	}
-	m, err := store.ChangeMemberRole(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID, r.PathValue("accountID"), role)
+	m, err := s.orgsOf().ChangeRole(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("accountID"), in.Role)
 	if err != nil {
 		return err
 	}
@@ -476,17 +293,7 @@ func (s *Server) apiOrgMemberPatch(w http.ResponseWriter, r *http.Request) error
 // apiOrgMemberDelete answers DELETE /api/orgs/{id}/members/{accountID};
 // members may remove themselves, which is leaving.
 func (s *Server) apiOrgMemberDelete(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
-	target := r.PathValue("accountID")
-	action := org.ManageMembers
-	if target == p.AccountID {
-		action = org.Leave
-	}
-	_, o, _, err := s.orgFor(r, action)
-	if err != nil {
-		return err
-	}
-	if err := store.RemoveMember(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID, target); err != nil {
+	if err := s.orgsOf().RemoveMember(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("accountID")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -495,11 +302,7 @@ func (s *Server) apiOrgMemberDelete(w http.ResponseWriter, r *http.Request) erro
 
 // apiOrgLeave answers POST /api/orgs/{id}/leave.
 func (s *Server) apiOrgLeave(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.Leave)
-	if err != nil {
-		return err
-	}
-	if err := store.LeaveOrganisation(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID); err != nil {
+	if err := s.orgsOf().Leave(r.Context(), actorOf(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -508,11 +311,7 @@ func (s *Server) apiOrgLeave(w http.ResponseWriter, r *http.Request) error {
 
 // apiOrgInvitations answers GET /api/orgs/{id}/invitations: the open ones.
 func (s *Server) apiOrgInvitations(w http.ResponseWriter, r *http.Request) error {
-	_, o, _, err := s.orgFor(r, org.ManageMembers)
-	if err != nil {
-		return err
-	}
-	list, err := store.PendingInvitations(r.Context(), s.DB, o.ID, s.Clock.Now())
+	list, err := s.orgsOf().Invitations(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -528,10 +327,6 @@ func (s *Server) apiOrgInvitations(w http.ResponseWriter, r *http.Request) error
 // apiOrgInvite answers POST /api/orgs/{id}/invitations. The link goes to
 // the address by e-mail only; the answer never carries it.
 func (s *Server) apiOrgInvite(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.ManageMembers)
-	if err != nil {
-		return err
-	}
 	var in struct {
 		Email string `json:"email"`
 		Role  string `json:"role"`
@@ -539,20 +334,16 @@ func (s *Server) apiOrgInvite(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	inv, err := s.orgInvite(r.Context(), p, o.ID, in.Email, in.Role)
+	sent, err := s.orgsOf().Invite(r.Context(), actorOf(r), r.PathValue("id"), in.Email, in.Role)
 	if err != nil {
 		return err
 	}
-	return writeJSONNoStore(w, http.StatusCreated, newOrgInvitationJSON(inv))
+	return writeJSONNoStore(w, http.StatusCreated, newOrgInvitationJSON(sent.Invitation))
 }
 
 // apiOrgInvitationDelete answers DELETE /api/orgs/{id}/invitations/{invID}.
 func (s *Server) apiOrgInvitationDelete(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.ManageMembers)
-	if err != nil {
-		return err
-	}
-	if err := store.RevokeInvitation(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID, r.PathValue("invID")); err != nil {
+	if err := s.orgsOf().Revoke(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("invID")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -561,14 +352,13 @@ func (s *Server) apiOrgInvitationDelete(w http.ResponseWriter, r *http.Request) 
 
 // apiInvitationAccept answers POST /api/invitations/accept with {"token"}.
 func (s *Server) apiInvitationAccept(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
 	var in struct {
 		Token string `json:"token"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	o, m, err := store.AcceptInvitation(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, strings.TrimSpace(in.Token))
+	o, m, err := s.orgsOf().Accept(r.Context(), actorOf(r), in.Token)
 	if err != nil {
 		return err
 	}
@@ -581,11 +371,7 @@ func (s *Server) apiInvitationAccept(w http.ResponseWriter, r *http.Request) err
 // apiOrgDPA answers GET /api/orgs/{id}/dpa: the version on offer and
 // every acceptance, the one in force first.
 func (s *Server) apiOrgDPA(w http.ResponseWriter, r *http.Request) error {
-	_, o, _, err := s.orgFor(r, org.ViewDPA)
-	if err != nil {
-		return err
-	}
-	list, err := store.DPAAcceptances(r.Context(), s.DB, o.ID)
+	list, err := s.orgsOf().DPAs(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -603,24 +389,16 @@ func (s *Server) apiOrgDPA(w http.ResponseWriter, r *http.Request) error {
 	return writeJSONNoStore(w, http.StatusOK, out)
 }
 
-// apiOrgDPAAccept answers POST /api/orgs/{id}/dpa with {"version"}.
+// apiOrgDPAAccept answers POST /api/orgs/{id}/dpa with {"version"}; the
+// call itself is the owner's statement that they accept.
 func (s *Server) apiOrgDPAAccept(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.AcceptDPA)
-	if err != nil {
-		return err
-	}
 	var in struct {
 		Version string `json:"version"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	v := errs.Validation{}
-	version := org.CheckDPAVersion(v, "version", strings.TrimSpace(in.Version))
-	if err := v.Err(); err != nil {
-		return err
-	}
-	d, err := store.AcceptDPA(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID, version)
+	d, err := s.orgsOf().AcceptDPA(r.Context(), actorOf(r), r.PathValue("id"), strings.TrimSpace(in.Version), true)
 	if err != nil {
 		return err
 	}
@@ -667,7 +445,7 @@ type orgListView struct {
 // orgsPage answers GET /orgs: the member's organisations.
 func (s *Server) orgsPage(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	list, err := store.OrganisationsOf(r.Context(), s.DB, p.AccountID)
+	list, err := s.orgsOf().Mine(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -718,7 +496,7 @@ func (s *Server) orgsCreateForm(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(r); err != nil {
 		return err
 	}
-	o, err := s.orgCreate(r.Context(), p, r.PostForm.Get("name"), r.PostForm.Get("colour"))
+	o, err := s.orgsOf().Create(r.Context(), actorOf(r), r.PostForm.Get("name"), r.PostForm.Get("colour"))
 	if errs.CodeOf(err) == errs.Invalid {
 		v := orgNewView{Verified: p.Verified, Form: orgFormFrom(r, err, "name", "colour")}
 		return s.pages.render(w, r, http.StatusUnprocessableEntity, "orgs_new", view{Title: "New organisation", Section: "account", Data: v})
@@ -776,10 +554,10 @@ type orgPageView struct {
 	Delete   *orgForm
 }
 
-// orgPageData gathers what the organisation page shows to a member in
-// role; each part only for the roles that may see it.
-func (s *Server) orgPageData(ctx context.Context, p *principal, o org.Organisation, role org.Role) (*orgPageView, error) {
-	now := s.Clock.Now()
+// orgPageViewOf builds the organisation's page from what the service let
+// the member see; the role decides only which forms and buttons it offers.
+func orgPageViewOf(p *principal, d orgs.Page) *orgPageView {
+	o, role := d.Organisation, d.Role
 	v := &orgPageView{
 		Org: o, RoleLabel: role.Label(), DPAVersion: org.DPAVersion,
 		Can: map[string]bool{
@@ -809,67 +587,48 @@ func (s *Server) orgPageData(ctx context.Context, p *principal, o org.Organisati
 			v.InviteRoles = append(v.InviteRoles, orgRoleOption{Value: string(r), Label: r.Label()})
 		}
 	}
-	if v.Can["members"] {
-		members, err := store.OrganisationMembers(ctx, s.DB, o.ID)
-		if err != nil {
-			return nil, err
+	owners := 0
+	for _, m := range d.Members {
+		if m.Role == org.Owner {
+			owners++
 		}
-		owners := 0
-		for _, m := range members {
-			if m.Role == org.Owner {
-				owners++
-			}
+	}
+	for _, m := range d.Members {
+		row := orgMemberRow{
+			AccountID: m.AccountID, Name: m.Name, Email: m.Email, Role: string(m.Role), RoleLabel: m.Role.Label(),
+			Joined: m.JoinedAt.Format("2 January 2006"), Self: m.AccountID == p.AccountID,
 		}
-		for _, m := range members {
-			row := orgMemberRow{
-				AccountID: m.AccountID, Name: m.Name, Role: string(m.Role), RoleLabel: m.Role.Label(),
-				Joined: m.JoinedAt.Format("2 January 2006"), Self: m.AccountID == p.AccountID,
-			}
-			if v.Can["manage"] {
-				row.Email = m.Email
-				for _, to := range org.Roles {
-					if org.CheckRoleChange(role, m.Role, to, owners) == nil {
-						row.Roles = append(row.Roles, orgRoleOption{Value: string(to), Label: to.Label(), Selected: to == m.Role})
-					}
+		if v.Can["manage"] {
+			for _, to := range org.Roles {
+				if org.CheckRoleChange(role, m.Role, to, owners) == nil {
+					row.Roles = append(row.Roles, orgRoleOption{Value: string(to), Label: to.Label(), Selected: to == m.Role})
 				}
-				if len(row.Roles) < 2 {
-					row.Roles = nil
-				}
-				row.CanRemove = !row.Self && org.CheckRemoval(role, m.Role, owners) == nil
 			}
-			v.Members = append(v.Members, row)
-		}
-	}
-	if v.Can["manage"] {
-		invs, err := store.PendingInvitations(ctx, s.DB, o.ID, now)
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range invs {
-			v.Invitations = append(v.Invitations, orgInvitationRow{
-				ID: i.ID, Email: i.Email, RoleLabel: i.Role.Label(), Expires: i.ExpiresAt.Format("2 January 2006, 15:04 UTC"),
-			})
-		}
-	}
-	if v.Can["viewdpa"] {
-		list, err := store.DPAAcceptances(ctx, s.DB, o.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range list {
-			by := d.AcceptedByName
-			if d.AcceptedBy == "" {
-				by = "a former owner"
+			if len(row.Roles) < 2 {
+				row.Roles = nil
 			}
-			v.DPAHistory = append(v.DPAHistory, orgDPAView{
-				Version: d.Version, AcceptedAt: d.AcceptedAt.Format("2 January 2006, 15:04 UTC"), AcceptedBy: by,
-			})
+			row.CanRemove = !row.Self && org.CheckRemoval(role, m.Role, owners) == nil
 		}
-		if len(v.DPAHistory) > 0 {
-			v.DPA = &v.DPAHistory[0]
-		}
+		v.Members = append(v.Members, row)
 	}
-	return v, nil
+	for _, i := range d.Invitations {
+		v.Invitations = append(v.Invitations, orgInvitationRow{
+			ID: i.ID, Email: i.Email, RoleLabel: i.Role.Label(), Expires: i.ExpiresAt.Format("2 January 2006, 15:04 UTC"),
+		})
+	}
+	for _, a := range d.DPAs {
+		by := a.AcceptedByName
+		if a.AcceptedBy == "" {
+			by = "a former owner"
+		}
+		v.DPAHistory = append(v.DPAHistory, orgDPAView{
+			Version: a.Version, AcceptedAt: a.AcceptedAt.Format("2 January 2006, 15:04 UTC"), AcceptedBy: by,
+		})
+	}
+	if len(v.DPAHistory) > 0 {
+		v.DPA = &v.DPAHistory[0]
+	}
+	return v
 }
 
 func (s *Server) renderOrgPage(w http.ResponseWriter, r *http.Request, status int, v *orgPageView) error {
@@ -878,14 +637,11 @@ func (s *Server) renderOrgPage(w http.ResponseWriter, r *http.Request, status in
 
 // orgPage answers GET /orgs/{id}.
 func (s *Server) orgPage(w http.ResponseWriter, r *http.Request) error {
-	p, o, role, err := s.orgFor(r, org.View)
+	d, err := s.orgsOf().Page(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	v, err := s.orgPageData(r.Context(), p, o, role)
-	if err != nil {
-		return err
-	}
+	v := orgPageViewOf(mustPrincipal(r), d)
 	v.Done = orgDone[r.URL.Query().Get("done")]
 	return s.renderOrgPage(w, r, http.StatusOK, v)
 }
@@ -906,16 +662,16 @@ func (s *Server) orgFormResult(w http.ResponseWriter, r *http.Request, err error
 	if code != errs.Invalid && code != errs.Conflict && code != errs.TooLarge && code != errs.Unsupported {
 		return err
 	}
-	o, role, lerr := store.OrganisationFor(r.Context(), s.DB, id, p.AccountID)
-	if lerr != nil {
+	d, lerr := s.orgsOf().Page(r.Context(), actorOf(r), id)
+	if errs.CodeOf(lerr) == errs.NotFound {
 		// The change went through far enough to end the membership, or
 		// the organisation is gone: nothing to show again.
 		return err
 	}
-	v, lerr := s.orgPageData(r.Context(), p, o, role)
 	if lerr != nil {
 		return lerr
 	}
+	v := orgPageViewOf(p, d)
 	f := orgFormFrom(r, err, fields...)
 	if form != nil {
 		form(v, f)
@@ -929,117 +685,97 @@ func (s *Server) orgFormResult(w http.ResponseWriter, r *http.Request, err error
 
 // orgSettingsForm answers POST /orgs/{id}/settings: name and colour.
 func (s *Server) orgSettingsForm(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.Edit)
-	if err != nil {
-		return err
-	}
 	if err := readForm(r); err != nil {
 		return err
 	}
-	v := errs.Validation{}
-	name := org.CheckName(v, "name", r.PostForm.Get("name"))
-	colour := org.CheckColour(v, "colour", r.PostForm.Get("colour"))
-	err = v.Err()
-	if err == nil {
-		_, err = store.UpdateOrganisation(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID,
-			store.OrganisationUpdate{Name: &name, Colour: &colour})
-	}
+	name, colour := r.PostForm.Get("name"), r.PostForm.Get("colour")
+	_, err := s.orgsOf().Update(r.Context(), actorOf(r), r.PathValue("id"), orgs.Update{Name: &name, Colour: &colour})
 	return s.orgFormResult(w, r, err, "saved", func(v *orgPageView, f *orgForm) { v.Settings = f }, "name", "colour")
 }
 
 // orgLogoForm answers POST /orgs/{id}/logo, a multipart form with the
 // file in "logo".
 func (s *Server) orgLogoForm(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.Edit)
-	if err != nil {
-		return err
-	}
-	b, ct, err := orgReadLogoPart(r)
-	if err == nil {
-		_, err = s.orgStoreLogo(r.Context(), p, o.ID, b, ct)
-	}
+	_, err := s.orgsOf().SetLogo(r.Context(), actorOf(r), r.PathValue("id"), &orgLogoPart{r: r})
 	if e, ok := errs.As(err); ok && len(e.Fields) == 0 && (e.Code == errs.TooLarge || e.Code == errs.Unsupported || e.Code == errs.Invalid) {
 		err = &errs.Error{Code: e.Code, Message: e.Message, Fields: map[string]string{"logo": e.Message}}
 	}
 	return s.orgFormResult(w, r, err, "logo", func(v *orgPageView, f *orgForm) { v.Logo = f })
 }
 
-// orgReadLogoPart finds the "logo" file in a multipart form and reads it,
-// streaming, without spilling anything to disk.
-func orgReadLogoPart(r *http.Request) ([]byte, string, error) {
+// orgLogoPart reads the "logo" file of a multipart form, streaming,
+// without spilling anything to disk. It looks for the part only when the
+// service first reads, so that nothing of the upload is read for a
+// request the service refuses. A form without the part reads as empty.
+type orgLogoPart struct {
+	r    *http.Request
+	part io.ReadCloser
+	err  error
+}
+
+func (l *orgLogoPart) Read(p []byte) (int, error) {
+	if l.part == nil && l.err == nil {
+		l.part, l.err = orgFindLogoPart(l.r)
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return orgUpload{l.part}.Read(p)
+}
+
+// orgFindLogoPart finds the "logo" file in a multipart form; io.EOF when
+// there is none.
+func orgFindLogoPart(r *http.Request) (io.ReadCloser, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return nil, "", errs.E(errs.Unsupported, "the logo must be sent as a file upload form")
+		return nil, errs.E(errs.Unsupported, "the logo must be sent as a file upload form")
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, "", errs.E(errs.Malformed, "the upload could not be read")
+		return nil, errs.E(errs.Malformed, "the upload could not be read")
 	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return nil, "", orgNoLogoError()
+			return nil, io.EOF
 		}
 		if err != nil {
-			return nil, "", orgUploadError(err)
+			return nil, orgUploadError(err)
 		}
-		if part.FormName() != "logo" {
-			part.Close()
-			continue
+		if part.FormName() == "logo" {
+			return part, nil
 		}
-		defer part.Close()
-		return orgReadLogo(part)
+		part.Close()
 	}
 }
 
 // orgLogoRemoveForm answers POST /orgs/{id}/logo/remove.
 func (s *Server) orgLogoRemoveForm(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.Edit)
-	if err != nil {
-		return err
-	}
-	_, err = s.orgRemoveLogo(r.Context(), p, o.ID)
+	_, err := s.orgsOf().RemoveLogo(r.Context(), actorOf(r), r.PathValue("id"))
 	return s.orgFormResult(w, r, err, "logo-removed", nil)
 }
 
 // orgInviteForm answers POST /orgs/{id}/invitations.
 func (s *Server) orgInviteForm(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.ManageMembers)
-	if err != nil {
-		return err
-	}
 	if err := readForm(r); err != nil {
 		return err
 	}
-	_, err = s.orgInvite(r.Context(), p, o.ID, r.PostForm.Get("email"), r.PostForm.Get("role"))
+	_, err := s.orgsOf().Invite(r.Context(), actorOf(r), r.PathValue("id"), r.PostForm.Get("email"), r.PostForm.Get("role"))
 	return s.orgFormResult(w, r, err, "invited", func(v *orgPageView, f *orgForm) { v.Invite = f }, "email", "role")
 }
 
 // orgRevokeForm answers POST /orgs/{id}/invitations/{invID}/revoke.
 func (s *Server) orgRevokeForm(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.ManageMembers)
-	if err != nil {
-		return err
-	}
-	err = store.RevokeInvitation(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID, r.PathValue("invID"))
+	err := s.orgsOf().Revoke(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("invID"))
 	return s.orgFormResult(w, r, err, "revoked", nil)
 }
 
 // orgRoleForm answers POST /orgs/{id}/members/{accountID}/role.
 func (s *Server) orgRoleForm(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.ManageMembers)
-	if err != nil {
-		return err
-	}
 	if err := readForm(r); err != nil {
 		return err
 	}
-	v := errs.Validation{}
-	role := org.CheckRole(v, "role", r.PostForm.Get("role"))
-	err = v.Err()
-	if err == nil {
-		_, err = store.ChangeMemberRole(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID, r.PathValue("accountID"), role)
-	}
+	_, err := s.orgsOf().ChangeRole(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("accountID"), r.PostForm.Get("role"))
 	return s.orgFormResult(w, r, err, "role", nil)
 }
 
@@ -1047,15 +783,7 @@ func (s *Server) orgRoleForm(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) orgRemoveForm(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
 	target := r.PathValue("accountID")
-	action := org.ManageMembers
-	if target == p.AccountID {
-		action = org.Leave
-	}
-	_, o, _, err := s.orgFor(r, action)
-	if err != nil {
-		return err
-	}
-	err = store.RemoveMember(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID, target)
+	err := s.orgsOf().RemoveMember(r.Context(), actorOf(r), r.PathValue("id"), target)
 	if err == nil && target == p.AccountID {
 		orgRedirect(w, r, "", "left")
 		return nil
@@ -1065,11 +793,7 @@ func (s *Server) orgRemoveForm(w http.ResponseWriter, r *http.Request) error {
 
 // orgLeaveForm answers POST /orgs/{id}/leave.
 func (s *Server) orgLeaveForm(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.Leave)
-	if err != nil {
-		return err
-	}
-	err = store.LeaveOrganisation(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID)
+	err := s.orgsOf().Leave(r.Context(), actorOf(r), r.PathValue("id"))
 	if err == nil {
 		orgRedirect(w, r, "", "left")
 		return nil
@@ -1079,22 +803,10 @@ func (s *Server) orgLeaveForm(w http.ResponseWriter, r *http.Request) error {
 
 // orgDPAForm answers POST /orgs/{id}/dpa.
 func (s *Server) orgDPAForm(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.AcceptDPA)
-	if err != nil {
-		return err
-	}
 	if err := readForm(r); err != nil {
 		return err
 	}
-	v := errs.Validation{}
-	version := org.CheckDPAVersion(v, "version", r.PostForm.Get("version"))
-	if r.PostForm.Get("confirm") == "" {
-		v.Add("confirm", "tick the box to confirm that you accept on the organisation's behalf")
-	}
-	err = v.Err()
-	if err == nil {
-		_, err = store.AcceptDPA(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, o.ID, version)
-	}
+	_, err := s.orgsOf().AcceptDPA(r.Context(), actorOf(r), r.PathValue("id"), r.PostForm.Get("version"), r.PostForm.Get("confirm") != "")
 	return s.orgFormResult(w, r, err, "dpa", func(v *orgPageView, f *orgForm) {
 		if len(f.Errors) > 0 {
 			v.Problem = "The addendum was not accepted: " + strings.Join(orgMessages(f.Errors), "; ") + "."
@@ -1105,19 +817,15 @@ func (s *Server) orgDPAForm(w http.ResponseWriter, r *http.Request) error {
 // orgDeleteForm answers POST /orgs/{id}/delete; the name must be typed
 // again, so that a slip of the mouse deletes nothing.
 func (s *Server) orgDeleteForm(w http.ResponseWriter, r *http.Request) error {
-	p, o, _, err := s.orgFor(r, org.Delete)
-	if err != nil {
-		return err
-	}
 	if err := readForm(r); err != nil {
 		return err
 	}
-	if strings.TrimSpace(r.PostForm.Get("confirm_name")) != o.Name {
-		err = &errs.Error{Code: errs.Invalid, Message: "the name does not match",
-			Fields: map[string]string{"confirm_name": "type the organisation's name exactly as shown to delete it"}}
+	confirm := r.PostForm.Get("confirm_name")
+	err := s.orgsOf().Delete(r.Context(), actorOf(r), r.PathValue("id"), &confirm)
+	if errs.CodeOf(err) == errs.Invalid {
 		return s.orgFormResult(w, r, err, "", func(v *orgPageView, f *orgForm) { v.Delete = f }, "confirm_name")
 	}
-	if err := s.orgDelete(r.Context(), p, o.ID); err != nil {
+	if err != nil {
 		return err
 	}
 	orgRedirect(w, r, "", "deleted")
@@ -1154,7 +862,7 @@ type orgInvitationView struct {
 func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
 	token := r.PathValue("token")
-	inv, o, err := store.InvitationByToken(r.Context(), s.DB, s.Secret, token, s.Clock.Now())
+	inv, o, err := s.orgsOf().Invitation(r.Context(), actorOf(r), token)
 	if errs.CodeOf(err) == errs.Invalid {
 		e, _ := errs.As(err)
 		return errs.E(errs.NotFound, "%s", e.Message)
@@ -1174,11 +882,10 @@ func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 
 // invitationAcceptForm answers POST /invitations/accept.
 func (s *Server) invitationAcceptForm(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
 	if err := readForm(r); err != nil {
 		return err
 	}
-	o, _, err := store.AcceptInvitation(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, strings.TrimSpace(r.PostForm.Get("token")))
+	o, _, err := s.orgsOf().Accept(r.Context(), actorOf(r), r.PostForm.Get("token"))
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/sessionshq/sessions/internal/org"
-	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
@@ -33,33 +33,30 @@ type orgFixture struct {
 	InvitationID, Token                           string
 }
 
-func orgCompose(o org.Organisation, inviter string, inv org.Invitation, token string) mail.Message {
-	return org.InvitationMail(o, inviter, inv, "http://sessions.test/invitations/"+token)
-}
-
-// newOrgFixture builds the fixture through the store, so that it is ready
-// before any request is made; the requests under test then go through HTTP.
+// newOrgFixture builds the fixture through the organisations service, so
+// that it is ready before any request is made; the requests under test
+// then go through HTTP.
 func newOrgFixture(t *testing.T, h *harness) *orgFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &orgFixture{h: h, Owner: h.newMember(t), Admin: h.newMember(t), Member: h.newMember(t), Guest: h.newMember(t),
 		Target: h.newMember(t), Stranger: h.newMember(t)}
-	now := h.Clock.Now()
-	o, err := store.CreateOrganisation(ctx, h.DB, h.Secret, now, f.Owner.ID, "Fixture Ltd", "#3347d1")
+	orgs, owner := h.Srv.Services.Orgs, service.Member(f.Owner.ID)
+	o, err := orgs.Create(ctx, owner, "Fixture Ltd", "#3347d1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.ID = o.ID
 	for m, role := range map[*testMember]org.Role{f.Admin: org.Admin, f.Member: org.Member, f.Guest: org.Guest, f.Target: org.Member} {
-		sent, err := store.Invite(ctx, h.DB, h.Secret, now, f.Owner.ID, o.ID, m.Email, role, orgCompose)
+		sent, err := orgs.Invite(ctx, owner, o.ID, m.Email, string(role))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := store.AcceptInvitation(ctx, h.DB, h.Secret, now, m.ID, sent.Token); err != nil {
+		if _, _, err := orgs.Accept(ctx, service.Member(m.ID), sent.Token); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sent, err := store.Invite(ctx, h.DB, h.Secret, now, f.Owner.ID, o.ID, "open.invitation@example.org", org.Member, orgCompose)
+	sent, err := orgs.Invite(ctx, owner, o.ID, "open.invitation@example.org", string(org.Member))
 	if err != nil {
 		t.Fatal(err)
 	}
