@@ -95,23 +95,19 @@ func benchTokens(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	d, err := meeting.Check(meeting.Input{Title: "Token bench", Start: now.Add(time.Hour).Format(time.RFC3339),
-		TimeZone: "UTC", DurationMinutes: 60, Lobby: true})
+	in := meeting.Input{Title: "Token bench", Start: now.Add(time.Hour).Format(time.RFC3339),
+		TimeZone: "UTC", DurationMinutes: 60, Lobby: true}
+	m, err := services.Meetings.Create(ctx, host.ID, "", in)
 	if err != nil {
 		return err
 	}
-	m, err := store.CreateMeeting(ctx, db, secret, now, host.ID, "", d)
-	if err != nil {
-		return err
-	}
-	links := meeting.Links{BaseURL: "http://sessions.bench", Domain: "sessions.bench"}
 	tokens := make([]string, 0, members)
 	for i := 1; i <= members; i++ {
 		a, err := newMember(i)
 		if err != nil {
 			return err
 		}
-		if _, err := store.InviteToMeeting(ctx, db, secret, now, links, host.ID, m.ID, a.Email, meeting.RoleParticipant); err != nil {
+		if _, err := services.Meetings.Invite(ctx, host.ID, m.ID, a.Email, string(meeting.RoleParticipant)); err != nil {
 			return err
 		}
 		tok := account.NewAPIToken()

@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -94,6 +95,17 @@ type Links struct {
 	BaseURL string
 	// Domain is its host name, which makes iCalendar UIDs unique.
 	Domain string
+}
+
+// LinksFor makes the links of the server at baseURL, its public address;
+// iCalendar UIDs fall back to "localhost" when it names no host.
+func LinksFor(baseURL string) Links {
+	base := strings.TrimSuffix(baseURL, "/")
+	domain := "localhost"
+	if u, err := url.Parse(base); err == nil && u.Hostname() != "" {
+		domain = u.Hostname()
+	}
+	return Links{BaseURL: base, Domain: domain}
 }
 
 // Personal is a participant's personal link for the token.

@@ -3,8 +3,9 @@
 // the people taking part and their roles, the agenda and its templates,
 // the resources shared with a meeting, the personal invitation links and
 // the iCalendar invitations mailed to participants. It knows nothing of
-// HTTP or SQL; internal/store keeps the rows and applies these rules
-// inside its transactions, and internal/web speaks HTTP.
+// HTTP or SQL: internal/service/meetings applies these rules inside its
+// transactions, internal/store keeps the rows, and internal/web speaks
+// HTTP.
 package meeting
 
 import (
@@ -183,6 +184,12 @@ func (a Access) RequireParticipant() error {
 		return errs.E(errs.Forbidden, "only people taking part in this meeting may do this")
 	}
 	return nil
+}
+
+// Listed is a meeting in a member's list, with what they may do with it.
+type Listed struct {
+	Meeting
+	Access Access
 }
 
 // NewID returns a new meeting id, also the name of its video room.

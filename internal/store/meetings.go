@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
@@ -18,10 +16,10 @@ import (
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 )
 
-// Meetings, their participants and invitations. Every change runs in one
-// transaction that first locks the meeting's row, then reads what the
-// actor may do (package meeting decides), then writes the change, its
-// audit entry and the e-mails it causes. Someone who may not see a
+// Meetings, their participants and invitations: the rows. The use cases
+// (internal/service/meetings) lock a meeting's row first with
+// MeetingForUpdate, then ask package meeting what the actor may do, then
+// write the change with the functions here. Someone who may not see a
 // meeting gets the same "not found" whether or not it exists.
 //
 // Agenda, templates and resources are in meetings_content.go.
@@ -39,12 +37,6 @@ const participantFrom = ` FROM meeting_participants p LEFT JOIN accounts a ON a.
 func meetingNotFound() error { return errs.E(errs.NotFound, "there is no such meeting") }
 
 func meetingSubject(id string) audit.Party { return audit.Party{Kind: "meeting", ID: id} }
-
-func meetingAudit(ctx context.Context, q database.Querier, secret []byte, now time.Time, actorID, action, meetingID string, detail map[string]string) error {
-	return AppendAudit(ctx, q, secret, audit.Entry{
-		At: now, Actor: memberParty(actorID), Action: action, Subject: meetingSubject(meetingID), Purpose: "service", Detail: detail,
-	})
-}
 
 func scanMeeting(s scanner, extra ...any) (meeting.Meeting, error) {
 	var (
@@ -156,10 +148,13 @@ func meetingAccess(ctx context.Context, q database.Querier, m meeting.Meeting, a
 	return acc, nil
 }
 
-// meetingLock locks the meeting's row for the rest of the transaction and
-// returns it with the actor's access, or NotFound.
-func meetingLock(ctx context.Context, tx *database.Tx, id, accountID string) (meeting.Meeting, meeting.Access, error) {
-	res, err := tx.Exec(ctx, `UPDATE meetings SET updated_at = updated_at WHERE id = ?`, id)
+// MeetingForUpdate locks the meeting's row for the rest of the
+// transaction q and returns it with what the member may do with it, or
+// NotFound as MeetingFor does. Whoever changes a meeting locks it first,
+// so that concurrent changes to it, its agenda and its participants run
+// one after the other.
+func MeetingForUpdate(ctx context.Context, q database.Querier, id, accountID string) (meeting.Meeting, meeting.Access, error) {
+	res, err := q.Exec(ctx, `UPDATE meetings SET updated_at = updated_at WHERE id = ?`, id)
 	if err != nil {
 		return meeting.Meeting{}, meeting.Access{}, fmt.Errorf("lock meeting: %w", err)
 	}
@@ -168,208 +163,101 @@ func meetingLock(ctx context.Context, tx *database.Tx, id, accountID string) (me
 	} else if n == 0 {
 		return meeting.Meeting{}, meeting.Access{}, meetingNotFound()
 	}
-	return MeetingFor(ctx, tx, id, accountID)
+	return MeetingFor(ctx, q, id, accountID)
 }
 
-// meetingLockEdit locks the meeting and refuses unless the actor may edit
-// it and it is not cancelled.
-func meetingLockEdit(ctx context.Context, tx *database.Tx, id, accountID string) (meeting.Meeting, meeting.Access, error) {
-	m, acc, err := meetingLock(ctx, tx, id, accountID)
+// MeetingOrgRole is the member's role in the organisation a meeting is
+// scheduled in or a template is shared with; NotFound when they do not
+// belong to it.
+func MeetingOrgRole(ctx context.Context, q database.Querier, orgID, accountID string) (org.Role, error) {
+	return orgMemberRole(ctx, q, orgID, accountID)
+}
+
+// InsertMeeting writes a new meeting with its host's participant row
+// (hostRowID), which every meeting has from the start.
+func InsertMeeting(ctx context.Context, q database.Querier, m meeting.Meeting, hostRowID string) error {
+	ex, err := exdatesJSON(m.ExDates)
 	if err != nil {
-		return m, acc, err
+		return err
 	}
-	if err := acc.RequireEdit(); err != nil {
-		return m, acc, err
-	}
-	if m.State == meeting.Cancelled {
-		return m, acc, errs.E(errs.Conflict, "this meeting was cancelled and can no longer change")
-	}
-	return m, acc, nil
-}
-
-// MeetingMailed is a change and the e-mails it put in the outbox, to be
-// dispatched after the commit.
-type MeetingMailed struct {
-	Meeting meeting.Meeting
-	MailIDs []string
-}
-
-// CreateMeeting creates a meeting hosted by the account, with the host's
-// participant row. d must have passed meeting.Check. A meeting in an
-// organisation needs the host to belong to it (not as a guest); a
-// follow-up must follow a meeting the host may see.
-func CreateMeeting(ctx context.Context, db *database.DB, secret []byte, now time.Time, hostID, orgID string, d meeting.Details) (meeting.Meeting, error) {
-	now = now.UTC()
-	m := meeting.Meeting{
-		ID: meeting.NewID(), OrgID: orgID, HostID: hostID, Title: d.Title, Description: d.Description,
-		Schedule: d.Schedule, FollowsID: d.FollowsID, State: meeting.Scheduled, Lobby: d.Lobby,
-		CreatedAt: now, UpdatedAt: now,
-	}
-	if d.Passcode != nil && *d.Passcode != "" {
-		m.PasscodeHash = meeting.HashPasscode(secret, m.ID, *d.Passcode)
-	}
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		if orgID != "" {
-			r, err := orgMemberRole(ctx, tx, orgID, hostID)
-			if err != nil || r == org.Guest {
-				return &errs.Error{Code: errs.Forbidden, Message: "you may only schedule meetings in an organisation you are a member of",
-					Fields: map[string]string{"org_id": "must be an organisation you are a member of"}}
-			}
-		}
-		if err := checkFollows(ctx, tx, m.FollowsID, hostID); err != nil {
-			return err
-		}
-		ex, err := exdatesJSON(m.ExDates)
-		if err != nil {
-			return err
-		}
+	return inTx(ctx, q, func(tx database.Querier) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO meetings (id, org_id, host_id, title, description, starts_at, time_zone, duration_minutes,
 			rrule, exdates, follows_id, state, locked, passcode_hash, lobby, ical_sequence, created_at, updated_at, cancelled_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL)`,
-			m.ID, nullString(orgID), hostID, m.Title, m.Description, m.StartsAt.UTC(), m.TimeZone, m.DurationMinutes,
-			nullString(m.RRule), ex, nullString(m.FollowsID), string(m.State), false, nullString(m.PasscodeHash), m.Lobby, now, now); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+			m.ID, nullString(m.OrgID), m.HostID, m.Title, m.Description, m.StartsAt.UTC(), m.TimeZone, m.DurationMinutes,
+			nullString(m.RRule), ex, nullString(m.FollowsID), string(m.State), m.Locked, nullString(m.PasscodeHash), m.Lobby,
+			m.ICalSequence, m.CreatedAt.UTC(), m.UpdatedAt.UTC()); err != nil {
 			return fmt.Errorf("create meeting: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO meeting_participants (id, meeting_id, account_id, email, name, role, invite_digest,
 			invite_expires_at, lobby_state, lobby_at, created_at) VALUES (?, ?, ?, NULL, NULL, ?, NULL, NULL, NULL, NULL, ?)`,
-			meeting.NewParticipantID(), m.ID, hostID, string(meeting.Host), now); err != nil {
+			hostRowID, m.ID, m.HostID, string(meeting.Host), m.CreatedAt.UTC()); err != nil {
 			return fmt.Errorf("add the host: %w", err)
 		}
-		detail := map[string]string{"recurring": strconv.FormatBool(m.Recurring())}
-		if orgID != "" {
-			detail["organisation"] = orgID
-		}
-		return meetingAudit(ctx, tx, secret, now, hostID, "meeting.create", m.ID, detail)
+		return nil
 	})
-	if err != nil {
-		return meeting.Meeting{}, err
-	}
-	return m, nil
 }
 
-// checkFollows refuses a follow-up link to a meeting the account cannot
-// see.
-func checkFollows(ctx context.Context, q database.Querier, followsID, accountID string) error {
-	if followsID == "" {
-		return nil
-	}
-	if _, _, err := MeetingFor(ctx, q, followsID, accountID); err != nil {
-		if errs.CodeOf(err) == errs.NotFound {
-			return &errs.Error{Code: errs.Invalid, Message: "the earlier meeting was not found",
-				Fields: map[string]string{"follows_id": "must be a meeting you take part in"}}
-		}
+// SaveMeetingDetails writes what an edit may change: title, description,
+// schedule, follow-up link, passcode, lobby, iCalendar sequence and
+// update time.
+func SaveMeetingDetails(ctx context.Context, q database.Querier, m meeting.Meeting) error {
+	ex, err := exdatesJSON(m.ExDates)
+	if err != nil {
 		return err
+	}
+	if _, err := q.Exec(ctx, `UPDATE meetings SET title = ?, description = ?, starts_at = ?, time_zone = ?, duration_minutes = ?,
+		rrule = ?, exdates = ?, follows_id = ?, passcode_hash = ?, lobby = ?, ical_sequence = ?, updated_at = ? WHERE id = ?`,
+		m.Title, m.Description, m.StartsAt.UTC(), m.TimeZone, m.DurationMinutes, nullString(m.RRule), ex,
+		nullString(m.FollowsID), nullString(m.PasscodeHash), m.Lobby, m.ICalSequence, m.UpdatedAt.UTC(), m.ID); err != nil {
+		return fmt.Errorf("update meeting: %w", err)
 	}
 	return nil
 }
 
-// UpdateMeeting changes a meeting's details, for its host and co-hosts.
-// When what a calendar shows changes (title, description, schedule), the
-// iCalendar SEQUENCE goes up and every invited participant is mailed the
-// update with a fresh personal link, since the link's lifetime follows
-// the schedule. The old links stop working.
-func UpdateMeeting(ctx context.Context, db *database.DB, secret []byte, now time.Time, links meeting.Links, accountID, id string, d meeting.Details) (MeetingMailed, error) {
-	now = now.UTC()
-	var out MeetingMailed
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		m, _, err := meetingLockEdit(ctx, tx, id, accountID)
-		if err != nil {
-			return err
+// SaveMeetingCancelled writes m's cancellation (state, time, sequence)
+// and revokes every participant's personal link with it.
+func SaveMeetingCancelled(ctx context.Context, q database.Querier, m meeting.Meeting) error {
+	return inTx(ctx, q, func(tx database.Querier) error {
+		if _, err := tx.Exec(ctx, `UPDATE meetings SET state = ?, cancelled_at = ?, ical_sequence = ?, updated_at = ? WHERE id = ?`,
+			string(m.State), timeArg(m.CancelledAt), m.ICalSequence, m.UpdatedAt.UTC(), m.ID); err != nil {
+			return fmt.Errorf("cancel meeting: %w", err)
 		}
-		if d.FollowsID == m.ID {
-			return &errs.Error{Code: errs.Invalid, Message: "a meeting cannot follow itself", Fields: map[string]string{"follows_id": "must be another meeting"}}
+		if _, err := tx.Exec(ctx, `UPDATE meeting_participants SET invite_digest = NULL, invite_expires_at = NULL WHERE meeting_id = ?`, m.ID); err != nil {
+			return fmt.Errorf("revoke links: %w", err)
 		}
-		if d.FollowsID != m.FollowsID {
-			if err := checkFollows(ctx, tx, d.FollowsID, accountID); err != nil {
-				return err
-			}
-		}
-		before := m
-		m.Title, m.Description, m.Schedule, m.FollowsID, m.Lobby = d.Title, d.Description, d.Schedule, d.FollowsID, d.Lobby
-		if d.Passcode != nil {
-			m.PasscodeHash = ""
-			if *d.Passcode != "" {
-				m.PasscodeHash = meeting.HashPasscode(secret, m.ID, *d.Passcode)
-			}
-		}
-		visible := before.Title != m.Title || before.Description != m.Description || !sameSchedule(before.Schedule, m.Schedule)
-		if visible {
-			m.ICalSequence++
-		}
-		m.UpdatedAt = now
-		ex, err := exdatesJSON(m.ExDates)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE meetings SET title = ?, description = ?, starts_at = ?, time_zone = ?, duration_minutes = ?,
-			rrule = ?, exdates = ?, follows_id = ?, passcode_hash = ?, lobby = ?, ical_sequence = ?, updated_at = ? WHERE id = ?`,
-			m.Title, m.Description, m.StartsAt.UTC(), m.TimeZone, m.DurationMinutes, nullString(m.RRule), ex,
-			nullString(m.FollowsID), nullString(m.PasscodeHash), m.Lobby, m.ICalSequence, now, m.ID); err != nil {
-			return fmt.Errorf("update meeting: %w", err)
-		}
-		out.Meeting = m
-		if visible {
-			if out.MailIDs, err = mailParticipants(ctx, tx, m, func(organiser meeting.CalendarPerson, p meeting.Participant) (string, error) {
-				return inviteParticipant(ctx, tx, secret, now, links, m, organiser, p, true)
-			}); err != nil {
-				return err
-			}
-		}
-		return meetingAudit(ctx, tx, secret, now, accountID, "meeting.update", m.ID, map[string]string{
-			"sequence": strconv.Itoa(m.ICalSequence), "notified": strconv.Itoa(len(out.MailIDs)),
-		})
+		return nil
 	})
-	return out, err
 }
 
-func sameSchedule(a, b meeting.Schedule) bool {
-	return a.StartsAt.Equal(b.StartsAt) && a.TimeZone == b.TimeZone && a.DurationMinutes == b.DurationMinutes &&
-		a.RRule == b.RRule && slices.EqualFunc(a.ExDates, b.ExDates, time.Time.Equal)
+// RaiseICalSequence counts one more change calendars must apply, for a
+// message that must outrank those sent before it.
+func RaiseICalSequence(ctx context.Context, q database.Querier, meetingID string) error {
+	_, err := q.Exec(ctx, `UPDATE meetings SET ical_sequence = ical_sequence + 1 WHERE id = ?`, meetingID)
+	return err
 }
 
-// mailParticipants puts a message for every invited participant of m
-// (everyone with an address but the host) in the outbox, as mail makes it,
-// and returns the messages' ids.
-func mailParticipants(ctx context.Context, tx *database.Tx, m meeting.Meeting,
-	mail func(organiser meeting.CalendarPerson, p meeting.Participant) (string, error)) ([]string, error) {
-	ps, err := MeetingParticipants(ctx, tx, m.ID)
+// MeetingFileKeys lists the blob keys of the files shared with a meeting.
+func MeetingFileKeys(ctx context.Context, q database.Querier, meetingID string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT blob_key FROM meeting_resources WHERE meeting_id = ? AND blob_key IS NOT NULL`, meetingID)
 	if err != nil {
 		return nil, err
 	}
-	organiser, err := meetingOrganiser(ctx, tx, m)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, p := range ps {
-		if p.Email == "" || p.Role == meeting.Host {
-			continue
-		}
-		id, err := mail(organiser, p)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, nil
+	return collectRows(rows, scanID)
 }
 
-// invitationTo is what the e-mails about m say to p.
-func invitationTo(m meeting.Meeting, organiser meeting.CalendarPerson, p meeting.Participant, links meeting.Links, now time.Time) meeting.Invitation {
-	return meeting.Invitation{
-		Meeting: m, Organiser: organiser, To: meeting.CalendarPerson{Name: p.DisplayNameOrEmpty(), Email: p.Email},
-		PersonID: p.AccountID, Domain: links.Domain, Now: now,
+// DeleteMeetingRow deletes a meeting; its participants, agenda and
+// resources go with it.
+func DeleteMeetingRow(ctx context.Context, q database.Querier, meetingID string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM meetings WHERE id = ?`, meetingID); err != nil {
+		return fmt.Errorf("delete meeting: %w", err)
 	}
+	return nil
 }
 
-// mailCancellation puts the iCalendar CANCEL of m for p in the outbox.
-func mailCancellation(ctx context.Context, tx *database.Tx, now time.Time, links meeting.Links, m meeting.Meeting,
-	organiser meeting.CalendarPerson, p meeting.Participant) (string, error) {
-	return EnqueueMail(ctx, tx, now, meeting.CancellationMail(invitationTo(m, organiser, p, links, now)))
-}
-
-// meetingOrganiser is the host as invitations name them.
-func meetingOrganiser(ctx context.Context, q database.Querier, m meeting.Meeting) (meeting.CalendarPerson, error) {
+// MeetingOrganiser is the meeting's host as invitations name them; empty
+// once the host's account is erased.
+func MeetingOrganiser(ctx context.Context, q database.Querier, m meeting.Meeting) (meeting.CalendarPerson, error) {
 	if m.HostID == "" {
 		return meeting.CalendarPerson{}, nil
 	}
@@ -381,99 +269,18 @@ func meetingOrganiser(ctx context.Context, q database.Querier, m meeting.Meeting
 	return o, err
 }
 
-// inviteParticipant gives p a new personal link, stores its digest and
-// expiry, and puts the invitation (or update) with it in the outbox.
-func inviteParticipant(ctx context.Context, tx *database.Tx, secret []byte, now time.Time, links meeting.Links, m meeting.Meeting,
-	organiser meeting.CalendarPerson, p meeting.Participant, update bool) (string, error) {
-	expires := m.InviteExpiry()
-	token := signed.Make(secret, meeting.InvitePurpose, p.ID, expires)
-	if _, err := tx.Exec(ctx, `UPDATE meeting_participants SET invite_digest = ?, invite_expires_at = ? WHERE id = ?`,
-		signed.Digest(token), expires, p.ID); err != nil {
-		return "", fmt.Errorf("store invitation link: %w", err)
+// SetInviteLink stores the digest and expiry of a participant's personal
+// link; the link it replaces stops working.
+func SetInviteLink(ctx context.Context, q database.Querier, participantID, digest string, expires time.Time) error {
+	if _, err := q.Exec(ctx, `UPDATE meeting_participants SET invite_digest = ?, invite_expires_at = ? WHERE id = ?`,
+		digest, expires.UTC(), participantID); err != nil {
+		return fmt.Errorf("store invitation link: %w", err)
 	}
-	in := invitationTo(m, organiser, p, links, now)
-	in.Link = links.Personal(token)
-	if p.AccountID != "" {
-		in.PageURL = links.Page(m.ID)
-	}
-	return EnqueueMail(ctx, tx, now, meeting.InvitationMail(in, update))
-}
-
-// CancelMeeting cancels a meeting, for its host: every invited
-// participant is mailed an iCalendar CANCEL, and their links stop working.
-func CancelMeeting(ctx context.Context, db *database.DB, secret []byte, now time.Time, links meeting.Links, accountID, id string) (MeetingMailed, error) {
-	now = now.UTC()
-	var out MeetingMailed
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		m, acc, err := meetingLock(ctx, tx, id, accountID)
-		if err != nil {
-			return err
-		}
-		if err := acc.RequireHost(); err != nil {
-			return err
-		}
-		if m.State == meeting.Cancelled {
-			out.Meeting = m
-			return nil
-		}
-		m.State, m.CancelledAt, m.UpdatedAt = meeting.Cancelled, &now, now
-		m.ICalSequence++
-		if _, err := tx.Exec(ctx, `UPDATE meetings SET state = ?, cancelled_at = ?, ical_sequence = ?, updated_at = ? WHERE id = ?`,
-			string(m.State), now, m.ICalSequence, now, m.ID); err != nil {
-			return fmt.Errorf("cancel meeting: %w", err)
-		}
-		out.MailIDs, err = mailParticipants(ctx, tx, m, func(organiser meeting.CalendarPerson, p meeting.Participant) (string, error) {
-			return mailCancellation(ctx, tx, now, links, m, organiser, p)
-		})
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE meeting_participants SET invite_digest = NULL, invite_expires_at = NULL WHERE meeting_id = ?`, m.ID); err != nil {
-			return fmt.Errorf("revoke links: %w", err)
-		}
-		out.Meeting = m
-		return meetingAudit(ctx, tx, secret, now, accountID, "meeting.cancel", m.ID, map[string]string{"notified": strconv.Itoa(len(out.MailIDs))})
-	})
-	return out, err
-}
-
-// DeleteMeeting deletes a cancelled meeting for good, for its host, with
-// its participants, agenda and resources. It returns the blob keys of
-// the meeting's files, which the caller deletes after the commit.
-func DeleteMeeting(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, id string) ([]string, error) {
-	now = now.UTC()
-	var keys []string
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		m, acc, err := meetingLock(ctx, tx, id, accountID)
-		if err != nil {
-			return err
-		}
-		if err := acc.RequireHost(); err != nil {
-			return err
-		}
-		if m.State != meeting.Cancelled {
-			return errs.E(errs.Conflict, "cancel the meeting before deleting it, so that its participants are told")
-		}
-		rows, err := tx.Query(ctx, `SELECT blob_key FROM meeting_resources WHERE meeting_id = ? AND blob_key IS NOT NULL`, m.ID)
-		if err != nil {
-			return err
-		}
-		if keys, err = collectRows(rows, scanID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM meetings WHERE id = ?`, m.ID); err != nil {
-			return fmt.Errorf("delete meeting: %w", err)
-		}
-		return meetingAudit(ctx, tx, secret, now, accountID, "meeting.delete", m.ID, map[string]string{"files": strconv.Itoa(len(keys))})
-	})
-	return keys, err
+	return nil
 }
 
 // ListedMeeting is a meeting in a member's list.
-type ListedMeeting struct {
-	meeting.Meeting
-	Access meeting.Access
-}
+type ListedMeeting = meeting.Listed
 
 // MeetingsOf lists the meetings the member takes part in and those of the
 // organisations they own or administer, by first start, newest first.
@@ -543,152 +350,49 @@ func ParticipantByInvite(ctx context.Context, q database.Querier, secret []byte,
 	return p, err
 }
 
-// ParticipantInvited is a new participant with the e-mail sent to them.
-type ParticipantInvited struct {
-	Participant meeting.Participant
-	MailID      string
+// InviteeAccount returns the id and name of the account holding the
+// normalised address, or "" when nobody has it (the invitee is a guest).
+func InviteeAccount(ctx context.Context, q database.Querier, email string) (id, name string, err error) {
+	err = q.QueryRow(ctx, `SELECT id, name FROM accounts WHERE email = ?`, email).Scan(&id, &name)
+	if errors.Is(err, database.ErrNotFound) {
+		return "", "", nil
+	}
+	return id, name, err
 }
 
-// InviteToMeeting adds a participant by address, as a member when the
-// address is a member's, as a guest otherwise, and mails the invitation
-// with a personal link. email must be normalised (org.CheckEmail); role
-// is participant or co-host, and only the host may make co-hosts.
-func InviteToMeeting(ctx context.Context, db *database.DB, secret []byte, now time.Time, links meeting.Links, accountID, meetingID, email string, role meeting.Role) (ParticipantInvited, error) {
-	now = now.UTC()
-	var out ParticipantInvited
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		m, acc, err := meetingLockEdit(ctx, tx, meetingID, accountID)
-		if err != nil {
-			return err
-		}
-		if err := checkGrant(acc, role); err != nil {
-			return err
-		}
-		var memberID, memberName string
-		err = tx.QueryRow(ctx, `SELECT id, name FROM accounts WHERE email = ?`, email).Scan(&memberID, &memberName)
-		if err != nil && !errors.Is(err, database.ErrNotFound) {
-			return err
-		}
-		var dup int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM meeting_participants WHERE meeting_id = ? AND (email = ? OR (account_id IS NOT NULL AND account_id = ?))`,
-			m.ID, email, memberID).Scan(&dup); err != nil {
-			return err
-		}
-		if dup > 0 {
-			return &errs.Error{Code: errs.Conflict, Message: "this person is already taking part",
-				Fields: map[string]string{"email": "is already on the participant list"}}
-		}
-		p := meeting.Participant{ID: meeting.NewParticipantID(), MeetingID: m.ID, AccountID: memberID, AccountName: memberName,
-			Email: email, Role: role, CreatedAt: now}
-		if _, err := tx.Exec(ctx, `INSERT INTO meeting_participants (id, meeting_id, account_id, email, name, role, invite_digest,
-			invite_expires_at, lobby_state, lobby_at, created_at) VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL, NULL, NULL, ?)`,
-			p.ID, m.ID, nullString(memberID), email, string(role), now); err != nil {
-			return fmt.Errorf("add participant: %w", err)
-		}
-		organiser, err := meetingOrganiser(ctx, tx, m)
-		if err != nil {
-			return err
-		}
-		if out.MailID, err = inviteParticipant(ctx, tx, secret, now, links, m, organiser, p, false); err != nil {
-			return err
-		}
-		if out.Participant, err = MeetingParticipant(ctx, tx, m.ID, p.ID); err != nil {
-			return err
-		}
-		return meetingAudit(ctx, tx, secret, now, accountID, "meeting.participant.invite", m.ID, map[string]string{
-			"participant": p.ID, "role": string(role), "guest": strconv.FormatBool(memberID == ""),
-		})
-	})
-	return out, err
+// TakesPart reports whether the address, or the account (when not ""),
+// is already on the meeting's participant list.
+func TakesPart(ctx context.Context, q database.Querier, meetingID, email, accountID string) (bool, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT COUNT(*) FROM meeting_participants WHERE meeting_id = ? AND (email = ? OR (account_id IS NOT NULL AND account_id = ?))`,
+		meetingID, email, accountID).Scan(&n)
+	return n > 0, err
 }
 
-// checkGrant says whether the actor may give a participant role.
-func checkGrant(acc meeting.Access, role meeting.Role) error {
-	switch {
-	case role != meeting.RoleParticipant && role != meeting.CoHost:
-		return &errs.Error{Code: errs.Invalid, Message: "the role is not valid", Fields: map[string]string{"role": "must be participant or co-host"}}
-	case role == meeting.CoHost && !acc.IsHost():
-		return errs.E(errs.Forbidden, "only the host may make someone a co-host")
+// InsertParticipant adds an invited participant (not the host, whom
+// InsertMeeting adds), without a link yet.
+func InsertParticipant(ctx context.Context, q database.Querier, p meeting.Participant) error {
+	if _, err := q.Exec(ctx, `INSERT INTO meeting_participants (id, meeting_id, account_id, email, name, role, invite_digest,
+		invite_expires_at, lobby_state, lobby_at, created_at) VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL, NULL, NULL, ?)`,
+		p.ID, p.MeetingID, nullString(p.AccountID), nullString(p.Email), string(p.Role), p.CreatedAt.UTC()); err != nil {
+		return fmt.Errorf("add participant: %w", err)
 	}
 	return nil
 }
 
-// ChangeParticipantRole makes a participant a co-host or a plain
-// participant again, for the host.
-func ChangeParticipantRole(ctx context.Context, db *database.DB, secret []byte, now time.Time, accountID, meetingID, participantID string, role meeting.Role) (meeting.Participant, error) {
-	now = now.UTC()
-	var out meeting.Participant
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		m, acc, err := meetingLockEdit(ctx, tx, meetingID, accountID)
-		if err != nil {
-			return err
-		}
-		if err := acc.RequireHost(); err != nil {
-			return err
-		}
-		if err := checkGrant(acc, role); err != nil {
-			return err
-		}
-		p, err := MeetingParticipant(ctx, tx, m.ID, participantID)
-		if err != nil {
-			return err
-		}
-		if p.Role == meeting.Host {
-			return errs.E(errs.Conflict, "the host's role cannot change")
-		}
-		if _, err := tx.Exec(ctx, `UPDATE meeting_participants SET role = ? WHERE id = ?`, string(role), p.ID); err != nil {
-			return fmt.Errorf("change role: %w", err)
-		}
-		p.Role = role
-		out = p
-		return meetingAudit(ctx, tx, secret, now, accountID, "meeting.participant.role", m.ID, map[string]string{
-			"participant": p.ID, "role": string(role),
-		})
-	})
-	return out, err
+// SetParticipantRole changes a participant's role.
+func SetParticipantRole(ctx context.Context, q database.Querier, participantID string, role meeting.Role) error {
+	if _, err := q.Exec(ctx, `UPDATE meeting_participants SET role = ? WHERE id = ?`, string(role), participantID); err != nil {
+		return fmt.Errorf("change role: %w", err)
+	}
+	return nil
 }
 
-// RemoveParticipant takes a participant off the meeting, deleting their
-// row (address, name and link with it), and mails them an iCalendar
-// CANCEL. Hosts and co-hosts may remove participants; only the host may
-// remove a co-host; nobody removes the host.
-func RemoveParticipant(ctx context.Context, db *database.DB, secret []byte, now time.Time, links meeting.Links, accountID, meetingID, participantID string) (string, error) {
-	now = now.UTC()
-	var mailID string
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		m, acc, err := meetingLockEdit(ctx, tx, meetingID, accountID)
-		if err != nil {
-			return err
-		}
-		p, err := MeetingParticipant(ctx, tx, m.ID, participantID)
-		if err != nil {
-			return err
-		}
-		switch {
-		case p.Role == meeting.Host:
-			return errs.E(errs.Conflict, "the host cannot be removed")
-		case p.Role == meeting.CoHost && !acc.IsHost():
-			return errs.E(errs.Forbidden, "only the host may remove a co-host")
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM meeting_participants WHERE id = ?`, p.ID); err != nil {
-			return fmt.Errorf("remove participant: %w", err)
-		}
-		if p.Email != "" {
-			organiser, err := meetingOrganiser(ctx, tx, m)
-			if err != nil {
-				return err
-			}
-			// The CANCEL must outrank the invitation the person holds.
-			if _, err := tx.Exec(ctx, `UPDATE meetings SET ical_sequence = ical_sequence + 1 WHERE id = ?`, m.ID); err != nil {
-				return err
-			}
-			cancelled := m
-			cancelled.ICalSequence++
-			if mailID, err = mailCancellation(ctx, tx, now, links, cancelled, organiser, p); err != nil {
-				return err
-			}
-		}
-		return meetingAudit(ctx, tx, secret, now, accountID, "meeting.participant.remove", m.ID, map[string]string{"participant": p.ID})
-	})
-	return mailID, err
+// DeleteParticipant deletes a participant's row: their address, name and
+// link go with it.
+func DeleteParticipant(ctx context.Context, q database.Querier, participantID string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM meeting_participants WHERE id = ?`, participantID); err != nil {
+		return fmt.Errorf("remove participant: %w", err)
+	}
+	return nil
 }

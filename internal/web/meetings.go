@@ -1,11 +1,9 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -16,37 +14,24 @@ import (
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/meeting"
 	"github.com/sessionshq/sessions/internal/org"
-	"github.com/sessionshq/sessions/internal/platform/blob"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/meetings"
 )
 
 // Meetings: the API under /api/meetings and /api/agenda-templates, and the
 // pages under /meetings. routes.go wraps every handler here in s.member.
-// Who may do what is decided by package meeting and applied inside each
-// store transaction; someone who may not see a meeting gets 404, never
-// 403, so that ids cannot be probed. Joining the call, the lobby and the
-// room page live elsewhere (the detail page links to the room).
-
-// meetingFileKind is the blob kind of files shared with a meeting. Their
-// blobs rows name no person: the file is the meeting's, and erasing the
-// person who shared it keeps it for the others.
-const meetingFileKind = "meeting-file"
+// The use cases, and who may do what, are the meetings service's
+// (internal/service/meetings); someone who may not see a meeting gets
+// 404, never 403, so that ids cannot be probed. Joining the call, the
+// lobby and the room page live elsewhere (the detail page links to the
+// room).
 
 // meetingUploadLimit bounds the body of an upload: the file plus room for
 // the multipart framing and a title.
 const meetingUploadLimit = meeting.MaxFileBytes + 64<<10
 
-// meetingLinks makes the addresses mailed to participants.
-func (s *Server) meetingLinks() meeting.Links {
-	base := strings.TrimSuffix(s.Config.BaseURL, "/")
-	domain := "localhost"
-	if u, err := url.Parse(base); err == nil && u.Hostname() != "" {
-		domain = u.Hostname()
-	}
-	return meeting.Links{BaseURL: base, Domain: domain}
-}
-
 // dispatchMail asks for delivery of messages once their change committed.
+// Meetings no longer use it (their service queues its mail through the
+// unit of work); it stays only for requests.go until that moves too.
 func (s *Server) dispatchMail(ctx context.Context, ids ...string) {
 	if s.Mail == nil {
 		return
@@ -61,7 +46,7 @@ func (s *Server) dispatchMail(ctx context.Context, ids ...string) {
 // meetingFor loads the meeting in the path with what the member may do.
 func (s *Server) meetingFor(r *http.Request) (*principal, meeting.Meeting, meeting.Access, error) {
 	p := mustPrincipal(r)
-	m, acc, err := store.MeetingFor(r.Context(), s.DB, r.PathValue("id"), p.AccountID)
+	m, acc, err := s.Services.Meetings.Get(r.Context(), p.AccountID, r.PathValue("id"))
 	return p, m, acc, err
 }
 
@@ -249,83 +234,6 @@ func (b meetingBody) apply(in meeting.Input) meeting.Input {
 	return in
 }
 
-// meetingCreate validates and creates a meeting hosted by p.
-func (s *Server) meetingCreate(ctx context.Context, p *principal, in meeting.Input, orgID string) (meeting.Meeting, error) {
-	d, err := meeting.Check(in)
-	if err != nil {
-		return meeting.Meeting{}, err
-	}
-	m, err := store.CreateMeeting(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, strings.TrimSpace(orgID), d)
-	if err == nil {
-		s.Log.LogAttrs(ctx, slog.LevelInfo, "meeting created", slog.String("meeting", m.ID))
-	}
-	return m, err
-}
-
-// meetingUpdate validates and applies an edit, then dispatches the
-// updates mailed to participants.
-func (s *Server) meetingUpdate(ctx context.Context, p *principal, m meeting.Meeting, in meeting.Input) (meeting.Meeting, error) {
-	d, err := meeting.Check(in)
-	if err != nil {
-		return meeting.Meeting{}, err
-	}
-	out, err := store.UpdateMeeting(ctx, s.DB, s.Secret, s.Clock.Now(), s.meetingLinks(), p.AccountID, m.ID, d)
-	if err != nil {
-		return meeting.Meeting{}, err
-	}
-	s.dispatchMail(ctx, out.MailIDs...)
-	return out.Meeting, nil
-}
-
-func (s *Server) meetingCancel(ctx context.Context, p *principal, id string) (meeting.Meeting, error) {
-	out, err := store.CancelMeeting(ctx, s.DB, s.Secret, s.Clock.Now(), s.meetingLinks(), p.AccountID, id)
-	if err != nil {
-		return meeting.Meeting{}, err
-	}
-	s.dispatchMail(ctx, out.MailIDs...)
-	return out.Meeting, nil
-}
-
-func (s *Server) meetingDelete(ctx context.Context, p *principal, id string) error {
-	keys, err := store.DeleteMeeting(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, id)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		s.meetingDeleteBlob(ctx, k)
-	}
-	return nil
-}
-
-// meetingInvite validates and sends an invitation.
-func (s *Server) meetingInvite(ctx context.Context, p *principal, meetingID, email, role string) (meeting.Participant, error) {
-	v := errs.Validation{}
-	email = org.CheckEmail(v, "email", email)
-	if role == "" {
-		role = string(meeting.RoleParticipant)
-	}
-	if err := v.Err(); err != nil {
-		return meeting.Participant{}, err
-	}
-	out, err := store.InviteToMeeting(ctx, s.DB, s.Secret, s.Clock.Now(), s.meetingLinks(), p.AccountID, meetingID, email, meeting.Role(role))
-	if err != nil {
-		return meeting.Participant{}, err
-	}
-	s.dispatchMail(ctx, out.MailID)
-	return out.Participant, nil
-}
-
-// meetingDeleteBlob deletes a file nothing points to any more; a failure
-// is logged by key (a random name) and leaves an orphan, not an error.
-func (s *Server) meetingDeleteBlob(ctx context.Context, key string) {
-	if key == "" || s.Blobs == nil {
-		return
-	}
-	if err := s.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil && errs.CodeOf(err) != errs.NotFound {
-		s.Log.LogAttrs(ctx, slog.LevelError, "could not delete a meeting file", slog.String("key", key), slog.String("error", err.Error()))
-	}
-}
-
 // meetingReadUpload reads a multipart upload with the file in "file" and
 // an optional "title", without temporary files. Over the limit is 413.
 func meetingReadUpload(r *http.Request) (data []byte, filename, title string, err error) {
@@ -369,114 +277,42 @@ func meetingUploadError(err error) error {
 	return errs.E(errs.Malformed, "the upload could not be read")
 }
 
-// meetingAddFile checks an uploaded file by its content and, only when it
-// passes, stores it and shares it with the meeting. A refused file leaves
-// nothing behind, in storage or in the database.
-func (s *Server) meetingAddFile(ctx context.Context, p *principal, meetingID string, data []byte, filename, title string) (meeting.Resource, error) {
-	if s.Blobs == nil {
-		return meeting.Resource{}, errs.E(errs.Unavailable, "file storage is not available")
-	}
-	ct, err := meeting.SniffFile(data)
-	if err != nil {
-		return meeting.Resource{}, err
-	}
-	v := errs.Validation{}
-	title = meeting.CheckText(v, "title", title, meeting.MaxResourceTitle, false)
-	if err := v.Err(); err != nil {
-		return meeting.Resource{}, err
-	}
-	if title == "" {
-		title = meeting.FileTitle(filename)
-	}
-	// Refuse before storing anything when the member may not add here.
-	if _, acc, err := store.MeetingFor(ctx, s.DB, meetingID, p.AccountID); err != nil {
-		return meeting.Resource{}, err
-	} else if err := acc.RequireParticipant(); err != nil {
-		return meeting.Resource{}, err
-	}
-	info, err := s.Blobs.Put(ctx, blob.PutInput{Kind: meetingFileKind, ContentType: ct, MaxBytes: meeting.MaxFileBytes}, bytes.NewReader(data))
-	if err != nil {
-		return meeting.Resource{}, err
-	}
-	res, err := store.AddResource(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, meeting.Resource{
-		MeetingID: meetingID, Kind: meeting.FileResource, Title: title, BlobKey: info.Key, ContentType: ct, SizeBytes: info.Size,
-	})
-	if err != nil {
-		s.meetingDeleteBlob(ctx, info.Key)
-		return meeting.Resource{}, err
-	}
-	return res, nil
-}
-
-func (s *Server) meetingAddLink(ctx context.Context, p *principal, meetingID, title, link string) (meeting.Resource, error) {
-	title, link, provider, err := meeting.CheckLink(meeting.LinkInput{Title: title, URL: link})
-	if err != nil {
-		return meeting.Resource{}, err
-	}
-	return store.AddResource(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, meeting.Resource{
-		MeetingID: meetingID, Kind: meeting.LinkResource, Title: title, URL: link, Provider: provider,
-	})
-}
-
-func (s *Server) meetingDeleteResource(ctx context.Context, p *principal, meetingID, rid string) error {
-	key, err := store.DeleteResource(ctx, s.DB, s.Secret, s.Clock.Now(), p.AccountID, meetingID, rid)
-	if err != nil {
-		return err
-	}
-	s.meetingDeleteBlob(ctx, key)
-	return nil
-}
-
-// meetingResourceFor loads the resource {rid} of the meeting {id}, which
+// meetingResourceFor opens the resource {rid} of the meeting {id}, which
 // the member must be able to see.
-func (s *Server) meetingResourceFor(r *http.Request) (*principal, meeting.Resource, error) {
-	p, m, _, err := s.meetingFor(r)
-	if err != nil {
-		return nil, meeting.Resource{}, err
-	}
-	res, err := store.Resource(r.Context(), s.DB, m.ID, r.PathValue("rid"))
-	return p, res, err
+func (s *Server) meetingResourceFor(r *http.Request) (*principal, meetings.Opened, error) {
+	p := mustPrincipal(r)
+	o, err := s.Services.Meetings.OpenResource(r.Context(), p.AccountID, r.PathValue("id"), r.PathValue("rid"))
+	return p, o, err
 }
 
 // meetingServeFile writes a shared file as a download that a browser
 // neither sniffs nor runs, whatever its content.
-func (s *Server) meetingServeFile(w http.ResponseWriter, r *http.Request, res meeting.Resource) error {
-	if res.Kind != meeting.FileResource || s.Blobs == nil {
+func meetingServeFile(w http.ResponseWriter, o meetings.Opened) error {
+	if o.Body == nil {
 		return errs.E(errs.NotFound, "this resource is not a stored file")
 	}
-	body, info, err := s.Blobs.Open(r.Context(), res.BlobKey)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
-	name := strings.TrimSuffix(meeting.FileTitle(res.Title), meeting.Extension(info.ContentType)) + meeting.Extension(info.ContentType)
+	defer o.Body.Close()
 	h := w.Header()
-	h.Set("Content-Type", info.ContentType)
-	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("Content-Type", o.ContentType)
+	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": o.Filename}))
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Cache-Control", "private, no-store")
-	_, err = io.Copy(w, body)
+	_, err := io.Copy(w, o.Body)
 	return err
 }
 
 // meetingCalendar writes the meeting as an iCalendar file (PUBLISH).
 func (s *Server) meetingCalendar(w http.ResponseWriter, r *http.Request) error {
-	_, m, _, err := s.meetingFor(r)
+	cal, err := s.Services.Meetings.Calendar(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	links := s.meetingLinks()
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="meeting.ics"`)
 	w.Header().Set("Cache-Control", "private, no-store")
-	method := meeting.Publish
-	if m.State == meeting.Cancelled {
-		method = meeting.Cancel
-	}
-	_, err = w.Write(meeting.Calendar(meeting.CalendarInput{Meeting: m, Method: method, URL: links.Page(m.ID),
-		Domain: links.Domain, Now: s.Clock.Now()}))
+	_, err = w.Write(cal)
 	return err
 }
 
@@ -485,12 +321,12 @@ func (s *Server) meetingCalendar(w http.ResponseWriter, r *http.Request) error {
 // apiMeetingsList answers GET /api/meetings.
 func (s *Server) apiMeetingsList(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	list, err := store.MeetingsOf(r.Context(), s.DB, p.AccountID)
+	list, err := s.Services.Meetings.List(r.Context(), p.AccountID)
 	if err != nil {
 		return err
 	}
 	now := s.Clock.Now()
-	return writeJSONNoStore(w, http.StatusOK, map[string]any{"meetings": jsonList(list, func(l store.ListedMeeting) meetingJSON {
+	return writeJSONNoStore(w, http.StatusOK, map[string]any{"meetings": jsonList(list, func(l meeting.Listed) meetingJSON {
 		return newMeetingJSON(l.Meeting, l.Access, now)
 	})})
 }
@@ -507,7 +343,7 @@ func (s *Server) apiMeetingsCreate(w http.ResponseWriter, r *http.Request) error
 	if b.OrgID != nil {
 		orgID = *b.OrgID
 	}
-	m, err := s.meetingCreate(r.Context(), p, in, orgID)
+	m, err := s.Services.Meetings.Create(r.Context(), p.AccountID, orgID, in)
 	if err != nil {
 		return err
 	}
@@ -526,11 +362,9 @@ func (s *Server) apiMeetingGet(w http.ResponseWriter, r *http.Request) error {
 
 // apiMeetingPatch answers PATCH /api/meetings/{id}.
 func (s *Server) apiMeetingPatch(w http.ResponseWriter, r *http.Request) error {
-	p, m, acc, err := s.meetingFor(r)
+	p := mustPrincipal(r)
+	m, acc, err := s.Services.Meetings.ForEdit(r.Context(), p.AccountID, r.PathValue("id"))
 	if err != nil {
-		return err
-	}
-	if err := acc.RequireEdit(); err != nil {
 		return err
 	}
 	var b meetingBody
@@ -540,7 +374,7 @@ func (s *Server) apiMeetingPatch(w http.ResponseWriter, r *http.Request) error {
 	if b.OrgID != nil {
 		return &errs.Error{Code: errs.Invalid, Message: "a meeting's organisation cannot change", Fields: map[string]string{"org_id": "cannot change"}}
 	}
-	m, err = s.meetingUpdate(r.Context(), p, m, b.apply(meeting.InputOf(m)))
+	m, err = s.Services.Meetings.Update(r.Context(), p.AccountID, m.ID, b.apply(meeting.InputOf(m)))
 	if err != nil {
 		return err
 	}
@@ -554,13 +388,13 @@ func (s *Server) apiMeetingDelete(w http.ResponseWriter, r *http.Request) error 
 	p := mustPrincipal(r)
 	id := r.PathValue("id")
 	if r.URL.Query().Get("permanently") == "true" {
-		if err := s.meetingDelete(r.Context(), p, id); err != nil {
+		if err := s.Services.Meetings.Delete(r.Context(), p.AccountID, id); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	m, err := s.meetingCancel(r.Context(), p, id)
+	m, err := s.Services.Meetings.Cancel(r.Context(), p.AccountID, id)
 	if err != nil {
 		return err
 	}
@@ -574,11 +408,7 @@ func (s *Server) apiMeetingCalendar(w http.ResponseWriter, r *http.Request) erro
 
 // apiParticipants answers GET /api/meetings/{id}/participants.
 func (s *Server) apiParticipants(w http.ResponseWriter, r *http.Request) error {
-	_, m, acc, err := s.meetingFor(r)
-	if err != nil {
-		return err
-	}
-	ps, err := store.MeetingParticipants(r.Context(), s.DB, m.ID)
+	ps, acc, err := s.Services.Meetings.Participants(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -597,7 +427,7 @@ func (s *Server) apiParticipantsInvite(w http.ResponseWriter, r *http.Request) e
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	pt, err := s.meetingInvite(r.Context(), p, r.PathValue("id"), in.Email, in.Role)
+	pt, err := s.Services.Meetings.Invite(r.Context(), p.AccountID, r.PathValue("id"), in.Email, in.Role)
 	if err != nil {
 		return err
 	}
@@ -613,7 +443,7 @@ func (s *Server) apiParticipantPatch(w http.ResponseWriter, r *http.Request) err
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	pt, err := store.ChangeParticipantRole(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PathValue("pid"), meeting.Role(in.Role))
+	pt, err := s.Services.Meetings.ChangeRole(r.Context(), p.AccountID, r.PathValue("id"), r.PathValue("pid"), meeting.Role(in.Role))
 	if err != nil {
 		return err
 	}
@@ -623,11 +453,9 @@ func (s *Server) apiParticipantPatch(w http.ResponseWriter, r *http.Request) err
 // apiParticipantDelete answers DELETE /api/meetings/{id}/participants/{pid}.
 func (s *Server) apiParticipantDelete(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	id, err := store.RemoveParticipant(r.Context(), s.DB, s.Secret, s.Clock.Now(), s.meetingLinks(), p.AccountID, r.PathValue("id"), r.PathValue("pid"))
-	if err != nil {
+	if err := s.Services.Meetings.RemoveParticipant(r.Context(), p.AccountID, r.PathValue("id"), r.PathValue("pid")); err != nil {
 		return err
 	}
-	s.dispatchMail(r.Context(), id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -639,13 +467,13 @@ type agendaItemBody struct {
 	OwnerParticipantID string `json:"owner_participant_id"`
 }
 
-// decodeAgendaItem reads and checks the JSON of one agenda item.
+// decodeAgendaItem reads the JSON of one agenda item.
 func decodeAgendaItem(r *http.Request) (meeting.ItemInput, error) {
 	var b agendaItemBody
 	if err := decodeJSON(r, &b); err != nil {
 		return meeting.ItemInput{}, err
 	}
-	return meeting.CheckItem(meeting.ItemInput{Title: b.Title, PlannedMinutes: b.PlannedMinutes, Notes: b.Notes, OwnerParticipantID: b.OwnerParticipantID})
+	return meeting.ItemInput{Title: b.Title, PlannedMinutes: b.PlannedMinutes, Notes: b.Notes, OwnerParticipantID: b.OwnerParticipantID}, nil
 }
 
 func writeAgenda(w http.ResponseWriter, status int, items []meeting.AgendaItem) error {
@@ -658,11 +486,7 @@ func writeAgenda(w http.ResponseWriter, status int, items []meeting.AgendaItem) 
 
 // apiAgenda answers GET /api/meetings/{id}/agenda.
 func (s *Server) apiAgenda(w http.ResponseWriter, r *http.Request) error {
-	_, m, _, err := s.meetingFor(r)
-	if err != nil {
-		return err
-	}
-	items, err := store.Agenda(r.Context(), s.DB, m.ID)
+	items, err := s.Services.Meetings.Agenda(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -676,7 +500,7 @@ func (s *Server) apiAgendaAdd(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := store.AddAgendaItems(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), []meeting.ItemInput{in})
+	items, err := s.Services.Meetings.AddAgendaItems(r.Context(), p.AccountID, r.PathValue("id"), []meeting.ItemInput{in})
 	if err != nil {
 		return err
 	}
@@ -691,7 +515,7 @@ func (s *Server) apiAgendaPatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	it, err := store.UpdateAgendaItem(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PathValue("itemID"), in)
+	it, err := s.Services.Meetings.UpdateAgendaItem(r.Context(), p.AccountID, r.PathValue("id"), r.PathValue("itemID"), in)
 	if err != nil {
 		return err
 	}
@@ -701,7 +525,7 @@ func (s *Server) apiAgendaPatch(w http.ResponseWriter, r *http.Request) error {
 // apiAgendaDelete answers DELETE /api/meetings/{id}/agenda/{itemID}.
 func (s *Server) apiAgendaDelete(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	if err := store.DeleteAgendaItem(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PathValue("itemID")); err != nil {
+	if err := s.Services.Meetings.DeleteAgendaItem(r.Context(), p.AccountID, r.PathValue("id"), r.PathValue("itemID")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -717,7 +541,7 @@ func (s *Server) apiAgendaOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	items, err := store.ReorderAgenda(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), in.Order)
+	items, err := s.Services.Meetings.ReorderAgenda(r.Context(), p.AccountID, r.PathValue("id"), in.Order)
 	if err != nil {
 		return err
 	}
@@ -728,10 +552,7 @@ func (s *Server) apiAgendaOrder(w http.ResponseWriter, r *http.Request) error {
 // /api/meetings/{id}/agenda/from-template/{templateID}.
 func (s *Server) apiAgendaFromTemplate(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	if _, err := store.ApplyAgendaTemplate(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PathValue("templateID")); err != nil {
-		return err
-	}
-	items, err := store.Agenda(r.Context(), s.DB, r.PathValue("id"))
+	items, err := s.Services.Meetings.ApplyTemplate(r.Context(), p.AccountID, r.PathValue("id"), r.PathValue("templateID"))
 	if err != nil {
 		return err
 	}
@@ -741,7 +562,7 @@ func (s *Server) apiAgendaFromTemplate(w http.ResponseWriter, r *http.Request) e
 // apiTemplates answers GET /api/agenda-templates.
 func (s *Server) apiTemplates(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	ts, err := store.AgendaTemplates(r.Context(), s.DB, p.AccountID)
+	ts, err := s.Services.Meetings.Templates(r.Context(), p.AccountID)
 	if err != nil {
 		return err
 	}
@@ -762,11 +583,7 @@ func (s *Server) apiTemplateCreate(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	name, err := meeting.CheckTemplateName(in.Name)
-	if err != nil {
-		return err
-	}
-	t, err := store.SaveAgendaTemplate(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, in.MeetingID, strings.TrimSpace(in.OrgID), name)
+	t, err := s.Services.Meetings.SaveTemplate(r.Context(), p.AccountID, in.MeetingID, in.OrgID, in.Name)
 	if err != nil {
 		return err
 	}
@@ -775,11 +592,8 @@ func (s *Server) apiTemplateCreate(w http.ResponseWriter, r *http.Request) error
 
 // apiResources answers GET /api/meetings/{id}/resources.
 func (s *Server) apiResources(w http.ResponseWriter, r *http.Request) error {
-	p, m, _, err := s.meetingFor(r)
-	if err != nil {
-		return err
-	}
-	rs, err := store.Resources(r.Context(), s.DB, m.ID)
+	p := mustPrincipal(r)
+	rs, err := s.Services.Meetings.Resources(r.Context(), p.AccountID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -803,7 +617,7 @@ func (s *Server) apiResourceAdd(w http.ResponseWriter, r *http.Request) error {
 		if rerr != nil {
 			return rerr
 		}
-		res, err = s.meetingAddFile(r.Context(), p, id, data, filename, title)
+		res, err = s.Services.Meetings.AddFile(r.Context(), p.AccountID, id, data, filename, title)
 	} else {
 		var in struct {
 			Title string `json:"title"`
@@ -812,7 +626,7 @@ func (s *Server) apiResourceAdd(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
-		res, err = s.meetingAddLink(r.Context(), p, id, in.Title, in.URL)
+		res, err = s.Services.Meetings.AddLink(r.Context(), p.AccountID, id, in.Title, in.URL)
 	}
 	if err != nil {
 		return err
@@ -823,19 +637,19 @@ func (s *Server) apiResourceAdd(w http.ResponseWriter, r *http.Request) error {
 // apiResourceGet answers GET /api/meetings/{id}/resources/{rid}: a file's
 // content, or a link's description.
 func (s *Server) apiResourceGet(w http.ResponseWriter, r *http.Request) error {
-	p, res, err := s.meetingResourceFor(r)
+	p, o, err := s.meetingResourceFor(r)
 	if err != nil {
 		return err
 	}
-	if res.Kind == meeting.LinkResource {
-		return writeJSONNoStore(w, http.StatusOK, newResourceJSON(res, p.AccountID))
+	if o.Resource.Kind == meeting.LinkResource {
+		return writeJSONNoStore(w, http.StatusOK, newResourceJSON(o.Resource, p.AccountID))
 	}
-	return s.meetingServeFile(w, r, res)
+	return meetingServeFile(w, o)
 }
 
 // apiResourceDelete answers DELETE /api/meetings/{id}/resources/{rid}.
 func (s *Server) apiResourceDelete(w http.ResponseWriter, r *http.Request) error {
-	if err := s.meetingDeleteResource(r.Context(), mustPrincipal(r), r.PathValue("id"), r.PathValue("rid")); err != nil {
+	if err := s.Services.Meetings.DeleteResource(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PathValue("rid")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -907,7 +721,7 @@ var meetingDone = map[string]string{
 // meetingsPage answers GET /meetings.
 func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	list, err := store.MeetingsOf(r.Context(), s.DB, p.AccountID)
+	list, err := s.Services.Meetings.List(r.Context(), p.AccountID)
 	if err != nil {
 		return err
 	}
@@ -933,22 +747,17 @@ func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) error {
 
 type meetingNewView struct {
 	Form *meetingForm
-	Orgs []store.MyOrganisation
+	// Orgs are those the member may schedule in.
+	Orgs []org.Organisation
 }
 
 func (s *Server) renderMeetingNew(w http.ResponseWriter, r *http.Request, status int, f *meetingForm) error {
 	p := mustPrincipal(r)
-	orgs, err := store.OrganisationsOf(r.Context(), s.DB, p.AccountID)
+	orgs, err := s.Services.Meetings.HostOrganisations(r.Context(), p.AccountID)
 	if err != nil {
 		return err
 	}
-	var mine []store.MyOrganisation
-	for _, o := range orgs {
-		if o.Role != org.Guest {
-			mine = append(mine, o)
-		}
-	}
-	return s.pages.render(w, r, status, "meetings_new", view{Title: "New meeting", Section: "account", Data: meetingNewView{Form: f, Orgs: mine}})
+	return s.pages.render(w, r, status, "meetings_new", view{Title: "New meeting", Section: "account", Data: meetingNewView{Form: f, Orgs: orgs}})
 }
 
 // meetingsNewPage answers GET /meetings/new.
@@ -966,7 +775,7 @@ func (s *Server) meetingsCreateForm(w http.ResponseWriter, r *http.Request) erro
 	if err := readForm(r); err != nil {
 		return err
 	}
-	m, err := s.meetingCreate(r.Context(), p, meetingInputFromForm(r, meeting.Input{}), r.PostForm.Get("org_id"))
+	m, err := s.Services.Meetings.Create(r.Context(), p.AccountID, r.PostForm.Get("org_id"), meetingInputFromForm(r, meeting.Input{}))
 	if c := errs.CodeOf(err); c == errs.Invalid || c == errs.Forbidden {
 		return s.renderMeetingNew(w, r, http.StatusUnprocessableEntity, orgFormFrom(r, err, meetingFormFields...))
 	}
@@ -1022,11 +831,12 @@ type meetingPageView struct {
 // meetingPageData reads the meeting in the path and what its page shows
 // the member.
 func (s *Server) meetingPageData(r *http.Request) (*meetingPageView, error) {
-	p, m, acc, err := s.meetingFor(r)
+	p := mustPrincipal(r)
+	d, err := s.Services.Meetings.Page(r.Context(), p.AccountID, r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	ctx, now := r.Context(), s.Clock.Now()
+	m, acc, now := d.Meeting, d.Access, s.Clock.Now()
 	v := &meetingPageView{Meeting: m, When: m.Describe(), RoleLabel: accessLabel(acc), CanEdit: acc.CanEdit() && m.State == meeting.Scheduled,
 		IsHost: acc.IsHost(), Cancelled: m.State == meeting.Cancelled,
 		Invite: newMeetingForm(), Item: newMeetingForm(), Resource: newMeetingForm()}
@@ -1042,12 +852,8 @@ func (s *Server) meetingPageData(r *http.Request) (*meetingPageView, error) {
 	if m.Lobby {
 		v.Edit.Values["lobby"] = "on"
 	}
-	ps, err := store.MeetingParticipants(ctx, s.DB, m.ID)
-	if err != nil {
-		return nil, err
-	}
 	names := map[string]string{}
-	for _, pt := range ps {
+	for _, pt := range d.Participants {
 		row := participantRow{ID: pt.ID, Name: pt.DisplayNameOrEmpty(), RoleLabel: pt.Role.Label(), Guest: pt.Guest()}
 		if row.Name == "" {
 			row.Name = "Invited guest"
@@ -1059,19 +865,12 @@ func (s *Server) meetingPageData(r *http.Request) (*meetingPageView, error) {
 		names[pt.ID] = row.Name
 		v.Participants = append(v.Participants, row)
 	}
-	items, err := store.Agenda(ctx, s.DB, m.ID)
-	if err != nil {
-		return nil, err
-	}
+	items := d.Agenda
 	for i, it := range items {
 		v.Agenda = append(v.Agenda, agendaRow{AgendaItem: it, Owner: names[it.OwnerParticipantID], First: i == 0, Last: i == len(items)-1})
 	}
 	v.TotalMinutes = meeting.TotalMinutes(items)
-	rs, err := store.Resources(ctx, s.DB, m.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, res := range rs {
+	for _, res := range d.Resources {
 		row := resourceRow{Resource: res, Label: res.ProviderLabel(), CanDelete: acc.CanEdit() || (res.AddedBy == p.AccountID && acc.IsParticipant())}
 		if res.Kind == meeting.FileResource {
 			row.Label = "File"
@@ -1080,9 +879,7 @@ func (s *Server) meetingPageData(r *http.Request) (*meetingPageView, error) {
 		v.Resources = append(v.Resources, row)
 	}
 	if v.CanEdit {
-		if v.Templates, err = store.AgendaTemplates(ctx, s.DB, p.AccountID); err != nil {
-			return nil, err
-		}
+		v.Templates = d.Templates
 	}
 	return v, nil
 }
@@ -1140,29 +937,27 @@ func (s *Server) meetingFormResult(w http.ResponseWriter, r *http.Request, err e
 
 // meetingEditForm answers POST /meetings/{id}.
 func (s *Server) meetingEditForm(w http.ResponseWriter, r *http.Request) error {
-	p, m, acc, err := s.meetingFor(r)
+	p := mustPrincipal(r)
+	m, _, err := s.Services.Meetings.ForEdit(r.Context(), p.AccountID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	if err := readForm(r); err != nil {
 		return err
 	}
-	if err := acc.RequireEdit(); err != nil {
-		return err
-	}
-	_, err = s.meetingUpdate(r.Context(), p, m, meetingInputFromForm(r, meeting.InputOf(m)))
+	_, err = s.Services.Meetings.Update(r.Context(), p.AccountID, m.ID, meetingInputFromForm(r, meeting.InputOf(m)))
 	return s.meetingFormResult(w, r, err, "saved", func(v *meetingPageView, f *meetingForm) { v.Edit = f }, meetingFormFields...)
 }
 
 // meetingCancelForm answers POST /meetings/{id}/cancel.
 func (s *Server) meetingCancelForm(w http.ResponseWriter, r *http.Request) error {
-	_, err := s.meetingCancel(r.Context(), mustPrincipal(r), r.PathValue("id"))
+	_, err := s.Services.Meetings.Cancel(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"))
 	return s.meetingFormResult(w, r, err, "cancelled", nil)
 }
 
 // meetingDeleteForm answers POST /meetings/{id}/delete.
 func (s *Server) meetingDeleteForm(w http.ResponseWriter, r *http.Request) error {
-	if err := s.meetingDelete(r.Context(), mustPrincipal(r), r.PathValue("id")); err != nil {
+	if err := s.Services.Meetings.Delete(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id")); err != nil {
 		return s.meetingFormResult(w, r, err, "", nil)
 	}
 	http.Redirect(w, r, "/meetings?done=deleted", http.StatusSeeOther)
@@ -1174,17 +969,13 @@ func (s *Server) meetingInviteForm(w http.ResponseWriter, r *http.Request) error
 	if err := readForm(r); err != nil {
 		return err
 	}
-	_, err := s.meetingInvite(r.Context(), mustPrincipal(r), r.PathValue("id"), r.PostForm.Get("email"), r.PostForm.Get("role"))
+	_, err := s.Services.Meetings.Invite(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PostForm.Get("email"), r.PostForm.Get("role"))
 	return s.meetingFormResult(w, r, err, "invited", func(v *meetingPageView, f *meetingForm) { v.Invite = f }, "email", "role")
 }
 
 // meetingRemoveForm answers POST /meetings/{id}/participants/{pid}/remove.
 func (s *Server) meetingRemoveForm(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
-	id, err := store.RemoveParticipant(r.Context(), s.DB, s.Secret, s.Clock.Now(), s.meetingLinks(), p.AccountID, r.PathValue("id"), r.PathValue("pid"))
-	if err == nil {
-		s.dispatchMail(r.Context(), id)
-	}
+	err := s.Services.Meetings.RemoveParticipant(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PathValue("pid"))
 	return s.meetingFormResult(w, r, err, "removed", nil)
 }
 
@@ -1195,18 +986,14 @@ func (s *Server) meetingAgendaForm(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	minutes, _ := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("planned_minutes")))
-	in, err := meeting.CheckItem(meeting.ItemInput{Title: r.PostForm.Get("title"), PlannedMinutes: minutes, Notes: r.PostForm.Get("notes"),
-		OwnerParticipantID: r.PostForm.Get("owner_participant_id")})
-	if err == nil {
-		_, err = store.AddAgendaItems(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), []meeting.ItemInput{in})
-	}
+	_, err := s.Services.Meetings.AddAgendaItems(r.Context(), p.AccountID, r.PathValue("id"), []meeting.ItemInput{{Title: r.PostForm.Get("title"),
+		PlannedMinutes: minutes, Notes: r.PostForm.Get("notes"), OwnerParticipantID: r.PostForm.Get("owner_participant_id")}})
 	return s.meetingFormResult(w, r, err, "agenda", func(v *meetingPageView, f *meetingForm) { v.Item = f }, "title", "planned_minutes", "notes", "owner_participant_id")
 }
 
 // meetingAgendaDeleteForm answers POST /meetings/{id}/agenda/{itemID}/delete.
 func (s *Server) meetingAgendaDeleteForm(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
-	err := store.DeleteAgendaItem(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PathValue("itemID"))
+	err := s.Services.Meetings.DeleteAgendaItem(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PathValue("itemID"))
 	return s.meetingFormResult(w, r, err, "agenda", nil)
 }
 
@@ -1217,28 +1004,7 @@ func (s *Server) meetingAgendaMoveForm(w http.ResponseWriter, r *http.Request) e
 	if err := readForm(r); err != nil {
 		return err
 	}
-	items, err := store.Agenda(r.Context(), s.DB, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(items))
-	at := -1
-	for i, it := range items {
-		ids[i] = it.ID
-		if it.ID == r.PathValue("itemID") {
-			at = i
-		}
-	}
-	if at < 0 {
-		return errs.E(errs.NotFound, "there is no such agenda item")
-	}
-	switch {
-	case r.PostForm.Get("direction") == "up" && at > 0:
-		ids[at], ids[at-1] = ids[at-1], ids[at]
-	case r.PostForm.Get("direction") == "down" && at < len(ids)-1:
-		ids[at], ids[at+1] = ids[at+1], ids[at]
-	}
-	_, err = store.ReorderAgenda(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), ids)
+	_, err := s.Services.Meetings.MoveAgendaItem(r.Context(), p.AccountID, r.PathValue("id"), r.PathValue("itemID"), r.PostForm.Get("direction"))
 	return s.meetingFormResult(w, r, err, "agenda", nil)
 }
 
@@ -1248,10 +1014,7 @@ func (s *Server) meetingTemplateForm(w http.ResponseWriter, r *http.Request) err
 	if err := readForm(r); err != nil {
 		return err
 	}
-	name, err := meeting.CheckTemplateName(r.PostForm.Get("name"))
-	if err == nil {
-		_, err = store.SaveAgendaTemplate(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), "", name)
-	}
+	_, err := s.Services.Meetings.SaveTemplate(r.Context(), p.AccountID, r.PathValue("id"), "", r.PostForm.Get("name"))
 	return s.meetingFormResult(w, r, err, "template", nil)
 }
 
@@ -1261,7 +1024,7 @@ func (s *Server) meetingApplyTemplateForm(w http.ResponseWriter, r *http.Request
 	if err := readForm(r); err != nil {
 		return err
 	}
-	_, err := store.ApplyAgendaTemplate(r.Context(), s.DB, s.Secret, s.Clock.Now(), p.AccountID, r.PathValue("id"), r.PostForm.Get("template_id"))
+	_, err := s.Services.Meetings.ApplyTemplate(r.Context(), p.AccountID, r.PathValue("id"), r.PostForm.Get("template_id"))
 	return s.meetingFormResult(w, r, err, "agenda", nil)
 }
 
@@ -1277,30 +1040,30 @@ func (s *Server) meetingResourceForm(w http.ResponseWriter, r *http.Request) err
 		if rerr != nil {
 			return rerr
 		}
-		_, err = s.meetingAddFile(r.Context(), p, id, data, filename, title)
+		_, err = s.Services.Meetings.AddFile(r.Context(), p.AccountID, id, data, filename, title)
 		r.PostForm = url.Values{}
 	} else {
 		if err := readForm(r); err != nil {
 			return err
 		}
-		_, err = s.meetingAddLink(r.Context(), p, id, r.PostForm.Get("title"), r.PostForm.Get("url"))
+		_, err = s.Services.Meetings.AddLink(r.Context(), p.AccountID, id, r.PostForm.Get("title"), r.PostForm.Get("url"))
 	}
 	return s.meetingFormResult(w, r, err, "resource", func(v *meetingPageView, f *meetingForm) { v.Resource = f }, "title", "url")
 }
 
 // meetingResourceDeleteForm answers POST /meetings/{id}/resources/{rid}/delete.
 func (s *Server) meetingResourceDeleteForm(w http.ResponseWriter, r *http.Request) error {
-	err := s.meetingDeleteResource(r.Context(), mustPrincipal(r), r.PathValue("id"), r.PathValue("rid"))
+	err := s.Services.Meetings.DeleteResource(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PathValue("rid"))
 	return s.meetingFormResult(w, r, err, "resource", nil)
 }
 
 // meetingFilePage answers GET /meetings/{id}/resources/{rid}.
 func (s *Server) meetingFilePage(w http.ResponseWriter, r *http.Request) error {
-	_, res, err := s.meetingResourceFor(r)
+	_, o, err := s.meetingResourceFor(r)
 	if err != nil {
 		return err
 	}
-	return s.meetingServeFile(w, r, res)
+	return meetingServeFile(w, o)
 }
 
 // meetingCalendarPage answers GET /meetings/{id}/calendar.ics.

@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/sessionshq/sessions/internal/meeting"
-	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/mail/mailtest"
 	"github.com/sessionshq/sessions/internal/store"
 )
@@ -300,49 +299,39 @@ type mxMeetingFixture struct {
 // which only deletion accepts.
 func mxMeeting(t *testing.T, e *matrixEnv, cancelled bool) mxMeetingFixture {
 	t.Helper()
-	ctx, now, links := context.Background(), e.h.Clock.Now(), meeting.Links{BaseURL: "http://sessions.test", Domain: "sessions.test"}
-	d, err := meeting.Check(meeting.Input{Title: "Matrix", Start: "2026-03-10T10:00", TimeZone: "UTC", DurationMinutes: 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := store.CreateMeeting(ctx, e.h.DB, e.h.Secret, now, e.self.ID, "", d)
+	ctx, svc := context.Background(), e.h.Srv.Services.Meetings
+	m, err := svc.Create(ctx, e.self.ID, "", meeting.Input{Title: "Matrix", Start: "2026-03-10T10:00", TimeZone: "UTC", DurationMinutes: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := mxMeetingFixture{ID: m.ID}
-	inv, err := store.InviteToMeeting(ctx, e.h.DB, e.h.Secret, now, links, e.self.ID, m.ID, "guest."+e.self.Email, meeting.RoleParticipant)
+	inv, err := svc.Invite(ctx, e.self.ID, m.ID, "guest."+e.self.Email, string(meeting.RoleParticipant))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Participant = inv.Participant.ID
-	items, err := store.AddAgendaItems(ctx, e.h.DB, e.h.Secret, now, e.self.ID, m.ID, []meeting.ItemInput{{Title: "First"}, {Title: "Second"}})
+	f.Participant = inv.ID
+	items, err := svc.AddAgendaItems(ctx, e.self.ID, m.ID, []meeting.ItemInput{{Title: "First"}, {Title: "Second"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Item = items[0].ID
-	link, err := store.AddResource(ctx, e.h.DB, e.h.Secret, now, e.self.ID, meeting.Resource{MeetingID: m.ID, Kind: meeting.LinkResource,
-		Title: "Doc", URL: "https://docs.google.com/document/d/x/edit", Provider: meeting.GoogleDrive})
+	link, err := svc.AddLink(ctx, e.self.ID, m.ID, "Doc", "https://docs.google.com/document/d/x/edit")
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Link = link.ID
-	info, err := e.h.Blobs.Put(ctx, blob.PutInput{Kind: "meeting-file", ContentType: meeting.Text, MaxBytes: 100}, strings.NewReader("notes"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := store.AddResource(ctx, e.h.DB, e.h.Secret, now, e.self.ID, meeting.Resource{MeetingID: m.ID, Kind: meeting.FileResource,
-		Title: "Notes", BlobKey: info.Key, ContentType: meeting.Text, SizeBytes: info.Size})
+	file, err := svc.AddFile(ctx, e.self.ID, m.ID, []byte("notes"), "notes.txt", "Notes")
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.File = file.ID
-	tpl, err := store.SaveAgendaTemplate(ctx, e.h.DB, e.h.Secret, now, e.self.ID, m.ID, "", "Matrix template")
+	tpl, err := svc.SaveTemplate(ctx, e.self.ID, m.ID, "", "Matrix template")
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Template = tpl.ID
 	if cancelled {
-		if _, err := store.CancelMeeting(ctx, e.h.DB, e.h.Secret, now, links, e.self.ID, m.ID); err != nil {
+		if _, err := svc.Cancel(ctx, e.self.ID, m.ID); err != nil {
 			t.Fatal(err)
 		}
 	}

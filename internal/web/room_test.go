@@ -24,11 +24,7 @@ func roomMeeting(t *testing.T, h *harness, host *testMember, edit ...func(*meeti
 	for _, e := range edit {
 		e(&in)
 	}
-	d, err := meeting.Check(in)
-	if err != nil {
-		t.Fatalf("meeting input: %v", err)
-	}
-	m, err := store.CreateMeeting(context.Background(), h.DB, h.Secret, h.Clock.Now(), host.ID, "", d)
+	m, err := h.Srv.Services.Meetings.Create(context.Background(), host.ID, "", in)
 	if err != nil {
 		t.Fatalf("create meeting: %v", err)
 	}
@@ -39,8 +35,7 @@ func roomMeeting(t *testing.T, h *harness, host *testMember, edit ...func(*meeti
 // link's path (/j/...) from the invitation mail.
 func roomInvite(t *testing.T, h *harness, host *testMember, meetingID, email string, role meeting.Role) string {
 	t.Helper()
-	links := meeting.Links{BaseURL: "http://sessions.test", Domain: "sessions.test"}
-	if _, err := store.InviteToMeeting(context.Background(), h.DB, h.Secret, h.Clock.Now(), links, host.ID, meetingID, email, role); err != nil {
+	if _, err := h.Srv.Services.Meetings.Invite(context.Background(), host.ID, meetingID, email, string(role)); err != nil {
 		t.Fatalf("invite: %v", err)
 	}
 	msg := h.nextMail(t)
@@ -83,7 +78,7 @@ func TestRoomPage(t *testing.T) {
 	if err != nil || len(hostPart) == 0 {
 		t.Fatalf("participants: %v", err)
 	}
-	if _, err := store.AddAgendaItems(ctx, h.DB, h.Secret, h.Clock.Now(), host.ID, id, []meeting.ItemInput{
+	if _, err := h.Srv.Services.Meetings.AddAgendaItems(ctx, host.ID, id, []meeting.ItemInput{
 		{Title: "Numbers", PlannedMinutes: 20, Notes: "Bring the sheet", OwnerParticipantID: hostPart[0].ID},
 		{Title: "Questions", PlannedMinutes: 10},
 	}); err != nil {
@@ -184,8 +179,7 @@ func TestRoomPage(t *testing.T) {
 	})
 
 	t.Run("a cancelled meeting has no room", func(t *testing.T) {
-		links := meeting.Links{BaseURL: "http://sessions.test", Domain: "sessions.test"}
-		if _, err := store.CancelMeeting(ctx, h.DB, h.Secret, h.Clock.Now(), links, host.ID, id); err != nil {
+		if _, err := h.Srv.Services.Meetings.Cancel(ctx, host.ID, id); err != nil {
 			t.Fatal(err)
 		}
 		if res := h.signIn(t, host).get(t, path); res.StatusCode != http.StatusConflict {
