@@ -10,7 +10,6 @@ import (
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/meeting"
 	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/privacy/audit"
 )
 
 // Video calls: the door of a meeting (lock and lobby), the chat and
@@ -18,9 +17,6 @@ import (
 // server's webhooks report. The meeting and participant rows themselves are
 // meetings.go's, read with its queries; this file writes only their
 // lobby_state, lobby_at and locked.
-
-// callPurpose is the data map purpose of everything a call stores.
-const callPurpose = "service"
 
 // webhookMemory is how long handled webhook ids are kept. LiveKit retries a
 // failed delivery within minutes; a day is far beyond that.
@@ -84,52 +80,15 @@ func WaitingList(ctx context.Context, q database.Querier, meetingID string) ([]m
 	return collectRows(rows, scanParticipant)
 }
 
-// partyOf is how a participant appears in the audit log: as the member,
-// whose access log then shows it, or as the guest's participant id.
-func partyOf(p meeting.Participant) audit.Party {
-	if p.AccountID != "" {
-		return memberParty(p.AccountID)
+// SetLocked locks or unlocks a meeting. It reports whether anything
+// changed: false when the meeting already is as asked.
+func SetLocked(ctx context.Context, q database.Querier, meetingID string, locked bool, now time.Time) (bool, error) {
+	res, err := q.Exec(ctx, `UPDATE meetings SET locked = ?, updated_at = ? WHERE id = ? AND locked <> ?`, locked, now.UTC(), meetingID, locked)
+	if err != nil {
+		return false, fmt.Errorf("set locked: %w", err)
 	}
-	return audit.Party{Kind: "guest", ID: p.ID}
-}
-
-// Moderate records what a host or co-host did to another participant of a
-// meeting — admit, deny, remove or mute (action "meeting.<what>") — and
-// stores the target's new lobby state ("" leaves it), in one transaction.
-func Moderate(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, action string, target meeting.Participant, state string, now time.Time) error {
-	return inTx(ctx, q, func(tx database.Querier) error {
-		if state != "" {
-			if err := SetLobbyState(ctx, tx, target.ID, state, now); err != nil {
-				return err
-			}
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: actor, Action: action, Subject: partyOf(target), Purpose: callPurpose,
-			Detail: map[string]string{"meeting": target.MeetingID, "participant": target.ID},
-		})
-	})
-}
-
-// SetLocked locks or unlocks a meeting and records who did, in one
-// transaction. Nothing changes, and nothing is recorded, when the meeting
-// already is as asked.
-func SetLocked(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, meetingID string, locked bool, now time.Time) error {
-	return inTx(ctx, q, func(tx database.Querier) error {
-		res, err := tx.Exec(ctx, `UPDATE meetings SET locked = ?, updated_at = ? WHERE id = ? AND locked <> ?`, locked, now.UTC(), meetingID, locked)
-		if err != nil {
-			return fmt.Errorf("set locked: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		action := "meeting.unlock"
-		if locked {
-			action = "meeting.lock"
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: actor, Action: action, Subject: meetingSubject(meetingID), Purpose: callPurpose,
-		})
-	})
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
 // AddMessage stores a chat message or question as the next of its

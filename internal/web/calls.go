@@ -1,8 +1,7 @@
 package web
 
 import (
-	"context"
-	"log/slog"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,18 +9,15 @@ import (
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/meeting"
-	"github.com/sessionshq/sessions/internal/platform/ratelimit"
-	"github.com/sessionshq/sessions/internal/privacy/audit"
-	"github.com/sessionshq/sessions/internal/store"
-	"github.com/sessionshq/sessions/internal/video"
+	"github.com/sessionshq/sessions/internal/service/calls"
 )
 
 // Video calls: the door of a meeting (passcode, lock and lobby) for
 // members and for guests with a personal link, the short-lived LiveKit
 // tokens handed out once through it, what hosts and co-hosts do to others
 // in the call, the chat and questions, and the webhooks that record
-// attendance and whether the call runs. The rules themselves are
-// meeting.Join's; these handlers read, apply and answer.
+// attendance and whether the call runs. The use cases are
+// internal/service/calls'; these handlers decode, call and answer.
 //
 // Answers to a join request: 200 {state: "admitted", token, url,
 // identity, room, role}, 202 {state: "waiting"} while a guest waits in
@@ -122,46 +118,31 @@ func (s *Server) callMember(h handlerFunc) handlerFunc {
 	}
 }
 
-// doorFunc reads who is at a meeting's door and the meeting: members by
-// the meeting in the path (memberAtDoor), guests by their personal link
-// (guestAtDoor). Routes that both may use take one, so members and guests
-// go through the same handler.
-type doorFunc func(*http.Request) (meeting.Meeting, meeting.Participant, error)
+// doorFunc names who is at a meeting's door: members by the meeting in
+// the path (memberAtDoor), guests by their personal link (guestAtDoor).
+// Routes that both may use take one, so members and guests go through
+// the same handler.
+type doorFunc func(*http.Request) calls.Door
 
-// memberAtDoor reads the meeting in the path and the signed-in member's
-// place in it: 404 for an unknown meeting, 403 when they take no part.
-func (s *Server) memberAtDoor(r *http.Request) (meeting.Meeting, meeting.Participant, error) {
-	return store.MemberAtDoor(r.Context(), s.DB, r.PathValue("id"), mustPrincipal(r).AccountID)
+// memberAtDoor is the signed-in member at the door of the meeting in the
+// path.
+func (s *Server) memberAtDoor(r *http.Request) calls.Door {
+	return calls.MemberDoor(actorOf(r), r.PathValue("id"))
 }
 
-// guestAtDoor reads the participant a personal link names and their
-// meeting. Forged, expired, revoked and unknown links are all the same 404.
-func (s *Server) guestAtDoor(r *http.Request) (meeting.Meeting, meeting.Participant, error) {
-	p, err := store.ParticipantByInvite(r.Context(), s.DB, s.Secret, r.PathValue("token"), s.Clock.Now())
-	if err != nil {
-		return meeting.Meeting{}, meeting.Participant{}, err
-	}
-	m, err := store.GetMeeting(r.Context(), s.DB, p.MeetingID)
-	return m, p, err
+// guestAtDoor is whoever holds the personal link in the path.
+func (s *Server) guestAtDoor(r *http.Request) calls.Door {
+	return calls.GuestDoor(r.PathValue("token"))
 }
 
-// moderatorAtDoor is memberAtDoor for what only hosts and co-hosts do.
-func (s *Server) moderatorAtDoor(r *http.Request) (meeting.Meeting, meeting.Participant, error) {
-	m, p, err := s.memberAtDoor(r)
-	if err != nil {
-		return m, p, err
+// retryAfter tells a person refused for too many wrong passcodes when to
+// try again, and passes err on.
+func retryAfter(w http.ResponseWriter, err error) error {
+	var rl *calls.RetryLater
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(rl.Wait/time.Second)))
 	}
-	if !meeting.CanModerate(p.Role) {
-		return m, p, errs.E(errs.Forbidden, "only the host and co-hosts may do this")
-	}
-	return m, p, nil
-}
-
-func (s *Server) requireVideo() error {
-	if s.Video == nil {
-		return errs.E(errs.Unavailable, "video calls are not available on this server")
-	}
-	return nil
+	return err
 }
 
 // ---- the door ----
@@ -172,6 +153,10 @@ type joinBody struct {
 	Email    string `json:"email"`
 }
 
+func (b joinBody) input() calls.JoinInput {
+	return calls.JoinInput{Passcode: b.Passcode, Name: b.Name, Email: b.Email}
+}
+
 // decodeOptionalJSON is decodeJSON for routes whose body may be left out.
 func decodeOptionalJSON(r *http.Request, dst any) error {
 	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
@@ -180,74 +165,23 @@ func decodeOptionalJSON(r *http.Request, dst any) error {
 	return decodeJSON(r, dst)
 }
 
-// passcodeThrottle counts one person's wrong passcodes for one meeting.
-func (s *Server) passcodeThrottle(m meeting.Meeting, p meeting.Participant) throttle {
-	return throttle{ratelimit.Key(s.Secret, "meeting-passcode", m.ID+"/"+p.ID), meeting.PasscodeThrottle}
-}
-
-// enter applies the join rules to p and answers: a token when admitted,
-// waiting while in the lobby. Asking checks the passcode (when one is due)
-// within its limits, and moves a newcomer through the door.
-func (s *Server) enter(ctx context.Context, w http.ResponseWriter, m meeting.Meeting, p meeting.Participant, asking bool, passcode string) (meeting.Standing, error) {
-	if err := s.requireVideo(); err != nil {
-		return "", err
-	}
-	// Refusals that do not depend on the passcode come first, so a
-	// passcode is never checked, or counted, for someone who cannot come
-	// in anyway.
-	if _, _, err := meeting.Join(m, p, meeting.JoinRequest{Asking: asking, PasscodeOK: true}); err != nil {
-		return "", err
-	}
-	req := meeting.JoinRequest{Asking: asking}
-	through := p.LobbyState == meeting.LobbyWaiting || p.LobbyState == meeting.LobbyAdmitted
-	if asking && m.HasPasscode() && !meeting.CanModerate(p.Role) && !through {
-		t := s.passcodeThrottle(m, p)
-		if err := s.refuseIfLocked(ctx, w, t); err != nil {
-			return "", err
-		}
-		if err := meeting.CheckPasscode(s.Secret, m, passcode); err != nil {
-			if passcode != "" {
-				if cerr := s.countFailure(ctx, t); cerr != nil {
-					return "", cerr
-				}
-			}
-			return "", err
-		}
-		req.PasscodeOK = true
-	}
-	standing, next, err := meeting.Join(m, p, req)
-	if err != nil {
-		return "", err
-	}
-	if next != "" {
-		if err := store.SetLobbyState(ctx, s.DB, p.ID, next, s.Clock.Now()); err != nil {
-			return "", err
-		}
-	}
-	return standing, nil
-}
-
 // answerJoin writes the answer to a join request or poll.
-func (s *Server) answerJoin(w http.ResponseWriter, m meeting.Meeting, p meeting.Participant, standing meeting.Standing) error {
-	if standing == meeting.Waiting {
+func answerJoin(w http.ResponseWriter, e calls.Entry) error {
+	if e.Standing == meeting.Waiting {
 		return writeJSONNoStore(w, http.StatusAccepted, joinAnswer{State: string(meeting.Waiting)})
 	}
-	token, err := s.Video.Token(video.Grant{Room: m.ID, Identity: p.ID, Name: p.DisplayName(), Role: video.Role(p.Role)})
-	if err != nil {
-		return err
-	}
 	return writeJSONNoStore(w, http.StatusOK, joinAnswer{
-		State: string(meeting.Admitted), Token: token, URL: s.Video.URL(), Identity: p.ID, Room: m.ID, Role: string(p.Role),
+		State: string(meeting.Admitted), Token: e.Token, URL: e.URL, Identity: e.Identity, Room: e.Room, Role: string(e.Role),
 	})
 }
 
-// enterAndAnswer is enter followed by answerJoin.
-func (s *Server) enterAndAnswer(ctx context.Context, w http.ResponseWriter, m meeting.Meeting, p meeting.Participant, asking bool, passcode string) error {
-	standing, err := s.enter(ctx, w, m, p, asking, passcode)
+// join asks for the person at the door to come in and answers.
+func (s *Server) join(w http.ResponseWriter, r *http.Request, d calls.Door, b joinBody) error {
+	e, err := s.Services.Calls.Join(r.Context(), d, b.input())
 	if err != nil {
-		return err
+		return retryAfter(w, err)
 	}
-	return s.answerJoin(w, m, p, standing)
+	return answerJoin(w, e)
 }
 
 // apiJoin is POST /api/meetings/{id}/join: a member asks to join the
@@ -257,57 +191,19 @@ func (s *Server) apiJoin(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptionalJSON(r, &b); err != nil {
 		return err
 	}
-	m, p, err := s.memberAtDoor(r)
-	if err != nil {
-		return err
-	}
-	return s.enterAndAnswer(r.Context(), w, m, p, true, b.Passcode)
+	return s.join(w, r, s.memberAtDoor(r), b)
 }
 
 // pollJoin answers GET /api/meetings/{id}/join and GET /api/join/{token}:
 // where the person at the door stands, with a fresh token once admitted.
 func (s *Server) pollJoin(door doorFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		m, p, err := door(r)
+		e, err := s.Services.Calls.Poll(r.Context(), door(r))
 		if err != nil {
 			return err
 		}
-		return s.enterAndAnswer(r.Context(), w, m, p, false, "")
+		return answerJoin(w, e)
 	}
-}
-
-// mayArrive makes the door's refusals that do not depend on what a guest
-// types (a cancelled or locked meeting, someone turned away, no video on
-// this server) before anything they typed is stored.
-func (s *Server) mayArrive(m meeting.Meeting, p meeting.Participant) error {
-	if _, _, err := meeting.Join(m, p, meeting.JoinRequest{Asking: true, PasscodeOK: true}); err != nil {
-		return err
-	}
-	return s.requireVideo()
-}
-
-// guestArrives checks and stores the name and address a guest gives,
-// which are required the first time and may be corrected later.
-func (s *Server) guestArrives(ctx context.Context, p *meeting.Participant, name, email string) error {
-	if !p.Guest() {
-		// A member using their personal link is known by their account.
-		return nil
-	}
-	if p.Name != "" && name == "" && email == "" {
-		return nil
-	}
-	d, err := meeting.CheckGuest(*p, name, email)
-	if err != nil {
-		return err
-	}
-	if err := store.GuestArrives(ctx, s.DB, p.ID, d, "", s.Clock.Now()); err != nil {
-		return err
-	}
-	p.Name = d.Name
-	if p.Email == "" {
-		p.Email = d.Email
-	}
-	return nil
 }
 
 // apiGuestJoin is POST /api/join/{token}: a guest asks to join with their
@@ -318,17 +214,7 @@ func (s *Server) apiGuestJoin(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptionalJSON(r, &b); err != nil {
 		return err
 	}
-	m, p, err := s.guestAtDoor(r)
-	if err != nil {
-		return err
-	}
-	if err := s.mayArrive(m, p); err != nil {
-		return err
-	}
-	if err := s.guestArrives(r.Context(), &p, b.Name, b.Email); err != nil {
-		return err
-	}
-	return s.enterAndAnswer(r.Context(), w, m, p, true, b.Passcode)
+	return s.join(w, r, s.guestAtDoor(r), b)
 }
 
 // ---- the guest's personal link in a browser ----
@@ -344,23 +230,27 @@ type guestJoinData struct {
 	Errors      map[string]string
 }
 
+// noReferrer keeps the personal link's token, which is in the address,
+// from every page the answer links to, once the link proved good.
+func noReferrer(w http.ResponseWriter, l calls.Landing) {
+	if l.Meeting.ID != "" {
+		w.Header().Set("Referrer-Policy", "no-referrer")
+	}
+}
+
 // guestLandingPage is GET /j/{token}: a guest who has not come through
 // the door yet gives their name, address and the passcode; one who has
 // (waiting or admitted) gets the meeting room.
 func (s *Server) guestLandingPage(w http.ResponseWriter, r *http.Request) error {
-	m, p, err := s.guestAtDoor(r)
+	l, err := s.Services.Calls.GuestLanding(r.Context(), r.PathValue("token"))
+	noReferrer(w, l)
 	if err != nil {
 		return err
 	}
-	// The token is in the address: no page it links to may learn it.
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	if p.LobbyState == meeting.LobbyWaiting || p.LobbyState == meeting.LobbyAdmitted || meeting.CanModerate(p.Role) {
-		return s.renderGuestRoom(w, r, m)
+	if l.InRoom {
+		return s.renderGuestRoom(w, r, l.Room)
 	}
-	if _, _, err := meeting.Join(m, p, meeting.JoinRequest{Asking: true, PasscodeOK: true}); err != nil {
-		return err
-	}
-	return s.renderGuestLanding(w, r, http.StatusOK, m, p, guestJoinData{Name: p.Name, Email: p.Email})
+	return s.renderGuestLanding(w, r, http.StatusOK, l, guestJoinData{Name: l.Participant.Name, Email: l.Participant.Email})
 }
 
 // guestLandingForm is POST /j/{token}: the landing page's form. Through
@@ -369,38 +259,28 @@ func (s *Server) guestLandingForm(w http.ResponseWriter, r *http.Request) error 
 	if err := readForm(r); err != nil {
 		return err
 	}
-	m, p, err := s.guestAtDoor(r)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	if err := s.mayArrive(m, p); err != nil {
-		return err
-	}
 	name, email := r.PostForm.Get("name"), r.PostForm.Get("email")
-	again := guestJoinData{Name: name, Email: email}
-	err = s.guestArrives(r.Context(), &p, name, email)
-	if err == nil {
-		_, err = s.enter(r.Context(), w, m, p, true, r.PostForm.Get("passcode"))
+	l, err := s.Services.Calls.GuestArrive(r.Context(), r.PathValue("token"),
+		calls.JoinInput{Passcode: r.PostForm.Get("passcode"), Name: name, Email: email})
+	noReferrer(w, l)
+	if err != nil {
+		return retryAfter(w, err)
 	}
-	// The refusals that do not depend on the form were made above, so a
-	// refusal here is about what was typed: show the form again.
-	if e, ok := errs.As(err); ok && (e.Code == errs.Invalid || e.Code == errs.Forbidden) {
-		again.Errors, again.Message = e.Fields, e.Message
+	// A refusal about what was typed: show the form again.
+	if e := l.Refused; e != nil {
+		again := guestJoinData{Name: name, Email: email, Errors: e.Fields, Message: e.Message}
 		status := http.StatusUnprocessableEntity
 		if e.Code == errs.Forbidden {
 			status = http.StatusForbidden
 		}
-		return s.renderGuestLanding(w, r, status, m, p, again)
-	}
-	if err != nil {
-		return err
+		return s.renderGuestLanding(w, r, status, l, again)
 	}
 	http.Redirect(w, r, "/j/"+url.PathEscape(r.PathValue("token")), http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) renderGuestLanding(w http.ResponseWriter, r *http.Request, status int, m meeting.Meeting, p meeting.Participant, d guestJoinData) error {
+func (s *Server) renderGuestLanding(w http.ResponseWriter, r *http.Request, status int, l calls.Landing, d guestJoinData) error {
+	m, p := l.Meeting, l.Participant
 	d.Action = "/j/" + url.PathEscape(r.PathValue("token"))
 	d.Title = m.Title
 	d.AskName = p.Guest()
@@ -411,10 +291,11 @@ func (s *Server) renderGuestLanding(w http.ResponseWriter, r *http.Request, stat
 // renderGuestRoom shows the meeting room to someone who came by their
 // personal link: every address the room's script calls carries the link's
 // token instead of a session cookie.
-func (s *Server) renderGuestRoom(w http.ResponseWriter, r *http.Request, m meeting.Meeting) error {
+func (s *Server) renderGuestRoom(w http.ResponseWriter, r *http.Request, room calls.Room) error {
+	m := room.Meeting
 	base := "/api/join/" + url.PathEscape(r.PathValue("token"))
 	return s.renderRoom(w, r, roomData{
-		MeetingID: m.ID, Title: m.Title, Locked: m.Locked,
+		MeetingID: m.ID, Title: m.Title, Locked: m.Locked, Agenda: roomAgenda(room.Agenda),
 		URLs: roomURLs{Join: base, Poll: base, Messages: base + "/messages", Send: base + "/messages"},
 	})
 }
@@ -422,15 +303,11 @@ func (s *Server) renderGuestRoom(w http.ResponseWriter, r *http.Request, m meeti
 // ---- hosts and co-hosts ----
 
 func (s *Server) apiLobby(w http.ResponseWriter, r *http.Request) error {
-	m, _, err := s.moderatorAtDoor(r)
+	l, err := s.Services.Calls.Lobby(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	list, err := store.WaitingList(r.Context(), s.DB, m.ID)
-	if err != nil {
-		return err
-	}
-	return writeJSONNoStore(w, http.StatusOK, map[string]any{"locked": m.Locked, "waiting": jsonList(list, func(p meeting.Participant) waitingJSON {
+	return writeJSONNoStore(w, http.StatusOK, map[string]any{"locked": l.Locked, "waiting": jsonList(l.Waiting, func(p meeting.Participant) waitingJSON {
 		return waitingJSON{
 			ID: p.ID, ParticipantID: p.ID, Name: p.DisplayName(), Email: p.Email, Guest: p.Guest(),
 			LobbyState: p.LobbyState, WaitingSince: p.LobbyAt,
@@ -438,32 +315,10 @@ func (s *Server) apiLobby(w http.ResponseWriter, r *http.Request) error {
 	})})
 }
 
-// moderationTarget reads the host or co-host acting and the participant
-// in the path they act on.
-func (s *Server) moderationTarget(r *http.Request) (meeting.Meeting, meeting.Participant, meeting.Participant, error) {
-	m, actor, err := s.moderatorAtDoor(r)
-	if err != nil {
-		return m, actor, meeting.Participant{}, err
-	}
-	target, err := store.MeetingParticipant(r.Context(), s.DB, m.ID, r.PathValue("pid"))
-	if err != nil {
-		return m, actor, target, err
-	}
-	return m, actor, target, meeting.CanBeModerated(actor, target)
-}
-
-func memberParty(r *http.Request) audit.Party {
-	return audit.Party{Kind: "member", ID: mustPrincipal(r).AccountID}
-}
-
 // apiLobbyAdmit is POST /api/meetings/{id}/lobby/{pid}/admit: a host lets
 // someone in, also someone turned away or removed before.
 func (s *Server) apiLobbyAdmit(w http.ResponseWriter, r *http.Request) error {
-	_, _, target, err := s.moderationTarget(r)
-	if err != nil {
-		return err
-	}
-	if err := store.Moderate(r.Context(), s.DB, s.Secret, memberParty(r), "meeting.admit", target, meeting.LobbyAdmitted, s.Clock.Now()); err != nil {
+	if err := s.Services.Calls.Admit(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("pid")); err != nil {
 		return err
 	}
 	return writeJSONNoStore(w, http.StatusOK, map[string]string{"lobby_state": meeting.LobbyAdmitted})
@@ -472,41 +327,19 @@ func (s *Server) apiLobbyAdmit(w http.ResponseWriter, r *http.Request) error {
 // apiLobbyDeny is POST /api/meetings/{id}/lobby/{pid}/deny: a host turns
 // someone away. They never get a token until a host admits them.
 func (s *Server) apiLobbyDeny(w http.ResponseWriter, r *http.Request) error {
-	return s.keepOut(w, r, "meeting.deny", false)
+	connected, err := s.Services.Calls.Deny(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("pid"))
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusOK, map[string]any{"lobby_state": meeting.LobbyDenied, "disconnected": connected})
 }
 
 // apiRemove is POST /api/meetings/{id}/participants/{pid}/remove: a host
 // disconnects someone from the call and keeps them out.
 func (s *Server) apiRemove(w http.ResponseWriter, r *http.Request) error {
-	return s.keepOut(w, r, "meeting.remove", true)
-}
-
-// keepOut turns the target away and ends their connection to the call.
-// The door closes first, in its own transaction, so that the person can
-// not come straight back with a fresh token. For a removal, a video server
-// that cannot be reached is an error (the host must know the person may
-// still be connected); for a lobby refusal, where the person is normally
-// not connected at all, it is only logged.
-func (s *Server) keepOut(w http.ResponseWriter, r *http.Request, action string, mustDisconnect bool) error {
-	m, _, target, err := s.moderationTarget(r)
+	connected, err := s.Services.Calls.Remove(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("pid"))
 	if err != nil {
 		return err
-	}
-	if err := store.Moderate(r.Context(), s.DB, s.Secret, memberParty(r), action, target, meeting.LobbyDenied, s.Clock.Now()); err != nil {
-		return err
-	}
-	connected := false
-	if s.Video != nil {
-		err := s.Video.RemoveParticipant(r.Context(), m.ID, target.ID)
-		switch {
-		case err == nil:
-			connected = true
-		case errs.CodeOf(err) == errs.NotFound:
-		case mustDisconnect:
-			return errs.Wrap(errs.Unavailable, err, "they are kept out, but the video server could not be reached to disconnect them; try again")
-		default:
-			s.Log.LogAttrs(r.Context(), slog.LevelWarn, "could not disconnect a participant turned away", slog.String("error", err.Error()))
-		}
 	}
 	return writeJSONNoStore(w, http.StatusOK, map[string]any{"lobby_state": meeting.LobbyDenied, "disconnected": connected})
 }
@@ -514,17 +347,7 @@ func (s *Server) keepOut(w http.ResponseWriter, r *http.Request, action string, 
 // apiMute is POST /api/meetings/{id}/participants/{pid}/mute: a host mutes
 // someone's microphone. They may unmute themselves.
 func (s *Server) apiMute(w http.ResponseWriter, r *http.Request) error {
-	if err := s.requireVideo(); err != nil {
-		return err
-	}
-	m, _, target, err := s.moderationTarget(r)
-	if err != nil {
-		return err
-	}
-	if err := s.Video.MuteMicrophone(r.Context(), m.ID, target.ID); err != nil {
-		return err
-	}
-	if err := store.Moderate(r.Context(), s.DB, s.Secret, memberParty(r), "meeting.mute", target, "", s.Clock.Now()); err != nil {
+	if err := s.Services.Calls.Mute(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("pid")); err != nil {
 		return err
 	}
 	return writeJSONNoStore(w, http.StatusOK, map[string]bool{"muted": true})
@@ -538,14 +361,7 @@ func (s *Server) apiUnlock(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setLocked(w http.ResponseWriter, r *http.Request, locked bool) error {
-	m, _, err := s.moderatorAtDoor(r)
-	if err != nil {
-		return err
-	}
-	if m.State == meeting.Cancelled {
-		return errs.E(errs.Conflict, "this meeting was cancelled")
-	}
-	if err := store.SetLocked(r.Context(), s.DB, s.Secret, memberParty(r), m.ID, locked, s.Clock.Now()); err != nil {
+	if err := s.Services.Calls.SetLocked(r.Context(), actorOf(r), r.PathValue("id"), locked); err != nil {
 		return err
 	}
 	return writeJSONNoStore(w, http.StatusOK, map[string]bool{"locked": locked})
@@ -558,29 +374,10 @@ type messageBody struct {
 	Body string `json:"body"`
 }
 
-// inCall refuses someone not let in to the call: the chat belongs to the
-// people in it.
-func inCall(m meeting.Meeting, p meeting.Participant) error {
-	if m.State == meeting.Cancelled {
-		return errs.E(errs.Conflict, "this meeting was cancelled")
-	}
-	if !meeting.InCall(m, p) {
-		return errs.E(errs.Forbidden, "join the call to read and write its chat")
-	}
-	return nil
-}
-
 // listMessages answers GET /api/meetings/{id}/messages and GET
 // /api/join/{token}/messages: the conversation after the cursor "since".
 func (s *Server) listMessages(door doorFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		m, p, err := door(r)
-		if err != nil {
-			return err
-		}
-		if err := inCall(m, p); err != nil {
-			return err
-		}
 		var since int64
 		if raw := r.URL.Query().Get("since"); raw != "" {
 			n, err := strconv.ParseInt(raw, 10, 64)
@@ -589,7 +386,7 @@ func (s *Server) listMessages(door doorFunc) handlerFunc {
 			}
 			since = n
 		}
-		list, err := store.Messages(r.Context(), s.DB, m.ID, since, store.MaxMessagesPage)
+		list, err := s.Services.Calls.Messages(r.Context(), door(r), since)
 		if err != nil {
 			return err
 		}
@@ -611,21 +408,7 @@ func (s *Server) postMessage(door doorFunc) handlerFunc {
 		if err := decodeJSON(r, &b); err != nil {
 			return err
 		}
-		m, p, err := door(r)
-		if err != nil {
-			return err
-		}
-		if err := inCall(m, p); err != nil {
-			return err
-		}
-		kind, body, err := meeting.CheckMessage(b.Kind, b.Body)
-		if err != nil {
-			return err
-		}
-		msg, err := store.AddMessage(r.Context(), s.DB, meeting.Message{
-			ID: meeting.NewMessageID(), MeetingID: m.ID, ParticipantID: p.ID, AuthorName: p.DisplayName(),
-			Kind: kind, Body: body, CreatedAt: s.Clock.Now(),
-		})
+		msg, err := s.Services.Calls.PostMessage(r.Context(), door(r), b.Kind, b.Body)
 		if err != nil {
 			return err
 		}
@@ -636,11 +419,7 @@ func (s *Server) postMessage(door doorFunc) handlerFunc {
 // apiAnswered is POST /api/meetings/{id}/messages/{mid}/answered: a host
 // marks a question answered.
 func (s *Server) apiAnswered(w http.ResponseWriter, r *http.Request) error {
-	m, _, err := s.moderatorAtDoor(r)
-	if err != nil {
-		return err
-	}
-	if err := store.MarkAnswered(r.Context(), s.DB, m.ID, r.PathValue("mid"), s.Clock.Now()); err != nil {
+	if err := s.Services.Calls.MarkAnswered(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("mid")); err != nil {
 		return err
 	}
 	return writeJSONNoStore(w, http.StatusOK, map[string]bool{"answered": true})
@@ -651,15 +430,7 @@ func (s *Server) apiAnswered(w http.ResponseWriter, r *http.Request) error {
 // apiAttendance is GET /api/meetings/{id}/attendance: who was in the call
 // and when, for the host and co-hosts.
 func (s *Server) apiAttendance(w http.ResponseWriter, r *http.Request) error {
-	m, _, err := s.moderatorAtDoor(r)
-	if err != nil {
-		return err
-	}
-	list, err := store.Attendance(r.Context(), s.DB, m.ID)
-	if err != nil {
-		return err
-	}
-	live, err := store.LiveState(r.Context(), s.DB, m.ID)
+	list, live, err := s.Services.Calls.Attendance(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -674,11 +445,7 @@ func (s *Server) apiAttendance(w http.ResponseWriter, r *http.Request) error {
 // apiLive is GET /api/meetings/{id}/live: whether the call runs, for
 // everyone taking part.
 func (s *Server) apiLive(w http.ResponseWriter, r *http.Request) error {
-	m, _, err := s.memberAtDoor(r)
-	if err != nil {
-		return err
-	}
-	live, err := store.LiveState(r.Context(), s.DB, m.ID)
+	live, err := s.Services.Calls.Live(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -700,15 +467,18 @@ func (s *Server) livekitWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ok {
-		_, err := store.RecordCallEvent(r.Context(), s.DB, meeting.CallEvent{
-			ID: ev.ID, Kind: meeting.CallEventKind(ev.Kind), MeetingID: ev.Room,
-			ParticipantID: ev.Participant, ConnectionID: ev.Connection, At: ev.At,
-		}, s.Clock.Now())
-		if err != nil {
+		if err := s.Services.Calls.RecordEvent(r.Context(), ev); err != nil {
 			return err
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) requireVideo() error {
+	if s.Video == nil {
+		return errs.E(errs.Unavailable, "video calls are not available on this server")
+	}
 	return nil
 }
 

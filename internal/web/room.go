@@ -1,14 +1,12 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/meeting"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/calls"
 )
 
 // roomData is what the meeting room page shows and the addresses its
@@ -58,19 +56,18 @@ type roomURLs struct {
 // by the join API the page calls; the page only needs the member to be a
 // participant, so that nobody else learns the agenda through it.
 func (s *Server) roomPage(w http.ResponseWriter, r *http.Request) error {
-	m, p, err := store.MemberAtDoor(r.Context(), s.DB, r.PathValue("id"), mustPrincipal(r).AccountID)
+	room, err := s.Services.Calls.Room(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if m.State == meeting.Cancelled {
-		return errs.E(errs.Conflict, "this meeting was cancelled")
-	}
+	m, p := room.Meeting, room.Participant
 	api := "/api/meetings/" + url.PathEscape(m.ID)
 	d := roomData{
 		MeetingID:   m.ID,
 		Title:       m.Title,
 		AskPasscode: m.HasPasscode() && !meeting.CanModerate(p.Role),
 		Locked:      m.Locked,
+		Agenda:      roomAgenda(room.Agenda),
 		BackURL:     "/meetings/" + url.PathEscape(m.ID),
 		URLs: roomURLs{
 			Join: api + "/join", Poll: api + "/join",
@@ -89,49 +86,22 @@ func (s *Server) roomPage(w http.ResponseWriter, r *http.Request) error {
 	return s.renderRoom(w, r, d)
 }
 
-// roomAgenda reads a meeting's agenda for the room's panel. An item's
-// owner is named by the name they go by; one known only by the address
-// they were invited at is not named, since everyone in the call, guests
-// included, reads the panel.
-func (s *Server) roomAgenda(ctx context.Context, meetingID string) ([]roomAgendaItem, error) {
-	items, err := store.Agenda(ctx, s.DB, meetingID)
-	if err != nil || len(items) == 0 {
-		return nil, err
-	}
-	people, err := store.MeetingParticipants(ctx, s.DB, meetingID)
-	if err != nil {
-		return nil, err
-	}
-	names := map[string]string{}
-	for _, p := range people {
-		switch {
-		case p.AccountName != "":
-			names[p.ID] = p.AccountName
-		case p.Name != "":
-			names[p.ID] = p.Name
-		}
+// roomAgenda is the agenda panel of the room.
+func roomAgenda(items []calls.AgendaItem) []roomAgendaItem {
+	if len(items) == 0 {
+		return nil
 	}
 	out := make([]roomAgendaItem, 0, len(items))
 	for _, it := range items {
-		out = append(out, roomAgendaItem{Title: it.Title, Minutes: it.PlannedMinutes, Notes: it.Notes, Owner: names[it.OwnerParticipantID]})
+		out = append(out, roomAgendaItem{Title: it.Title, Minutes: it.Minutes, Owner: it.Owner, Notes: it.Notes})
 	}
-	return out, nil
+	return out
 }
 
 // renderRoom writes the meeting room page. Its script connects to the SFU,
 // so the page's Content-Security-Policy also allows the SFU's address,
 // for this response only; every other page keeps connect-src 'self'.
-//
-// The agenda panel is filled here when d has none, so every way into the
-// room (a member's page, a guest's link) shows it.
 func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, d roomData) error {
-	if d.Agenda == nil && d.MeetingID != "" {
-		agenda, err := s.roomAgenda(r.Context(), d.MeetingID)
-		if err != nil {
-			return err
-		}
-		d.Agenda = agenda
-	}
 	if s.Video != nil {
 		w.Header().Set("Content-Security-Policy", roomContentSecurityPolicy(s.Video.URL()))
 	}
