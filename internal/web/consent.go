@@ -13,10 +13,10 @@ import (
 	"github.com/sessionshq/sessions/internal/service/consents"
 )
 
-// The consent ledger's member pages and API, the purpose gate as
-// handlers and the sign-in ask it, the published schema of consent
-// receipts, Global Privacy Control and the restriction flag staff set
-// for the rights workflow. The use cases are the consents service's
+// The consent ledger's member pages and API, the purpose gate as the
+// handlers ask it, the published schema of consent receipts, Global
+// Privacy Control and the restriction flag staff set for the rights
+// workflow. The use cases are the consents service's
 // (internal/service/consents); this file decodes, calls and renders.
 
 // ---------- The purpose gate ----------
