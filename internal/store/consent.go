@@ -161,42 +161,49 @@ func Restricted(ctx context.Context, q database.Querier, personID string) (bool,
 	return err == nil, err
 }
 
-// SetRestricted sets or lifts the restriction of processing for a person,
-// with an audit entry in the same transaction. Setting a restriction that
-// is in force, or lifting one that is not, changes nothing and writes no
-// entry. Given the plain *database.DB it opens a transaction of its own.
-func SetRestricted(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, personID string, restricted bool, now time.Time) error {
-	if db, ok := q.(*database.DB); ok {
-		return db.InTx(ctx, func(tx *database.Tx) error {
-			return setRestricted(ctx, tx, secret, actor, personID, restricted, now)
-		})
-	}
-	return setRestricted(ctx, q, secret, actor, personID, restricted, now)
-}
-
-func setRestricted(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, personID string, restricted bool, now time.Time) error {
+// ChangeRestriction sets or lifts the restriction of processing for a
+// person and reports whether that changed anything: setting a
+// restriction that is in force, or lifting one that is not, changes
+// nothing. The caller audits a change in the same transaction.
+func ChangeRestriction(ctx context.Context, q database.Querier, personID string, restricted bool, now time.Time) (bool, error) {
 	if personID == "" {
-		return errors.New("store: restriction needs a person id")
+		return false, errors.New("store: restriction needs a person id")
 	}
 	var (
-		res    sql.Result
-		err    error
-		action = "restriction.lift"
+		res sql.Result
+		err error
 	)
 	if restricted {
-		action = "restriction.set"
 		res, err = q.Exec(ctx, `INSERT INTO person_restrictions (person_id, restricted_at) VALUES (?, ?) ON CONFLICT (person_id) DO NOTHING`,
 			personID, now.UTC())
 	} else {
 		res, err = q.Exec(ctx, `DELETE FROM person_restrictions WHERE person_id = ?`, personID)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return err
-	}
-	return AppendAudit(ctx, q, secret, audit.Entry{
-		At: now, Actor: actor, Action: action, Subject: memberParty(personID), Purpose: "legal-compliance",
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// SetRestricted is ChangeRestriction with its audit entry, in q's
+// transaction or in one of its own when q is the plain database. It
+// serves the rights workflow's steps, which still hand the audit key
+// down; the consents service (Restrict) changes the flag through
+// ChangeRestriction and audits through its own transaction, and this
+// goes once the workflow calls that instead.
+func SetRestricted(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, personID string, restricted bool, now time.Time) error {
+	return inTx(ctx, q, func(tx database.Querier) error {
+		changed, err := ChangeRestriction(ctx, tx, personID, restricted, now)
+		if err != nil || !changed {
+			return err
+		}
+		action := "restriction.lift"
+		if restricted {
+			action = "restriction.set"
+		}
+		return AppendAudit(ctx, tx, secret, audit.Entry{
+			At: now, Actor: actor, Action: action, Subject: memberParty(personID), Purpose: "legal-compliance",
+		})
 	})
 }

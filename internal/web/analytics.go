@@ -9,8 +9,7 @@ import (
 
 	"github.com/sessionshq/sessions/internal/analytics"
 	"github.com/sessionshq/sessions/internal/privacy/cookies"
-	"github.com/sessionshq/sessions/internal/privacy/gate"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/consents"
 )
 
 // First-party analytics: the endpoint a page's script posts events to, and
@@ -38,49 +37,35 @@ func (s *Server) analyticsCollect(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if !s.analyticsAllowed(r) {
-		return writeJSON(w, http.StatusAccepted, analyticsCollectResponse{Stored: false})
-	}
-	now := s.Clock.Now()
-	name := s.cookieName(cookies.AnalyticsCookie)
-	visitor := ""
-	if c, err := r.Cookie(name); err == nil && analytics.VisitorIDFresh(c.Value, now) {
-		visitor = c.Value
-	} else {
-		visitor = analytics.NewVisitorID(now)
-		s.setCookie(w, name, visitor, analytics.VisitorIDExpires(now))
-	}
-	ev := analytics.NewEvent(checked, s.analyticsRoute(checked.Path), visitor, clientIP(r), now)
-	if err := store.AppendAnalyticsEvent(r.Context(), s.DB, ev); err != nil {
+	res, err := s.collect(r, checked)
+	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusAccepted, analyticsCollectResponse{Stored: true})
+	if res.NewID != "" {
+		s.setCookie(w, s.cookieName(cookies.AnalyticsCookie), res.NewID, res.NewIDExpires)
+	}
+	return writeJSON(w, http.StatusAccepted, analyticsCollectResponse{Stored: res.Stored})
 }
 
-// analyticsAllowed decides whether this request's event may be kept: the
-// choice cookie must be current and allow analytics, the ledger must hold
-// the visitor's consent, and a signed-in member must not have refused,
-// withdrawn, objected or be held back by restriction or age (see
-// browserMember for why the session cookie is read here).
-func (s *Server) analyticsAllowed(r *http.Request) bool {
+// collect hands the event to consents.Service.Collect, which decides
+// whether it is kept. A browser whose choice cookie does not allow
+// analytics is answered here, without looking its session up (see
+// browserMember for why the session cookie is read at all); a session
+// that cannot be read keeps nothing.
+func (s *Server) collect(r *http.Request, ev analytics.Checked) (consents.Collected, error) {
 	choice, ok := s.visitorChoice(r)
 	if !ok || !choice.Allows(cookies.Analytics) {
-		return false
-	}
-	if !s.allowed(r, gate.Visitor(choice.VisitorID), "analytics").Allowed {
-		return false
+		return consents.Collected{}, nil
 	}
 	member, err := s.browserMember(r)
 	if err != nil {
-		return false
+		return consents.Collected{}, nil
 	}
-	if member == "" {
-		return true
+	h := consents.Hit{Event: ev, Route: s.analyticsRoute(ev.Path), AccountID: member}
+	if c, err := r.Cookie(s.cookieName(cookies.AnalyticsCookie)); err == nil {
+		h.AnalyticsID = c.Value
 	}
-	d := s.allowed(r, gate.Member(member), "analytics")
-	// A member who never chose on their account is covered by the
-	// browser's choice; any other refusal of the member's wins.
-	return d.Allowed || d.Reason == gate.ReasonNoConsent
+	return s.Services.Consents.Collect(r.Context(), h, s.browser(r))
 }
 
 // analyticsRoute names the page of path by its route pattern, such as
@@ -107,12 +92,7 @@ func (s *Server) analyticsRoute(path string) string {
 // analyticsReport builds the report for the days the request asks for.
 func (s *Server) analyticsReport(r *http.Request) (analytics.Report, error) {
 	days, _ := strconv.Atoi(r.URL.Query().Get("days"))
-	rng := analytics.LastDays(days, s.Clock.Now())
-	raw, err := store.AnalyticsCounts(r.Context(), s.DB, rng)
-	if err != nil {
-		return analytics.Report{}, err
-	}
-	return analytics.BuildReport(raw, rng), nil
+	return s.Services.Consents.AnalyticsReport(r.Context(), actorOf(r), days)
 }
 
 // chartBar is one bar of a server-rendered SVG chart, in the chart's own

@@ -3,17 +3,12 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
-	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/privacy/consent"
 	"github.com/sessionshq/sessions/internal/privacy/cookies"
-	"github.com/sessionshq/sessions/internal/privacy/datamap"
-	"github.com/sessionshq/sessions/internal/privacy/gate"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/consents"
 )
 
 // The cookie tool: the banner every page shows until a choice exists, the
@@ -101,8 +96,7 @@ func (s *Server) cookieState(r *http.Request) *cookieBanner {
 	return b
 }
 
-// choiceInput is one choice as posted by the banner, the settings page
-// or its script, before it is checked.
+// choiceInput is one choice as the banner's script posts it.
 type choiceInput struct {
 	Action string          `json:"action"`
 	From   string          `json:"from,omitempty"`
@@ -110,133 +104,22 @@ type choiceInput struct {
 	GPC    bool            `json:"gpc,omitempty"`
 }
 
-// parsedChoice is a checked choiceInput.
-type parsedChoice struct {
-	action   cookies.Action
-	method   consent.Method
-	selected []cookies.Category
-	gpc      bool
-}
-
-// parse checks a posted choice: a known action, known categories (only
-// with "save", and strictly necessary never off), and where it was made.
-func (in choiceInput) parse() (parsedChoice, error) {
-	v := errs.Validation{}
-	var out parsedChoice
-	a, ok := cookies.ParseAction(in.Action)
-	if !ok {
-		v.Add("action", "must be accept-all, reject-all, close, save or withdraw")
-	}
-	out.action = a
-	switch in.From {
-	case "", "banner":
-		out.method = consent.Banner
-	case "settings":
-		out.method = consent.Settings
-	default:
-		v.Add("from", "must be banner or settings")
-	}
-	if a == cookies.Withdraw {
-		// Withdrawal happens in the settings, whichever page sent it.
-		out.method = consent.Settings
-	}
-	if len(in.On) > 0 && ok && a != cookies.Save {
-		v.Add("categories", "categories are only chosen one by one with the action save")
-	}
-	names := make([]string, 0, len(in.On))
-	for name := range in.On {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		c, known := cookies.ParseCategory(name)
-		switch {
-		case !known:
-			v.Add("categories."+name, "unknown category")
-		case !c.IsOptional():
-			if !in.On[name] {
-				v.Add("categories."+name, "strictly necessary cookies cannot be switched off")
-			}
-		case in.On[name]:
-			out.selected = append(out.selected, c)
-		}
-	}
-	out.gpc = in.GPC
-	return out, v.Err()
-}
-
-// choiceResult is what recording a choice produced.
-type choiceResult struct {
-	choice  cookies.Choice
-	records []consent.Record
-}
-
-// recordChoice writes the choice to the ledger, one record per optional
-// category with its purposes, sets the choice cookie and deletes the
-// cookies of every category the choice leaves off. Every choice also
-// drops the analytics id, so a new one is drawn under the new choice.
-//
-// The records are filed under the visitor id of the choice cookie (a new
-// one when there is none); for a signed-in member they are carried over to
-// the account at once, as they would be at sign-in.
-func (s *Server) recordChoice(w http.ResponseWriter, r *http.Request, pc parsedChoice) (choiceResult, error) {
-	ua := r.UserAgent()
-	if err := consent.CheckUserAgent(ua); err != nil {
-		return choiceResult{}, err
-	}
-	now := s.Clock.Now()
-	gpc := pc.gpc || gpcSignal(r)
-	visitorID := cookies.NewVisitorID()
-	if prev, ok := s.storedChoice(r); ok {
-		visitorID = prev.VisitorID
-	}
-	choice := cookies.Decide(pc.action, pc.selected, gpc, visitorID, now)
-	ip := consent.TruncateIP(clientIP(r))
+// recordChoice records the browser's choice (consents.Service.
+// RecordCookieChoice), sets the choice cookie and deletes the cookies of
+// every category the choice leaves off. Every choice also drops the
+// analytics id, so a new one is drawn under the new choice.
+func (s *Server) recordChoice(w http.ResponseWriter, r *http.Request, in choiceInput) (consents.CookieChoiceResult, error) {
 	accountID, err := s.browserMember(r)
 	if err != nil {
-		return choiceResult{}, err
+		return consents.CookieChoiceResult{}, err
 	}
-	var res choiceResult
-	err = s.DB.InTx(r.Context(), func(tx *database.Tx) error {
-		current, err := store.CurrentConsents(r.Context(), tx, consent.Visitor, visitorID)
-		if err != nil {
-			return err
-		}
-		if gpc {
-			// The signal's own refusal goes first, so that an explicit
-			// opt-in made with it comes after and wins for its purpose.
-			if err := s.noteGPC(r.Context(), tx, r, gate.Visitor(visitorID)); err != nil {
-				return err
-			}
-		}
-		for _, cat := range cookies.Optional {
-			wasGiven := false
-			for _, p := range cat.Purposes() {
-				if rec, ok := current[p]; ok && rec.StateAt(now) == consent.Given {
-					wasGiven = true
-				}
-			}
-			rec := consent.Record{
-				ID: consent.NewID(), SubjectKind: consent.Visitor, SubjectID: visitorID,
-				NoticeID: cookies.NoticeID, NoticeVersion: cookies.NoticeVersion, NoticeHash: cookies.NoticeHash(),
-				Purposes: cat.Purposes(), Basis: datamap.Consent, Method: pc.method, At: now,
-				State: cookies.Transition(choice.Allows(cat), wasGiven), IP: ip, UserAgent: ua, GPC: gpc,
-			}
-			if err := store.AppendConsent(r.Context(), tx, rec); err != nil {
-				return err
-			}
-			res.records = append(res.records, rec)
-		}
-		if accountID != "" {
-			return store.LinkVisitorConsents(r.Context(), tx, visitorID, accountID, now)
-		}
-		return nil
-	})
+	res, err := s.Services.Consents.RecordCookieChoice(r.Context(), accountID,
+		consents.CookieChoice{Action: in.Action, From: in.From, Categories: in.On, GPC: in.GPC}, s.browser(r))
 	if err != nil {
-		return choiceResult{}, err
+		return consents.CookieChoiceResult{}, err
 	}
-	res.choice = choice
-	s.setCookie(w, s.cookieName(cookies.ChoiceCookie), cookies.Encode(s.Secret, choice), cookies.ReaskAt(now))
+	choice := res.Choice
+	s.setCookie(w, s.cookieName(cookies.ChoiceCookie), cookies.Encode(s.Secret, choice), cookies.ReaskAt(choice.At))
 	for _, e := range cookies.Registry() {
 		if e.Kind != cookies.Cookie || e.Category == cookies.StrictlyNecessary {
 			continue
@@ -267,11 +150,7 @@ func (s *Server) cookieChoiceForm(w http.ResponseWriter, r *http.Request) error 
 		// Saving with every box unticked is a choice of nothing.
 		in.On = map[string]bool{}
 	}
-	pc, err := in.parse()
-	if err != nil {
-		return err
-	}
-	if _, err := s.recordChoice(w, r, pc); err != nil {
+	if _, err := s.recordChoice(w, r, in); err != nil {
 		return err
 	}
 	http.Redirect(w, r, cookieNext(r.PostForm.Get("next")), http.StatusSeeOther)
@@ -397,22 +276,18 @@ func (s *Server) apiCookieChoice(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	pc, err := in.parse()
-	if err != nil {
-		return err
-	}
-	res, err := s.recordChoice(w, r, pc)
+	res, err := s.recordChoice(w, r, in)
 	if err != nil {
 		return err
 	}
 	out := cookieChoiceResponse{Choice: cookieChoiceJSON{
-		Categories: map[string]bool{}, ChosenAt: res.choice.At, AskAgainAt: cookies.ReaskAt(res.choice.At),
-		NoticeID: cookies.NoticeID, NoticeVersion: res.choice.NoticeVersion, GPC: res.choice.GPC,
+		Categories: map[string]bool{}, ChosenAt: res.Choice.At, AskAgainAt: cookies.ReaskAt(res.Choice.At),
+		NoticeID: cookies.NoticeID, NoticeVersion: res.Choice.NoticeVersion, GPC: res.Choice.GPC,
 	}}
 	for _, cat := range cookies.Categories {
-		out.Choice.Categories[string(cat)] = res.choice.Allows(cat)
+		out.Choice.Categories[string(cat)] = res.Choice.Allows(cat)
 	}
-	for _, rec := range res.records {
+	for _, rec := range res.Records {
 		out.Records = append(out.Records, cookieRecordJSON{ID: rec.ID, Purposes: rec.Purposes, State: string(rec.State), Method: string(rec.Method)})
 	}
 	return writeJSONNoStore(w, http.StatusOK, out)
