@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/sessionshq/sessions/internal/errs"
@@ -77,16 +78,25 @@ func randomID(prefix string) string {
 func NormaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // CheckEmail adds a message for field to v when email (already normalised)
-// is not a plain deliverable address.
+// is not a plain deliverable address. It is the one rule for every address
+// a person types: their own, a guardian's, an invitee's, a requester's.
 func CheckEmail(v errs.Validation, field, email string) {
 	switch {
 	case email == "":
-		v.Add(field, "enter your e-mail address")
+		v.Add(field, "enter an e-mail address")
 	case len(email) > MaxEmailLength:
 		v.Add(field, "must be at most 254 characters")
 	case !plainAddress(email):
 		v.Add(field, "enter an address such as name@example.com")
 	}
+}
+
+// CleanEmail normalises email, checks it with CheckEmail and returns the
+// normalised form, the one addresses are stored and compared in.
+func CleanEmail(v errs.Validation, field, email string) string {
+	email = NormaliseEmail(email)
+	CheckEmail(v, field, email)
+	return email
 }
 
 // plainAddress accepts a bare addr-spec with a dotted domain: no display
@@ -105,7 +115,7 @@ func plainAddress(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f {
+		if r <= ' ' || r == 0x7f || unicode.IsSpace(r) {
 			return false
 		}
 	}

@@ -96,3 +96,17 @@ func CleanGuardianEmail(email, own string) (string, error) {
 	}
 	return email, v.Err()
 }
+
+// GuardianRequest is one confirmation link sent to a parent or guardian,
+// and, once confirmed, the evidence of the consent.
+type GuardianRequest struct {
+	ID            string
+	AccountID     string
+	GuardianEmail string
+	Status        string // pending, confirmed or superseded
+	RequestedAt   time.Time
+	ExpiresAt     time.Time
+	ConfirmedAt   *time.Time
+	NoticeVersion string
+	NoticeSHA256  string
+}

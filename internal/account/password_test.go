@@ -131,6 +131,23 @@ func TestSignUpClean(t *testing.T) {
 	}
 }
 
+func TestCleanEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"ada@example.com":             "ada@example.com",
+		"  Ada.Lovelace@Example.COM ": "ada.lovelace@example.com",
+		"a+tag@sub.example.co.uk":     "a+tag@sub.example.co.uk",
+	} {
+		v := errs.Validation{}
+		if got := CleanEmail(v, "email", in); got != want || len(v) != 0 {
+			t.Errorf("CleanEmail(%q) = %q, %v", in, got, v)
+		}
+	}
+	v := errs.Validation{}
+	if CleanEmail(v, "email", "   "); v["email"] == "" {
+		t.Errorf("a blank address was accepted")
+	}
+}
+
 func TestCheckEmail(t *testing.T) {
 	for addr, ok := range map[string]bool{
 		"ada@example.com":            true,
@@ -142,6 +159,14 @@ func TestCheckEmail(t *testing.T) {
 		"ada@example.com\nbcc:x@y.z": false,
 		"ada @example.com":           false,
 		strings.Repeat("a", 250) + "@example.com": false,
+		// The cases the invitation forms were held to before the two
+		// address rules became this one.
+		"ada@":                                  false,
+		"@example.com":                          false,
+		"ada@example.com, bob@example.com":      false,
+		"ada@example.com\r\nBcc: x@example.com": false,
+		"ada@example.com\u00a0":                 false,
+		"ada@.example.com":                      false,
 	} {
 		v := errs.Validation{}
 		CheckEmail(v, "email", addr)

@@ -1,7 +1,6 @@
 package org
 
 import (
-	"net/mail"
 	"regexp"
 	"slices"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 )
 
@@ -130,24 +130,10 @@ func CheckColour(v errs.Validation, field, colour string) string {
 }
 
 // CheckEmail records in v what is wrong with an address to invite and
-// returns it trimmed and in lower case, the form it is compared in.
+// returns it trimmed and in lower case, the form it is compared in. The
+// rule is account.CheckEmail's, the one every typed address is held to.
 func CheckEmail(v errs.Validation, field, email string) string {
-	email = strings.ToLower(strings.TrimSpace(email))
-	if email == "" {
-		v.Add(field, "is required")
-		return email
-	}
-	if len(email) > MaxEmailLength {
-		v.Add(field, "must be at most 254 characters")
-		return email
-	}
-	a, err := mail.ParseAddress(email)
-	at := strings.LastIndexByte(email, '@')
-	if err != nil || a.Address != email || at < 1 || !strings.Contains(email[at+1:], ".") ||
-		strings.ContainsFunc(email, unicode.IsSpace) {
-		v.Add(field, "must be an e-mail address such as name@example.com")
-	}
-	return email
+	return account.CleanEmail(v, field, email)
 }
 
 // CheckRole records in v what is wrong with a role and returns it.

@@ -478,7 +478,7 @@ func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 	}
 
 	// Erasure, carried out from the member's own request.
-	if _, _, err := store.RequestAccountErasure(ctx, w.db, rightsSecret, w.id, w.clk.Now(), nil); err != nil {
+	if _, err := store.OpenAccountErasure(ctx, w.db, w.id, w.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	e := w.eraser()

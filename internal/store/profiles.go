@@ -6,19 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/platform/mail"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 )
 
 // This file holds the member's side of their account: the profile, the
-// confirmation of a child account by a parent or guardian, deactivation,
-// reactivation and "delete my account".
+// confirmation of a child account by a parent or guardian, deactivation
+// and "delete my account". The use cases around these rows (checks, audit
+// entries, mail) are in internal/service/accounts.
 
 const profileColumns = `account_id, username, phone, company, address_street, address_city, address_postcode,
 	address_region, address_country, birth_date, gender, country, city, interests, linkedin_url, facebook_url,
@@ -118,100 +117,19 @@ func saveProfile(ctx context.Context, q database.Querier, p account.Profile, now
 	return err
 }
 
-// UpdateProfile checks the member's edit against the stored profile and,
-// when it is valid and changes something, writes the name to the account
-// and the rest to the profile, with an audit entry naming the changed
-// fields and keeping only a keyed digest of each old value, all in one
-// transaction. It returns the changed fields; a refused edit changes
-// nothing and returns an errs.Invalid error with a message per field.
-func UpdateProfile(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, accountID string,
-	edit account.ProfileEdit, now time.Time) ([]string, error) {
-	var changed []string
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		var oldName string
-		if err := tx.QueryRow(ctx, `SELECT name FROM accounts WHERE id = ?`, accountID).Scan(&oldName); err != nil {
-			return err
-		}
-		old, err := GetProfile(ctx, tx, accountID)
-		if err != nil {
-			return err
-		}
-		name, p, err := edit.Clean(old, now)
-		if err != nil {
-			return err
-		}
-		changes := account.Changes(oldName, old, name, p)
-		if len(changes) == 0 {
-			return nil
-		}
-		if name != oldName {
-			if _, err := tx.Exec(ctx, `UPDATE accounts SET name = ?, updated_at = ? WHERE id = ?`, name, now.UTC(), accountID); err != nil {
-				return err
-			}
-		}
-		if err := saveProfile(ctx, tx, p, now); err != nil {
-			if errors.Is(err, database.ErrDuplicate) {
-				return &errs.Error{Code: errs.Invalid, Message: "some fields are not valid",
-					Fields: map[string]string{account.FieldUsername: "is taken; choose another"}}
-			}
-			return err
-		}
-		for _, c := range changes {
-			changed = append(changed, c.Field)
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: actor, Action: "profile.update", Subject: memberParty(accountID),
-			Purpose: "account", Detail: account.AuditDetail(secret, changes),
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return changed, nil
+// SaveProfile writes the whole profile row, creating it on first save.
+// A user name another member holds gives database.ErrDuplicate.
+func SaveProfile(ctx context.Context, q database.Querier, p account.Profile, now time.Time) error {
+	return saveProfile(ctx, q, p, now)
 }
 
-// SetAvatar makes key, an object already in the blob store, the member's
-// profile picture (or removes the picture when key is empty), audited in
-// one transaction. It returns the key of the picture replaced, which the
-// caller deletes from the blob store once this has committed.
-func SetAvatar(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, accountID, key string, now time.Time) (string, error) {
-	var old string
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		p, err := GetProfile(ctx, tx, accountID)
-		if err != nil {
-			return err
-		}
-		old = p.AvatarKey
-		if old == key {
-			return nil
-		}
-		p.AvatarKey = key
-		if err := saveProfile(ctx, tx, p, now); err != nil {
-			return err
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: actor, Action: "profile.update", Subject: memberParty(accountID), Purpose: "account",
-			Detail: account.AuditDetail(secret, []account.Change{{Field: account.FieldAvatar, Old: old}}),
-		})
-	})
-	if err != nil {
-		return "", err
-	}
-	return old, nil
+// SetAccountName renames the account.
+func SetAccountName(ctx context.Context, q database.Querier, id, name string, now time.Time) error {
+	return execOne(ctx, q, `UPDATE accounts SET name = ?, updated_at = ? WHERE id = ?`, name, now.UTC(), id)
 }
 
 // GuardianRequest is one confirmation link sent to a parent or guardian.
-type GuardianRequest struct {
-	ID            string
-	AccountID     string
-	GuardianEmail string
-	Status        string // pending, confirmed or superseded
-	RequestedAt   time.Time
-	ExpiresAt     time.Time
-	ConfirmedAt   *time.Time
-	NoticeVersion string
-	NoticeSHA256  string
-}
+type GuardianRequest = account.GuardianRequest
 
 const guardianColumns = `id, account_id, guardian_email, status, requested_at, expires_at, confirmed_at, notice_version, notice_sha256`
 
@@ -234,48 +152,17 @@ func scanGuardianRequest(row interface{ Scan(...any) error }) (GuardianRequest, 
 	return g, nil
 }
 
-// RequestGuardianConsent records a confirmation link for a child account
-// sent to guardianEmail, supersedes the links still pending, remembers
-// the address on the profile and queues msg (which carries the link), in
-// one transaction. It refuses with errs.Conflict when the account is not
-// a child account at now, or a guardian has already confirmed. It returns
-// the outbox id to dispatch after the commit.
-func RequestGuardianConsent(ctx context.Context, db *database.DB, secret []byte, id, accountID, guardianEmail, tokenDigest string,
-	expires, now time.Time, msg mail.Message) (string, error) {
-	var mailID string
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		p, err := GetProfile(ctx, tx, accountID)
-		if err != nil {
-			return err
-		}
-		r := account.RestrictionsFor(p, now)
-		switch {
-		case !r.Child:
-			return errs.E(errs.Conflict, "this is not a child account, so no confirmation by a parent or guardian is needed")
-		case r.GuardianConfirmed:
-			return errs.E(errs.Conflict, "a parent or guardian has already confirmed this account")
-		}
+// AddGuardianRequest records a pending confirmation link for a child
+// account sent to guardianEmail, superseding the links still pending.
+func AddGuardianRequest(ctx context.Context, q database.Querier, id, accountID, guardianEmail, tokenDigest string, expires, now time.Time) error {
+	return inTx(ctx, q, func(tx database.Querier) error {
 		if _, err := tx.Exec(ctx, `UPDATE guardian_consents SET status = 'superseded' WHERE account_id = ? AND status = 'pending'`, accountID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO guardian_consents (id, account_id, guardian_email, token_digest, status, requested_at, expires_at)
-			VALUES (?, ?, ?, ?, 'pending', ?, ?)`, id, accountID, guardianEmail, tokenDigest, now.UTC(), expires.UTC()); err != nil {
-			return err
-		}
-		p.GuardianEmail = guardianEmail
-		if err := saveProfile(ctx, tx, p, now); err != nil {
-			return err
-		}
-		msg.PersonID = accountID
-		if mailID, err = EnqueueMail(ctx, tx, now, msg); err != nil {
-			return err
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: memberParty(accountID), Action: "guardian.request", Subject: memberParty(accountID),
-			Purpose: "legal-compliance", Detail: map[string]string{"request": id},
-		})
+		_, err := tx.Exec(ctx, `INSERT INTO guardian_consents (id, account_id, guardian_email, token_digest, status, requested_at, expires_at)
+			VALUES (?, ?, ?, ?, 'pending', ?, ?)`, id, accountID, guardianEmail, tokenDigest, now.UTC(), expires.UTC())
+		return err
 	})
-	return mailID, err
 }
 
 // GuardianRequestByDigest returns the link whose token has digest, if it
@@ -292,11 +179,12 @@ func GuardianRequestByDigest(ctx context.Context, q database.Querier, digest str
 // records the consent evidence: when, and which text (version and
 // SHA-256) the guardian was shown; the row already says who and for
 // which account. The profile is marked confirmed and the audit log
-// records it, in one transaction. A link that is unknown, expired,
-// superseded or already used gives ErrGuardianLink and changes nothing.
-func ConfirmGuardianConsent(ctx context.Context, db *database.DB, secret []byte, digest, noticeVersion, noticeSHA256 string, now time.Time) (GuardianRequest, error) {
+// (the caller's entry) records it, in one transaction. A link that is
+// unknown, expired, superseded or already used gives ErrGuardianLink and
+// changes nothing.
+func ConfirmGuardianConsent(ctx context.Context, q database.Querier, digest, noticeVersion, noticeSHA256 string, now time.Time) (GuardianRequest, error) {
 	var g GuardianRequest
-	err := db.InTx(ctx, func(tx *database.Tx) error {
+	err := inTx(ctx, q, func(tx database.Querier) error {
 		var err error
 		if g, err = GuardianRequestByDigest(ctx, tx, digest, now); err != nil {
 			return err
@@ -324,11 +212,7 @@ func ConfirmGuardianConsent(ctx context.Context, db *database.DB, secret []byte,
 			return err
 		}
 		g.Status, g.ConfirmedAt, g.NoticeVersion, g.NoticeSHA256 = "confirmed", &at, noticeVersion, noticeSHA256
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: audit.Party{Kind: "guardian", ID: g.ID}, Action: "guardian.confirm",
-			Subject: memberParty(g.AccountID), Purpose: "legal-compliance",
-			Detail: map[string]string{"request": g.ID, "notice_version": noticeVersion, "notice_sha256": noticeSHA256, "token_digest": digest},
-		})
+		return nil
 	})
 	if err != nil {
 		return GuardianRequest{}, err
@@ -347,13 +231,12 @@ func GuardianRequests(ctx context.Context, q database.Querier, accountID string)
 }
 
 // DeactivateAccount hides an active account and signs it out everywhere:
-// every browser session ends, in the same transaction as the change of
-// status and its audit entry, and msg (when it has a recipient) is queued
-// to tell the member how to come back. It returns the outbox id, if any.
-// An account that is not active gives errs.Conflict.
-func DeactivateAccount(ctx context.Context, db *database.DB, secret []byte, accountID string, now time.Time, msg mail.Message) (string, error) {
-	var mailID string
-	err := db.InTx(ctx, func(tx *database.Tx) error {
+// every browser session ends in the same transaction as the change of
+// status. It returns how many sessions ended. An account that is not
+// active gives errs.Conflict.
+func DeactivateAccount(ctx context.Context, q database.Querier, accountID string, now time.Time) (int64, error) {
+	var ended int64
+	err := inTx(ctx, q, func(tx database.Querier) error {
 		res, err := tx.Exec(ctx, `UPDATE accounts SET status = 'deactivated', deactivated_at = ?, updated_at = ? WHERE id = ? AND status = 'active'`,
 			now.UTC(), now.UTC(), accountID)
 		if err != nil {
@@ -365,87 +248,25 @@ func DeactivateAccount(ctx context.Context, db *database.DB, secret []byte, acco
 			}
 			return err
 		}
-		ended, err := DeleteSessions(ctx, tx, accountID, "")
-		if err != nil {
-			return err
-		}
-		if msg.To != "" {
-			msg.PersonID = accountID
-			if mailID, err = EnqueueMail(ctx, tx, now, msg); err != nil {
-				return err
-			}
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: memberParty(accountID), Action: "account.deactivate", Subject: memberParty(accountID),
-			Purpose: "account", Detail: map[string]string{"sessions_ended": strconv.FormatInt(ended, 10)},
-		})
+		ended, err = DeleteSessions(ctx, tx, accountID, "")
+		return err
 	})
-	return mailID, err
-}
-
-// ReactivateIfDeactivated is what sign-in calls once the member has proved
-// who they are. A deactivated account becomes active again, audited, when
-// it was deactivated less than grace ago, and it reports true; an active
-// account is left alone and it reports false. A deactivated account past
-// its grace period, or one waiting for erasure, gives errs.Forbidden with
-// a message for the member, and sign-in must stop there. Given the plain
-// *database.DB it opens a transaction of its own.
-func ReactivateIfDeactivated(ctx context.Context, q database.Querier, secret []byte, accountID string, now time.Time, grace time.Duration) (bool, error) {
-	if db, ok := q.(*database.DB); ok {
-		var done bool
-		err := db.InTx(ctx, func(tx *database.Tx) error {
-			var err error
-			done, err = ReactivateIfDeactivated(ctx, tx, secret, accountID, now, grace)
-			return err
-		})
-		return done, err
-	}
-	var (
-		status string
-		off    sql.NullTime
-	)
-	if err := q.QueryRow(ctx, `SELECT status, deactivated_at FROM accounts WHERE id = ?`, accountID).Scan(&status, &off); err != nil {
-		return false, err
-	}
-	switch account.Status(status) {
-	case account.Active:
-		return false, nil
-	case account.ErasurePending:
-		return false, errs.E(errs.Forbidden, "this account is being deleted at your request; write to us if you want to stop that")
-	case account.Deactivated:
-	default:
-		return false, fmt.Errorf("account %s has unknown status %q", accountID, status)
-	}
-	if !off.Valid || !account.CanReactivate(off.Time.UTC(), now, grace) {
-		return false, errs.E(errs.Forbidden, "this account was deactivated too long ago to come back by signing in; write to us if you want it back")
-	}
-	ok, err := ReactivateAccount(ctx, q, accountID, now)
-	if err != nil || !ok {
-		return false, err
-	}
-	return true, AppendAudit(ctx, q, secret, audit.Entry{
-		At: now, Actor: memberParty(accountID), Action: "account.reactivate", Subject: memberParty(accountID), Purpose: "account",
-	})
+	return ended, err
 }
 
 const requestColumns = `id, account_id, kind, state, received_at, due_at`
 
-// RequestAccountErasure records the member's request to delete their
+// OpenAccountErasure records the member's request to delete their
 // account, due one calendar month after it was received, and deactivates
 // the account until the request is carried out: the status becomes
-// erasure_pending and every session ends. The message msg builds for the
-// request, which confirms it to the member, is queued in the same
-// transaction. A second request
-// while one is open gives errs.Conflict. It returns the request and the
-// outbox id to dispatch after the commit.
-func RequestAccountErasure(ctx context.Context, db *database.DB, secret []byte, accountID string, now time.Time,
-	msg func(account.AccountRequest) mail.Message) (account.AccountRequest, string, error) {
+// erasure_pending and every session ends. A second request while one is
+// open gives errs.Conflict.
+func OpenAccountErasure(ctx context.Context, q database.Querier, accountID string, now time.Time) (account.AccountRequest, error) {
 	req := account.AccountRequest{
 		ID: account.NewRequestID(), AccountID: accountID, Kind: account.RequestErasure, State: account.RequestReceived,
 		ReceivedAt: now.UTC(), DueAt: account.DueOneMonthAfter(now.UTC()),
 	}
-	var mailID string
-	err := db.InTx(ctx, func(tx *database.Tx) error {
+	err := inTx(ctx, q, func(tx database.Querier) error {
 		res, err := tx.Exec(ctx, `UPDATE accounts SET status = 'erasure_pending', deactivated_at = COALESCE(deactivated_at, ?), updated_at = ?
 			WHERE id = ? AND status IN ('active', 'deactivated')`, now.UTC(), now.UTC(), accountID)
 		if err != nil {
@@ -461,25 +282,13 @@ func RequestAccountErasure(ctx context.Context, db *database.DB, secret []byte, 
 			req.ID, req.AccountID, req.Kind, req.State, req.ReceivedAt, req.DueAt); err != nil {
 			return err
 		}
-		if _, err := DeleteSessions(ctx, tx, accountID, ""); err != nil {
-			return err
-		}
-		if msg != nil {
-			m := msg(req)
-			m.PersonID = accountID
-			if mailID, err = EnqueueMail(ctx, tx, now, m); err != nil {
-				return err
-			}
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: memberParty(accountID), Action: "account.erasure_request", Subject: memberParty(accountID),
-			Purpose: "legal-compliance", Detail: map[string]string{"request": req.ID, "due_at": req.DueAt.Format(time.RFC3339)},
-		})
+		_, err = DeleteSessions(ctx, tx, accountID, "")
+		return err
 	})
 	if err != nil {
-		return account.AccountRequest{}, "", err
+		return account.AccountRequest{}, err
 	}
-	return req, mailID, nil
+	return req, nil
 }
 
 // AccountRequests lists the member's requests, newest first.

@@ -1,24 +1,19 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"github.com/sessionshq/sessions/internal/country"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sessionshq/sessions/internal/country"
+
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
-	"github.com/sessionshq/sessions/internal/platform/blob"
-	"github.com/sessionshq/sessions/internal/platform/mail"
-	"github.com/sessionshq/sessions/internal/platform/ratelimit"
-	"github.com/sessionshq/sessions/internal/platform/signed"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/accounts"
 )
 
 // The member area: the dashboard at /account, the profile (the
@@ -38,46 +33,13 @@ const (
 
 // memberView is everything the member area shows about the signed-in
 // member; the dashboard and GET /api/me/profile are built from it.
-type memberView struct {
-	Account      account.Account
-	Profile      account.Profile
-	Controllers  []account.Controller
-	Restrictions account.Restrictions
-	Filled       int
-	Total        int
-	Requests     []account.AccountRequest
-	Guardian     *store.GuardianRequest // the latest guardian link, if any
-}
+type memberView struct{ accounts.MemberView }
 
-// loadMember reads the member's account and profile and works out what
-// follows from them at the server's time.
+// loadMember reads the member's account and profile and what follows
+// from them.
 func (s *Server) loadMember(ctx context.Context, accountID string) (memberView, error) {
-	a, err := store.AccountByID(ctx, s.DB, accountID)
-	if err != nil {
-		return memberView{}, err
-	}
-	p, err := store.GetProfile(ctx, s.DB, accountID)
-	if err != nil {
-		return memberView{}, err
-	}
-	reqs, err := store.AccountRequests(ctx, s.DB, accountID)
-	if err != nil {
-		return memberView{}, err
-	}
-	links, err := store.GuardianRequests(ctx, s.DB, accountID)
-	if err != nil {
-		return memberView{}, err
-	}
-	v := memberView{
-		Account: a, Profile: p, Requests: reqs,
-		Controllers:  account.ControllersFor(p.Country),
-		Restrictions: account.RestrictionsFor(p, s.Clock.Now()),
-	}
-	if len(links) > 0 {
-		v.Guardian = &links[0]
-	}
-	v.Filled, v.Total = account.Completeness(p)
-	return v, nil
+	v, err := s.Services.Accounts.Member(ctx, accountID)
+	return memberView{v}, err
 }
 
 // ---- the JSON shape of the profile ----
@@ -219,7 +181,7 @@ func (s *Server) profilePut(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) saveProfile(ctx context.Context, p *principal, edit account.ProfileEdit) ([]string, error) {
-	return store.UpdateProfile(ctx, s.DB, s.Secret, memberActor(p.AccountID), p.AccountID, edit, s.Clock.Now())
+	return s.Services.Accounts.SaveProfile(ctx, p.AccountID, edit)
 }
 
 // profilePage is GET /account/profile, the form.
@@ -452,57 +414,14 @@ func (s *Server) avatarDelete(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// putAvatar checks the picture by its content, stores it with the
-// member's id (so that export and erasure find it), makes it the profile
-// picture and deletes the one it replaces.
+// putAvatar makes the uploaded picture the member's (the service checks
+// it by its content).
 func (s *Server) putAvatar(ctx context.Context, p *principal, body io.Reader) error {
-	if s.Blobs == nil {
-		return errs.E(errs.Unavailable, "file storage is not available")
-	}
-	data, err := io.ReadAll(io.LimitReader(body, avatarMaxBytes+1))
-	if err != nil {
-		return err
-	}
-	ct, err := account.CheckAvatar(data)
-	if err != nil {
-		return err
-	}
-	info, err := s.Blobs.Put(ctx, blob.PutInput{PersonID: p.AccountID, Kind: avatarKind, ContentType: ct, MaxBytes: avatarMaxBytes}, bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	old, err := store.SetAvatar(ctx, s.DB, s.Secret, memberActor(p.AccountID), p.AccountID, info.Key, s.Clock.Now())
-	if err != nil {
-		s.deleteBlob(ctx, info.Key)
-		return err
-	}
-	if old != "" {
-		s.deleteBlob(ctx, old)
-	}
-	return nil
+	return s.Services.Accounts.SetAvatar(ctx, p.AccountID, body)
 }
 
 func (s *Server) removeAvatar(ctx context.Context, p *principal) error {
-	old, err := store.SetAvatar(ctx, s.DB, s.Secret, memberActor(p.AccountID), p.AccountID, "", s.Clock.Now())
-	if err != nil {
-		return err
-	}
-	if old != "" {
-		s.deleteBlob(ctx, old)
-	}
-	return nil
-}
-
-// deleteBlob removes a picture nobody refers to any more. A failure is
-// logged, not returned: the change it follows has committed, and the
-// object stays findable by its person id for erasure.
-func (s *Server) deleteBlob(ctx context.Context, key string) {
-	if s.Blobs == nil {
-		return
-	}
-	if err := s.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil && errs.CodeOf(err) != errs.NotFound {
-		s.Log.LogAttrs(ctx, slog.LevelError, "could not delete a replaced picture", slog.String("error", err.Error()))
-	}
+	return s.Services.Accounts.RemoveAvatar(ctx, p.AccountID)
 }
 
 // avatarGet serves the signed-in member's own picture (GET /account/avatar
@@ -510,25 +429,14 @@ func (s *Server) deleteBlob(ctx context.Context, key string) {
 // the response may not be rendered as anything else, run script or be
 // kept in shared caches.
 func (s *Server) avatarGet(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
-	prof, err := store.GetProfile(r.Context(), s.DB, p.AccountID)
+	pic, err := s.Services.Accounts.Avatar(r.Context(), mustPrincipal(r).AccountID)
 	if err != nil {
 		return err
 	}
-	if prof.AvatarKey == "" || s.Blobs == nil {
-		return errs.E(errs.NotFound, "you have no picture")
-	}
-	data, info, err := s.Blobs.Get(r.Context(), prof.AvatarKey)
-	if err != nil {
-		return err
-	}
-	ext, ok := account.AvatarTypes[info.ContentType]
-	if !ok || info.PersonID != p.AccountID {
-		return errs.E(errs.NotFound, "you have no picture")
-	}
+	data := pic.Data
 	h := w.Header()
-	h.Set("Content-Type", info.ContentType)
-	h.Set("Content-Disposition", `inline; filename="avatar.`+ext+`"`)
+	h.Set("Content-Type", pic.ContentType)
+	h.Set("Content-Disposition", `inline; filename="avatar.`+pic.Ext+`"`)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, no-cache")
 	h.Set("Content-Length", strconv.Itoa(len(data)))
@@ -538,49 +446,10 @@ func (s *Server) avatarGet(w http.ResponseWriter, r *http.Request) error {
 
 // ---- a parent's or guardian's confirmation ----
 
-// guardianThrottle bounds the confirmation mails one account can send, so
-// that the form cannot be used to flood someone's mailbox.
-func (s *Server) guardianThrottle(accountID string) throttle {
-	return throttle{ratelimit.Key(s.Secret, "guardian-mail", accountID), account.LinkMailThrottle}
-}
-
 // askGuardian sends a parent or guardian the link that confirms a child
 // account.
 func (s *Server) askGuardian(ctx context.Context, w http.ResponseWriter, p *principal, email string) error {
-	a, err := store.AccountByID(ctx, s.DB, p.AccountID)
-	if err != nil {
-		return err
-	}
-	email, err = account.CleanGuardianEmail(email, a.Email)
-	if err != nil {
-		return err
-	}
-	t := s.guardianThrottle(p.AccountID)
-	if err := s.refuseIfLocked(ctx, w, t); err != nil {
-		return err
-	}
-	now := s.Clock.Now()
-	id := account.NewGuardianLinkID()
-	expires := now.Add(account.GuardianLinkLifetime)
-	token := signed.Make(s.Secret, account.GuardianLinkPurpose, id, expires)
-	link := s.linkTo("/guardian/confirm", token)
-	msg := mail.Message{
-		Category: mail.Transactional, Template: "account.guardian-confirm", To: email,
-		Subject: "Please confirm a young person's Sessions account",
-		Text: "Hello,\n\n" + a.Name + " opened an account on Sessions, an online meeting platform, and gave this address as that of a parent or guardian.\n\n" +
-			"Because of their age, marketing, analytics, recordings and AI features stay off on their account until a parent or guardian agrees. " +
-			"The page behind this link explains what you would agree to; nothing changes unless you confirm there:\n\n" + link + "\n\n" +
-			"The link works for seven days. If you do not know this person or do not agree, ignore this message.\n",
-	}
-	mailID, err := store.RequestGuardianConsent(ctx, s.DB, s.Secret, id, p.AccountID, email, signed.Digest(token), expires, now, msg)
-	if err != nil {
-		return err
-	}
-	if err := s.countFailure(ctx, t); err != nil {
-		return err
-	}
-	s.sendQueued(ctx, []string{mailID})
-	return nil
+	return retryAfter(w, s.Services.Accounts.AskGuardian(ctx, p.AccountID, email))
 }
 
 // guardianForm is POST /account/guardian.
@@ -623,40 +492,18 @@ type guardianData struct {
 	Confirmed bool
 }
 
-// guardianLink checks a guardian link's signature and expiry and finds its
-// pending request; every failure is the same answer.
-func (s *Server) guardianLink(ctx context.Context, token string) (store.GuardianRequest, error) {
-	now := s.Clock.Now()
-	id, err := signed.Check(s.Secret, account.GuardianLinkPurpose, token, now)
-	if err != nil {
-		return store.GuardianRequest{}, store.ErrGuardianLink
-	}
-	g, err := store.GuardianRequestByDigest(ctx, s.DB, signed.Digest(token), now)
-	if err != nil {
-		return store.GuardianRequest{}, err
-	}
-	if g.ID != id {
-		return store.GuardianRequest{}, store.ErrGuardianLink
-	}
-	return g, nil
-}
-
 // guardianPage is GET /guardian/confirm?token=…: what the guardian would
 // agree to, and the button that agrees. Opening it changes nothing, so a
 // mail scanner that follows the link confirms nothing.
 func (s *Server) guardianPage(w http.ResponseWriter, r *http.Request) error {
 	token := r.URL.Query().Get("token")
-	g, err := s.guardianLink(r.Context(), token)
-	if err != nil {
-		return err
-	}
-	a, err := store.AccountByID(r.Context(), s.DB, g.AccountID)
+	child, err := s.Services.Accounts.GuardianLink(r.Context(), token)
 	if err != nil {
 		return err
 	}
 	return s.pages.render(w, r, http.StatusOK, "account_guardian", view{
 		Title: "Confirm a young person's account",
-		Data:  guardianData{Token: token, ChildName: a.Name, Notice: account.GuardianNotice(), Version: account.GuardianNoticeVersion},
+		Data:  guardianData{Token: token, ChildName: child, Notice: account.GuardianNotice(), Version: account.GuardianNoticeVersion},
 	})
 }
 
@@ -667,22 +514,13 @@ func (s *Server) guardianConfirm(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(r); err != nil {
 		return err
 	}
-	token := r.PostForm.Get("token")
-	if _, err := s.guardianLink(r.Context(), token); err != nil {
-		return err
-	}
-	g, err := store.ConfirmGuardianConsent(r.Context(), s.DB, s.Secret, signed.Digest(token),
-		account.GuardianNoticeVersion, account.GuardianNoticeDigest(), s.Clock.Now())
-	if err != nil {
-		return err
-	}
-	a, err := store.AccountByID(r.Context(), s.DB, g.AccountID)
+	child, err := s.Services.Accounts.ConfirmGuardian(r.Context(), r.PostForm.Get("token"))
 	if err != nil {
 		return err
 	}
 	return s.pages.render(w, r, http.StatusOK, "account_guardian", view{
 		Title: "Thank you",
-		Data:  guardianData{ChildName: a.Name, Confirmed: true},
+		Data:  guardianData{ChildName: child, Confirmed: true},
 	})
 }
 
@@ -696,13 +534,7 @@ type closeData struct {
 	Done   string
 }
 
-func (s *Server) graceDays() int {
-	g := s.Config.ReactivationGrace
-	if g <= 0 {
-		g = account.DefaultReactivationGrace
-	}
-	return int(g / (24 * time.Hour))
-}
+func (s *Server) graceDays() int { return s.Services.Accounts.GraceDays() }
 
 // closePage is GET /account/close: deactivation and deletion, explained.
 func (s *Server) closePage(w http.ResponseWriter, r *http.Request) error {
@@ -726,23 +558,6 @@ func confirmed(r *http.Request) bool {
 	return r.PostForm.Get("confirm") == "yes"
 }
 
-func (s *Server) deactivate(ctx context.Context, p *principal) error {
-	days := s.graceDays()
-	msg := mail.Message{
-		Category: mail.Transactional, Template: "account.deactivated", To: p.Email,
-		Subject: "Your Sessions account is deactivated",
-		Text: "Hello,\n\nYour Sessions account was deactivated and signed out everywhere. Other people no longer see it.\n\n" +
-			"To bring it back, sign in within " + strconv.Itoa(days) + " days at " + strings.TrimRight(s.Config.BaseURL, "/") + "/signin .\n\n" +
-			"If you did not do this, sign in and change your password.\n",
-	}
-	id, err := store.DeactivateAccount(ctx, s.DB, s.Secret, p.AccountID, s.Clock.Now(), msg)
-	if err != nil {
-		return err
-	}
-	s.sendQueued(ctx, []string{id})
-	return nil
-}
-
 // deactivateForm is POST /account/deactivate.
 func (s *Server) deactivateForm(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(r); err != nil {
@@ -751,7 +566,7 @@ func (s *Server) deactivateForm(w http.ResponseWriter, r *http.Request) error {
 	if !confirmed(r) {
 		return s.renderClose(w, r, http.StatusUnprocessableEntity, closeData{Errors: map[string]string{"deactivate": "tick the box to confirm"}})
 	}
-	if err := s.deactivate(r.Context(), mustPrincipal(r)); err != nil {
+	if _, err := s.Services.Accounts.Deactivate(r.Context(), mustPrincipal(r).AccountID); err != nil {
 		return err
 	}
 	s.clearCookie(w, s.sessionCookie())
@@ -773,32 +588,15 @@ func (s *Server) closedPage(w http.ResponseWriter, r *http.Request) error {
 
 // deactivateAPI is POST /api/me/deactivate.
 func (s *Server) deactivateAPI(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
-	if err := s.deactivate(r.Context(), p); err != nil {
+	until, err := s.Services.Accounts.Deactivate(r.Context(), mustPrincipal(r).AccountID)
+	if err != nil {
 		return err
 	}
-	until := s.Clock.Now().Add(time.Duration(s.graceDays()) * 24 * time.Hour).UTC()
 	return writeJSON(w, http.StatusOK, map[string]any{"status": account.Deactivated, "reactivate_before": until})
 }
 
 func (s *Server) requestErasure(ctx context.Context, p *principal) (account.AccountRequest, error) {
-	base := strings.TrimRight(s.Config.BaseURL, "/")
-	msg := func(req account.AccountRequest) mail.Message {
-		return mail.Message{
-			Category: mail.Transactional, Template: "account.erasure-received", To: p.Email,
-			Subject: "We received your request to delete your Sessions account",
-			Text: "Hello,\n\nWe received your request to delete your Sessions account (reference " + req.ID + ").\n\n" +
-				"Your account is deactivated and signed out everywhere until the deletion is carried out, at the latest by " +
-				req.DueAt.Format("2 January 2006") + ". Some records we must keep by law stay, without your name; the privacy centre at " +
-				base + "/privacy explains which and for how long.\n\nIf you did not ask for this, reply to this message.\n",
-		}
-	}
-	req, id, err := store.RequestAccountErasure(ctx, s.DB, s.Secret, p.AccountID, s.Clock.Now(), msg)
-	if err != nil {
-		return account.AccountRequest{}, err
-	}
-	s.sendQueued(ctx, []string{id})
-	return req, nil
+	return s.Services.Accounts.RequestErasure(ctx, p.AccountID)
 }
 
 // deleteForm is POST /account/delete, "Delete my account".

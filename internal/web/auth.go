@@ -8,13 +8,13 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
-	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/accounts"
 )
 
 // principal is who is making the request.
@@ -42,14 +42,6 @@ var noPrincipal = &principal{}
 
 // initAuth builds what authentication needs from the deps.
 func (s *Server) initAuth() error {
-	if s.Passwords == nil {
-		s.Passwords = account.NewHasher(account.DefaultHashParams, nil)
-	}
-	box, err := account.NewSecretBox(s.Secret)
-	if err != nil {
-		return err
-	}
-	s.secrets = box
 	s.pages.whoami = func(r *http.Request) *principal {
 		p, _ := s.currentPrincipal(r)
 		return p
@@ -129,7 +121,7 @@ func mustPrincipal(r *http.Request) *principal {
 
 // authenticate finds the member behind r, nil when there is none.
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
-	if s.DB == nil {
+	if s.Services == nil {
 		return nil, nil
 	}
 	if isAPI(r) {
@@ -153,86 +145,57 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	return s.bySession(r.Context(), c.Value)
 }
 
+// bySession and byAPIToken ask the accounts service who holds a
+// credential.
 func (s *Server) bySession(ctx context.Context, token string) (*principal, error) {
-	now := s.Clock.Now()
-	sess, a, err := store.SessionByDigest(ctx, s.DB, account.TokenDigest(token))
-	if errors.Is(err, database.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !sess.Live(now) || a.Status != account.Active {
-		return nil, nil
-	}
-	if now.Sub(sess.LastSeenAt) >= account.SessionTouchEvery {
-		if err := store.TouchSession(ctx, s.DB, sess.ID, now); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.touchActive(ctx, a, now); err != nil {
-		return nil, err
-	}
-	return s.principalOf(ctx, a, sess.ID)
+	return principalFrom(s.Services.Accounts.BySession(ctx, token))
 }
 
 func (s *Server) byAPIToken(ctx context.Context, token string) (*principal, error) {
-	now := s.Clock.Now()
-	t, a, err := store.APITokenByDigest(ctx, s.DB, account.TokenDigest(token))
-	if errors.Is(err, database.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if a.Status != account.Active {
-		return nil, nil
-	}
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= account.SessionTouchEvery {
-		if err := store.TouchAPIToken(ctx, s.DB, t.ID, now); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.touchActive(ctx, a, now); err != nil {
-		return nil, err
-	}
-	return s.principalOf(ctx, a, "")
+	return principalFrom(s.Services.Accounts.ByAPIToken(ctx, token))
 }
 
-// touchActive keeps accounts.last_active_at current to the hour: retention
-// counts inactivity from it.
-func (s *Server) touchActive(ctx context.Context, a account.Account, now time.Time) error {
-	if now.Sub(a.LastActiveAt) < account.ActiveTouchEvery {
-		return nil
-	}
-	return store.TouchAccountActive(ctx, s.DB, a.ID, now)
-}
-
-func (s *Server) principalOf(ctx context.Context, a account.Account, sessionID string) (*principal, error) {
-	roles, err := store.StaffRoles(ctx, s.DB, a.ID)
-	if err != nil {
+func principalFrom(p *accounts.Principal, err error) (*principal, error) {
+	if err != nil || p == nil {
 		return nil, err
 	}
 	return &principal{
-		AccountID: a.ID, Name: a.Name, Email: a.Email, SessionID: sessionID, Staff: roles,
-		Verified: a.Verified(), TOTP: a.TOTPEnabled(),
+		AccountID: p.AccountID, Name: p.Name, Email: p.Email, SessionID: p.SessionID, Staff: p.Staff,
+		Verified: p.Verified, TOTP: p.TOTP,
 	}, nil
 }
 
-// startSession opens a session for accountID and sets its cookie. Call it
-// with the transaction that proves who the person is.
-func (s *Server) startSession(ctx context.Context, q database.Querier, w http.ResponseWriter, r *http.Request, accountID string) (account.Session, error) {
-	now := s.Clock.Now()
-	token := account.NewSessionToken()
-	sess := account.Session{
-		ID: account.NewSessionID(), AccountID: accountID, Client: account.DescribeClient(r.UserAgent()),
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(account.SessionAbsolute),
+// browser describes the request's browser to a use case that signs in.
+func (s *Server) browser(r *http.Request) accounts.Browser {
+	b := accounts.Browser{IP: clientIP(r), UserAgent: r.UserAgent()}
+	if c, err := r.Cookie(s.sessionCookie()); err == nil {
+		b.SessionToken = c.Value
 	}
-	if err := store.CreateSession(ctx, q, sess, account.TokenDigest(token)); err != nil {
-		return account.Session{}, err
+	return b
+}
+
+// me is the signed-in member behind a request through s.member, as the
+// accounts service names them.
+func me(r *http.Request) accounts.Me {
+	p := mustPrincipal(r)
+	return accounts.Me{AccountID: p.AccountID, SessionID: p.SessionID, IP: clientIP(r)}
+}
+
+// startSession sets the cookie of a session a use case opened.
+func (s *Server) startSession(w http.ResponseWriter, sess *accounts.NewSession) {
+	if sess != nil {
+		s.setCookie(w, s.sessionCookie(), sess.Token, sess.ExpiresAt)
 	}
-	s.setCookie(w, s.sessionCookie(), token, sess.ExpiresAt)
-	return sess, nil
+}
+
+// retryAfter tells the client when to try again after a refusal for too
+// many attempts, and passes err on.
+func retryAfter(w http.ResponseWriter, err error) error {
+	var l *accounts.Locked
+	if errors.As(err, &l) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(l.Wait/time.Second)))
+	}
+	return err
 }
 
 // setCookie writes an HttpOnly, SameSite=Lax cookie on path /, Secure over

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 // The JSON API of accounts. Sign-up is open; everything else needs a
@@ -58,14 +57,11 @@ type meJSON struct {
 
 func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	a, err := store.AccountByID(r.Context(), s.DB, p.AccountID)
+	v, err := s.Services.Accounts.Member(r.Context(), p.AccountID)
 	if err != nil {
 		return err
 	}
-	prof, err := store.GetProfile(r.Context(), s.DB, p.AccountID)
-	if err != nil {
-		return err
-	}
+	a, prof := v.Account, v.Profile
 	roles := p.Staff
 	if roles == nil {
 		roles = []string{}
@@ -97,7 +93,7 @@ func toTokenJSON(t account.APIToken) tokenJSON {
 
 func (s *Server) apiListTokens(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
-	tokens, err := store.ListAPITokens(r.Context(), s.DB, p.AccountID)
+	tokens, err := s.Services.Accounts.APITokens(r.Context(), p.AccountID)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 // The browser pages of signing up, in and out, e-mailed links and the
@@ -119,6 +118,12 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 	email, next := r.PostFormValue("email"), localPath(r.PostFormValue("next"))
 	res, err := s.signIn(r.Context(), w, r, email, r.PostFormValue("password"))
+	if errs.CodeOf(err) == errs.Forbidden {
+		// The password was right, but the account cannot come back (its
+		// deactivation is too old, or its erasure is pending): that is
+		// the error page, not the form again.
+		return err
+	}
 	if err != nil {
 		f := authForm{Values: map[string]string{"email": email}, Next: next}
 		status, err := formError(&f, err)
@@ -127,13 +132,10 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.renderForm(w, r, status, "auth_signin", "Sign in", f)
 	}
-	if res.challenge != "" {
-		s.setCookie(w, s.challengeCookie(), res.challenge, s.Clock.Now().Add(account.ChallengeTTL))
+	if res.Challenge != "" {
+		s.setCookie(w, s.challengeCookie(), res.Challenge, s.Clock.Now().Add(account.ChallengeTTL))
 		http.Redirect(w, r, "/signin/code?next="+url.QueryEscape(next), http.StatusSeeOther)
 		return nil
-	}
-	if err := s.openSession(r.Context(), w, r, res.accountID, "password"); err != nil {
-		return err
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
@@ -154,7 +156,7 @@ func (s *Server) signInCodeForm(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(s.challengeCookie()); err == nil {
 		challenge = c.Value
 	}
-	_, err := s.signInCode(r.Context(), w, r, challenge, r.PostFormValue("code"))
+	err := s.signInCode(r.Context(), w, r, challenge, r.PostFormValue("code"))
 	if err == errChallengeLapsed {
 		s.clearCookie(w, s.challengeCookie())
 		return s.renderForm(w, r, http.StatusUnauthorized, "auth_signin", "Sign in", authForm{Message: err.Error(), Next: next})
@@ -363,35 +365,25 @@ func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, status int, v securityView) error {
-	ctx := r.Context()
 	p := mustPrincipal(r)
-	a, err := store.AccountByID(ctx, s.DB, p.AccountID)
+	sec, err := s.Services.Accounts.Security(r.Context(), p.AccountID)
 	if err != nil {
 		return err
 	}
+	a := sec.Account
 	v.Email, v.Verified, v.TOTP = a.Email, a.Verified(), a.TOTPEnabled()
 	if v.TOTP {
-		if v.RecoveryLeft, err = store.RecoveryCodesLeft(ctx, s.DB, a.ID); err != nil {
-			return err
-		}
+		v.RecoveryLeft = sec.RecoveryLeft
 		v.Setup = nil
 	}
 	if v.Setup != nil {
 		v.SetupQR = template.URL(v.Setup.QR)
 	}
-	sessions, err := store.ListSessions(ctx, s.DB, a.ID, s.Clock.Now())
-	if err != nil {
-		return err
-	}
-	for _, se := range sessions {
+	for _, se := range sec.Sessions {
 		v.Sessions = append(v.Sessions, sessionRow{ID: se.ID, Client: se.Client, Created: displayTime(se.CreatedAt),
 			LastSeen: displayTime(se.LastSeenAt), Current: se.ID == p.SessionID})
 	}
-	tokens, err := store.ListAPITokens(ctx, s.DB, a.ID)
-	if err != nil {
-		return err
-	}
-	for _, t := range tokens {
+	for _, t := range sec.Tokens {
 		row := tokenRow{ID: t.ID, Name: t.Name, Created: displayTime(t.CreatedAt), LastUsed: "never"}
 		if t.LastUsedAt != nil {
 			row.LastUsed = displayTime(*t.LastUsedAt)
@@ -418,17 +410,15 @@ func (s *Server) securityDone(w http.ResponseWriter, r *http.Request, notice str
 }
 
 func (s *Server) securityPasswordForm(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
-	if err := s.changePassword(r.Context(), w, r, p, r.PostFormValue("current_password"), r.PostFormValue("new_password")); err != nil {
+	if err := s.changePassword(r.Context(), w, r, r.PostFormValue("current_password"), r.PostFormValue("new_password")); err != nil {
 		return s.securityFormError(w, r, "password", err, securityView{})
 	}
 	return s.securityDone(w, r, "password")
 }
 
 func (s *Server) securityEmailForm(w http.ResponseWriter, r *http.Request) error {
-	p := mustPrincipal(r)
 	email := r.PostFormValue("email")
-	if err := s.requestEmailChange(r.Context(), w, r, p, email, r.PostFormValue("password")); err != nil {
+	if err := s.requestEmailChange(r.Context(), w, r, email, r.PostFormValue("password")); err != nil {
 		return s.securityFormError(w, r, "email", err, securityView{Values: map[string]string{"email": email}})
 	}
 	return s.securityDone(w, r, "email")
@@ -457,14 +447,14 @@ func (s *Server) securityTOTPEnableForm(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) securityTOTPDisableForm(w http.ResponseWriter, r *http.Request) error {
-	if err := s.totpDisable(r.Context(), w, r, mustPrincipal(r), r.PostFormValue("code")); err != nil {
+	if err := s.totpDisable(r.Context(), w, r, r.PostFormValue("code")); err != nil {
 		return s.securityFormError(w, r, "totp-disable", err, securityView{})
 	}
 	return s.securityDone(w, r, "totp-off")
 }
 
 func (s *Server) securityRecoveryCodesForm(w http.ResponseWriter, r *http.Request) error {
-	codes, err := s.regenerateRecoveryCodes(r.Context(), w, r, mustPrincipal(r), r.PostFormValue("code"))
+	codes, err := s.regenerateRecoveryCodes(r.Context(), w, r, r.PostFormValue("code"))
 	if err != nil {
 		return s.securityFormError(w, r, "recovery-codes", err, securityView{})
 	}
@@ -479,7 +469,7 @@ func (s *Server) securityEndSessionForm(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) securityEndOthersForm(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.endOtherSessions(r.Context(), mustPrincipal(r)); err != nil {
+	if _, err := s.Services.Accounts.EndOtherSessions(r.Context(), me(r)); err != nil {
 		return err
 	}
 	return s.securityDone(w, r, "sessions-ended")

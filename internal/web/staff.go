@@ -11,9 +11,9 @@ import (
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/platform/signed"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/service"
+	"github.com/sessionshq/sessions/internal/service/accounts"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
@@ -599,27 +599,6 @@ func (s *Server) apiMyAccessLog(w http.ResponseWriter, r *http.Request) error {
 
 // ---------- First administrator ----------
 
-// errDeadSetupLink is the one answer to a setup link that is forged,
-// expired, spent, superseded, or opened after an administrator exists.
-var errDeadSetupLink = errs.E(errs.NotFound, "this setup link is not valid any more; an administrator can grant roles on the staff console, and the operator can run sessions admin create")
-
-// checkSetupToken reports whether token may create the first
-// administrator now.
-func (s *Server) checkSetupToken(ctx context.Context, token string) error {
-	subject, err := signed.Check(s.Secret, staff.SetupPurpose, token, s.Clock.Now())
-	if err != nil || subject != staff.SetupSubject {
-		return errDeadSetupLink
-	}
-	ok, err := store.SetupTokenUsable(ctx, s.DB, signed.Digest(token), s.Clock.Now())
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errDeadSetupLink
-	}
-	return nil
-}
-
 // setupView is the first administrator's form.
 type setupView struct {
 	Token  string
@@ -632,7 +611,7 @@ type setupView struct {
 // administrator, while the printed link is alive.
 func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) error {
 	token := r.URL.Query().Get("token")
-	if err := s.checkSetupToken(r.Context(), token); err != nil {
+	if err := s.Services.Accounts.CheckSetupLink(r.Context(), token); err != nil {
 		return err
 	}
 	return s.pages.render(w, r, http.StatusOK, "staff_setup", view{Title: "Create the first administrator", Section: "admin", Data: setupView{Token: token}})
@@ -645,75 +624,21 @@ func (s *Server) setupPost(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(r); err != nil {
 		return err
 	}
-	ctx := r.Context()
 	token := r.PostForm.Get("token")
-	if err := s.checkSetupToken(ctx, token); err != nil {
-		return err
-	}
-	in := account.SignUp{Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email"), Password: r.PostForm.Get("password")}
-	refuse := func(fields map[string]string) error {
+	res, err := s.Services.Accounts.CreateAccount(r.Context(), accounts.NewAccount{
+		Via: accounts.ViaSetupLink, SetupToken: token, Browser: s.browser(r),
+		Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email"), Password: r.PostForm.Get("password"),
+	})
+	if e, ok := errs.As(err); ok && e.Code == errs.Invalid && len(e.Fields) > 0 {
 		return s.pages.render(w, r, http.StatusUnprocessableEntity, "staff_setup", view{
 			Title: "Create the first administrator", Section: "admin",
-			Data: setupView{Token: token, Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email"), Errors: fields},
+			Data: setupView{Token: token, Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email"), Errors: e.Fields},
 		})
 	}
-	existing, err := store.AccountByEmail(ctx, s.DB, account.NormaliseEmail(in.Email))
-	switch {
-	case err == nil:
-		// The first administrator may have signed up already: the
-		// account's own password proves it is theirs.
-		ok, _, verr := s.Passwords.Verify(existing.PasswordHash, in.Password)
-		if verr != nil || !ok || existing.Status != account.Active {
-			return refuse(map[string]string{"password": "an account has this address; enter its password to make it the administrator"})
-		}
-	case errors.Is(err, database.ErrNotFound):
-		if err := in.Clean(); err != nil {
-			if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
-				return refuse(e.Fields)
-			}
-			return err
-		}
-	default:
-		return err
-	}
-	var hash string
-	if existing.ID == "" {
-		if hash, err = s.Passwords.Hash(in.Password); err != nil {
-			return err
-		}
-	}
-	now := s.Clock.Now()
-	operator := audit.Party{Kind: "operator"}
-	err = s.DB.InTx(ctx, func(tx *database.Tx) error {
-		if err := store.SpendSetupToken(ctx, tx, signed.Digest(token), now); err != nil {
-			return err
-		}
-		id := existing.ID
-		if id == "" {
-			a := account.Account{
-				ID: account.NewID(), Email: in.Email, EmailVerifiedAt: &now, PasswordHash: hash, PasswordChangedAt: now,
-				Name: in.Name, Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now,
-			}
-			if err := store.CreateAccount(ctx, tx, a); err != nil {
-				return err
-			}
-			id = a.ID
-			if err := store.AppendAudit(ctx, tx, s.Secret, audit.Entry{
-				At: now, Actor: operator, Action: "account.create", Subject: audit.Party{Kind: "member", ID: id},
-				Purpose: "account", Detail: map[string]string{"via": "setup-link"},
-			}); err != nil {
-				return err
-			}
-		}
-		if _, err := store.GrantStaffRole(ctx, tx, s.Secret, operator, id, staff.Admin, now); err != nil {
-			return err
-		}
-		_, err := s.startSession(ctx, tx, w, r, id)
-		return err
-	})
 	if err != nil {
 		return err
 	}
+	s.startSession(w, res.Session)
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
 	return nil
 }

@@ -1,0 +1,291 @@
+package accounts
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/service"
+	"github.com/sessionshq/sessions/internal/store"
+)
+
+// The security settings a signed-in member manages: the second factor and
+// its recovery codes, sessions and personal API tokens.
+
+// MaxAPITokens bounds the tokens one account can hold; more is a sign of a
+// script creating them in a loop.
+const MaxAPITokens = 50
+
+// Security is what the security page shows.
+type Security struct {
+	Account      account.Account
+	RecoveryLeft int // with the second factor on
+	Sessions     []account.Session
+	Tokens       []account.APIToken
+}
+
+// Security reads the member's security settings.
+func (s *Service) Security(ctx context.Context, accountID string) (Security, error) {
+	db := s.env.Store.DB
+	a, err := store.AccountByID(ctx, db, accountID)
+	if err != nil {
+		return Security{}, err
+	}
+	out := Security{Account: a}
+	if a.TOTPEnabled() {
+		if out.RecoveryLeft, err = store.RecoveryCodesLeft(ctx, db, a.ID); err != nil {
+			return Security{}, err
+		}
+	}
+	if out.Sessions, err = store.ListSessions(ctx, db, a.ID, s.env.Clock.Now()); err != nil {
+		return Security{}, err
+	}
+	if out.Tokens, err = store.ListAPITokens(ctx, db, a.ID); err != nil {
+		return Security{}, err
+	}
+	return out, nil
+}
+
+// APITokens lists the member's personal API tokens, without secrets.
+func (s *Service) APITokens(ctx context.Context, accountID string) ([]account.APIToken, error) {
+	return store.ListAPITokens(ctx, s.env.Store.DB, accountID)
+}
+
+// TOTPSetup returns the second-factor setup waiting for confirmation,
+// making a fresh secret when there is none (or fresh is set).
+func (s *Service) TOTPSetup(ctx context.Context, accountID string, fresh bool) (account.TOTPSetup, error) {
+	box, err := s.secrets()
+	if err != nil {
+		return account.TOTPSetup{}, err
+	}
+	var setup account.TOTPSetup
+	err = s.env.InTx(ctx, func(tx *service.Tx) error {
+		a, err := store.AccountByID(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		if a.TOTPEnabled() {
+			return errs.E(errs.Conflict, "two-step sign-in is already on")
+		}
+		if !fresh && len(a.TOTPSecret) > 0 {
+			if secret, err := box.Open(a.ID, a.TOTPSecret); err == nil {
+				setup, err = account.TOTPSetupFor(a.Email, secret)
+				return err
+			}
+		}
+		if setup, err = account.NewTOTPSetup(a.Email); err != nil {
+			return err
+		}
+		return store.SetTOTPPending(ctx, tx, a.ID, box.Seal(a.ID, setup.Secret), s.env.Clock.Now())
+	})
+	return setup, err
+}
+
+// EnableTOTP confirms the pending secret with a code from the app, turns
+// the second factor on and returns a fresh set of recovery codes, which are
+// shown once.
+func (s *Service) EnableTOTP(ctx context.Context, accountID, code string) ([]string, error) {
+	box, err := s.secrets()
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	err = s.env.InTx(ctx, func(tx *service.Tx) error {
+		a, err := store.AccountByID(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		if a.TOTPEnabled() {
+			return errs.E(errs.Conflict, "two-step sign-in is already on")
+		}
+		if len(a.TOTPSecret) == 0 {
+			return errs.E(errs.Conflict, "start the set-up again: no code is waiting for confirmation")
+		}
+		secret, err := box.Open(a.ID, a.TOTPSecret)
+		if err != nil {
+			return err
+		}
+		now := s.env.Clock.Now()
+		step, ok := account.CheckTOTP(secret, code, now, 0)
+		if !ok {
+			return &errs.Error{Code: errs.Invalid, Message: "that code is not right",
+				Fields: map[string]string{"code": "enter the 6-digit code your app shows now"}}
+		}
+		if ok, err := store.EnableTOTP(ctx, tx, a.ID, step, now); err != nil || !ok {
+			if err == nil {
+				err = errs.E(errs.Conflict, "two-step sign-in changed in the meantime; reload the page")
+			}
+			return err
+		}
+		codes = account.NewRecoveryCodes()
+		if err := store.ReplaceRecoveryCodes(ctx, tx, a.ID, recoveryDigests(codes), now); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, memberParty(a.ID), "account.totp-enable", a.ID, "security", nil); err != nil {
+			return err
+		}
+		return s.mail(ctx, tx, securityNotice(a, "Two-step sign-in was turned on",
+			"Two-step sign-in was turned on for your Sessions account. From now on, signing in asks for a code from your app.", s.env.Config.BaseURL))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+func recoveryDigests(codes []string) []string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = account.RecoveryCodeDigest(c)
+	}
+	return out
+}
+
+// secondFactorGate checks a code (TOTP or recovery) from a signed-in
+// member before a change to the second factor, counting failures like
+// failed sign-ins so that a stolen session cannot guess its way through.
+func (s *Service) secondFactorGate(ctx context.Context, me Me, a account.Account, code string) error {
+	if code == "" {
+		return &errs.Error{Code: errs.Invalid, Message: "enter a code", Fields: map[string]string{"code": "enter the 6-digit code from your app, or a recovery code"}}
+	}
+	acctT, ipT := s.accountThrottle(a.Email), s.ipThrottle(me.IP)
+	if err := s.refuseIfLocked(ctx, acctT, ipT); err != nil {
+		return err
+	}
+	_, ok, err := s.checkSecondFactor(ctx, a, code)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.countFailure(ctx, acctT, ipT); err != nil {
+			return err
+		}
+		return &errs.Error{Code: errs.Invalid, Message: "that code is not right",
+			Fields: map[string]string{"code": "that code is not right, or it was used already"}}
+	}
+	return nil
+}
+
+// DisableTOTP turns the second factor off after a code proves the member
+// still has it.
+func (s *Service) DisableTOTP(ctx context.Context, me Me, code string) error {
+	a, err := store.AccountByID(ctx, s.env.Store.DB, me.AccountID)
+	if err != nil {
+		return err
+	}
+	if !a.TOTPEnabled() {
+		return errs.E(errs.Conflict, "two-step sign-in is already off")
+	}
+	if err := s.secondFactorGate(ctx, me, a, code); err != nil {
+		return err
+	}
+	return s.env.InTx(ctx, func(tx *service.Tx) error {
+		if err := store.DisableTOTP(ctx, tx, a.ID, s.env.Clock.Now()); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, memberParty(a.ID), "account.totp-disable", a.ID, "security", nil); err != nil {
+			return err
+		}
+		return s.mail(ctx, tx, securityNotice(a, "Two-step sign-in was turned off",
+			"Two-step sign-in was turned off for your Sessions account. Signing in now needs only your password.", s.env.Config.BaseURL))
+	})
+}
+
+// ReplaceRecoveryCodes replaces the recovery codes after a code proves the
+// member still has the second factor.
+func (s *Service) ReplaceRecoveryCodes(ctx context.Context, me Me, code string) ([]string, error) {
+	a, err := store.AccountByID(ctx, s.env.Store.DB, me.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if !a.TOTPEnabled() {
+		return nil, errs.E(errs.Conflict, "recovery codes belong to two-step sign-in, which is off")
+	}
+	if err := s.secondFactorGate(ctx, me, a, code); err != nil {
+		return nil, err
+	}
+	codes := account.NewRecoveryCodes()
+	err = s.env.InTx(ctx, func(tx *service.Tx) error {
+		if err := store.ReplaceRecoveryCodes(ctx, tx, a.ID, recoveryDigests(codes), s.env.Clock.Now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, memberParty(a.ID), "account.recovery-codes-replace", a.ID, "security", nil)
+	})
+	return codes, err
+}
+
+// CreateAPIToken makes a personal token; the secret is returned once and
+// only its digest is kept.
+func (s *Service) CreateAPIToken(ctx context.Context, accountID, name string) (string, account.APIToken, error) {
+	name, err := account.CleanTokenName(name)
+	if err != nil {
+		return "", account.APIToken{}, err
+	}
+	secret := account.NewAPIToken()
+	t := account.APIToken{ID: account.NewTokenID(), AccountID: accountID, Name: name, CreatedAt: s.env.Clock.Now()}
+	err = s.env.InTx(ctx, func(tx *service.Tx) error {
+		existing, err := store.ListAPITokens(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		if len(existing) >= MaxAPITokens {
+			return errs.E(errs.Conflict, "an account can hold at most %d tokens; revoke one first", MaxAPITokens)
+		}
+		if err := store.CreateAPIToken(ctx, tx, t, account.TokenDigest(secret)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, memberParty(accountID), "account.api-token-create", accountID, "security",
+			map[string]string{"token": t.ID})
+	})
+	if err != nil {
+		return "", account.APIToken{}, err
+	}
+	return secret, t, nil
+}
+
+// RevokeAPIToken deletes one of the member's tokens.
+func (s *Service) RevokeAPIToken(ctx context.Context, accountID, id string) error {
+	return s.env.InTx(ctx, func(tx *service.Tx) error {
+		ok, err := store.DeleteAPIToken(ctx, tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.E(errs.NotFound, "you have no such token")
+		}
+		return s.audit(ctx, tx, memberParty(accountID), "account.api-token-revoke", accountID, "security",
+			map[string]string{"token": id})
+	})
+}
+
+// EndSession signs one of the member's sessions out.
+func (s *Service) EndSession(ctx context.Context, accountID, id string) error {
+	return s.env.InTx(ctx, func(tx *service.Tx) error {
+		ok, err := store.DeleteSession(ctx, tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.E(errs.NotFound, "you have no such session")
+		}
+		return s.audit(ctx, tx, memberParty(accountID), "account.sign-out", accountID, "security",
+			map[string]string{"session": id})
+	})
+}
+
+// EndOtherSessions signs the member out everywhere but the session they
+// act from, and returns how many ended.
+func (s *Service) EndOtherSessions(ctx context.Context, me Me) (int64, error) {
+	var n int64
+	err := s.env.InTx(ctx, func(tx *service.Tx) error {
+		var err error
+		n, err = store.DeleteSessions(ctx, tx, me.AccountID, me.SessionID)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, memberParty(me.AccountID), "account.sign-out-everywhere", me.AccountID, "security",
+			map[string]string{"sessions_ended": strconv.FormatInt(n, 10)})
+	})
+	return n, err
+}
