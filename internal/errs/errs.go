@@ -9,6 +9,8 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 )
 
 // Code classifies an error by what the caller did wrong (or that we did).
@@ -90,4 +92,31 @@ func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// Wait is the cause of a refusal for too many attempts: how long until
+// the next may succeed. The HTTP layer turns it into Retry-After.
+type Wait struct{ For time.Duration }
+
+func (w *Wait) Error() string { return "locked for " + w.For.String() }
+
+// TooSoon refuses with RateLimited until wait has passed, saying so the
+// way people say it: whole minutes, rounded up.
+func TooSoon(wait time.Duration) *Error {
+	m := int((wait + time.Minute - 1) / time.Minute)
+	when := "a minute"
+	if m > 1 {
+		when = strconv.Itoa(m) + " minutes"
+	}
+	return &Error{Code: RateLimited, Message: "too many attempts; try again in " + when, Err: &Wait{For: wait}}
+}
+
+// WaitOf is how long a refusal for too many attempts asks to wait, 0 for
+// any other error.
+func WaitOf(err error) time.Duration {
+	var w *Wait
+	if errors.As(err, &w) {
+		return w.For
+	}
+	return 0
 }

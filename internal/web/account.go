@@ -449,7 +449,7 @@ func (s *Server) avatarGet(w http.ResponseWriter, r *http.Request) error {
 // askGuardian sends a parent or guardian the link that confirms a child
 // account.
 func (s *Server) askGuardian(ctx context.Context, w http.ResponseWriter, p *principal, email string) error {
-	return retryAfter(w, s.Services.Accounts.AskGuardian(ctx, p.AccountID, email))
+	return s.Services.Accounts.AskGuardian(ctx, p.AccountID, email)
 }
 
 // guardianForm is POST /account/guardian.

@@ -2,13 +2,11 @@ package web
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -165,8 +163,9 @@ func principalFrom(p *accounts.Principal, err error) (*principal, error) {
 	}, nil
 }
 
-// browser describes the request's browser to a use case that signs in.
-func (s *Server) browser(r *http.Request) accounts.Browser {
+// accountBrowser describes the request's browser to a use case that signs
+// in.
+func (s *Server) accountBrowser(r *http.Request) accounts.Browser {
 	b := accounts.Browser{IP: clientIP(r), UserAgent: r.UserAgent()}
 	if c, err := r.Cookie(s.sessionCookie()); err == nil {
 		b.SessionToken = c.Value
@@ -186,16 +185,6 @@ func (s *Server) startSession(w http.ResponseWriter, sess *accounts.NewSession) 
 	if sess != nil {
 		s.setCookie(w, s.sessionCookie(), sess.Token, sess.ExpiresAt)
 	}
-}
-
-// retryAfter tells the client when to try again after a refusal for too
-// many attempts, and passes err on.
-func retryAfter(w http.ResponseWriter, err error) error {
-	var l *accounts.Locked
-	if errors.As(err, &l) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(l.Wait/time.Second)))
-	}
-	return err
 }
 
 // setCookie writes an HttpOnly, SameSite=Lax cookie on path /, Secure over

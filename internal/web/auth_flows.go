@@ -25,17 +25,17 @@ var errChallengeLapsed = accounts.ErrChallengeLapsed
 // owner by mail instead; the answer is the same either way.
 func (s *Server) signUp(ctx context.Context, w http.ResponseWriter, r *http.Request, in account.SignUp) error {
 	_, err := s.Services.Accounts.CreateAccount(ctx, accounts.NewAccount{
-		Via: accounts.ViaSignUp, Name: in.Name, Email: in.Email, Password: in.Password, Browser: s.browser(r),
+		Via: accounts.ViaSignUp, Name: in.Name, Email: in.Email, Password: in.Password, Browser: s.accountBrowser(r),
 	})
-	return retryAfter(w, err)
+	return err
 }
 
 // signInBrowser is the browser of a sign-in, which carries the consent
 // choices it made as a visitor over to the account.
 func (s *Server) signInBrowser(r *http.Request) accounts.Browser {
-	b := s.browser(r)
+	b := s.accountBrowser(r)
 	b.OnSignIn = func(ctx context.Context, tx *service.Tx, accountID string) error {
-		return s.carryConsents(ctx, tx, r, accountID)
+		return s.Services.Consents.CarryOver(ctx, tx, accountID, s.browser(r))
 	}
 	return b
 }
@@ -45,7 +45,7 @@ func (s *Server) signInBrowser(r *http.Request) accounts.Browser {
 func (s *Server) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password string) (accounts.SignedIn, error) {
 	res, err := s.Services.Accounts.SignIn(ctx, email, password, s.signInBrowser(r))
 	if err != nil {
-		return res, retryAfter(w, err)
+		return res, err
 	}
 	s.startSession(w, res.Session)
 	return res, nil
@@ -55,7 +55,7 @@ func (s *Server) signIn(ctx context.Context, w http.ResponseWriter, r *http.Requ
 func (s *Server) signInCode(ctx context.Context, w http.ResponseWriter, r *http.Request, challenge, code string) error {
 	res, err := s.Services.Accounts.SignInCode(ctx, challenge, code, s.signInBrowser(r))
 	if err != nil {
-		return retryAfter(w, err)
+		return err
 	}
 	s.startSession(w, res.Session)
 	return nil
@@ -90,11 +90,11 @@ func (s *Server) verifyEmail(ctx context.Context, token string) error {
 }
 
 func (s *Server) resendVerification(ctx context.Context, w http.ResponseWriter, r *http.Request, p *principal) error {
-	return retryAfter(w, s.Services.Accounts.ResendVerification(ctx, p.AccountID, clientIP(r)))
+	return s.Services.Accounts.ResendVerification(ctx, p.AccountID, clientIP(r))
 }
 
 func (s *Server) forgotPassword(ctx context.Context, w http.ResponseWriter, r *http.Request, email string) error {
-	return retryAfter(w, s.Services.Accounts.ForgotPassword(ctx, email, clientIP(r)))
+	return s.Services.Accounts.ForgotPassword(ctx, email, clientIP(r))
 }
 
 func (s *Server) resetPassword(ctx context.Context, token, password string) error {
@@ -102,11 +102,11 @@ func (s *Server) resetPassword(ctx context.Context, token, password string) erro
 }
 
 func (s *Server) changePassword(ctx context.Context, w http.ResponseWriter, r *http.Request, current, next string) error {
-	return retryAfter(w, s.Services.Accounts.ChangePassword(ctx, me(r), current, next))
+	return s.Services.Accounts.ChangePassword(ctx, me(r), current, next)
 }
 
 func (s *Server) requestEmailChange(ctx context.Context, w http.ResponseWriter, r *http.Request, newEmail, password string) error {
-	return retryAfter(w, s.Services.Accounts.RequestEmailChange(ctx, me(r), newEmail, password))
+	return s.Services.Accounts.RequestEmailChange(ctx, me(r), newEmail, password)
 }
 
 func (s *Server) confirmEmailChange(ctx context.Context, token string) error {

@@ -20,12 +20,12 @@ func (s *Server) totpEnable(ctx context.Context, p *principal, code string) ([]s
 }
 
 func (s *Server) totpDisable(ctx context.Context, w http.ResponseWriter, r *http.Request, code string) error {
-	return retryAfter(w, s.Services.Accounts.DisableTOTP(ctx, me(r), code))
+	return s.Services.Accounts.DisableTOTP(ctx, me(r), code)
 }
 
 func (s *Server) regenerateRecoveryCodes(ctx context.Context, w http.ResponseWriter, r *http.Request, code string) ([]string, error) {
 	codes, err := s.Services.Accounts.ReplaceRecoveryCodes(ctx, me(r), code)
-	return codes, retryAfter(w, err)
+	return codes, err
 }
 
 func (s *Server) createAPIToken(ctx context.Context, p *principal, name string) (string, account.APIToken, error) {

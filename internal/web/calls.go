@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -135,16 +134,6 @@ func (s *Server) guestAtDoor(r *http.Request) calls.Door {
 	return calls.GuestDoor(r.PathValue("token"))
 }
 
-// retryAfter tells a person refused for too many wrong passcodes when to
-// try again, and passes err on.
-func retryAfter(w http.ResponseWriter, err error) error {
-	var rl *calls.RetryLater
-	if errors.As(err, &rl) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(rl.Wait/time.Second)))
-	}
-	return err
-}
-
 // ---- the door ----
 
 type joinBody struct {
@@ -179,7 +168,7 @@ func answerJoin(w http.ResponseWriter, e calls.Entry) error {
 func (s *Server) join(w http.ResponseWriter, r *http.Request, d calls.Door, b joinBody) error {
 	e, err := s.Services.Calls.Join(r.Context(), d, b.input())
 	if err != nil {
-		return retryAfter(w, err)
+		return err
 	}
 	return answerJoin(w, e)
 }
@@ -264,7 +253,7 @@ func (s *Server) guestLandingForm(w http.ResponseWriter, r *http.Request) error 
 		calls.JoinInput{Passcode: r.PostForm.Get("passcode"), Name: name, Email: email})
 	noReferrer(w, l)
 	if err != nil {
-		return retryAfter(w, err)
+		return err
 	}
 	// A refusal about what was typed: show the form again.
 	if e := l.Refused; e != nil {

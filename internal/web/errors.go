@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/logging"
@@ -62,7 +64,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		message = ""
 	}
 	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "60")
+		wait := int((errs.WaitOf(err) + time.Second - 1) / time.Second)
+		if wait <= 0 {
+			wait = 60
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(wait))
 	}
 	if isAPI(r) {
 		p := problem{

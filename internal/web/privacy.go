@@ -2,10 +2,11 @@ package web
 
 import (
 	"context"
-	"github.com/sessionshq/sessions/internal/country"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/sessionshq/sessions/internal/country"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"

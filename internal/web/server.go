@@ -7,11 +7,12 @@ package web
 import (
 	"context"
 	"errors"
-	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/platform/blob"

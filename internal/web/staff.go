@@ -626,7 +626,7 @@ func (s *Server) setupPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	token := r.PostForm.Get("token")
 	res, err := s.Services.Accounts.CreateAccount(r.Context(), accounts.NewAccount{
-		Via: accounts.ViaSetupLink, SetupToken: token, Browser: s.browser(r),
+		Via: accounts.ViaSetupLink, SetupToken: token, Browser: s.accountBrowser(r),
 		Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email"), Password: r.PostForm.Get("password"),
 	})
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid && len(e.Fields) > 0 {

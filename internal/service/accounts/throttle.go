@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
@@ -11,12 +10,6 @@ import (
 	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/store"
 )
-
-// Locked is the cause carried by an errs.RateLimited refusal: how long
-// the caller must wait. The web layer turns it into Retry-After.
-type Locked struct{ Wait time.Duration }
-
-func (l *Locked) Error() string { return "locked for " + l.Wait.String() }
 
 // throttle is one counter a request is held to.
 type throttle struct {
@@ -39,7 +32,7 @@ func (s *Service) ipThrottle(ip string) throttle {
 	return throttle{ratelimit.Key(s.env.Secret, "signin-ip", ip), account.IPThrottle}
 }
 
-// refuseIfLocked refuses with errs.RateLimited, carrying Locked, when any
+// refuseIfLocked refuses with errs.TooSoon when any
 // of ts is locked.
 func (s *Service) refuseIfLocked(ctx context.Context, ts ...throttle) error {
 	now := s.env.Clock.Now()
@@ -56,14 +49,7 @@ func (s *Service) refuseIfLocked(ctx context.Context, ts ...throttle) error {
 	if longest == 0 {
 		return nil
 	}
-	return &errs.Error{Code: errs.RateLimited, Message: "too many attempts; try again in " + humanWait(longest), Err: &Locked{Wait: longest}}
-}
-
-func humanWait(d time.Duration) string {
-	if m := int((d + time.Minute - 1) / time.Minute); m > 1 {
-		return strconv.Itoa(m) + " minutes"
-	}
-	return "a minute"
+	return errs.TooSoon(longest)
 }
 
 // countFailure adds a failure to every counter in ts, in a transaction of

@@ -15,8 +15,6 @@ package calls
 
 import (
 	"context"
-	"strconv"
-	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/meeting"
@@ -106,30 +104,6 @@ func partyOf(p meeting.Participant) audit.Party {
 		return audit.Party{Kind: "member", ID: p.AccountID}
 	}
 	return audit.Party{Kind: "guest", ID: p.ID}
-}
-
-// RetryLater is a refusal because too many wrong passcodes were given;
-// Wait is how long until the next try is heard. It unwraps to the
-// errs.Error the person is shown.
-type RetryLater struct {
-	Wait time.Duration
-	err  *errs.Error
-}
-
-func (e *RetryLater) Error() string { return e.err.Error() }
-func (e *RetryLater) Unwrap() error { return e.err }
-
-func retryLater(wait time.Duration) *RetryLater {
-	return &RetryLater{Wait: wait, err: errs.E(errs.RateLimited, "too many attempts; try again in %s", humanWait(wait))}
-}
-
-// humanWait says a lockout's length the way people say it: whole minutes,
-// rounded up.
-func humanWait(d time.Duration) string {
-	if m := int((d + time.Minute - 1) / time.Minute); m > 1 {
-		return strconv.Itoa(m) + " minutes"
-	}
-	return "a minute"
 }
 
 // refusal splits err into a refusal the person is shown (an *errs.Error

@@ -2,7 +2,6 @@ package calls_test
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -149,8 +148,7 @@ func TestWrongPasscodesAreCountedUntilTheDoorWaits(t *testing.T) {
 	}
 	in.Passcode = "open sesame"
 	_, err = f.calls.Join(ctx, calls.GuestDoor(f.guestToken), in)
-	var later *calls.RetryLater
-	if !errors.As(err, &later) || later.Wait <= 0 || errs.CodeOf(err) != errs.RateLimited {
+	if errs.WaitOf(err) <= 0 || errs.CodeOf(err) != errs.RateLimited {
 		t.Fatalf("the right passcode after the limit: %v", err)
 	}
 

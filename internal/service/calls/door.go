@@ -260,7 +260,7 @@ func (s *Service) checkPasscode(ctx context.Context, q database.Querier, m meeti
 		return err
 	}
 	if wait, locked := meeting.PasscodeThrottle.Blocked(st, now); locked && wait > 0 {
-		return retryLater(wait)
+		return errs.TooSoon(wait)
 	}
 	if err := meeting.CheckPasscode(s.env.Secret, m, passcode); err != nil {
 		if passcode != "" {
