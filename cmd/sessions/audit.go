@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/sessionshq/sessions/internal/privacy/audit"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 // cmdAuditVerify checks the audit log's hash chain:
@@ -35,7 +34,7 @@ func cmdAuditVerify(ctx context.Context, e env) error {
 		return err
 	}
 	defer a.Close()
-	res, err := store.VerifyAudit(ctx, a.DB, a.Secret, anchor)
+	res, err := a.Services.Console.OperatorVerifyAudit(ctx, anchor)
 	if err != nil {
 		return err
 	}

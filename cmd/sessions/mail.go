@@ -43,10 +43,11 @@ func cmdMailList(ctx context.Context, e env) error {
 		return err
 	}
 	defer a.Close()
-	recs, err := a.Mail.List(ctx, f)
+	list, err := a.Services.Console.OperatorOutbox(ctx, f)
 	if err != nil {
 		return err
 	}
+	recs := list.Messages
 	if len(recs) == 0 {
 		fmt.Fprintln(e.stdout, "the outbox holds no such messages")
 		return nil
@@ -61,7 +62,7 @@ func cmdMailList(ctx context.Context, e env) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if !a.Mail.Enabled() {
+	if !list.SMTP {
 		fmt.Fprintln(e.stdout, "\nno SMTP server is configured (SESSIONS_SMTP_ADDR): pending messages are not delivered")
 	}
 	return nil
@@ -86,7 +87,7 @@ func cmdMailShow(ctx context.Context, e env) error {
 		return err
 	}
 	defer a.Close()
-	r, err := a.Mail.Get(ctx, rest[0])
+	r, err := a.Services.Console.OperatorOutboxMessage(ctx, rest[0])
 	if err != nil {
 		return err
 	}

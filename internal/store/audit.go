@@ -170,6 +170,12 @@ func pruneAuditHead(ctx context.Context, q database.Querier, secret []byte, thro
 	})
 }
 
+// VerifyAudit is VerifyAudit with the store's key, so that callers
+// check pseudonyms and the sealed anchor without holding the secret.
+func (s *Store) VerifyAudit(ctx context.Context, q database.Querier, anchor *audit.Checkpoint) (audit.Result, error) {
+	return VerifyAudit(ctx, q, s.secret, anchor)
+}
+
 // VerifyAudit walks the whole log in sequence order, in batches, and
 // returns the first broken link. With a secret it also checks that ids
 // still present match their pseudonyms; with an anchor (a checkpoint

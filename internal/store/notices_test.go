@@ -60,7 +60,7 @@ func noticeMember(t *testing.T, db *database.DB, email string, status account.St
 // changeRegistry edits a sub-processor, which changes the generated text.
 func changeRegistry(t *testing.T, db *database.DB, activity string, at time.Time) {
 	t.Helper()
-	_, err := store.UpdateSubprocessor(context.Background(), db, noticeSecret, noticeStaff, vendors.Colossyan, vendors.Update{
+	_, _, err := store.UpdateSubprocessor(context.Background(), db, vendors.Colossyan, vendors.Update{
 		Activity: activity, Country: "GB", Mechanism: vendors.Adequacy, DataCategories: []string{"biometric.audio-video"}, Active: true,
 	}, at)
 	if err != nil {

@@ -63,7 +63,7 @@ func EnqueueMail(ctx context.Context, q database.Querier, now time.Time, m mail.
 // MailOfPerson returns every outbox message linked to personID, newest
 // first, for the person's data export.
 func MailOfPerson(ctx context.Context, q database.Querier, personID string) ([]mail.Record, error) {
-	return listOutbox(ctx, q, mail.Filter{PersonID: personID, Limit: -1})
+	return ListOutbox(ctx, q, mail.Filter{PersonID: personID, Limit: -1})
 }
 
 // Outbox implements mail.Outbox on the database.
@@ -96,7 +96,7 @@ func (o *Outbox) Claim(ctx context.Context, id string, now, leaseUntil time.Time
 		if n != 1 {
 			return nil // not pending, not due, or claimed by another worker
 		}
-		rec, err = getOutbox(ctx, tx, id)
+		rec, err = GetOutbox(ctx, tx, id)
 		ok = err == nil
 		return err
 	})
@@ -153,19 +153,25 @@ func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]string, e
 
 // List returns messages matching f, newest first.
 func (o *Outbox) List(ctx context.Context, f mail.Filter) ([]mail.Record, error) {
-	return listOutbox(ctx, o.db, f)
+	return ListOutbox(ctx, o.db, f)
 }
 
 // Get returns one message.
 func (o *Outbox) Get(ctx context.Context, id string) (mail.Record, error) {
-	return getOutbox(ctx, o.db, id)
+	return GetOutbox(ctx, o.db, id)
 }
 
 // Requeue makes a failed message pending again.
 func (o *Outbox) Requeue(ctx context.Context, id string, now time.Time) (mail.Record, error) {
+	return RequeueOutbox(ctx, o.db, id, now)
+}
+
+// RequeueOutbox makes a failed message pending again, with a fresh count
+// of attempts, and returns it; any other status is errs.Conflict.
+func RequeueOutbox(ctx context.Context, q database.Querier, id string, now time.Time) (mail.Record, error) {
 	var rec mail.Record
-	err := o.db.InTx(ctx, func(tx *database.Tx) error {
-		cur, err := getOutbox(ctx, tx, id)
+	err := inTx(ctx, q, func(tx database.Querier) error {
+		cur, err := GetOutbox(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -176,13 +182,15 @@ func (o *Outbox) Requeue(ctx context.Context, id string, now time.Time) (mail.Re
 			WHERE id = ? AND status = 'failed'`, now.UTC(), id); err != nil {
 			return err
 		}
-		rec, err = getOutbox(ctx, tx, id)
+		rec, err = GetOutbox(ctx, tx, id)
 		return err
 	})
 	return rec, err
 }
 
-func getOutbox(ctx context.Context, q database.Querier, id string) (mail.Record, error) {
+// GetOutbox returns one message of the outbox; an unknown id is
+// errs.NotFound.
+func GetOutbox(ctx context.Context, q database.Querier, id string) (mail.Record, error) {
 	rec, err := scanOutbox(q.QueryRow(ctx, `SELECT `+outboxColumns+` FROM mail_outbox WHERE id = ?`, id))
 	if errors.Is(err, database.ErrNotFound) {
 		return mail.Record{}, errs.E(errs.NotFound, "no such message in the outbox")
@@ -190,8 +198,9 @@ func getOutbox(ctx context.Context, q database.Querier, id string) (mail.Record,
 	return rec, err
 }
 
-// listOutbox lists newest first; a negative limit means no limit.
-func listOutbox(ctx context.Context, q database.Querier, f mail.Filter) ([]mail.Record, error) {
+// ListOutbox lists the messages matching f, newest first; a zero limit
+// means mail.DefaultListLimit, a negative one no limit.
+func ListOutbox(ctx context.Context, q database.Querier, f mail.Filter) ([]mail.Record, error) {
 	var (
 		where []string
 		args  []any

@@ -178,32 +178,26 @@ func checkRecipientContact(c RecipientContact) (RecipientContact, error) {
 }
 
 // SetRecipientContact records where a sub-processor of the registry takes
-// notices, audited in the same transaction. An unknown sub-processor is
+// notices and returns the contact as stored. An unknown sub-processor is
 // errs.NotFound whatever the contact says; a bad address or a webhook
 // that is not https is errs.Invalid with the field named. Empty fields
-// clear the contact.
-func SetRecipientContact(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, c RecipientContact, now time.Time) error {
-	return db.InTx(ctx, func(tx *database.Tx) error {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM subprocessors WHERE id = ?`, c.Recipient).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return errs.E(errs.NotFound, "there is no such sub-processor")
-		}
-		c, err := checkRecipientContact(c)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO recipient_contacts (recipient, privacy_email, webhook_url, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (recipient) DO UPDATE SET privacy_email = excluded.privacy_email, webhook_url = excluded.webhook_url, updated_at = excluded.updated_at`,
-			c.Recipient, orNull(c.PrivacyEmail), orNull(c.WebhookURL), now.UTC()); err != nil {
-			return err
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{At: now, Actor: actor, Action: "rights.recipient_contact",
-			Subject: audit.Party{Kind: "subprocessor", ID: c.Recipient}, Purpose: "legal-compliance",
-			Detail: map[string]string{"email": strconv.FormatBool(c.PrivacyEmail != ""), "webhook": strconv.FormatBool(c.WebhookURL != "")}})
-	})
+// clear the contact. The caller writes the audit entry.
+func SetRecipientContact(ctx context.Context, q database.Querier, c RecipientContact, now time.Time) (RecipientContact, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM subprocessors WHERE id = ?`, c.Recipient).Scan(&n); err != nil {
+		return c, err
+	}
+	if n == 0 {
+		return c, errs.E(errs.NotFound, "there is no such sub-processor")
+	}
+	c, err := checkRecipientContact(c)
+	if err != nil {
+		return c, err
+	}
+	_, err = q.Exec(ctx, `INSERT INTO recipient_contacts (recipient, privacy_email, webhook_url, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (recipient) DO UPDATE SET privacy_email = excluded.privacy_email, webhook_url = excluded.webhook_url, updated_at = excluded.updated_at`,
+		c.Recipient, orNull(c.PrivacyEmail), orNull(c.WebhookURL), now.UTC())
+	return c, err
 }
 
 // RecipientNoticeCounts counts the Art. 19 notices per recipient and

@@ -145,14 +145,13 @@ func TestNotifyRecipientsByMailAndWebhook(t *testing.T) {
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	hook := newReceiver(t, http.StatusNoContent)
-	staffer := audit.Party{Kind: "staff", ID: w.other}
-	if err := store.SetRecipientContact(ctx, w.db, rightsSecret, staffer, store.RecipientContact{Recipient: vendors.GoogleCloud, PrivacyEmail: "Privacy@Cloud.example"}, w.clk.Now()); err != nil {
+	if _, err := store.SetRecipientContact(ctx, w.db, store.RecipientContact{Recipient: vendors.GoogleCloud, PrivacyEmail: "Privacy@Cloud.example"}, w.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.SetRecipientContact(ctx, w.db, rightsSecret, staffer, store.RecipientContact{Recipient: vendors.Revolgy, WebhookURL: hook.URL + "/notices"}, w.clk.Now()); err != nil {
+	if _, err := store.SetRecipientContact(ctx, w.db, store.RecipientContact{Recipient: vendors.Revolgy, WebhookURL: hook.URL + "/notices"}, w.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.SetRecipientContact(ctx, w.db, rightsSecret, staffer, store.RecipientContact{Recipient: vendors.Revolgy, WebhookURL: "http://plain.example"}, w.clk.Now()); err == nil {
+	if _, err := store.SetRecipientContact(ctx, w.db, store.RecipientContact{Recipient: vendors.Revolgy, WebhookURL: "http://plain.example"}, w.clk.Now()); err == nil {
 		t.Error("a plain http webhook was accepted")
 	}
 	recips, err := store.PersonRecipients(ctx, w.db, w.exporter().Map, rights.Person{AccountID: w.id})
@@ -203,8 +202,7 @@ func contactsForHosting(t *testing.T, w *rightsWorld) map[string]string {
 	t.Helper()
 	addrs := map[string]string{vendors.GoogleCloud: "privacy@cloud.example", vendors.Revolgy: "dpo@revolgy.example"}
 	for id, addr := range addrs {
-		if err := store.SetRecipientContact(context.Background(), w.db, rightsSecret, audit.Party{Kind: "staff", ID: w.other},
-			store.RecipientContact{Recipient: id, PrivacyEmail: addr}, w.clk.Now()); err != nil {
+		if _, err := store.SetRecipientContact(context.Background(), w.db, store.RecipientContact{Recipient: id, PrivacyEmail: addr}, w.clk.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -336,7 +334,6 @@ func TestRequestStepsNotifyRecipients(t *testing.T) {
 func TestRecipientContactValidation(t *testing.T) {
 	ctx := context.Background()
 	w := newRightsWorld(t)
-	staffer := audit.Party{Kind: "staff", ID: w.other}
 	for _, tc := range []struct {
 		name  string
 		c     store.RecipientContact
@@ -356,7 +353,7 @@ func TestRecipientContactValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.c.Recipient = vendors.GoogleCloud
-			err := store.SetRecipientContact(ctx, w.db, rightsSecret, staffer, tc.c, w.clk.Now())
+			_, err := store.SetRecipientContact(ctx, w.db, tc.c, w.clk.Now())
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -373,7 +370,7 @@ func TestRecipientContactValidation(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].PrivacyEmail != "" || got[0].WebhookURL != "" {
 		t.Errorf("contacts after the last accepted edit (neither) = %+v, %v", got, err)
 	}
-	err = store.SetRecipientContact(ctx, w.db, rightsSecret, staffer, store.RecipientContact{Recipient: "no-such-vendor", PrivacyEmail: "bad"}, w.clk.Now())
+	_, err = store.SetRecipientContact(ctx, w.db, store.RecipientContact{Recipient: "no-such-vendor", PrivacyEmail: "bad"}, w.clk.Now())
 	if errs.CodeOf(err) != errs.NotFound {
 		t.Errorf("unknown sub-processor: %v", err)
 	}
@@ -383,8 +380,7 @@ func TestWebhookNoticesGoOnlyThroughTheChecks(t *testing.T) {
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	hook := newReceiver(t, http.StatusOK)
-	if err := store.SetRecipientContact(ctx, w.db, rightsSecret, audit.Party{Kind: "staff", ID: w.other},
-		store.RecipientContact{Recipient: vendors.GoogleCloud, WebhookURL: hook.URL + "/art19"}, w.clk.Now()); err != nil {
+	if _, err := store.SetRecipientContact(ctx, w.db, store.RecipientContact{Recipient: vendors.GoogleCloud, WebhookURL: hook.URL + "/art19"}, w.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	unrestricted(t, w)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/platform/mail"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/staff"
 )
@@ -50,21 +49,10 @@ func AdminExists(ctx context.Context, q database.Querier) (bool, error) {
 	return n > 0, nil
 }
 
-// GrantStaffRole gives role to the account and writes the audit entry, in
-// one transaction (the caller's, or one of its own when q is the
-// *database.DB). The account must exist and be active. It reports false,
-// and changes nothing, when the account already holds the role.
-func GrantStaffRole(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, role staff.Role, now time.Time) (bool, error) {
-	var granted bool
-	err := inTx(ctx, q, func(tx database.Querier) error {
-		var err error
-		granted, err = grantStaffRole(ctx, tx, secret, actor, accountID, role, now)
-		return err
-	})
-	return granted, err
-}
-
-func grantStaffRole(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, role staff.Role, now time.Time) (bool, error) {
+// AddStaffRole gives role to the account. The account must exist and be
+// active. It reports false, and changes nothing, when the account already
+// holds the role; the caller writes the audit entry of a grant.
+func AddStaffRole(ctx context.Context, q database.Querier, accountID string, role staff.Role, now time.Time) (bool, error) {
 	if !role.Valid() {
 		return false, &errs.Error{Code: errs.Invalid, Message: "unknown staff role", Fields: map[string]string{"role": "must be support, privacy_officer or admin"}}
 	}
@@ -84,20 +72,41 @@ func grantStaffRole(ctx context.Context, q database.Querier, secret []byte, acto
 	if err != nil {
 		return false, fmt.Errorf("grant staff role: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return false, err
-	}
-	return true, AppendAudit(ctx, q, secret, audit.Entry{
-		At: now, Actor: actor, Action: "staff.grant", Subject: audit.Party{Kind: "member", ID: accountID},
-		Purpose: "security", Detail: map[string]string{"role": string(role)},
-	})
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
-// RevokeStaffRole takes role from the account and writes the audit entry,
-// in one transaction. It reports false when the account did not hold the
-// role, and refuses with staff.ErrLastAdmin to remove the last
-// administrator.
-func RevokeStaffRole(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, role staff.Role, now time.Time) (bool, error) {
+// staffGrantEntry is the audit entry of actor giving role to accountID;
+// console.Service.GrantRole writes the same.
+func staffGrantEntry(actor audit.Party, accountID string, role staff.Role, now time.Time) audit.Entry {
+	return audit.Entry{
+		At: now, Actor: actor, Action: "staff.grant", Subject: audit.Party{Kind: "member", ID: accountID},
+		Purpose: "security", Detail: map[string]string{"role": string(role)},
+	}
+}
+
+// GrantStaffRole is AddStaffRole with its audit entry, in one transaction
+// (the caller's, or one of its own when q is the *database.DB). The
+// first-administrator paths (the setup link and sessions admin create)
+// and tests seeding staff use it; the console's grant is
+// console.Service.GrantRole, which writes the entry through its own
+// transaction.
+func GrantStaffRole(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, role staff.Role, now time.Time) (bool, error) {
+	var granted bool
+	err := inTx(ctx, q, func(tx database.Querier) error {
+		var err error
+		if granted, err = AddStaffRole(ctx, tx, accountID, role, now); err != nil || !granted {
+			return err
+		}
+		return AppendAudit(ctx, tx, secret, staffGrantEntry(actor, accountID, role, now))
+	})
+	return granted, err
+}
+
+// RemoveStaffRole takes role from the account. It reports false when the
+// account did not hold the role, and refuses with staff.ErrLastAdmin to
+// remove the last administrator; the caller writes the audit entry.
+func RemoveStaffRole(ctx context.Context, q database.Querier, accountID string, role staff.Role) (bool, error) {
 	var revoked bool
 	err := inTx(ctx, q, func(tx database.Querier) error {
 		if role == staff.Admin {
@@ -112,17 +121,8 @@ func RevokeStaffRole(ctx context.Context, q database.Querier, secret []byte, act
 			if err != nil {
 				return err
 			}
-			var admins []string
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				admins = append(admins, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			admins, err := collectRows(rows, scanID)
+			if err != nil {
 				return err
 			}
 			if len(admins) == 1 && admins[0] == accountID {
@@ -134,14 +134,8 @@ func RevokeStaffRole(ctx context.Context, q database.Querier, secret []byte, act
 			return fmt.Errorf("revoke staff role: %w", err)
 		}
 		n, err := res.RowsAffected()
-		if err != nil || n == 0 {
-			return err
-		}
-		revoked = true
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: actor, Action: "staff.revoke", Subject: audit.Party{Kind: "member", ID: accountID},
-			Purpose: "security", Detail: map[string]string{"role": string(role)},
-		})
+		revoked = n > 0
+		return err
 	})
 	return revoked, err
 }
@@ -189,52 +183,20 @@ func ListStaff(ctx context.Context, q database.Querier) ([]staff.Member, error) 
 	return out, nil
 }
 
-// LookUpPerson finds the account whose id or (normalised) e-mail address
-// is query and, in the same transaction, writes the audit entry of the
-// lookup: a staff member learnt which account an address belongs to. The
-// entry says whether an address or an id was typed, never which. No match
-// gives database.ErrNotFound and records nothing.
-func LookUpPerson(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, role staff.Role, query string, now time.Time) (string, error) {
+// FindPerson returns the id of the account whose id or (normalised)
+// e-mail address is query; no match is database.ErrNotFound.
+func FindPerson(ctx context.Context, q database.Querier, query string) (string, error) {
 	query = strings.TrimSpace(query)
 	var id string
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE id = ? OR email = ?`, query, strings.ToLower(query)).Scan(&id); err != nil {
-			return err
-		}
-		by := "email"
-		if id == query {
-			by = "id"
-		}
-		return AppendAudit(ctx, tx, secret, audit.Entry{
-			At: now, Actor: actor, Action: "staff.lookup", Subject: audit.Party{Kind: "member", ID: id},
-			Purpose: role.Purpose(), Detail: map[string]string{"by": by, "role": string(role)},
-		})
-	})
+	err := q.QueryRow(ctx, `SELECT id FROM accounts WHERE id = ? OR email = ?`, query, strings.ToLower(query)).Scan(&id)
 	return id, err
 }
 
-// ViewPerson reads what staff may see of a person and, in the same
-// transaction, writes the access-log row a and its audit entry, so that
-// no look goes unrecorded and no record is written for a look that
-// failed. lockKey is the sign-in throttle's key for an e-mail address, to
-// tell whether sign-in is locked; nil leaves Locked false.
-func ViewPerson(ctx context.Context, db *database.DB, secret []byte, a staff.Access, lockKey func(email string) string) (staff.Person, error) {
-	if a.View != staff.ViewPerson {
-		return staff.Person{}, fmt.Errorf("store: ViewPerson records a %s view", a.View)
-	}
-	var p staff.Person
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		var err error
-		p, err = readPerson(ctx, tx, a.PersonID, a.At, lockKey)
-		if err != nil {
-			return err
-		}
-		return recordAccess(ctx, tx, secret, a, audit.Party{Kind: "member", ID: a.PersonID})
-	})
-	return p, err
-}
-
-func readPerson(ctx context.Context, q database.Querier, id string, now time.Time, lockKey func(string) string) (staff.Person, error) {
+// ReadPerson reads what staff may see of a person; an unknown id is
+// errs.NotFound. lockKey is the sign-in throttle's key for an e-mail
+// address, to tell whether sign-in is locked at now; nil leaves Locked
+// false.
+func ReadPerson(ctx context.Context, q database.Querier, id string, now time.Time, lockKey func(string) string) (staff.Person, error) {
 	var p staff.Person
 	var verified, deactivated *time.Time
 	var phone *string
@@ -271,51 +233,17 @@ func readPerson(ctx context.Context, q database.Querier, id string, now time.Tim
 	return p, nil
 }
 
-// ViewMailMessage reads one outgoing message in full and, in the same
-// transaction, writes its audit entry and, when the message is addressed
-// to a person with an id, the access-log row a (whose PersonID it fills
-// in). a.View must be staff.ViewMailMessage.
-func ViewMailMessage(ctx context.Context, db *database.DB, secret []byte, a staff.Access, messageID string) (mail.Record, staff.Access, error) {
-	if a.View != staff.ViewMailMessage {
-		return mail.Record{}, a, fmt.Errorf("store: ViewMailMessage records a %s view", a.View)
+// RecordAccess writes the access-log row a, the record a person reads of
+// a staff member's look at their data. Write it in the transaction that
+// reads what was looked at, so that no look goes unrecorded and no record
+// is written for a look that failed.
+func RecordAccess(ctx context.Context, q database.Querier, a staff.Access) error {
+	_, err := q.Exec(ctx, `INSERT INTO staff_access_log (id, at, staff_id, staff_role, person_id, viewed, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.At.UTC(), a.StaffID, string(a.Role), a.PersonID, string(a.View), a.Reason)
+	if err != nil {
+		return fmt.Errorf("write the staff access log: %w", err)
 	}
-	var rec mail.Record
-	err := db.InTx(ctx, func(tx *database.Tx) error {
-		var err error
-		rec, err = getOutbox(ctx, tx, messageID)
-		if err != nil {
-			return err
-		}
-		a.PersonID = rec.PersonID
-		subject := audit.Party{Kind: "mail", ID: rec.ID}
-		if a.PersonID != "" {
-			subject = audit.Party{Kind: "member", ID: a.PersonID}
-		}
-		return recordAccess(ctx, tx, secret, a, subject)
-	})
-	return rec, a, err
-}
-
-// recordAccess writes the access-log row (when it names a person) and the
-// audit entry of a staff look. The reason goes to the access log only:
-// the audit log holds no free text.
-func recordAccess(ctx context.Context, q database.Querier, secret []byte, a staff.Access, subject audit.Party) error {
-	detail := map[string]string{"view": string(a.View), "role": string(a.Role)}
-	if a.PersonID != "" {
-		_, err := q.Exec(ctx, `INSERT INTO staff_access_log (id, at, staff_id, staff_role, person_id, viewed, reason)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.At.UTC(), a.StaffID, string(a.Role), a.PersonID, string(a.View), a.Reason)
-		if err != nil {
-			return fmt.Errorf("write the staff access log: %w", err)
-		}
-		detail["access"] = a.ID
-	}
-	if subject.Kind == "mail" {
-		detail["message"] = subject.ID
-	}
-	return AppendAudit(ctx, q, secret, audit.Entry{
-		At: a.At, Actor: audit.Party{Kind: "staff", ID: a.StaffID}, Action: "staff.read",
-		Subject: subject, Purpose: a.Role.Purpose(), Detail: detail,
-	})
+	return nil
 }
 
 // AccessLogOf lists the access-log rows about personID, newest first, at

@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
 )
 
@@ -90,11 +87,10 @@ func GetSubprocessor(ctx context.Context, q database.Querier, id string) (vendor
 }
 
 // UpdateSubprocessor applies a staff edit, which the caller has normalised
-// and validated, and returns the entry as it now stands. The edit and
-// whatever subprocessorEdited records about it commit together.
-func UpdateSubprocessor(ctx context.Context, db *database.DB, secret []byte, actor audit.Party, id string, u vendors.Update, now time.Time) (vendors.Subprocessor, error) {
-	var after vendors.Subprocessor
-	err := db.InTx(ctx, func(tx *database.Tx) error {
+// and validated, and returns the entry before and as it now stands. The
+// caller writes the edit's audit entry in the same transaction.
+func UpdateSubprocessor(ctx context.Context, q database.Querier, id string, u vendors.Update, now time.Time) (before, after vendors.Subprocessor, err error) {
+	err = inTx(ctx, q, func(tx database.Querier) error {
 		// Touch the row first: on PostgreSQL this takes its lock, so the
 		// "before" read next cannot be overtaken by a concurrent edit.
 		// SQLite's transaction already holds the write lock.
@@ -107,8 +103,7 @@ func UpdateSubprocessor(ctx context.Context, db *database.DB, secret []byte, act
 		} else if n == 0 {
 			return errs.E(errs.NotFound, "there is no sub-processor %q", id)
 		}
-		before, err := GetSubprocessor(ctx, tx, id)
-		if err != nil {
+		if before, err = GetSubprocessor(ctx, tx, id); err != nil {
 			return err
 		}
 		after = u.Apply(before)
@@ -124,44 +119,12 @@ func UpdateSubprocessor(ctx context.Context, db *database.DB, secret []byte, act
 		if err != nil {
 			return fmt.Errorf("update sub-processor: %w", err)
 		}
-		return subprocessorEdited(ctx, tx, secret, actor, before, after)
+		return nil
 	})
 	if err != nil {
-		return vendors.Subprocessor{}, err
+		return vendors.Subprocessor{}, vendors.Subprocessor{}, err
 	}
-	return after, nil
-}
-
-// subprocessorEdited appends the edit's audit entry inside the edit's
-// transaction, so that the change and its record commit together or not at
-// all. The registry holds no personal data, so the changed values
-// themselves go into the entry.
-func subprocessorEdited(ctx context.Context, tx *database.Tx, secret []byte, actor audit.Party, before, after vendors.Subprocessor) error {
-	detail := map[string]string{}
-	note := func(field, was, is string) {
-		if was != is {
-			detail[field] = was + " -> " + is
-		}
-	}
-	note("activity", before.Activity, after.Activity)
-	note("country", before.Country, after.Country)
-	note("transfer_mechanism", string(before.Mechanism), string(after.Mechanism))
-	note("data_categories", strings.Join(before.DataCategories, ","), strings.Join(after.DataCategories, ","))
-	note("active", strconv.FormatBool(before.Active), strconv.FormatBool(after.Active))
-	for k, v := range detail {
-		// Entries keep values short; the registry row itself has the rest.
-		if len(v) > 250 {
-			detail[k] = v[:250]
-		}
-	}
-	return AppendAudit(ctx, tx, secret, audit.Entry{
-		At:      after.UpdatedAt,
-		Actor:   actor,
-		Action:  "subprocessor.update",
-		Subject: audit.Party{Kind: "subprocessor", ID: after.ID},
-		Purpose: "legal-compliance",
-		Detail:  detail,
-	})
+	return before, after, nil
 }
 
 func scanSubprocessor(scan func(dest ...any) error) (vendors.Subprocessor, error) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 // auditPageSize is how many entries the console shows at a time.
@@ -61,7 +60,7 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) error {
 		}
 		anchor = &c
 	}
-	res, err := store.VerifyAudit(r.Context(), s.DB, s.Secret, anchor)
+	res, err := s.Services.Console.VerifyAudit(r.Context(), actorOf(r), anchor)
 	if err != nil {
 		return err
 	}
@@ -113,16 +112,12 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		before = n
 	}
-	ctx := r.Context()
-	res, err := store.VerifyAudit(ctx, s.DB, s.Secret, nil)
-	if err != nil {
-		return err
-	}
 	// One extra entry tells whether an older page exists.
-	recs, err := store.RecentAudit(ctx, s.DB, before, auditPageSize+1)
+	page, err := s.Services.Console.AuditLog(r.Context(), actorOf(r), before, auditPageSize+1)
 	if err != nil {
 		return err
 	}
+	res, recs := page.Verify, page.Entries
 	v := auditPageView{Verify: newAuditVerifyResponse(res, nil), Newer: before > 0}
 	if len(recs) > auditPageSize {
 		recs = recs[:auditPageSize]

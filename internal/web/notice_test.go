@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
-	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/notice"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
 	"github.com/sessionshq/sessions/internal/staff"
@@ -24,7 +23,7 @@ import (
 // from the published one: tag ends up in Colossyan's activity.
 func noticeChange(t testing.TB, h *harness, tag string) {
 	t.Helper()
-	_, err := store.UpdateSubprocessor(context.Background(), h.DB, h.Secret, audit.Party{Kind: "operator"}, vendors.Colossyan, vendors.Update{
+	_, _, err := store.UpdateSubprocessor(context.Background(), h.DB, vendors.Colossyan, vendors.Update{
 		Activity: "Video editing, " + tag, Country: "GB", Mechanism: vendors.Adequacy, DataCategories: []string{"biometric.audio-video"}, Active: true,
 	}, h.Clock.Now())
 	if err != nil {

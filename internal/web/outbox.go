@@ -13,7 +13,6 @@ import (
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/mail"
 	"github.com/sessionshq/sessions/internal/staff"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 // The mail outbox on the staff console: every message the product has
@@ -22,15 +21,6 @@ import (
 // message is shown only after the staff member gives a reason, which the
 // access log of the person it was sent to records. routes.go guards each
 // handler with s.can.
-
-// outboxMailService returns the mail service or an unavailable error, so a
-// server built without one (some tests) answers cleanly.
-func (s *Server) outboxMailService() (*mail.Service, error) {
-	if s.Mail == nil {
-		return nil, errs.E(errs.Unavailable, "the mail service is not running")
-	}
-	return s.Mail, nil
-}
 
 // outboxFilter reads ?status= and ?limit= into a filter.
 func outboxFilter(q url.Values) (mail.Filter, error) {
@@ -120,35 +110,21 @@ func outboxMessage(r mail.Record, a staff.Access) outboxMessageJSON {
 	return j
 }
 
-// readMail checks the reason, reads message id in full and records the
-// look.
-func (s *Server) readMail(r *http.Request, id, reason string) (mail.Record, staff.Access, error) {
-	a, err := staff.NewAccess(mustPrincipal(r).AccountID, staffRoles(r), "", staff.ViewMailMessage, reason, s.Clock.Now())
-	if err != nil {
-		return mail.Record{}, a, err
-	}
-	return store.ViewMailMessage(r.Context(), s.DB, s.Secret, a, id)
-}
-
 // apiOutboxList answers GET /api/admin/outbox.
 func (s *Server) apiOutboxList(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.outboxMailService()
-	if err != nil {
-		return err
-	}
 	f, err := outboxFilter(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	recs, err := svc.List(r.Context(), f)
+	list, err := s.Services.Console.Outbox(r.Context(), actorOf(r), f)
 	if err != nil {
 		return err
 	}
 	out := struct {
 		SMTPConfigured bool                `json:"smtp_configured"`
 		Messages       []outboxSummaryJSON `json:"messages"`
-	}{SMTPConfigured: svc.Enabled(), Messages: make([]outboxSummaryJSON, 0, len(recs))}
-	for _, rec := range recs {
+	}{SMTPConfigured: list.SMTP, Messages: make([]outboxSummaryJSON, 0, len(list.Messages))}
+	for _, rec := range list.Messages {
 		out.Messages = append(out.Messages, outboxSummary(rec))
 	}
 	return writeJSONNoStore(w, http.StatusOK, out)
@@ -157,11 +133,7 @@ func (s *Server) apiOutboxList(w http.ResponseWriter, r *http.Request) error {
 // apiOutboxGet answers GET /api/admin/outbox/{id}: the message's
 // delivery state without its content.
 func (s *Server) apiOutboxGet(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.outboxMailService()
-	if err != nil {
-		return err
-	}
-	rec, err := svc.Get(r.Context(), r.PathValue("id"))
+	rec, _, err := s.Services.Console.OutboxMessage(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -175,7 +147,7 @@ func (s *Server) apiOutboxView(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	rec, a, err := s.readMail(r, r.PathValue("id"), body.Reason)
+	rec, a, err := s.Services.Console.ReadOutboxMessage(r.Context(), actorOf(r), r.PathValue("id"), body.Reason)
 	if err != nil {
 		return err
 	}
@@ -185,11 +157,7 @@ func (s *Server) apiOutboxView(w http.ResponseWriter, r *http.Request) error {
 // apiOutboxRetry answers POST /api/admin/outbox/{id}/retry: a failed
 // message goes back in the queue with a fresh count of attempts.
 func (s *Server) apiOutboxRetry(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.outboxMailService()
-	if err != nil {
-		return err
-	}
-	rec, err := svc.Retry(r.Context(), r.PathValue("id"))
+	rec, err := s.Services.Console.RetryOutbox(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -233,10 +201,6 @@ func outboxTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05
 
 // outboxPage answers GET /admin/outbox.
 func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.outboxMailService()
-	if err != nil {
-		return err
-	}
 	f, err := outboxFilter(r.URL.Query())
 	if err != nil {
 		return err
@@ -247,11 +211,12 @@ func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request) error {
 	// One more than shown tells whether the list goes on.
 	want := f.Limit
 	f.Limit = min(want+1, mail.MaxListLimit)
-	recs, err := svc.List(r.Context(), f)
+	list, err := s.Services.Console.Outbox(r.Context(), actorOf(r), f)
 	if err != nil {
 		return err
 	}
-	v := outboxListView{SMTP: svc.Enabled(), Status: string(f.Status), Limit: want}
+	recs := list.Messages
+	v := outboxListView{SMTP: list.SMTP, Status: string(f.Status), Limit: want}
 	if len(recs) > want {
 		recs, v.Truncated = recs[:want], true
 	}
@@ -307,15 +272,11 @@ func newOutboxMessageView(rec mail.Record, smtp bool) outboxMessageView {
 // the retry button of a failed message, and the form that asks why
 // before the message is shown.
 func (s *Server) outboxMessagePage(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.outboxMailService()
+	rec, smtp, err := s.Services.Console.OutboxMessage(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	rec, err := svc.Get(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return s.pages.render(w, r, http.StatusOK, "admin_outbox_message", view{Title: "Outbox message", Section: "admin", Data: newOutboxMessageView(rec, svc.Enabled())})
+	return s.pages.render(w, r, http.StatusOK, "admin_outbox_message", view{Title: "Outbox message", Section: "admin", Data: newOutboxMessageView(rec, smtp)})
 }
 
 // outboxMessagePost answers POST /admin/outbox/{id} with a reason: the
@@ -323,27 +284,24 @@ func (s *Server) outboxMessagePage(w http.ResponseWriter, r *http.Request) error
 // like any other string and never rendered, so a message cannot run
 // script or load anything in the console.
 func (s *Server) outboxMessagePost(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.outboxMailService()
-	if err != nil {
-		return err
-	}
 	if err := readForm(r); err != nil {
 		return err
 	}
-	rec, a, err := s.readMail(r, r.PathValue("id"), r.PostForm.Get("reason"))
+	ctx, actor, id := r.Context(), actorOf(r), r.PathValue("id")
+	rec, a, err := s.Services.Console.ReadOutboxMessage(ctx, actor, id, r.PostForm.Get("reason"))
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
-		rec, err := svc.Get(r.Context(), r.PathValue("id"))
+		rec, smtp, err := s.Services.Console.OutboxMessage(ctx, actor, id)
 		if err != nil {
 			return err
 		}
-		v := newOutboxMessageView(rec, svc.Enabled())
+		v := newOutboxMessageView(rec, smtp)
 		v.Reason.Reason, v.Reason.Error = r.PostForm.Get("reason"), e.Fields["reason"]
 		return s.pages.render(w, r, http.StatusUnprocessableEntity, "admin_outbox_message", view{Title: "Outbox message", Section: "admin", Data: v})
 	}
 	if err != nil {
 		return err
 	}
-	v := newOutboxMessageView(rec, svc.Enabled())
+	v := newOutboxMessageView(rec, s.Services.Console.SMTP())
 	v.Full, v.Access = true, a
 	for name, value := range rec.Headers {
 		v.Headers = append(v.Headers, outboxHeader{name, value})
@@ -355,11 +313,7 @@ func (s *Server) outboxMessagePost(w http.ResponseWriter, r *http.Request) error
 // outboxRetryForm answers the console's retry button, POST
 // /admin/outbox/{id}/retry, and goes back to the message.
 func (s *Server) outboxRetryForm(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.outboxMailService()
-	if err != nil {
-		return err
-	}
-	rec, err := svc.Retry(r.Context(), r.PathValue("id"))
+	rec, err := s.Services.Console.RetryOutbox(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

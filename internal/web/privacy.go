@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 // The privacy centre shows what the data map declares and the
@@ -63,16 +61,6 @@ func newSubprocessorListJSON(list []vendors.Subprocessor) subprocessorListJSON {
 	return out
 }
 
-// processingRecord builds the record of processing from the data map and the
-// registry as it stands, staff edits included.
-func (s *Server) processingRecord(ctx context.Context) (datamap.Record, error) {
-	list, err := store.ListSubprocessors(ctx, s.DB, false)
-	if err != nil {
-		return datamap.Record{}, err
-	}
-	return datamap.BuildRecord(datamap.Default(), list), nil
-}
-
 // ---------- Public pages and API ----------
 
 // idName pairs an id with its name for people, for templates.
@@ -93,7 +81,7 @@ type privacyView struct {
 }
 
 func (s *Server) privacyPage(w http.ResponseWriter, r *http.Request) error {
-	rec, err := s.processingRecord(r.Context())
+	rec, err := s.Services.Console.ProcessingRecord(r.Context())
 	if err != nil {
 		return err
 	}
@@ -147,11 +135,11 @@ func newSubprocessorRow(m datamap.Map, s vendors.Subprocessor) subprocessorRow {
 }
 
 func (s *Server) subprocessorsPage(w http.ResponseWriter, r *http.Request) error {
-	list, err := store.ListSubprocessors(r.Context(), s.DB, true)
+	list, err := s.Services.Console.PublicSubprocessors(r.Context())
 	if err != nil {
 		return err
 	}
-	m := datamap.Default()
+	m := s.Services.Console.DataMap()
 	rows := make([]subprocessorRow, 0, len(list))
 	for _, sp := range list {
 		rows = append(rows, newSubprocessorRow(m, sp))
@@ -165,7 +153,7 @@ func (s *Server) subprocessorsPage(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) subprocessorsAPI(w http.ResponseWriter, r *http.Request) error {
-	list, err := store.ListSubprocessors(r.Context(), s.DB, true)
+	list, err := s.Services.Console.PublicSubprocessors(r.Context())
 	if err != nil {
 		return err
 	}
@@ -180,11 +168,11 @@ type recordView struct {
 }
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
-	rec, err := s.processingRecord(r.Context())
+	rec, err := s.Services.Console.ProcessingRecord(r.Context())
 	if err != nil {
 		return err
 	}
-	m := datamap.Default()
+	m := s.Services.Console.DataMap()
 	v := recordView{Record: rec, CategoryNames: map[string]string{}, PurposeNames: map[string]string{}}
 	for _, c := range m.Categories {
 		v.CategoryNames[c.ID] = c.Name
@@ -201,7 +189,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) datamapAPI(w http.ResponseWriter, r *http.Request) error {
-	rec, err := s.processingRecord(r.Context())
+	rec, err := s.Services.Console.ProcessingRecord(r.Context())
 	if err != nil {
 		return err
 	}
@@ -216,19 +204,6 @@ func (s *Server) datamapAPI(w http.ResponseWriter, r *http.Request) error {
 
 // ---------- Staff: the registry ----------
 
-// saveSubprocessor checks and applies a staff edit. An unknown id is a 404
-// whatever the body says.
-func (s *Server) saveSubprocessor(ctx context.Context, id string, u vendors.Update) (vendors.Subprocessor, error) {
-	if _, err := store.GetSubprocessor(ctx, s.DB, id); err != nil {
-		return vendors.Subprocessor{}, err
-	}
-	u = u.Normalise()
-	if err := u.Validate(datamap.Default().HasCategory); err != nil {
-		return vendors.Subprocessor{}, err
-	}
-	return store.UpdateSubprocessor(ctx, s.DB, s.Secret, staffActor(ctx), id, u, s.Clock.Now())
-}
-
 // subprocessorEditJSON is the body of PUT /api/admin/subprocessors/{id}.
 // Every field is required: PUT replaces all that staff may edit.
 type subprocessorEditJSON struct {
@@ -240,7 +215,7 @@ type subprocessorEditJSON struct {
 }
 
 func (s *Server) adminSubprocessorsAPI(w http.ResponseWriter, r *http.Request) error {
-	list, err := store.ListSubprocessors(r.Context(), s.DB, false)
+	list, err := s.Services.Console.Subprocessors(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -267,7 +242,7 @@ func (s *Server) adminSubprocessorPut(w http.ResponseWriter, r *http.Request) er
 	if err := missing.Err(); err != nil {
 		return err
 	}
-	saved, err := s.saveSubprocessor(r.Context(), r.PathValue("id"), vendors.Update{
+	saved, err := s.Services.Console.UpdateSubprocessor(r.Context(), actorOf(r), r.PathValue("id"), vendors.Update{
 		Activity:       *body.Activity,
 		Country:        *body.Country,
 		Mechanism:      vendors.Mechanism(*body.Mechanism),
@@ -306,11 +281,11 @@ func (s *Server) adminSubprocessorsPage(w http.ResponseWriter, r *http.Request) 
 // renderAdminSubprocessors draws the registry page; failed, when set, is a
 // refused submission to show again in place of its stored entry.
 func (s *Server) renderAdminSubprocessors(w http.ResponseWriter, r *http.Request, status int, failed *adminSubprocessorForm) error {
-	list, err := store.ListSubprocessors(r.Context(), s.DB, false)
+	list, err := s.Services.Console.Subprocessors(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
-	m := datamap.Default()
+	m := s.Services.Console.DataMap()
 	v := adminSubprocessorsView{Categories: m.Categories, Countries: countryChoices()}
 	for _, mech := range vendors.Mechanisms() {
 		v.Mechanisms = append(v.Mechanisms, idName{string(mech), mech.Label()})
@@ -351,15 +326,15 @@ func (s *Server) adminSubprocessorPost(w http.ResponseWriter, r *http.Request) e
 		DataCategories: r.PostForm["data_categories"],
 		Active:         r.PostForm.Get("active") != "",
 	}
-	saved, err := s.saveSubprocessor(r.Context(), id, u)
+	saved, err := s.Services.Console.UpdateSubprocessor(r.Context(), actorOf(r), id, u)
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
-		current, gerr := store.GetSubprocessor(r.Context(), s.DB, id)
+		current, gerr := s.Services.Console.Subprocessor(r.Context(), actorOf(r), id)
 		if gerr != nil {
 			return gerr
 		}
 		// Show what was submitted, not what is stored, beside the messages.
 		form := adminSubprocessorForm{
-			subprocessorRow: newSubprocessorRow(datamap.Default(), u.Apply(current)),
+			subprocessorRow: newSubprocessorRow(s.Services.Console.DataMap(), u.Apply(current)),
 			Selected:        map[string]bool{},
 			Errors:          e.Fields,
 			Open:            true,

@@ -1,12 +1,11 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/sessionshq/sessions/internal/errs"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/console"
 )
 
 // Where the recipients of people's data take the notices Art. 19 GDPR
@@ -38,55 +37,27 @@ type recipientContactEditJSON struct {
 	WebhookURL   *string `json:"webhook_url"`
 }
 
+func newRecipientContactJSON(c console.Recipient) recipientContactJSON {
+	return recipientContactJSON{Recipient: c.ID, Name: c.Name, Active: c.Active,
+		PrivacyEmail: c.PrivacyEmail, WebhookURL: c.WebhookURL, Notices: c.Notices}
+}
+
 // recipientContacts lists every registry entry, active or not, with its
 // contact and notice counts.
-func (s *Server) recipientContacts(ctx context.Context) ([]recipientContactJSON, error) {
-	subs, err := store.ListSubprocessors(ctx, s.DB, false)
+func (s *Server) recipientContacts(r *http.Request) ([]recipientContactJSON, error) {
+	list, err := s.Services.Console.Recipients(r.Context(), actorOf(r))
 	if err != nil {
 		return nil, err
 	}
-	contacts, err := store.RecipientContacts(ctx, s.DB)
-	if err != nil {
-		return nil, err
-	}
-	counts, err := store.RecipientNoticeCounts(ctx, s.DB)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[string]store.RecipientContact, len(contacts))
-	for _, c := range contacts {
-		byID[c.Recipient] = c
-	}
-	out := make([]recipientContactJSON, 0, len(subs))
-	for _, sp := range subs {
-		c := byID[sp.ID]
-		n := counts[sp.ID]
-		if n == nil {
-			n = map[string]int{}
-		}
-		out = append(out, recipientContactJSON{Recipient: sp.ID, Name: sp.Name, Active: sp.Active,
-			PrivacyEmail: c.PrivacyEmail, WebhookURL: c.WebhookURL, Notices: n})
+	out := make([]recipientContactJSON, 0, len(list))
+	for _, c := range list {
+		out = append(out, newRecipientContactJSON(c))
 	}
 	return out, nil
 }
 
-// recipientContact is one entry of recipientContacts; an unknown id is
-// errs.NotFound.
-func (s *Server) recipientContact(ctx context.Context, id string) (recipientContactJSON, error) {
-	list, err := s.recipientContacts(ctx)
-	if err != nil {
-		return recipientContactJSON{}, err
-	}
-	for _, c := range list {
-		if c.Recipient == id {
-			return c, nil
-		}
-	}
-	return recipientContactJSON{}, errs.E(errs.NotFound, "there is no such sub-processor")
-}
-
 func (s *Server) apiRecipientContacts(w http.ResponseWriter, r *http.Request) error {
-	list, err := s.recipientContacts(r.Context())
+	list, err := s.recipientContacts(r)
 	if err != nil {
 		return err
 	}
@@ -99,9 +70,9 @@ func (s *Server) apiRecipientContactPut(w http.ResponseWriter, r *http.Request) 
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	id := r.PathValue("id")
+	ctx, actor, id := r.Context(), actorOf(r), r.PathValue("id")
 	// An unknown entry is not found whatever the body says.
-	if _, err := s.recipientContact(r.Context(), id); err != nil {
+	if _, err := s.Services.Console.Recipient(ctx, actor, id); err != nil {
 		return err
 	}
 	missing := errs.Validation{}
@@ -114,16 +85,11 @@ func (s *Server) apiRecipientContactPut(w http.ResponseWriter, r *http.Request) 
 	if err := missing.Err(); err != nil {
 		return err
 	}
-	if err := store.SetRecipientContact(r.Context(), s.DB, s.Secret, staffActor(r.Context()), store.RecipientContact{
-		Recipient: id, PrivacyEmail: *body.PrivacyEmail, WebhookURL: *body.WebhookURL,
-	}, s.Clock.Now()); err != nil {
-		return err
-	}
-	saved, err := s.recipientContact(r.Context(), id)
+	saved, err := s.Services.Console.SetRecipientContact(ctx, actor, id, *body.PrivacyEmail, *body.WebhookURL)
 	if err != nil {
 		return err
 	}
-	return writeJSONNoStore(w, http.StatusOK, saved)
+	return writeJSONNoStore(w, http.StatusOK, newRecipientContactJSON(saved))
 }
 
 // adminRecipientForm is one entry's contact form: the values to show and,
@@ -147,7 +113,7 @@ func (s *Server) adminRecipientsPage(w http.ResponseWriter, r *http.Request) err
 // renderAdminRecipients draws the contacts page; failed, when set, is a
 // refused submission to show again in place of its stored entry.
 func (s *Server) renderAdminRecipients(w http.ResponseWriter, r *http.Request, status int, failed *adminRecipientForm) error {
-	list, err := s.recipientContacts(r.Context())
+	list, err := s.recipientContacts(r)
 	if err != nil {
 		return err
 	}
@@ -177,17 +143,18 @@ func (s *Server) adminRecipientPost(w http.ResponseWriter, r *http.Request) erro
 	if err := readForm(r); err != nil {
 		return err
 	}
-	id := r.PathValue("id")
-	c := store.RecipientContact{Recipient: id, PrivacyEmail: r.PostForm.Get("privacy_email"), WebhookURL: r.PostForm.Get("webhook_url")}
-	err := store.SetRecipientContact(r.Context(), s.DB, s.Secret, staffActor(r.Context()), c, s.Clock.Now())
+	ctx, actor, id := r.Context(), actorOf(r), r.PathValue("id")
+	email, hook := r.PostForm.Get("privacy_email"), r.PostForm.Get("webhook_url")
+	_, err := s.Services.Console.SetRecipientContact(ctx, actor, id, email, hook)
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
-		current, gerr := s.recipientContact(r.Context(), id)
+		current, gerr := s.Services.Console.Recipient(ctx, actor, id)
 		if gerr != nil {
 			return gerr
 		}
 		// Show what was submitted, not what is stored, beside the messages.
-		current.PrivacyEmail, current.WebhookURL = c.PrivacyEmail, c.WebhookURL
-		return s.renderAdminRecipients(w, r, http.StatusUnprocessableEntity, &adminRecipientForm{recipientContactJSON: current, Errors: e.Fields, Open: true})
+		form := newRecipientContactJSON(current)
+		form.PrivacyEmail, form.WebhookURL = email, hook
+		return s.renderAdminRecipients(w, r, http.StatusUnprocessableEntity, &adminRecipientForm{recipientContactJSON: form, Errors: e.Fields, Open: true})
 	}
 	if err != nil {
 		return err

@@ -2,20 +2,16 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
-	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/service/accounts"
 	"github.com/sessionshq/sessions/internal/staff"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 // The staff console: its guard, its landing page, looking a person up,
@@ -117,37 +113,21 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) error {
 		Retention:     staff.Can(roles, staff.ReviewRetention),
 	}
 	if staff.Can(roles, staff.ManageSettings) {
-		engine := "SQLite, in the data folder"
-		if s.DB != nil && s.DB.Dialect() == database.Postgres {
-			engine = "PostgreSQL"
+		in, err := s.Services.Console.Instance(r.Context(), actorOf(r))
+		if err != nil {
+			return err
 		}
-		v.Instance = &adminView{BaseURL: s.Config.BaseURL, Secure: s.Config.Secure(), Database: engine, SMTP: s.Config.SMTPAddr != ""}
+		v.Instance = &adminView{BaseURL: in.BaseURL, Secure: in.Secure, Database: in.Database, SMTP: in.SMTP}
 	}
 	return s.pages.render(w, r, http.StatusOK, "admin", view{Title: "Staff console", Section: "admin", Data: v})
 }
 
 // ---------- People ----------
 
-// maxLookup bounds what the lookup accepts: an e-mail address or an id.
-const maxLookup = account.MaxEmailLength
-
-// lookUp finds the account id for an e-mail address or id typed by staff
-// and writes the audit entry of the lookup. An empty query finds nothing
-// and records nothing.
+// lookUp finds the account id for an e-mail address or id typed by staff;
+// the service writes the audit entry of the lookup.
 func (s *Server) lookUp(r *http.Request, query string) (string, error) {
-	query = strings.TrimSpace(query)
-	if query == "" {
-		return "", nil
-	}
-	if len(query) > maxLookup {
-		return "", &errs.Error{Code: errs.Invalid, Message: "the lookup is too long", Fields: map[string]string{"q": "must be at most 254 characters"}}
-	}
-	role, _ := staff.ActingRole(staffRoles(r), staff.LookUpPeople)
-	id, err := store.LookUpPerson(r.Context(), s.DB, s.Secret, staffActor(r.Context()), role, query, s.Clock.Now())
-	if errors.Is(err, database.ErrNotFound) {
-		return "", nil
-	}
-	return id, err
+	return s.Services.Console.LookUp(r.Context(), actorOf(r), query)
 }
 
 // peopleView is the lookup page and, after a search, its result.
@@ -218,12 +198,7 @@ type personPageView struct {
 
 // viewPerson checks the reason, reads the person and records the look.
 func (s *Server) viewPerson(r *http.Request, id, reason string) (staff.Person, staff.Access, error) {
-	a, err := staff.NewAccess(mustPrincipal(r).AccountID, staffRoles(r), id, staff.ViewPerson, reason, s.Clock.Now())
-	if err != nil {
-		return staff.Person{}, a, err
-	}
-	p, err := store.ViewPerson(r.Context(), s.DB, s.Secret, a, func(email string) string { return s.accountThrottle(email).key })
-	return p, a, err
+	return s.Services.Console.ViewPerson(r.Context(), actorOf(r), id, reason)
 }
 
 // personPost answers POST /admin/people/{id}: with a reason, the person's
@@ -364,69 +339,6 @@ func newStaffMemberJSON(m staff.Member) staffMemberJSON {
 	return j
 }
 
-// staffMember returns the register's entry of one account; an account
-// that holds no role any more is returned with none.
-func (s *Server) staffMember(ctx context.Context, id string) (staff.Member, error) {
-	list, err := store.ListStaff(ctx, s.DB)
-	if err != nil {
-		return staff.Member{}, err
-	}
-	for _, m := range list {
-		if m.AccountID == id {
-			return m, nil
-		}
-	}
-	a, err := store.AccountByID(ctx, s.DB, id)
-	if err != nil {
-		return staff.Member{}, err
-	}
-	return staff.Member{AccountID: a.ID, Name: a.Name, Email: a.Email}, nil
-}
-
-// grantRole gives role to the account with the e-mail address. Staff
-// accounts must have confirmed their address, so that a typo cannot hand
-// a role to a stranger's new account.
-func (s *Server) grantRole(ctx context.Context, email, role string) (string, bool, error) {
-	email = account.NormaliseEmail(email)
-	v := errs.Validation{}
-	account.CheckEmail(v, "email", email)
-	if !staff.Role(role).Valid() {
-		v.Add("role", "choose support, privacy officer or administrator")
-	}
-	if err := v.Err(); err != nil {
-		return "", false, err
-	}
-	a, err := store.AccountByEmail(ctx, s.DB, email)
-	if errors.Is(err, database.ErrNotFound) {
-		return "", false, &errs.Error{Code: errs.Invalid, Message: "no account has this address",
-			Fields: map[string]string{"email": "no account has this address; the person must sign up first"}}
-	}
-	if err != nil {
-		return "", false, err
-	}
-	if !a.Verified() {
-		return "", false, &errs.Error{Code: errs.Invalid, Message: "the account has not confirmed its address",
-			Fields: map[string]string{"email": "this account has not confirmed its address yet"}}
-	}
-	granted, err := store.GrantStaffRole(ctx, s.DB, s.Secret, staffActor(ctx), a.ID, staff.Role(role), s.Clock.Now())
-	return a.ID, granted, err
-}
-
-// revokeRole takes role from the account. Not holding it is a 404.
-func (s *Server) revokeRole(ctx context.Context, id, role string) error {
-	if !staff.Role(role).Valid() {
-		return &errs.Error{Code: errs.Invalid, Message: "unknown staff role", Fields: map[string]string{"role": "must be support, privacy_officer or admin"}}
-	}
-	revoked, err := store.RevokeStaffRole(ctx, s.DB, s.Secret, staffActor(ctx), id, staff.Role(role), s.Clock.Now())
-	if err != nil {
-		return err
-	}
-	if !revoked {
-		return errs.E(errs.NotFound, "this account does not hold that role")
-	}
-	return nil
-}
-
 // staffPageView is the staff register with its grant form.
 type staffPageView struct {
 	Members []staffRow
@@ -445,7 +357,7 @@ type staffRow struct {
 
 // renderStaff shows the register; failed carries a refused grant form.
 func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int, v staffPageView) error {
-	list, err := store.ListStaff(r.Context(), s.DB)
+	list, err := s.Services.Console.Staff(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -476,7 +388,7 @@ func (s *Server) staffGrantForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	email, role := r.PostForm.Get("email"), r.PostForm.Get("role")
-	_, granted, err := s.grantRole(r.Context(), email, role)
+	_, granted, err := s.Services.Console.GrantRole(r.Context(), actorOf(r), email, role)
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
 		return s.renderStaff(w, r, http.StatusUnprocessableEntity, staffPageView{Email: email, Role: role, Errors: e.Fields})
 	}
@@ -497,7 +409,7 @@ func (s *Server) staffRevokeForm(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(r); err != nil {
 		return err
 	}
-	if err := s.revokeRole(r.Context(), r.PathValue("id"), r.PostForm.Get("role")); err != nil {
+	if _, err := s.Services.Console.RevokeRole(r.Context(), actorOf(r), r.PathValue("id"), r.PostForm.Get("role")); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/admin/staff?done=revoked", http.StatusSeeOther)
@@ -506,7 +418,7 @@ func (s *Server) staffRevokeForm(w http.ResponseWriter, r *http.Request) error {
 
 // apiStaffList answers GET /api/admin/staff.
 func (s *Server) apiStaffList(w http.ResponseWriter, r *http.Request) error {
-	list, err := store.ListStaff(r.Context(), s.DB)
+	list, err := s.Services.Console.Staff(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -529,11 +441,7 @@ func (s *Server) apiStaffGrant(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	id, granted, err := s.grantRole(r.Context(), body.Email, body.Role)
-	if err != nil {
-		return err
-	}
-	m, err := s.staffMember(r.Context(), id)
+	m, granted, err := s.Services.Console.GrantRole(r.Context(), actorOf(r), body.Email, body.Role)
 	if err != nil {
 		return err
 	}
@@ -547,11 +455,7 @@ func (s *Server) apiStaffGrant(w http.ResponseWriter, r *http.Request) error {
 // apiStaffRevoke answers DELETE /api/admin/staff/{id}/roles/{role} with
 // the account's remaining roles.
 func (s *Server) apiStaffRevoke(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	if err := s.revokeRole(r.Context(), id, r.PathValue("role")); err != nil {
-		return err
-	}
-	m, err := s.staffMember(r.Context(), id)
+	m, err := s.Services.Console.RevokeRole(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("role"))
 	if err != nil {
 		return err
 	}
@@ -559,9 +463,6 @@ func (s *Server) apiStaffRevoke(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ---------- Who looked at my data ----------
-
-// accessLogLimit is how many entries the member's page and API show.
-const accessLogLimit = 500
 
 type accessRow struct {
 	At, Role, StaffID, Viewed, Reason string
@@ -571,7 +472,7 @@ type accessRow struct {
 // the member's data, with the role and staff id (never the staff member's
 // name), when, what and why.
 func (s *Server) accessLogPage(w http.ResponseWriter, r *http.Request) error {
-	list, err := store.AccessLogOf(r.Context(), s.DB, mustPrincipal(r).AccountID, accessLogLimit)
+	list, err := s.Services.Console.AccessLog(r.Context(), mustPrincipal(r).AccountID)
 	if err != nil {
 		return err
 	}
@@ -584,7 +485,7 @@ func (s *Server) accessLogPage(w http.ResponseWriter, r *http.Request) error {
 
 // apiMyAccessLog answers GET /api/me/access-log.
 func (s *Server) apiMyAccessLog(w http.ResponseWriter, r *http.Request) error {
-	list, err := store.AccessLogOf(r.Context(), s.DB, mustPrincipal(r).AccountID, accessLogLimit)
+	list, err := s.Services.Console.AccessLog(r.Context(), mustPrincipal(r).AccountID)
 	if err != nil {
 		return err
 	}
