@@ -25,9 +25,6 @@ type analyticsCollectResponse struct {
 
 // analyticsCollect receives one event from a page's script.
 func (s *Server) analyticsCollect(w http.ResponseWriter, r *http.Request) error {
-	if err := sameOriginOnly(r); err != nil {
-		return err
-	}
 	var in analytics.Input
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -50,8 +47,7 @@ func (s *Server) analyticsCollect(w http.ResponseWriter, r *http.Request) error 
 // collect hands the event to consents.Service.Collect, which decides
 // whether it is kept. A browser whose choice cookie does not allow
 // analytics is answered here, without looking its session up (see
-// browserMember for why the session cookie is read at all); a session
-// that cannot be read keeps nothing.
+// browserMember); a session that cannot be read keeps nothing.
 func (s *Server) collect(r *http.Request, ev analytics.Checked) (consents.Collected, error) {
 	choice, ok := s.visitorChoice(r)
 	if !ok || !choice.Allows(cookies.Analytics) {

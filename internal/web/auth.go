@@ -122,17 +122,21 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if s.Services == nil {
 		return nil, nil
 	}
-	if isAPI(r) {
+	// The route's class says which credentials count (handler.go): a
+	// bearer token on API and script routes; the session cookie on pages
+	// and script routes, whose writes must come from our own origin; and
+	// on API routes only for reads, since nothing there checks where a
+	// write comes from.
+	if class := classOf(r); class != pageRoute {
 		if h := r.Header.Get("Authorization"); h != "" {
 			tok, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok || !account.LooksLikeAPIToken(tok) {
-				// Some other scheme (the console's operator password, for
-				// one); not a member.
+				// Some other scheme; not a member.
 				return nil, nil
 			}
 			return s.byAPIToken(r.Context(), strings.TrimSpace(tok))
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if class == apiRoute && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			return nil, nil
 		}
 	}

@@ -88,35 +88,6 @@ func newLiveJSON(l meeting.Live) liveJSON {
 
 // ---- who is asking ----
 
-// callMember is s.member for the call routes a room page's script calls
-// with the session cookie: on /api/ routes the cookie alone is refused for
-// writes (s.authenticate), since no cross-origin check covers them, so
-// here the same check a browser form gets is made first. Bearer tokens
-// work as everywhere.
-func (s *Server) callMember(h handlerFunc) handlerFunc {
-	guarded := s.member(h)
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Header.Get("Authorization") != "" {
-			return guarded(w, r)
-		}
-		c, err := r.Cookie(s.sessionCookie())
-		if err != nil || c.Value == "" {
-			return guarded(w, r)
-		}
-		if err := sameOriginOnly(r); err != nil {
-			return err
-		}
-		p, err := s.bySession(r.Context(), c.Value)
-		if err != nil {
-			return err
-		}
-		if p != nil {
-			r = withPrincipal(r, p)
-		}
-		return guarded(w, r)
-	}
-}
-
 // doorFunc names who is at a meeting's door: members by the meeting in
 // the path (memberAtDoor), guests by their personal link (guestAtDoor).
 // Routes that both may use take one, so members and guests go through

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/privacy/cookies"
 	"github.com/sessionshq/sessions/internal/service/consents"
 )
@@ -265,13 +264,9 @@ type cookieChoiceResponse struct {
 }
 
 // apiCookieChoice records a choice posted by the banner's script as JSON.
-// The API takes no bearer token here: the choice belongs to the browser,
-// identified by its choice cookie. Cross-origin posts are refused, since
-// API routes sit outside the browser routes' protection.
+// The choice belongs to the browser, identified by its choice cookie; as
+// a script route it is refused from other sites (handler.go).
 func (s *Server) apiCookieChoice(w http.ResponseWriter, r *http.Request) error {
-	if err := sameOriginOnly(r); err != nil {
-		return err
-	}
 	var in choiceInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -332,38 +327,16 @@ func (s *Server) apiCookieRegistry(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// browserMember is the account signed in on this browser, "" for none.
-// The API routes the page's script calls (the choice and analytics
-// events) read the session cookie themselves, which /api/ routes
-// otherwise never take as a credential: they do so only after
-// sameOriginOnly passed, and only to file the browser's own choice with
-// the account or to refuse an event, never to grant anything.
+// browserMember is the account signed in on this browser, "" for none:
+// the cookie tool files the browser's own choice with it, and the
+// analytics collector refuses events of members who have not allowed
+// them. It grants nothing.
 func (s *Server) browserMember(r *http.Request) (string, error) {
-	if !isAPI(r) {
-		if p, ok := s.currentPrincipal(r); ok {
-			return p.AccountID, nil
-		}
-		return "", nil
-	}
-	c, err := r.Cookie(s.sessionCookie())
-	if err != nil || c.Value == "" {
-		return "", nil
-	}
-	p, err := s.bySession(r.Context(), c.Value)
+	p, err := s.authenticate(r)
 	if err != nil || p == nil {
 		return "", err
 	}
 	return p.AccountID, nil
-}
-
-// sameOriginOnly refuses a request a browser marked as coming from
-// another site, for the few API routes a page's script calls with the
-// visitor's cookies.
-func sameOriginOnly(r *http.Request) error {
-	if err := http.NewCrossOriginProtection().Check(r); err != nil {
-		return errs.E(errs.Forbidden, "cross-origin request refused")
-	}
-	return nil
 }
 
 // cookieNext keeps a return address on this site, the home page when
