@@ -37,9 +37,13 @@ const erasureRunColumns = `id, person_ref, person, reason, request_id, state, st
 // job rights.ResumeArgs starts every recorded run that no worker holds,
 // so a crash right after the commit loses nothing.
 //
-// The retention engine calls it; a service calls Store.StartErasure,
-// which seals with the store's key and returns the notices to dispatch.
-// The outbox's sweep delivers what this one queues.
+// Only the retention engine (store/retention.go) still calls it: the
+// notices it queues wait for the outbox's sweep, and the run for the
+// rights sweep. Once retention moves into service/retain, it calls
+// dsr.Service.StartErasure(ctx, tx, person, reason, "") inside its own
+// transaction instead (which dispatches the notices and enqueues the
+// run after the commit, so RetentionOptions.Erasing can go too), and
+// this function goes.
 func StartErasure(ctx context.Context, q database.Querier, secret []byte, person rights.Person, reason rights.Reason, now time.Time) (string, error) {
 	id, _, err := startErasure(ctx, q, secret, datamap.Default(), person, reason, "", now)
 	return id, err
