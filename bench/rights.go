@@ -13,8 +13,8 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/rights"
+	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
@@ -65,14 +65,18 @@ func benchRights(ctx context.Context, e *Env) error {
 
 	// Export, and the baseline: the same rows SELECTed whole and the same
 	// files read.
-	exp := &store.Exporter{DB: engine.db, Blobs: engine.blobs, Map: datamap.Default(), Clock: clk, Secret: rightsBenchSecret}
-	x, _, err := store.RequestExport(ctx, engine.db, rightsBenchSecret, engine.id, rights.ExportAccess, clk.Now())
+	services, err := wire.New(wire.Parts{DB: engine.db, Clock: clk, Secret: rightsBenchSecret, Blobs: engine.blobs})
+	if err != nil {
+		return err
+	}
+	dsr := services.Rights
+	x, err := dsr.RequestExport(ctx, engine.id, rights.ExportAccess)
 	if err != nil {
 		return err
 	}
 	resetPeakRSS()
 	t0 := time.Now()
-	if err := exp.Build(ctx, x.ID); err != nil {
+	if err := dsr.BuildExport(ctx, x.ID); err != nil {
 		return err
 	}
 	exportTook := time.Since(t0)
@@ -94,14 +98,13 @@ func benchRights(ctx context.Context, e *Env) error {
 
 	// Erasure, and the baseline: the same rows DELETEd and the same files
 	// removed. The export's own file goes too.
-	eraser := &store.Eraser{DB: engine.db, Secret: rightsBenchSecret, Files: engine.blobs, Map: datamap.Default(), Clock: clk}
 	runID, err := store.StartErasure(ctx, engine.db, rightsBenchSecret, rights.Person{AccountID: engine.id}, rights.ReasonRequest, clk.Now())
 	if err != nil {
 		return err
 	}
 	resetPeakRSS()
 	t0 = time.Now()
-	if err := eraser.Run(ctx, runID); err != nil {
+	if err := dsr.RunErasure(ctx, runID); err != nil {
 		return err
 	}
 	eraseTook := time.Since(t0)

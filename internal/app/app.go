@@ -46,10 +46,8 @@ type App struct {
 	// purpose gate, whose loader the web server holds, so cmdServe sets it
 	// to the server before the jobs start; until then the job does nothing.
 	Campaigns CampaignSender
-	// Rights runs exports and erasures (internal/app/rights.go).
-	Rights *Rights
 	// Services are the use cases (internal/service), with their jobs
-	// registered on Jobs.
+	// registered on Jobs (data-subject rights: internal/service/dsr).
 	Services *wire.Services
 }
 
@@ -164,11 +162,6 @@ func (a *App) openPlatform(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Data-subject rights: exports and erasures (internal/app/rights.go).
-	a.openRights()
-	// Rights requests: lifting announced restrictions, purging unverified
-	// requests (internal/app/requests.go).
-	a.openRequests()
 	return nil
 }
 

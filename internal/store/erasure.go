@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/platform/mail"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/rights"
@@ -30,12 +28,6 @@ import (
 // to the file phase, which deletes each object and then its row.
 const blobIndexTable = "blobs"
 
-// Request states the erasure engine moves account requests through.
-const (
-	RequestInProgress = "in-progress"
-	RequestCompleted  = "completed"
-)
-
 const erasureRunColumns = `id, person_ref, person, reason, request_id, state, step, rows_done, files_done, created_at, updated_at, finished_at`
 
 // StartErasure records that person's data is to be erased for reason and
@@ -43,8 +35,24 @@ const erasureRunColumns = `id, person_ref, person, reason, request_id, state, st
 // erasure (given the plain *database.DB it opens one of its own): the run
 // row is durable the moment that transaction commits, and the periodic
 // job rights.ResumeArgs starts every recorded run that no worker holds,
-// so a crash right after the commit loses nothing. To start at once, call
-// Eraser.Dispatch(runID) after the commit.
+// so a crash right after the commit loses nothing.
+//
+// Only the retention engine (store/retention.go) still calls it: the
+// notices it queues wait for the outbox's sweep, and the run for the
+// rights sweep. Once retention moves into service/retain, it calls
+// dsr.Service.StartErasure(ctx, tx, person, reason, "") inside its own
+// transaction instead (which dispatches the notices and enqueues the
+// run after the commit, so RetentionOptions.Erasing can go too), and
+// this function goes.
+func StartErasure(ctx context.Context, q database.Querier, secret []byte, person rights.Person, reason rights.Reason, now time.Time) (string, error) {
+	id, _, err := startErasure(ctx, q, secret, datamap.Default(), person, reason, "", now)
+	return id, err
+}
+
+// StartErasure records an erasure run in q's transaction, as the function
+// StartErasure does, for the request requestID ("" for none). It returns
+// the run's id and the outbox ids of the notices to the recipients of the
+// person's data, for the caller to dispatch after the commit.
 //
 // The person needs an account id, an address or a participant id; the
 // addresses and meeting places reachable from the account id are added
@@ -53,63 +61,63 @@ const erasureRunColumns = `id, person_ref, person, reason, request_id, state, st
 // so calling it twice is harmless. A legal hold does not stop the call:
 // the run waits, held, until no hold applies. The start is audited in the
 // same transaction.
-func StartErasure(ctx context.Context, q database.Querier, secret []byte, person rights.Person, reason rights.Reason, now time.Time) (string, error) {
-	return startErasure(ctx, q, secret, person, reason, "", now)
+func (s *Store) StartErasure(ctx context.Context, q database.Querier, m datamap.Map, person rights.Person, reason rights.Reason, requestID string, now time.Time) (string, []string, error) {
+	return startErasure(ctx, q, s.secret, m, person, reason, requestID, now)
 }
 
-func startErasure(ctx context.Context, q database.Querier, secret []byte, person rights.Person, reason rights.Reason, requestID string, now time.Time) (string, error) {
-	if db, ok := q.(*database.DB); ok {
-		var id string
-		err := db.InTx(ctx, func(tx *database.Tx) error {
-			var err error
-			id, err = startErasure(ctx, tx, secret, person, reason, requestID, now)
-			return err
-		})
-		return id, err
-	}
+func startErasure(ctx context.Context, q database.Querier, secret []byte, m datamap.Map, person rights.Person, reason rights.Reason, requestID string, now time.Time) (string, []string, error) {
 	if !reason.Valid() {
-		return "", errs.E(errs.Invalid, "unknown erasure reason %q", reason)
+		return "", nil, errs.E(errs.Invalid, "unknown erasure reason %q", reason)
 	}
 	if err := person.Validate(); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	p, err := ResolvePerson(ctx, q, datamap.Default(), person)
-	if err != nil {
-		return "", err
-	}
-	subject := erasureSubject(p)
-	ref := audit.Ref(secret, subject.Kind, subject.ID)
-	var open string
-	err = q.QueryRow(ctx, `SELECT id FROM erasure_runs WHERE person_ref = ? AND state <> 'done'`, ref).Scan(&open)
-	if err == nil {
-		return open, nil
-	}
-	if !errors.Is(err, database.ErrNotFound) {
-		return "", err
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return "", err
-	}
-	id := newRightsID("era_")
-	now = now.UTC()
-	if _, err := q.Exec(ctx, `INSERT INTO erasure_runs (id, person_ref, person, reason, request_id, state, step, rows_done, files_done, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 'pending', '', 0, 0, ?, ?)`, id, ref, string(body), string(reason), orNull(requestID), now, now); err != nil {
-		return "", fmt.Errorf("record the erasure: %w", err)
-	}
-	// The recipients are told now, while the rows that say who they are
-	// still exist (Art. 19 GDPR); the outbox's sweep delivers the mail.
-	if _, err := notifyResolved(ctx, q, secret, p, rights.ChangeErasure, now); err != nil {
-		return "", fmt.Errorf("notify the recipients: %w", err)
-	}
-	detail := map[string]string{"run": id, "reason": string(reason)}
-	if requestID != "" {
-		detail["request"] = requestID
-	}
-	return id, AppendAudit(ctx, q, secret, audit.Entry{
-		At: now, Actor: audit.Party{Kind: "system"}, Action: "rights.erasure_start", Subject: subject,
-		Purpose: "legal-compliance", Detail: detail,
+	var (
+		id    string
+		mails []string
+	)
+	err := inTx(ctx, q, func(q database.Querier) error {
+		p, err := ResolvePerson(ctx, q, m, person)
+		if err != nil {
+			return err
+		}
+		subject := erasureSubject(p)
+		ref := audit.Ref(secret, subject.Kind, subject.ID)
+		err = q.QueryRow(ctx, `SELECT id FROM erasure_runs WHERE person_ref = ? AND state <> 'done'`, ref).Scan(&id)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, database.ErrNotFound) {
+			return err
+		}
+		body, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		id = newRightsID("era_")
+		now = now.UTC()
+		if _, err := q.Exec(ctx, `INSERT INTO erasure_runs (id, person_ref, person, reason, request_id, state, step, rows_done, files_done, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'pending', '', 0, 0, ?, ?)`, id, ref, string(body), string(reason), orNull(requestID), now, now); err != nil {
+			return fmt.Errorf("record the erasure: %w", err)
+		}
+		// The recipients are told now, while the rows that say who they
+		// are still exist (Art. 19 GDPR).
+		if mails, err = notifyResolved(ctx, q, secret, m, p, rights.ChangeErasure, now); err != nil {
+			return fmt.Errorf("notify the recipients: %w", err)
+		}
+		detail := map[string]string{"run": id, "reason": string(reason)}
+		if requestID != "" {
+			detail["request"] = requestID
+		}
+		return AppendAudit(ctx, q, secret, audit.Entry{
+			At: now, Actor: audit.Party{Kind: "system"}, Action: "rights.erasure_start", Subject: subject,
+			Purpose: "legal-compliance", Detail: detail,
+		})
 	})
+	if err != nil {
+		return "", nil, err
+	}
+	return id, mails, nil
 }
 
 // erasureSubject is the party the audit log names for the person: the
@@ -319,76 +327,36 @@ func rowID(d database.Dialect) string {
 	return "rowid"
 }
 
-// FileRemover deletes a stored file and then its index row, and reports
-// an errs.NotFound error for a key the index does not know (blob.Store).
-type FileRemover interface {
-	Delete(ctx context.Context, key string) error
-}
-
-// Eraser carries out erasure runs, one table per transaction and a batch
-// of rows at a time, recording its progress on the run after every batch
-// so that a run interrupted anywhere continues where it stopped.
-type Eraser struct {
-	DB     *database.DB
-	Secret []byte
-	Files  FileRemover
-	Map    datamap.Map
-	Clock  clock.Clock
+// ErasureSteps carries out the steps of erasure plans in SQL, one table at
+// a time and a batch of rows per transaction, recording the progress on
+// the run with every batch so that a run interrupted anywhere continues
+// where it stopped. It never deletes a stored file: the file keys the
+// rows it removes hold are queued on the run (QueuedErasureFiles) for the
+// caller to delete from the blob store.
+type ErasureSteps struct {
+	DB    *database.DB
+	Clock clock.Clock
 	// Batch bounds the rows one transaction removes; zero means 500.
 	Batch int
 	// Lease is how long a worker holds a run between two batches; zero
-	// means DefaultErasureLease.
+	// means rights.DefaultErasureLease.
 	Lease time.Duration
-	// Held reports a legal hold on a person (store.PersonHeld); nil means
-	// no holds exist.
-	Held func(ctx context.Context, q database.Querier, personID string, now time.Time) (bool, error)
-	// DoneMail builds the message that tells the person the erasure is
-	// done; nil sends none.
-	DoneMail func(to string) mail.Message
-	// DispatchMail sends queued mail after a commit (mail.Service.Dispatch).
-	DispatchMail func(ctx context.Context, ids ...string)
-	// Enqueue starts the job of a run (rights.EraseArgs); nil leaves it to
-	// whoever calls Run.
-	Enqueue func(ctx context.Context, runID string) error
-	Log     *slog.Logger
 
 	nullable sync.Map // "table.column" → bool
 }
 
-// DefaultErasureLease is how long a worker holds a run between two
-// batches; a run whose worker died is taken up again once it lapses. It
-// is far longer than a batch takes, so a live worker never loses its run.
-const DefaultErasureLease = 30 * time.Second
-
-func (e *Eraser) lease() time.Duration {
+func (e *ErasureSteps) lease() time.Duration {
 	if e.Lease > 0 {
 		return e.Lease
 	}
-	return DefaultErasureLease
+	return rights.DefaultErasureLease
 }
 
-func (e *Eraser) batch() int {
+func (e *ErasureSteps) batch() int {
 	if e.Batch > 0 {
 		return e.Batch
 	}
 	return 500
-}
-
-func (e *Eraser) log() *slog.Logger {
-	if e.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return e.Log
-}
-
-// Dispatch starts the run's job now instead of at the next periodic look.
-func (e *Eraser) Dispatch(ctx context.Context, runID string) {
-	if e.Enqueue == nil {
-		return
-	}
-	if err := e.Enqueue(ctx, runID); err != nil {
-		e.log().Warn("could not enqueue an erasure; the periodic job will", slog.String("run", runID), slog.String("error", err.Error()))
-	}
 }
 
 // ErasureRun returns one run.
@@ -430,12 +398,11 @@ func scanErasureRun(s interface{ Scan(...any) error }) (rights.Run, error) {
 	return r, nil
 }
 
-// claim takes the run's lease for this worker; false when another worker
-// holds it or the run is done.
-func (e *Eraser) claim(ctx context.Context, id string) (bool, error) {
-	now := e.Clock.Now().UTC()
-	res, err := e.DB.Exec(ctx, `UPDATE erasure_runs SET lease_until = ? WHERE id = ? AND state <> 'done' AND (lease_until IS NULL OR lease_until < ?)`,
-		now.Add(e.lease()), id, now)
+// ClaimErasureRun takes the run's lease until until for one worker; false
+// when another worker holds it or the run is done.
+func ClaimErasureRun(ctx context.Context, q database.Querier, id string, now, until time.Time) (bool, error) {
+	res, err := q.Exec(ctx, `UPDATE erasure_runs SET lease_until = ? WHERE id = ? AND state <> 'done' AND (lease_until IS NULL OR lease_until < ?)`,
+		until.UTC(), id, now.UTC())
 	if err != nil {
 		return false, err
 	}
@@ -443,72 +410,40 @@ func (e *Eraser) claim(ctx context.Context, id string) (bool, error) {
 	return n == 1, err
 }
 
-func (e *Eraser) release(ctx context.Context, id string) {
-	if _, err := e.DB.Exec(context.WithoutCancel(ctx), `UPDATE erasure_runs SET lease_until = NULL WHERE id = ?`, id); err != nil {
-		e.log().Warn("could not release an erasure run", slog.String("run", id), slog.String("error", err.Error()))
-	}
+// ReleaseErasureRun gives the run's lease up, so that another worker may
+// take the run at once.
+func ReleaseErasureRun(ctx context.Context, q database.Querier, id string) error {
+	_, err := q.Exec(ctx, `UPDATE erasure_runs SET lease_until = NULL WHERE id = ?`, id)
+	return err
 }
 
-// Run carries the run out to the end, or until ctx ends or a legal hold
-// stops it before it began. It is safe to call again at any point: each
-// step removes only what is left. Another worker holding the run makes it
-// return at once.
-func (e *Eraser) Run(ctx context.Context, id string) error {
-	ok, err := e.claim(ctx, id)
-	if err != nil || !ok {
-		return err
-	}
-	defer e.release(ctx, id)
-	run, err := ErasureRun(ctx, e.DB, id)
-	if err != nil {
-		return err
-	}
-	if run.State == rights.RunPending || run.State == rights.RunHeld {
-		// A hold is checked only before anything is removed: once a run
-		// has begun, stopping it would leave a half-erased person.
-		held := false
-		if e.Held != nil && run.Person.AccountID != "" {
-			if held, err = e.Held(ctx, e.DB, run.Person.AccountID, e.Clock.Now()); err != nil {
-				return err
-			}
-		}
-		state := rights.RunWorking
-		if held {
-			state = rights.RunHeld
-		}
-		if _, err := e.DB.Exec(ctx, `UPDATE erasure_runs SET state = ?, updated_at = ? WHERE id = ?`, string(state), e.Clock.Now().UTC(), id); err != nil {
-			return err
-		}
-		if held {
-			e.log().Info("erasure held by a legal hold", slog.String("run", id))
-			return nil
+// SetErasureRunState moves a run that has not finished to state.
+func SetErasureRunState(ctx context.Context, q database.Querier, id string, state rights.RunState, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE erasure_runs SET state = ?, updated_at = ? WHERE id = ?`, string(state), now.UTC(), id)
+	return err
+}
+
+// SetStep records that the run works on the table step, renewing
+// its lease.
+func (e *ErasureSteps) SetStep(ctx context.Context, runID, step string) error {
+	now := e.Clock.Now().UTC()
+	_, err := e.DB.Exec(ctx, `UPDATE erasure_runs SET step = ?, updated_at = ?, lease_until = ? WHERE id = ?`, step, now, now.Add(e.lease()), runID)
+	return err
+}
+
+// Step removes or clears the person's rows of the table s of an erasure
+// plan, in batches, and queues the file keys those rows held on the run.
+func (e *ErasureSteps) Step(ctx context.Context, runID string, s rights.Step, person rights.Person) error {
+	for _, p := range chunkPerson(person) {
+		if err := e.runStep(ctx, runID, s, p); err != nil {
+			return fmt.Errorf("erase %s: %w", s.Table, err)
 		}
 	}
-	plan := rights.ErasurePlan(e.Map)
-	start := slices.IndexFunc(plan, func(s rights.Step) bool { return s.Table == run.Step })
-	if start < 0 {
-		start = 0
-	}
-	for i := start; i < len(plan); i++ {
-		step := plan[i]
-		if _, err := e.DB.Exec(ctx, `UPDATE erasure_runs SET step = ?, updated_at = ?, lease_until = ? WHERE id = ?`,
-			step.Table, e.Clock.Now().UTC(), e.Clock.Now().UTC().Add(e.lease()), id); err != nil {
-			return err
-		}
-		for _, p := range chunkPerson(run.Person) {
-			if err := e.runStep(ctx, id, step, p); err != nil {
-				return fmt.Errorf("erase %s: %w", step.Table, err)
-			}
-		}
-		if err := e.deleteFiles(ctx, id); err != nil {
-			return err
-		}
-	}
-	return e.finish(ctx, run)
+	return nil
 }
 
 // runStep removes or clears the person's rows of one table.
-func (e *Eraser) runStep(ctx context.Context, runID string, s rights.Step, p rights.Person) error {
+func (e *ErasureSteps) runStep(ctx context.Context, runID string, s rights.Step, p rights.Person) error {
 	if s.Table == blobIndexTable {
 		return e.queueIndexedFiles(ctx, runID, s, p)
 	}
@@ -583,7 +518,7 @@ func (e *Eraser) runStep(ctx context.Context, runID string, s rights.Step, p rig
 // clear sets cols on the rows matching cond, in batches; only rows whose
 // values still differ are touched, so the loop ends however the columns
 // relate to cond.
-func (e *Eraser) clear(ctx context.Context, runID string, s rights.Step, cond string, args []any, cols []rights.Clear) error {
+func (e *ErasureSteps) clear(ctx context.Context, runID string, s rights.Step, cond string, args []any, cols []rights.Clear) error {
 	var (
 		sets, differs []string
 		setArgs       []any
@@ -626,7 +561,7 @@ func (e *Eraser) clear(ctx context.Context, runID string, s rights.Step, cond st
 // transaction, until none is left. Before each batch changes, the file
 // keys its rows hold in s.Files are queued for deletion in the same
 // transaction; the run's counter moves in it too.
-func (e *Eraser) batched(ctx context.Context, runID string, s rights.Step, where string, args []any,
+func (e *ErasureSteps) batched(ctx context.Context, runID string, s rights.Step, where string, args []any,
 	change func(ctx context.Context, tx *database.Tx, sel string, selArgs []any) (int64, error)) error {
 	for {
 		if err := ctx.Err(); err != nil {
@@ -662,7 +597,7 @@ func (e *Eraser) batched(ctx context.Context, runID string, s rights.Step, where
 
 // queueIndexedFiles hands the person's entries of the blob index to the
 // file phase, which deletes each object before its row.
-func (e *Eraser) queueIndexedFiles(ctx context.Context, runID string, s rights.Step, p rights.Person) error {
+func (e *ErasureSteps) queueIndexedFiles(ctx context.Context, runID string, s rights.Step, p rights.Person) error {
 	cond, args := anyKeyMatch(s.Keys, p)
 	if cond == "" {
 		return nil
@@ -672,51 +607,40 @@ func (e *Eraser) queueIndexedFiles(ctx context.Context, runID string, s rights.S
 	return err
 }
 
-// deleteFiles deletes the files the run has queued, a batch at a time:
-// first the object and its index row, then the queue entry. A key the
-// index no longer knows was deleted already.
-func (e *Eraser) deleteFiles(ctx context.Context, runID string) error {
-	for {
-		rows, err := e.DB.Query(ctx, `SELECT key FROM erasure_run_files WHERE run_id = ? ORDER BY key LIMIT ?`, runID, e.batch())
-		if err != nil {
-			return err
-		}
-		keys, err := collectRows(rows, scanID)
-		if err != nil || len(keys) == 0 {
-			return err
-		}
-		for _, key := range keys {
-			if e.Files == nil {
-				return errors.New("erasure: no file store to delete files from")
-			}
-			if err := e.Files.Delete(ctx, key); err != nil && errs.CodeOf(err) != errs.NotFound {
-				return fmt.Errorf("delete a stored file: %w", err)
-			}
-			err := e.DB.InTx(ctx, func(tx *database.Tx) error {
-				if err := secureDelete(ctx, tx); err != nil {
-					return err
-				}
-				if _, err := tx.Exec(ctx, `DELETE FROM blobs WHERE key = ?`, key); err != nil {
-					return err
-				}
-				if _, err := tx.Exec(ctx, `DELETE FROM erasure_run_files WHERE run_id = ? AND key = ?`, runID, key); err != nil {
-					return err
-				}
-				now := e.Clock.Now().UTC()
-				_, err := tx.Exec(ctx, `UPDATE erasure_runs SET files_done = files_done + 1, updated_at = ?, lease_until = ? WHERE id = ?`,
-					now, now.Add(e.lease()), runID)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
+// QueuedErasureFiles lists at most limit of the file keys the run has
+// queued for deletion, in key order.
+func QueuedErasureFiles(ctx context.Context, q database.Querier, runID string, limit int) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT key FROM erasure_run_files WHERE run_id = ? ORDER BY key LIMIT ?`, runID, limit)
+	if err != nil {
+		return nil, err
 	}
+	return collectRows(rows, scanID)
+}
+
+// ForgetErasedFile is the last of a file the run deleted from the blob
+// store: its index row and its queue entry go, and the run counts it, in
+// one transaction. A key the index no longer knows was deleted already.
+func (e *ErasureSteps) ForgetErasedFile(ctx context.Context, runID, key string) error {
+	return e.DB.InTx(ctx, func(tx *database.Tx) error {
+		if err := secureDelete(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM blobs WHERE key = ?`, key); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM erasure_run_files WHERE run_id = ? AND key = ?`, runID, key); err != nil {
+			return err
+		}
+		now := e.Clock.Now().UTC()
+		_, err := tx.Exec(ctx, `UPDATE erasure_runs SET files_done = files_done + 1, updated_at = ?, lease_until = ? WHERE id = ?`,
+			now, now.Add(e.lease()), runID)
+		return err
+	})
 }
 
 // columnNullable reports whether the column may be NULL, from the live
-// schema, cached for the eraser's life.
-func (e *Eraser) columnNullable(ctx context.Context, table, column string) (bool, error) {
+// schema, cached for the steps' life.
+func (e *ErasureSteps) columnNullable(ctx context.Context, table, column string) (bool, error) {
 	key := table + "." + column
 	if v, ok := e.nullable.Load(key); ok {
 		return v.(bool), nil
@@ -741,130 +665,76 @@ func (e *Eraser) columnNullable(ctx context.Context, table, column string) (bool
 	return nullable, nil
 }
 
-// finish closes the run in one transaction: the request it carried out is
-// completed, the person's identifiers leave the run, the erasure is
-// audited under the run's id (not the person's), and the message saying
-// so is queued. The message is removed from the outbox once delivered.
-func (e *Eraser) finish(ctx context.Context, run rights.Run) error {
+// FinishErasureRun closes the run in tx: the request it carried out is
+// completed, the person's identifiers leave the run, and noticeMail (the
+// outbox id of the message saying so, "" for none) is kept on it until
+// PurgeErasureNotices removes the message. It refuses while files are
+// still queued, and returns the rows and files the run removed.
+func FinishErasureRun(ctx context.Context, tx *database.Tx, run rights.Run, noticeMail string, now time.Time) (rows, files int64, err error) {
 	var left int
-	if err := e.DB.QueryRow(ctx, `SELECT COUNT(*) FROM erasure_run_files WHERE run_id = ?`, run.ID).Scan(&left); err != nil {
-		return err
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM erasure_run_files WHERE run_id = ?`, run.ID).Scan(&left); err != nil {
+		return 0, 0, err
 	}
 	if left > 0 {
-		return fmt.Errorf("erasure run %s still has %d files to delete", run.ID, left)
+		return 0, 0, fmt.Errorf("erasure run %s still has %d files to delete", run.ID, left)
 	}
-	var mailID string
-	now := e.Clock.Now().UTC()
-	err := e.DB.InTx(ctx, func(tx *database.Tx) error {
-		if err := secureDelete(ctx, tx); err != nil {
-			return err
-		}
-		var rowsDone, filesDone int64
-		if err := tx.QueryRow(ctx, `SELECT rows_done, files_done FROM erasure_runs WHERE id = ?`, run.ID).Scan(&rowsDone, &filesDone); err != nil {
-			return err
-		}
-		if run.RequestID != "" {
-			if _, err := tx.Exec(ctx, `UPDATE account_requests SET state = ? WHERE id = ?`, RequestCompleted, run.RequestID); err != nil {
-				return err
-			}
-		}
-		if e.DoneMail != nil && len(run.Person.Emails) > 0 && run.Reason == rights.ReasonRequest {
-			m := e.DoneMail(run.Person.Emails[0])
-			m.PersonID = ""
-			var err error
-			if mailID, err = EnqueueMail(ctx, tx, now, m); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, `UPDATE erasure_runs SET state = 'done', person = NULL, step = '', finished_at = ?, updated_at = ?, notice_mail = ?
-			WHERE id = ?`, now, now, orNull(mailID), run.ID); err != nil {
-			return err
-		}
-		detail := map[string]string{"reason": string(run.Reason), "rows": strconv.FormatInt(rowsDone, 10), "files": strconv.FormatInt(filesDone, 10)}
-		if run.RequestID != "" {
-			detail["request"] = run.RequestID
-		}
-		return AppendAudit(ctx, tx, e.Secret, audit.Entry{
-			At: now, Actor: audit.Party{Kind: "system"}, Action: "rights.erasure_done",
-			Subject: audit.Party{Kind: "erasure_run", ID: run.ID}, Purpose: "legal-compliance", Detail: detail,
-		})
-	})
-	if err != nil {
-		return err
+	if err := secureDelete(ctx, tx); err != nil {
+		return 0, 0, err
 	}
-	e.log().Info("erasure done", slog.String("run", run.ID), slog.String("reason", string(run.Reason)))
-	if mailID != "" && e.DispatchMail != nil {
-		e.DispatchMail(ctx, mailID)
+	if err := tx.QueryRow(ctx, `SELECT rows_done, files_done FROM erasure_runs WHERE id = ?`, run.ID).Scan(&rows, &files); err != nil {
+		return 0, 0, err
 	}
-	return nil
+	if run.RequestID != "" {
+		if _, err := tx.Exec(ctx, `UPDATE account_requests SET state = ? WHERE id = ?`, string(rights.StateCompleted), run.RequestID); err != nil {
+			return 0, 0, err
+		}
+	}
+	now = now.UTC()
+	if _, err := tx.Exec(ctx, `UPDATE erasure_runs SET state = 'done', person = NULL, step = '', finished_at = ?, updated_at = ?, notice_mail = ?
+		WHERE id = ?`, now, now, orNull(noticeMail), run.ID); err != nil {
+		return 0, 0, err
+	}
+	return rows, files, nil
 }
 
-// Resume is the periodic sweep: it turns account deletion requests not
-// yet started into erasure runs, starts every unfinished run no worker
-// holds, and removes delivered "your data is erased" messages from the
-// outbox. It returns how many runs it started.
-func (e *Eraser) Resume(ctx context.Context) (int, error) {
-	if _, err := e.StartRequestedErasures(ctx); err != nil {
-		return 0, err
-	}
-	if err := PurgeErasureNotices(ctx, e.DB, e.Clock.Now()); err != nil {
-		return 0, err
-	}
-	now := e.Clock.Now().UTC()
-	rows, err := e.DB.Query(ctx, `SELECT id FROM erasure_runs WHERE state <> 'done' AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT 100`, now)
-	if err != nil {
-		return 0, err
-	}
-	ids, err := collectRows(rows, scanID)
-	if err != nil {
-		return 0, err
-	}
-	for _, id := range ids {
-		e.Dispatch(ctx, id)
-	}
-	return len(ids), nil
-}
-
-// StartRequestedErasures starts a run for each account deletion request
-// still in state received, and marks the request in progress, each in one
-// transaction with the run. It returns the ids of the runs started.
-func (e *Eraser) StartRequestedErasures(ctx context.Context) ([]string, error) {
-	rows, err := e.DB.Query(ctx, `SELECT id, account_id FROM account_requests WHERE kind = ? AND state = ? AND account_id IS NOT NULL ORDER BY received_at LIMIT 100`,
-		account.RequestErasure, account.RequestReceived)
+// IdleErasureRuns lists, oldest first and at most 100, the unfinished
+// runs no worker holds: never started, cut short by a process that died,
+// or held while a legal hold may have ended.
+func IdleErasureRuns(ctx context.Context, q database.Querier, now time.Time) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT id FROM erasure_runs WHERE state <> 'done' AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at LIMIT 100`, now.UTC())
 	if err != nil {
 		return nil, err
 	}
-	type req struct{ id, account string }
-	reqs, err := collectRows(rows, func(s scanner) (req, error) {
-		var r req
-		return r, s.Scan(&r.id, &r.account)
-	})
+	return collectRows(rows, scanID)
+}
+
+// RequestedErasure is an account deletion request waiting for its run.
+type RequestedErasure struct{ RequestID, AccountID string }
+
+// RequestedErasures lists, oldest first and at most 100, the account
+// deletion requests still in state received.
+func RequestedErasures(ctx context.Context, q database.Querier) ([]RequestedErasure, error) {
+	rows, err := q.Query(ctx, `SELECT id, account_id FROM account_requests WHERE kind = ? AND state = ? AND account_id IS NOT NULL ORDER BY received_at LIMIT 100`,
+		account.RequestErasure, string(rights.StateReceived))
 	if err != nil {
 		return nil, err
 	}
-	var started []string
-	for _, r := range reqs {
-		var runID string
-		err := e.DB.InTx(ctx, func(tx *database.Tx) error {
-			res, err := tx.Exec(ctx, `UPDATE account_requests SET state = ? WHERE id = ? AND state = ?`, RequestInProgress, r.id, account.RequestReceived)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n != 1 {
-				return err
-			}
-			runID, err = startErasure(ctx, tx, e.Secret, rights.Person{AccountID: r.account}, rights.ReasonRequest, r.id, e.Clock.Now())
-			return err
-		})
-		if err != nil {
-			return started, err
-		}
-		if runID != "" {
-			started = append(started, runID)
-			e.Dispatch(ctx, runID)
-		}
+	return collectRows(rows, func(s scanner) (RequestedErasure, error) {
+		var r RequestedErasure
+		return r, s.Scan(&r.RequestID, &r.AccountID)
+	})
+}
+
+// TakeRequestedErasure moves an account deletion request from received to
+// in progress; false when another worker took it first.
+func TakeRequestedErasure(ctx context.Context, q database.Querier, requestID string) (bool, error) {
+	res, err := q.Exec(ctx, `UPDATE account_requests SET state = ? WHERE id = ? AND state = ?`,
+		string(rights.StateInProgress), requestID, string(rights.StateReceived))
+	if err != nil {
+		return false, err
 	}
-	return started, nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // PurgeErasureNotices deletes from the outbox the delivered (or given up)

@@ -22,6 +22,7 @@ import (
 	"github.com/sessionshq/sessions/internal/privacy/rights"
 	"github.com/sessionshq/sessions/internal/privacy/rights/markerscan"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
+	"github.com/sessionshq/sessions/internal/service/dsr"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
@@ -258,14 +259,14 @@ func (w *rightsWorld) fillRights(t *testing.T) {
 	m, now := w.m, w.clk.Now()
 	// Staff's reasons are kept as the proof of how the request was
 	// answered; what the member wrote goes.
-	w.row(t, "account_requests", map[string]any{"id": "req_" + w.id, "account_id": w.id, "kind": rights.KindRights, "state": store.RequestCompleted,
+	w.row(t, "account_requests", map[string]any{"id": "req_" + w.id, "account_id": w.id, "kind": rights.KindRights, "state": string(rights.StateCompleted),
 		"received_at": now, "due_at": now.AddDate(0, 1, 0), "rights": `["rectification"]`, "channel": "account",
 		"email": m.Email("account_requests", "email"), "details": m.Mk("account_requests", "details"), "field": "profiles.city",
 		"statement": m.Mk("account_requests", "statement"), "extension_reason": m.Mk("account_requests", "extension_reason"),
 		"decision": m.Mk("account_requests", "decision"), "updated_at": now})
 	// A request from the public form by the member's address, before it
 	// was linked to the account.
-	w.row(t, "account_requests", map[string]any{"id": "req_form_" + w.id, "kind": rights.KindRights, "state": store.RequestCompleted,
+	w.row(t, "account_requests", map[string]any{"id": "req_form_" + w.id, "kind": rights.KindRights, "state": string(rights.StateCompleted),
 		"received_at": now, "due_at": now.AddDate(0, 1, 0), "rights": `["access"]`, "channel": "web-form",
 		"email": w.email, "details": m.Mk("account_requests", "details"), "updated_at": now})
 	w.row(t, "supplementary_statements", map[string]any{"id": "sst_" + w.id, "person_id": w.id, "table_name": "profiles", "column_name": "city",
@@ -355,12 +356,25 @@ func (w *rightsWorld) scanRaw(t *testing.T) []byte {
 	return markerscan.ScanRaw(t, w.db, w.blobDir)
 }
 
-func (w *rightsWorld) eraser() *store.Eraser {
-	return &store.Eraser{DB: w.db, Secret: rightsSecret, Files: w.blobs, Map: datamap.Default(), Clock: w.clk, Batch: 2}
+// rights is the rights service over the world, its erasures cut into
+// batches of two rows.
+func (w *rightsWorld) rights(t testing.TB) *dsr.Service {
+	t.Helper()
+	s, _ := rightsService(t, w.db, rightsSecret, w.blobs, w.clk)
+	s.SetErasureBatch(2)
+	return s
 }
 
-func (w *rightsWorld) exporter() *store.Exporter {
-	return &store.Exporter{DB: w.db, Blobs: w.blobs, Map: datamap.Default(), Clock: w.clk, Secret: rightsSecret}
+// requestExport has the member ask for an export of kind and reports
+// whether a new one was recorded.
+func (w *rightsWorld) requestExport(t *testing.T, kind string) (rights.Export, bool) {
+	t.Helper()
+	before := countRows(t, w.db, `SELECT COUNT(*) FROM export_jobs`)
+	x, err := w.rights(t).RequestExport(context.Background(), w.id, kind)
+	if err != nil {
+		t.Fatalf("request export: %v", err)
+	}
+	return x, countRows(t, w.db, `SELECT COUNT(*) FROM export_jobs`) == before+1
 }
 
 // readExport returns the export's archive entries by name.
@@ -411,14 +425,14 @@ func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 
 	// Access: every marker is in the export, and so are the Art. 15
 	// sections.
-	x, created, err := store.RequestExport(ctx, w.db, rightsSecret, w.id, rights.ExportAccess, w.clk.Now())
-	if err != nil || !created {
-		t.Fatalf("request export: %v %v", created, err)
+	x, created := w.requestExport(t, rights.ExportAccess)
+	if !created {
+		t.Fatal("request export: no new export")
 	}
-	if err := w.exporter().Build(ctx, x.ID); err != nil {
+	if err := w.rights(t).BuildExport(ctx, x.ID); err != nil {
 		t.Fatalf("build export: %v", err)
 	}
-	x, err = store.ExportOf(ctx, w.db, w.id, x.ID)
+	x, err := store.ExportOf(ctx, w.db, w.id, x.ID)
 	if err != nil || x.State != rights.ExportReady || x.RowsDone != x.RowsTotal || x.RowsTotal == 0 {
 		t.Fatalf("export after build = %+v, %v", x, err)
 	}
@@ -481,13 +495,24 @@ func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 	if _, err := store.OpenAccountErasure(ctx, w.db, w.id, w.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e := w.eraser()
+	e := w.rights(t)
 	started, err := e.StartRequestedErasures(ctx)
 	if err != nil || len(started) != 1 {
 		t.Fatalf("start requested erasures: %v %v", started, err)
 	}
-	if err := e.Run(ctx, started[0]); err != nil {
+	if err := e.RunErasure(ctx, started[0]); err != nil {
 		t.Fatalf("run: %v", err)
+	}
+	// The last message to the member repeats the address erased; once
+	// delivered, the next sweep removes it from the outbox.
+	if n := countRows(t, w.db, `SELECT COUNT(*) FROM mail_outbox WHERE template = 'rights.erasure_done' AND to_address = ?`, w.email); n != 1 {
+		t.Fatalf("%d messages telling the member the erasure is done", n)
+	}
+	if _, err := w.db.Exec(ctx, `UPDATE mail_outbox SET status = 'sent' WHERE template = 'rights.erasure_done'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PurgeErasureNotices(ctx, w.db, w.clk.Now()); err != nil {
+		t.Fatal(err)
 	}
 	run, err := store.ErasureRun(ctx, w.db, started[0])
 	if err != nil || run.State != rights.RunDone || run.Person.AccountID != "" || run.RowsDone == 0 || run.FilesDone < 3 {
@@ -500,7 +525,7 @@ func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 	for reqs.Next() {
 		var s string
 		_ = reqs.Scan(&s)
-		if s != store.RequestCompleted {
+		if s != string(rights.StateCompleted) {
 			t.Errorf("request state %q after erasure", s)
 		}
 	}
@@ -538,21 +563,22 @@ func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 	}
 
 	// A second run is harmless and finds nothing more.
-	if err := e.Run(ctx, started[0]); err != nil {
+	if err := e.RunErasure(ctx, started[0]); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// interruptingFiles cancels the erasure's context after its first file,
-// as a process killed mid-run would stop.
-type interruptingFiles struct {
-	store.FileRemover
+// interruptingIndex cancels the erasure's context after its first file,
+// as a process killed mid-run would stop: the blob store deletes a file's
+// index row last.
+type interruptingIndex struct {
+	blob.Index
 	cancel context.CancelFunc
 	n      int
 }
 
-func (f *interruptingFiles) Delete(ctx context.Context, key string) error {
-	err := f.FileRemover.Delete(ctx, key)
+func (f *interruptingIndex) Delete(ctx context.Context, key string) error {
+	err := f.Index.Delete(ctx, key)
 	if f.n++; f.n == 1 {
 		f.cancel()
 	}
@@ -575,9 +601,9 @@ func TestErasureHeldThenInterruptedThenResumed(t *testing.T) {
 	// A legal hold keeps everything while it lasts.
 	insert(t, w.db, "legal_holds", map[string]any{"id": "hold_" + w.id, "person_id": w.id, "reason": "legal claim",
 		"starts_at": now.Add(-time.Hour), "ends_at": now.Add(48 * time.Hour), "created_at": now})
-	e := w.eraser()
-	e.Held = store.PersonHeld
-	if err := e.Run(ctx, runID); err != nil {
+	// The service asks store.PersonHeld.
+	e := w.rights(t)
+	if err := e.RunErasure(ctx, runID); err != nil {
 		t.Fatal(err)
 	}
 	if run, _ := store.ErasureRun(ctx, w.db, runID); run.State != rights.RunHeld || run.RowsDone != 0 {
@@ -592,17 +618,22 @@ func TestErasureHeldThenInterruptedThenResumed(t *testing.T) {
 	w.clk.Advance(72 * time.Hour)
 	cut, cancel := context.WithCancel(ctx)
 	defer cancel()
-	e.Files = &interruptingFiles{FileRemover: w.blobs, cancel: cancel}
-	if err := e.Run(cut, runID); err == nil {
+	cutBlobs, err := blob.New(ctx, blob.Config{Dir: w.blobDir, Index: &interruptingIndex{Index: store.NewBlobIndex(w.db), cancel: cancel}, Clock: w.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cutBlobs.Close()
+	cutRights, _ := rightsService(t, w.db, rightsSecret, cutBlobs, w.clk)
+	cutRights.SetErasureBatch(2)
+	if err := cutRights.RunErasure(cut, runID); err == nil {
 		t.Fatal("an interrupted run reported success")
 	}
 	run, err := store.ErasureRun(ctx, w.db, runID)
 	if err != nil || run.State != rights.RunWorking || run.Person.AccountID != w.id {
 		t.Fatalf("interrupted run = %+v, %v", run, err)
 	}
-	e.Files = w.blobs
 	// The lease of the interrupted worker was released; a new one takes over.
-	if err := e.Run(ctx, runID); err != nil {
+	if err := e.RunErasure(ctx, runID); err != nil {
 		t.Fatal(err)
 	}
 	if run, _ := store.ErasureRun(ctx, w.db, runID); run.State != rights.RunDone {

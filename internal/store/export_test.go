@@ -16,11 +16,8 @@ import (
 func TestExportHoldsMeetingsAsICalendar(t *testing.T) {
 	ctx := context.Background()
 	w := newRightsWorld(t)
-	x, _, err := store.RequestExport(ctx, w.db, rightsSecret, w.id, rights.ExportAccess, w.clk.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.exporter().Build(ctx, x.ID); err != nil {
+	x, _ := w.requestExport(t, rights.ExportAccess)
+	if err := w.rights(t).BuildExport(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
 	x, _ = store.ExportOf(ctx, w.db, w.id, x.ID)
@@ -69,11 +66,8 @@ func TestExportWithMorePlacesThanParameters(t *testing.T) {
 	if err != nil || len(p.ParticipantIDs) < places {
 		t.Fatalf("resolved %d places, %v", len(p.ParticipantIDs), err)
 	}
-	x, _, err := store.RequestExport(ctx, w.db, rightsSecret, w.id, rights.ExportAccess, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.exporter().Build(ctx, x.ID); err != nil {
+	x, _ := w.requestExport(t, rights.ExportAccess)
+	if err := w.rights(t).BuildExport(ctx, x.ID); err != nil {
 		t.Fatalf("build: %v", err)
 	}
 	x, _ = store.ExportOf(ctx, w.db, w.id, x.ID)

@@ -5,10 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	netmail "net/mail"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,9 +23,9 @@ import (
 // Art. 19 GDPR: who received a person's data, and the notices that tell
 // those recipients when the data is rectified, erased or restricted.
 
-// personTables lists the tables of the data map in which the person has
+// PersonTables lists the tables of the data map in which the person has
 // rows.
-func personTables(ctx context.Context, q database.Querier, m datamap.Map, p rights.Person) ([]string, error) {
+func PersonTables(ctx context.Context, q database.Querier, m datamap.Map, p rights.Person) ([]string, error) {
 	match := personMatch{p: p}
 	if len(p.ParticipantIDs) > idChunk {
 		match.partSQL, match.partArgs = participantSubquery(m, p)
@@ -67,7 +64,7 @@ func PersonRecipients(ctx context.Context, q database.Querier, m datamap.Map, pe
 // resolvedRecipients is PersonRecipients for a person ResolvePerson has
 // already completed.
 func resolvedRecipients(ctx context.Context, q database.Querier, m datamap.Map, p rights.Person) ([]rights.Recipient, error) {
-	tables, err := personTables(ctx, q, m, p)
+	tables, err := PersonTables(ctx, q, m, p)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +232,7 @@ func RecipientNoticeCounts(ctx context.Context, q database.Querier) (map[string]
 // for notice of a restriction carried out, and Art. 18(3) wants only the
 // person told before a lift. It returns the outbox ids to dispatch after
 // the commit.
-func restrictAndNotify(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, personID string, restricted bool, now time.Time) ([]string, error) {
+func restrictAndNotify(ctx context.Context, q database.Querier, secret []byte, m datamap.Map, actor audit.Party, personID string, restricted bool, now time.Time) ([]string, error) {
 	was, err := Restricted(ctx, q, personID)
 	if err != nil {
 		return nil, err
@@ -246,7 +243,16 @@ func restrictAndNotify(ctx context.Context, q database.Querier, secret []byte, a
 	if !restricted || was {
 		return nil, nil
 	}
-	return NotifyRecipients(ctx, q, secret, rights.Person{AccountID: personID}, rights.ChangeRestriction, now)
+	return notifyRecipients(ctx, q, secret, m, rights.Person{AccountID: personID}, rights.ChangeRestriction, now)
+}
+
+// RestrictAndNotify sets or lifts the person's restriction in q's
+// transaction, sealing the audit entries with the store's key, and tells
+// the recipients of their data of a restriction that newly comes into
+// force (see SetRestrictedAndNotify). It returns the outbox ids to
+// dispatch after the commit.
+func (s *Store) RestrictAndNotify(ctx context.Context, q database.Querier, m datamap.Map, actor audit.Party, personID string, restricted bool, now time.Time) ([]string, error) {
+	return restrictAndNotify(ctx, q, s.secret, m, actor, personID, restricted, now)
 }
 
 // SetRestrictedAndNotify is SetRestricted for staff acting on a person:
@@ -257,7 +263,7 @@ func SetRestrictedAndNotify(ctx context.Context, db *database.DB, secret []byte,
 	var ids []string
 	err := db.InTx(ctx, func(tx *database.Tx) error {
 		var err error
-		ids, err = restrictAndNotify(ctx, tx, secret, actor, personID, restricted, now)
+		ids, err = restrictAndNotify(ctx, tx, secret, datamap.Default(), actor, personID, restricted, now)
 		return err
 	})
 	return ids, err
@@ -281,34 +287,38 @@ func RecipientContacts(ctx context.Context, q database.Querier) ([]RecipientCont
 }
 
 // NotifyRecipients tells each recipient of the person's data that it was
-// rectified, erased or restricted (Art. 19 GDPR), in the caller's
-// transaction: a message to the recipient's privacy contact through the
-// outbox, or a webhook notice that DeliverRecipientNotices sends, or,
-// without a contact, a notice recorded as having nowhere to go. Call it
-// before the change removes the rows that tell who the recipients are
-// (an erasure calls it when it starts). It returns the ids of the queued
-// messages, for mail.Service.Dispatch after the commit. The notices name
-// the person by the audit log's pseudonym; what identifies them to the
-// recipient leaves the database once delivered.
-func NotifyRecipients(ctx context.Context, q database.Querier, secret []byte, person rights.Person, change rights.Change, now time.Time) ([]string, error) {
+// rectified, erased or restricted (Art. 19 GDPR), in q's transaction: a
+// message to the recipient's privacy contact through the outbox (the
+// text is rights.RecipientNotice), or a webhook notice that the rights
+// service delivers, or, without a contact, a notice recorded as having
+// nowhere to go. Call it before the change removes the rows that tell
+// who the recipients are (an erasure calls it when it starts). It
+// returns the ids of the queued messages, to dispatch after the commit.
+// The notices name the person by the audit log's pseudonym; what
+// identifies them to the recipient leaves the database once delivered.
+func (s *Store) NotifyRecipients(ctx context.Context, q database.Querier, m datamap.Map, person rights.Person, change rights.Change, now time.Time) ([]string, error) {
+	return notifyRecipients(ctx, q, s.secret, m, person, change, now)
+}
+
+func notifyRecipients(ctx context.Context, q database.Querier, secret []byte, m datamap.Map, person rights.Person, change rights.Change, now time.Time) ([]string, error) {
 	if !change.Valid() {
 		return nil, errs.E(errs.Invalid, "unknown change %q", change)
 	}
-	p, err := ResolvePerson(ctx, q, datamap.Default(), person)
+	p, err := ResolvePerson(ctx, q, m, person)
 	if err != nil {
 		return nil, err
 	}
-	return notifyResolved(ctx, q, secret, p, change, now)
+	return notifyResolved(ctx, q, secret, m, p, change, now)
 }
 
 // notifyResolved is NotifyRecipients for a person ResolvePerson has
 // already completed, so that a caller holding one does not look the
 // person up again.
-func notifyResolved(ctx context.Context, q database.Querier, secret []byte, p rights.Person, change rights.Change, now time.Time) ([]string, error) {
+func notifyResolved(ctx context.Context, q database.Querier, secret []byte, m datamap.Map, p rights.Person, change rights.Change, now time.Time) ([]string, error) {
 	if p.Empty() {
 		return nil, nil
 	}
-	recipients, err := resolvedRecipients(ctx, q, datamap.Default(), p)
+	recipients, err := resolvedRecipients(ctx, q, m, p)
 	if err != nil {
 		return nil, err
 	}
@@ -329,19 +339,16 @@ func notifyResolved(ctx context.Context, q database.Querier, secret []byte, p ri
 		switch {
 		case ci >= 0 && contacts[ci].WebhookURL != "":
 			channel, state = "webhook", "queued"
-			// The id lets the recipient recognise a notice sent again
-			// after an answer that did not reach us.
-			body, err := json.Marshal(map[string]any{
-				"id": id, "type": "sessions.data-subject-change", "change": change, "at": now.Format(time.RFC3339),
-				"person": map[string]any{"account_id": p.AccountID, "emails": p.Emails}, "categories": r.Categories,
-			})
+			body, err := rights.RecipientWebhook(id, r, p, change, now)
 			if err != nil {
 				return nil, err
 			}
 			payload = string(body)
 		case ci >= 0 && contacts[ci].PrivacyEmail != "":
 			channel, state = "mail", "queued"
-			mailID, err = EnqueueMail(ctx, q, now, recipientNoticeMail(contacts[ci].PrivacyEmail, r, p, change))
+			subject, text := rights.RecipientNotice(r, p, change)
+			mailID, err = EnqueueMail(ctx, q, now, mail.Message{Category: mail.Transactional, Template: "rights.recipient_notice",
+				To: contacts[ci].PrivacyEmail, Subject: subject, Text: text})
 			if err != nil {
 				return nil, err
 			}
@@ -360,81 +367,36 @@ func notifyResolved(ctx context.Context, q database.Querier, secret []byte, p ri
 			"change": string(change), "recipients": strconv.Itoa(len(recipients)), "notified": strconv.Itoa(notified)}})
 }
 
-// recipientNoticeMail is the message to a recipient's privacy contact. It
-// names the person by what the recipient knows them by.
-func recipientNoticeMail(to string, r rights.Recipient, p rights.Person, change rights.Change) mail.Message {
-	what := map[rights.Change]string{
-		rights.ChangeRectification: "has corrected personal data of",
-		rights.ChangeErasure:       "has erased the personal data of",
-		rights.ChangeRestriction:   "has restricted the processing of personal data of",
-	}[change]
-	var b strings.Builder
-	fmt.Fprintf(&b, "A person whose data you receive from us as %s exercised a data protection right: Sessions %s the person below.\n\n", r.Name, what)
-	if p.AccountID != "" {
-		fmt.Fprintf(&b, "Account id: %s\n", p.AccountID)
-	}
-	for _, e := range p.Emails {
-		fmt.Fprintf(&b, "E-mail address: %s\n", e)
-	}
-	fmt.Fprintf(&b, "Kinds of data concerned: %s\n\n", strings.Join(r.Categories, ", "))
-	b.WriteString("Please apply the same change to the copies you hold, as Art. 19 GDPR requires us to ask of you.\n")
-	return mail.Message{Category: mail.Transactional, Template: "rights.recipient_notice", To: to,
-		Subject: "Data protection notice: " + string(change), Text: b.String()}
-}
+// WebhookNotice is a queued webhook notice with where it goes.
+type WebhookNotice struct{ ID, Payload, URL string }
 
-// Poster sends a body to an address (safehttp.Client).
-type Poster interface {
-	Post(ctx context.Context, u *url.URL, contentType string, size int64, getBody func() (io.ReadCloser, error)) (safehttp.Response, error)
-}
-
-// DeliverRecipientNotices posts the queued webhook notices, a bounded
-// number per call. A delivered notice loses its body; one that failed
-// rights.TransferAttempts times is given up, and loses it too. It
-// returns how many went out. The client is the safehttp one on purpose:
-// a webhook address is typed by staff, and only its checks (https,
-// public addresses at every dial and redirect) stand between it and our
-// own network; nil means the default client.
-func DeliverRecipientNotices(ctx context.Context, db *database.DB, client *safehttp.Client, now time.Time) (int, error) {
-	if client == nil {
-		client = &safehttp.Client{}
-	}
-	rows, err := db.Query(ctx, `SELECT n.id, n.payload, c.webhook_url FROM recipient_notices n JOIN recipient_contacts c ON c.recipient = n.recipient
-		WHERE n.state = 'queued' AND n.channel = 'webhook' AND n.payload IS NOT NULL AND c.webhook_url IS NOT NULL ORDER BY n.created_at LIMIT 50`)
+// QueuedWebhookNotices lists, oldest first and at most limit, the webhook
+// notices waiting to be posted to their recipient's address.
+func QueuedWebhookNotices(ctx context.Context, q database.Querier, limit int) ([]WebhookNotice, error) {
+	rows, err := q.Query(ctx, `SELECT n.id, n.payload, c.webhook_url FROM recipient_notices n JOIN recipient_contacts c ON c.recipient = n.recipient
+		WHERE n.state = 'queued' AND n.channel = 'webhook' AND n.payload IS NOT NULL AND c.webhook_url IS NOT NULL ORDER BY n.created_at LIMIT ?`, limit)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	type item struct{ id, payload, hook string }
-	items, err := collectRows(rows, func(s scanner) (item, error) {
-		var it item
-		return it, s.Scan(&it.id, &it.payload, &it.hook)
+	return collectRows(rows, func(s scanner) (WebhookNotice, error) {
+		var n WebhookNotice
+		return n, s.Scan(&n.ID, &n.Payload, &n.URL)
 	})
-	if err != nil {
-		return 0, err
-	}
-	sent := 0
-	for _, it := range items {
-		ok := false
-		if u, err := safehttp.CheckURL(it.hook); err == nil {
-			body := it.payload
-			res, err := client.Post(ctx, u, "application/json", int64(len(body)), func() (io.ReadCloser, error) {
-				return io.NopCloser(strings.NewReader(body)), nil
-			})
-			ok = err == nil && res.Status >= 200 && res.Status < 300
-		}
-		at := now.UTC()
-		if ok {
-			sent++
-			_, err = db.Exec(ctx, `UPDATE recipient_notices SET state = 'sent', payload = NULL, attempts = attempts + 1, sent_at = ? WHERE id = ?`, at, it.id)
-		} else {
-			_, err = db.Exec(ctx, `UPDATE recipient_notices SET attempts = attempts + 1,
-				state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END,
-				payload = CASE WHEN attempts + 1 >= ? THEN NULL ELSE payload END WHERE id = ?`, rights.TransferAttempts, rights.TransferAttempts, it.id)
-		}
-		if err != nil {
-			return sent, err
-		}
-	}
-	return sent, nil
+}
+
+// WebhookNoticeSent records a delivered notice, which loses its body.
+func WebhookNoticeSent(ctx context.Context, q database.Querier, id string, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE recipient_notices SET state = 'sent', payload = NULL, attempts = attempts + 1, sent_at = ? WHERE id = ?`, now.UTC(), id)
+	return err
+}
+
+// WebhookNoticeFailed counts a failed attempt; the attempt numbered
+// maxAttempts gives the notice up, and it loses its body too.
+func WebhookNoticeFailed(ctx context.Context, q database.Querier, id string, maxAttempts int) error {
+	_, err := q.Exec(ctx, `UPDATE recipient_notices SET attempts = attempts + 1,
+		state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END,
+		payload = CASE WHEN attempts + 1 >= ? THEN NULL ELSE payload END WHERE id = ?`, maxAttempts, maxAttempts, id)
+	return err
 }
 
 // purgeRecipientNoticeMail removes from the outbox the delivered (or

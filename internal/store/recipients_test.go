@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,8 +15,11 @@ import (
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/safehttp"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/rights"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
+	"github.com/sessionshq/sessions/internal/service"
+	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
@@ -56,22 +60,23 @@ func TestDirectTransferPostsThePortabilityPackage(t *testing.T) {
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	srv := newReceiver(t, http.StatusCreated)
-	x, err := store.RequestTransfer(ctx, w.db, rightsSecret, w.id, srv.URL+"/import", w.clk.Now())
+	tr, env := rightsService(t, w.db, rightsSecret, w.blobs, w.clk)
+	env.Outbound = srv.client()
+	x, err := tr.RequestTransfer(ctx, w.id, srv.URL+"/import")
 	if err != nil || x.State != rights.TransferConfirming {
 		t.Fatalf("request = %+v, %v", x, err)
 	}
-	if _, err := store.ConfirmTransfer(ctx, w.db, rightsSecret, w.other, x.ID, w.clk.Now()); err == nil {
+	if _, err := tr.ConfirmTransfer(ctx, w.other, x.ID); err == nil {
 		t.Fatal("another member confirmed the transfer")
 	}
-	tr := &store.Transferer{DB: w.db, Exporter: w.exporter(), Client: srv.client(), Clock: w.clk, Secret: rightsSecret, TempDir: t.TempDir()}
 	// Not confirmed yet: nothing is sent.
-	if err := tr.Send(ctx, x.ID); err != nil || len(srv.received()) != 0 {
+	if err := tr.SendTransfer(ctx, x.ID); err != nil || len(srv.received()) != 0 {
 		t.Fatalf("an unconfirmed transfer was sent: %v", err)
 	}
-	if x, err = store.ConfirmTransfer(ctx, w.db, rightsSecret, w.id, x.ID, w.clk.Now()); err != nil || x.State != rights.TransferQueued {
+	if x, err = tr.ConfirmTransfer(ctx, w.id, x.ID); err != nil || x.State != rights.TransferQueued {
 		t.Fatalf("confirm = %+v, %v", x, err)
 	}
-	if err := tr.Send(ctx, x.ID); err != nil {
+	if err := tr.SendTransfer(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
 	got := srv.received()
@@ -92,7 +97,7 @@ func TestDirectTransferPostsThePortabilityPackage(t *testing.T) {
 	if x.State != rights.TransferSent || x.StatusCode != http.StatusCreated || x.Size != int64(len(got[0])) {
 		t.Fatalf("sent transfer = %+v", x)
 	}
-	recips, err := store.PersonRecipients(ctx, w.db, w.exporter().Map, rights.Person{AccountID: w.id})
+	recips, err := store.PersonRecipients(ctx, w.db, datamap.Default(), rights.Person{AccountID: w.id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +112,12 @@ func TestDirectTransferPostsThePortabilityPackage(t *testing.T) {
 	}
 
 	// The production client refuses the same loopback service.
-	y, _ := store.RequestTransfer(ctx, w.db, rightsSecret, w.id, srv.URL+"/import", w.clk.Now())
-	if _, err := store.ConfirmTransfer(ctx, w.db, rightsSecret, w.id, y.ID, w.clk.Now()); err != nil {
+	y, _ := tr.RequestTransfer(ctx, w.id, srv.URL+"/import")
+	if _, err := tr.ConfirmTransfer(ctx, w.id, y.ID); err != nil {
 		t.Fatal(err)
 	}
-	tr.Client = &safehttp.Client{}
-	if err := tr.Send(ctx, y.ID); err != nil {
+	env.Outbound = &safehttp.Client{}
+	if err := tr.SendTransfer(ctx, y.ID); err != nil {
 		t.Fatal(err)
 	}
 	if y, _ = store.TransferOf(ctx, w.db, w.id, y.ID); y.State != rights.TransferFailed || y.Error != "refused-address" {
@@ -126,17 +131,19 @@ func TestDirectTransferPostsThePortabilityPackage(t *testing.T) {
 func TestRequestTransferRefusesBadAddresses(t *testing.T) {
 	ctx := context.Background()
 	w := newRightsWorld(t)
-	for _, u := range []string{"http://example.com/import", "ftp://example.com", "https://user:pw@example.com/", "not a url", ""} {
-		if _, err := store.RequestTransfer(ctx, w.db, rightsSecret, w.id, u, w.clk.Now()); err == nil {
+	tr := w.rights(t)
+	for _, u := range []string{"http://example.com/import", "ftp://example.com", "https://user:pw@example.com/", "not a url", "", "https://127.0.0.1/import"} {
+		if _, err := tr.RequestTransfer(ctx, w.id, u); err == nil {
 			t.Errorf("RequestTransfer(%q) accepted", u)
 		}
 	}
+	// A public address given as a number needs no name lookup.
 	for range 3 {
-		if _, err := store.RequestTransfer(ctx, w.db, rightsSecret, w.id, "https://example.com/import", w.clk.Now()); err != nil {
+		if _, err := tr.RequestTransfer(ctx, w.id, "https://93.184.215.14/import"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := store.RequestTransfer(ctx, w.db, rightsSecret, w.id, "https://example.com/import", w.clk.Now()); err == nil {
+	if _, err := tr.RequestTransfer(ctx, w.id, "https://93.184.215.14/import"); err == nil {
 		t.Error("a fourth waiting transfer was accepted")
 	}
 }
@@ -154,7 +161,7 @@ func TestNotifyRecipientsByMailAndWebhook(t *testing.T) {
 	if _, err := store.SetRecipientContact(ctx, w.db, store.RecipientContact{Recipient: vendors.Revolgy, WebhookURL: "http://plain.example"}, w.clk.Now()); err == nil {
 		t.Error("a plain http webhook was accepted")
 	}
-	recips, err := store.PersonRecipients(ctx, w.db, w.exporter().Map, rights.Person{AccountID: w.id})
+	recips, err := store.PersonRecipients(ctx, w.db, datamap.Default(), rights.Person{AccountID: w.id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +173,11 @@ func TestNotifyRecipientsByMailAndWebhook(t *testing.T) {
 		t.Fatalf("recipients = %+v", recips)
 	}
 
-	mailIDs, err := store.NotifyRecipients(ctx, w.db, rightsSecret, rights.Person{AccountID: w.id}, rights.ChangeRestriction, w.clk.Now())
+	st, err := store.New(w.db, rightsSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailIDs, err := st.NotifyRecipients(ctx, w.db, datamap.Default(), rights.Person{AccountID: w.id}, rights.ChangeRestriction, w.clk.Now())
 	if err != nil || len(mailIDs) != 1 {
 		t.Fatalf("notify = %v, %v", mailIDs, err)
 	}
@@ -180,7 +191,9 @@ func TestNotifyRecipientsByMailAndWebhook(t *testing.T) {
 	if n := countRows(t, w.db, `SELECT COUNT(*) FROM recipient_notices WHERE change = 'restriction'`); n != len(recips) {
 		t.Errorf("%d notices for %d recipients", n, len(recips))
 	}
-	sent, err := store.DeliverRecipientNotices(ctx, w.db, hook.client(), w.clk.Now())
+	notices, env := rightsService(t, w.db, rightsSecret, w.blobs, w.clk)
+	env.Outbound = hook.client()
+	sent, err := notices.DeliverRecipientNotices(ctx)
 	if err != nil || sent != 1 {
 		t.Fatalf("deliver = %d, %v", sent, err)
 	}
@@ -191,7 +204,7 @@ func TestNotifyRecipientsByMailAndWebhook(t *testing.T) {
 	if n := countRows(t, w.db, `SELECT COUNT(*) FROM recipient_notices WHERE channel = 'webhook' AND state = 'sent' AND payload IS NULL`); n != 1 {
 		t.Error("the delivered webhook notice kept its body")
 	}
-	if _, err := store.NotifyRecipients(ctx, w.db, rightsSecret, rights.Person{AccountID: w.id}, rights.Change("nonsense"), w.clk.Now()); err == nil {
+	if _, err := st.NotifyRecipients(ctx, w.db, datamap.Default(), rights.Person{AccountID: w.id}, rights.Change("nonsense"), w.clk.Now()); err == nil {
 		t.Error("an unknown change was accepted")
 	}
 }
@@ -216,6 +229,26 @@ func unrestricted(t *testing.T, w *rightsWorld) {
 	if err := store.SetRestricted(context.Background(), w.db, rightsSecret, audit.Party{Kind: "system"}, w.id, false, w.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// recipientNoticeIDs lists the outbox ids of the messages to recipients'
+// privacy contacts.
+func recipientNoticeIDs(t *testing.T, w *rightsWorld) []string {
+	t.Helper()
+	rows, err := w.db.Query(context.Background(), `SELECT id FROM mail_outbox WHERE template = 'rights.recipient_notice' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // noticeMails returns the outbox rows of ids, by address.
@@ -278,7 +311,7 @@ func TestStaffRestrictionNotifiesEachRecipientOnce(t *testing.T) {
 
 func TestRequestStepsNotifyRecipients(t *testing.T) {
 	ctx := context.Background()
-	staffer := audit.Party{Kind: "staff", ID: "acc_staff"}
+	staffer := service.Actor{AccountID: "acc_staff", Roles: []staff.Role{staff.PrivacyOfficer}}
 	for _, tc := range []struct {
 		name   string
 		right  rights.Right
@@ -295,25 +328,27 @@ func TestRequestStepsNotifyRecipients(t *testing.T) {
 			w := newRightsWorld(t)
 			addrs := contactsForHosting(t, w)
 			unrestricted(t, w)
-			r, _, err := store.FileRequest(ctx, w.db, rightsSecret, audit.Party{Kind: "member", ID: w.id}, w.id,
-				rights.Intake{Channel: rights.ChannelAccount, Rights: []rights.Right{tc.right}, Details: "My city is wrong."}, w.clk.Now())
+			svc := w.rights(t)
+			r, err := svc.FileMemberRequest(ctx, w.id,
+				rights.Intake{Channel: rights.ChannelAccount, Rights: []rights.Right{tc.right}, Details: "My city is wrong."})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, step := range []rights.RequestStep{{Action: rights.ActStart}, {Action: rights.ActComplete, Reason: "Done."}} {
-				a, err := store.AdvanceRequest(ctx, w.db, rightsSecret, staffer, r.ID, step, w.clk.Now())
-				if err != nil {
+				before := recipientNoticeIDs(t, w)
+				if _, err := svc.AdvanceRequest(ctx, staffer, r.ID, step); err != nil {
 					t.Fatalf("%s: %v", step.Action, err)
 				}
+				queued := slices.DeleteFunc(recipientNoticeIDs(t, w), func(id string) bool { return slices.Contains(before, id) })
 				if step.Action != tc.noticedAt {
-					if len(a.NoticeMails) != 0 {
-						t.Errorf("%s queued notices %v", step.Action, a.NoticeMails)
+					if len(queued) != 0 {
+						t.Errorf("%s queued notices %v", step.Action, queued)
 					}
 					continue
 				}
-				mails := noticeMails(t, w, a.NoticeMails)
-				if len(a.NoticeMails) != 2 || len(mails) != 2 {
-					t.Fatalf("%s: %d notice mails, want one per recipient with a contact", step.Action, len(a.NoticeMails))
+				mails := noticeMails(t, w, queued)
+				if len(queued) != 2 || len(mails) != 2 {
+					t.Fatalf("%s: %d notice mails, want one per recipient with a contact", step.Action, len(queued))
 				}
 				for _, addr := range addrs {
 					if !strings.Contains(mails[addr], tc.word) || !strings.Contains(mails[addr], w.id) {
@@ -389,8 +424,9 @@ func TestWebhookNoticesGoOnlyThroughTheChecks(t *testing.T) {
 	}
 	// The default client refuses the loopback server each time, and gives
 	// up after the allowed attempts, dropping the body.
+	notices, env := rightsService(t, w.db, rightsSecret, w.blobs, w.clk)
 	for i := range rights.TransferAttempts {
-		if sent, err := store.DeliverRecipientNotices(ctx, w.db, nil, w.clk.Now()); err != nil || sent != 0 {
+		if sent, err := notices.DeliverRecipientNotices(ctx); err != nil || sent != 0 {
 			t.Fatalf("attempt %d: sent %d, %v", i+1, sent, err)
 		}
 	}
@@ -409,7 +445,8 @@ func TestWebhookNoticesGoOnlyThroughTheChecks(t *testing.T) {
 	if _, err := store.SetRestrictedAndNotify(ctx, w.db, rightsSecret, audit.Party{Kind: "staff", ID: w.other}, w.id, true, w.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if sent, err := store.DeliverRecipientNotices(ctx, w.db, hook.client(), w.clk.Now()); err != nil || sent != 1 {
+	env.Outbound = hook.client()
+	if sent, err := notices.DeliverRecipientNotices(ctx); err != nil || sent != 1 {
 		t.Fatalf("deliver = %d, %v", sent, err)
 	}
 	got := hook.received()

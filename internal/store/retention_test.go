@@ -415,12 +415,13 @@ func TestRetentionHoldKeepsDeactivatedAccountUntilReleased(t *testing.T) {
 	if r := result(run, retention.DeactivatedRule, "accounts", retention.Erase); r.Rows != 1 {
 		t.Fatalf("after the release: %+v", r)
 	}
-	e := &store.Eraser{DB: w.db, Secret: retentionSecret, Files: w.blobs, Map: datamap.Default(), Clock: w.clk, Batch: 2}
+	e, _ := rightsService(t, w.db, retentionSecret, w.blobs, w.clk)
+	e.SetErasureBatch(2)
 	var runID string
 	if err := w.db.QueryRow(ctx, `SELECT id FROM erasure_runs`).Scan(&runID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Run(ctx, runID); err != nil {
+	if err := e.RunErasure(ctx, runID); err != nil {
 		t.Fatal(err)
 	}
 	if n := countRows(t, w.db, `SELECT COUNT(*) FROM accounts WHERE id = ?`, id); n != 0 {
@@ -543,7 +544,7 @@ func TestRetentionInactiveMemberLeavesNoMarker(t *testing.T) {
 	if len(started) != 1 {
 		t.Fatalf("erasures started: %v", started)
 	}
-	if err := w.eraser().Run(ctx, started[0]); err != nil {
+	if err := w.rights(t).RunErasure(ctx, started[0]); err != nil {
 		t.Fatal(err)
 	}
 	raw := w.scanRaw(t)

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,23 +9,16 @@ import (
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
-	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/rights"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/dsr"
 )
 
 // Data-subject requests: a signed-in member files one from the privacy
 // centre with no further proof of who they are; anyone else uses the
 // public form and types the code e-mailed to them; staff record the ones
-// that came by e-mail or post, and work the queue. What a request sets
-// going (exports, erasure, restriction, statements) is in
-// store.AdvanceRequest.
-
-// erasureStarter starts an erasure run at once (app.Rights has it);
-// without it the periodic sweep starts the run within a minute.
-type erasureStarter interface {
-	StartErasure(ctx context.Context, runID string)
-}
+// that came by e-mail or post, and work the queue. The use cases, and
+// what a request sets going (exports, erasure, restriction, statements),
+// are the rights service's (internal/service/dsr).
 
 // requestJSON is a request as the API shows it.
 type requestJSON struct {
@@ -69,37 +60,6 @@ func intakeForm(r *http.Request, channel rights.Channel) rights.Intake {
 	return in
 }
 
-// started starts at once what a step set going, after its commit.
-func (s *Server) started(ctx context.Context, a store.Advanced) {
-	s.dispatchMail(ctx, a.MailID)
-	s.sendQueued(ctx, a.NoticeMails)
-	if s.Rights == nil {
-		return
-	}
-	for _, id := range a.Exports {
-		s.Rights.StartExport(ctx, id)
-	}
-	if e, ok := s.Rights.(erasureStarter); ok && a.ErasureRun != "" {
-		e.StartErasure(ctx, a.ErasureRun)
-	}
-}
-
-// fileMemberRequest files the signed-in member's request.
-func (s *Server) fileMemberRequest(ctx context.Context, accountID string, in rights.Intake) (rights.Request, error) {
-	in.Channel = rights.ChannelAccount
-	now := s.Clock.Now()
-	if err := in.Clean(datamap.Default(), now); err != nil {
-		return rights.Request{}, err
-	}
-	req, mailID, err := store.FileRequest(ctx, s.DB, s.Secret, memberActor(accountID), accountID, in, now)
-	if err != nil {
-		return rights.Request{}, err
-	}
-	s.dispatchMail(ctx, mailID)
-	s.Log.LogAttrs(ctx, slog.LevelInfo, "rights request filed", slog.String("request", req.ID), slog.String("channel", string(req.Channel)))
-	return req, nil
-}
-
 // ---- the member's pages and API ----
 
 // requestFormData is what requests_form.html shows: the member's requests
@@ -116,7 +76,7 @@ type requestFormData struct {
 }
 
 func (s *Server) renderRequestForm(w http.ResponseWriter, r *http.Request, status int, d requestFormData) error {
-	d.Rights, d.Fields = rights.AllRights, rights.RectifiableFields(datamap.Default())
+	d.Rights, d.Fields = rights.AllRights, s.Services.Rights.RectifiableFields()
 	d.Checked = map[rights.Right]bool{}
 	for _, x := range d.Typed.Rights {
 		d.Checked[x] = true
@@ -125,7 +85,7 @@ func (s *Server) renderRequestForm(w http.ResponseWriter, r *http.Request, statu
 	if d.Public {
 		title, section = "Ask about your data", "privacy"
 	} else {
-		list, err := store.RequestsOf(r.Context(), s.DB, mustPrincipal(r).AccountID)
+		list, err := s.Services.Rights.MyRequests(r.Context(), mustPrincipal(r).AccountID)
 		if err != nil {
 			return err
 		}
@@ -147,7 +107,7 @@ func (s *Server) requestsForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in := intakeForm(r, rights.ChannelAccount)
-	req, err := s.fileMemberRequest(r.Context(), mustPrincipal(r).AccountID, in)
+	req, err := s.Services.Rights.FileMemberRequest(r.Context(), mustPrincipal(r).AccountID, in)
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid && len(e.Fields) > 0 {
 		return s.renderRequestForm(w, r, http.StatusUnprocessableEntity, requestFormData{Typed: in, Errors: e.Fields})
 	}
@@ -167,7 +127,7 @@ type requestShowData struct {
 // requestPage is GET /account/requests/{id}; another person's id is not
 // found.
 func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) error {
-	req, err := store.RequestOf(r.Context(), s.DB, mustPrincipal(r).AccountID, r.PathValue("id"))
+	req, err := s.Services.Rights.MyRequest(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -177,7 +137,7 @@ func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) error {
 
 // apiMyRequests is GET /api/me/requests.
 func (s *Server) apiMyRequests(w http.ResponseWriter, r *http.Request) error {
-	list, err := store.RequestsOf(r.Context(), s.DB, mustPrincipal(r).AccountID)
+	list, err := s.Services.Rights.MyRequests(r.Context(), mustPrincipal(r).AccountID)
 	if err != nil {
 		return err
 	}
@@ -195,7 +155,7 @@ func (s *Server) apiMyRequestPost(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	in.ReceivedAt = time.Time{}
-	req, err := s.fileMemberRequest(r.Context(), mustPrincipal(r).AccountID, in)
+	req, err := s.Services.Rights.FileMemberRequest(r.Context(), mustPrincipal(r).AccountID, in)
 	if err != nil {
 		return err
 	}
@@ -205,7 +165,7 @@ func (s *Server) apiMyRequestPost(w http.ResponseWriter, r *http.Request) error 
 
 // apiMyRequest is GET /api/me/requests/{id}.
 func (s *Server) apiMyRequest(w http.ResponseWriter, r *http.Request) error {
-	req, err := store.RequestOf(r.Context(), s.DB, mustPrincipal(r).AccountID, r.PathValue("id"))
+	req, err := s.Services.Rights.MyRequest(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -227,18 +187,13 @@ func (s *Server) publicRequestForm(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	in := intakeForm(r, rights.ChannelWebForm)
-	now := s.Clock.Now()
-	if err := in.Clean(datamap.Default(), now); err != nil {
-		if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
-			return s.renderRequestForm(w, r, http.StatusUnprocessableEntity, requestFormData{Public: true, Typed: in, Errors: e.Fields})
-		}
-		return err
+	id, err := s.Services.Rights.OpenVerification(r.Context(), in)
+	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		return s.renderRequestForm(w, r, http.StatusUnprocessableEntity, requestFormData{Public: true, Typed: in, Errors: e.Fields})
 	}
-	id, mailID, err := store.OpenVerification(r.Context(), s.DB, s.Secret, in, now)
 	if err != nil {
 		return err
 	}
-	s.dispatchMail(r.Context(), mailID)
 	http.Redirect(w, r, "/privacy/request/"+url.PathEscape(id)+"/verify", http.StatusSeeOther)
 	return nil
 }
@@ -262,7 +217,7 @@ func (s *Server) publicVerifyForm(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	id := r.PathValue("id")
-	req, mailID, err := store.VerifyRequest(r.Context(), s.DB, s.Secret, id, r.PostForm.Get("code"), s.Clock.Now())
+	req, err := s.Services.Rights.VerifyRequest(r.Context(), id, r.PostForm.Get("code"))
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
 		return s.pages.render(w, r, http.StatusUnprocessableEntity, "requests_verify", view{Title: "Confirm your request", Section: "privacy",
 			Data: verifyData{ID: id, Errors: e.Fields}})
@@ -270,8 +225,6 @@ func (s *Server) publicVerifyForm(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	s.dispatchMail(r.Context(), mailID)
-	s.Log.LogAttrs(r.Context(), slog.LevelInfo, "rights request filed", slog.String("request", req.ID), slog.String("channel", string(req.Channel)))
 	v := s.requestView(req, false)
 	return s.pages.render(w, r, http.StatusOK, "requests_verify", view{Title: "Request received", Section: "privacy",
 		Data: verifyData{ID: id, Request: &v}})
@@ -294,18 +247,15 @@ type queueData struct {
 // queue reads the queue, open requests unless ?state= names one.
 func (s *Server) queue(r *http.Request) (rights.RequestState, []requestJSON, map[rights.RequestState]int, error) {
 	state := rights.RequestState(r.URL.Query().Get("state"))
-	if state != "" && !slices.Contains(rights.AllStates, state) {
-		return "", nil, nil, &errs.Error{Code: errs.Invalid, Message: "unknown state", Fields: map[string]string{"state": "must be one of the request states"}}
-	}
-	list, counts, err := store.RequestQueue(r.Context(), s.DB, state)
+	q, err := s.Services.Rights.RequestQueue(r.Context(), actorOf(r), state)
 	if err != nil {
 		return "", nil, nil, err
 	}
 	out := []requestJSON{}
-	for _, x := range list {
+	for _, x := range q.Requests {
 		out = append(out, s.requestView(x, true))
 	}
-	return state, out, counts, nil
+	return state, out, q.Counts, nil
 }
 
 func (s *Server) renderQueue(w http.ResponseWriter, r *http.Request, status int, d queueData) error {
@@ -326,24 +276,6 @@ func (s *Server) requestsQueuePage(w http.ResponseWriter, r *http.Request) error
 	return s.renderQueue(w, r, http.StatusOK, queueData{})
 }
 
-// recordRequest files a request staff received by e-mail or post.
-func (s *Server) recordRequest(ctx context.Context, in rights.Intake) (rights.Request, error) {
-	now := s.Clock.Now()
-	if in.Channel != rights.ChannelEmail && in.Channel != rights.ChannelPost {
-		return rights.Request{}, &errs.Error{Code: errs.Invalid, Message: "some fields are not valid",
-			Fields: map[string]string{rights.FieldChannel: "must be email or post"}}
-	}
-	if err := in.Clean(datamap.Default(), now); err != nil {
-		return rights.Request{}, err
-	}
-	req, mailID, err := store.FileRequest(ctx, s.DB, s.Secret, staffActor(ctx), "", in, now)
-	if err != nil {
-		return rights.Request{}, err
-	}
-	s.dispatchMail(ctx, mailID)
-	return req, nil
-}
-
 // requestsRecordForm is POST /admin/requests.
 func (s *Server) requestsRecordForm(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(r); err != nil {
@@ -357,7 +289,7 @@ func (s *Server) requestsRecordForm(w http.ResponseWriter, r *http.Request) erro
 		}
 		in.ReceivedAt = t
 	}
-	req, err := s.recordRequest(r.Context(), in)
+	req, err := s.Services.Rights.RecordRequest(r.Context(), actorOf(r), in)
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid && len(e.Fields) > 0 {
 		return s.renderQueue(w, r, http.StatusUnprocessableEntity, queueData{Typed: in, Errors: e.Fields})
 	}
@@ -380,84 +312,37 @@ type staffRequestData struct {
 	Errors     map[string]string
 	Failed     string
 	Typed      rights.RequestStep
+	// view records that staff opened the request (the page's first
+	// showing, not one after a refused step).
+	view bool
 }
 
-// loadStaffRequest reads a request with its history and the person's
-// other requests, and records that staff looked at it.
-func (s *Server) loadStaffRequest(r *http.Request, id string) (staffRequestData, error) {
-	ctx := r.Context()
-	req, err := store.GetRequest(ctx, s.DB, id)
-	if err != nil {
-		return staffRequestData{}, err
-	}
-	d := staffRequestData{Request: s.requestView(req, true)}
-	if d.History, err = store.RequestHistory(ctx, s.DB, id); err != nil {
-		return d, err
-	}
-	prev, err := store.PreviousRequests(ctx, s.DB, req)
-	if err != nil {
-		return d, err
-	}
-	for _, x := range prev {
+// staffRequestView shapes what the rights service read for staff.
+func (s *Server) staffRequestView(sr dsr.StaffRequest) staffRequestData {
+	d := staffRequestData{Request: s.requestView(sr.Request, true), History: sr.History, Restricted: sr.Restricted}
+	for _, x := range sr.Previous {
 		d.Previous = append(d.Previous, s.requestView(x, true))
 	}
-	if req.AccountID != "" {
-		if d.Restricted, err = store.Restricted(ctx, s.DB, req.AccountID); err != nil {
-			return d, err
-		}
-	}
-	return d, nil
-}
-
-// auditRequestView writes that staff opened a request, which shows who
-// asked.
-func (s *Server) auditRequestView(ctx context.Context, id string) error {
-	return store.AppendAudit(ctx, s.DB, s.Secret, audit.Entry{
-		At: s.Clock.Now(), Actor: staffActor(ctx), Action: "request.view", Subject: audit.Party{Kind: "request", ID: id}, Purpose: "legal-compliance",
-	})
+	return d
 }
 
 func (s *Server) renderStaffRequest(w http.ResponseWriter, r *http.Request, status int, d staffRequestData) error {
-	loaded, err := s.loadStaffRequest(r, r.PathValue("id"))
+	read := s.Services.Rights.StaffRequest
+	if d.view {
+		read = s.Services.Rights.ViewRequest
+	}
+	sr, err := read(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
+	loaded := s.staffRequestView(sr)
 	loaded.Done, loaded.Errors, loaded.Failed, loaded.Typed = d.Done, d.Errors, d.Failed, d.Typed
 	return s.pages.render(w, r, status, "requests_staff", view{Title: "Request " + loaded.Request.ID, Section: "admin", Data: loaded})
 }
 
 // staffRequestPage is GET /admin/requests/{id}.
 func (s *Server) staffRequestPage(w http.ResponseWriter, r *http.Request) error {
-	if _, err := store.GetRequest(r.Context(), s.DB, r.PathValue("id")); err != nil {
-		return err
-	}
-	if err := s.auditRequestView(r.Context(), r.PathValue("id")); err != nil {
-		return err
-	}
-	return s.renderStaffRequest(w, r, http.StatusOK, staffRequestData{Done: r.URL.Query().Get("done")})
-}
-
-// advance takes a staff step and starts what it set going.
-func (s *Server) advance(ctx context.Context, id string, step rights.RequestStep) (store.Advanced, error) {
-	a, err := store.AdvanceRequest(ctx, s.DB, s.Secret, staffActor(ctx), id, step, s.Clock.Now())
-	if err != nil {
-		return a, err
-	}
-	s.started(ctx, a)
-	s.Log.LogAttrs(ctx, slog.LevelInfo, "rights request step", slog.String("request", id), slog.String("action", string(step.Action)),
-		slog.String("state", string(a.Request.State)))
-	return a, nil
-}
-
-// liftRestriction tells the person, then (once the message is sent)
-// lifts their restriction.
-func (s *Server) liftRestriction(ctx context.Context, id string) error {
-	mailID, err := store.NoticeRestrictionLift(ctx, s.DB, s.Secret, staffActor(ctx), id, s.Clock.Now())
-	if err != nil {
-		return err
-	}
-	s.dispatchMail(ctx, mailID)
-	return nil
+	return s.renderStaffRequest(w, r, http.StatusOK, staffRequestData{Done: r.URL.Query().Get("done"), view: true})
 }
 
 // staffRequestStepForm is POST /admin/requests/{id}/{action}: start,
@@ -468,7 +353,7 @@ func (s *Server) staffRequestStepForm(w http.ResponseWriter, r *http.Request) er
 	}
 	id, action := r.PathValue("id"), r.PathValue("action")
 	if action == "lift-restriction" {
-		if err := s.liftRestriction(r.Context(), id); err != nil {
+		if _, err := s.Services.Rights.NoticeRestrictionLift(r.Context(), actorOf(r), id); err != nil {
 			return err
 		}
 		http.Redirect(w, r, "/admin/requests/"+url.PathEscape(id)+"?done=lift", http.StatusSeeOther)
@@ -481,7 +366,7 @@ func (s *Server) staffRequestStepForm(w http.ResponseWriter, r *http.Request) er
 	if !slices.Contains(rights.StaffActions, step.Action) {
 		return errs.E(errs.NotFound, "there is no such action")
 	}
-	_, err := s.advance(r.Context(), id, step)
+	_, err := s.Services.Rights.AdvanceRequest(r.Context(), actorOf(r), id, step)
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid && len(e.Fields) > 0 {
 		return s.renderStaffRequest(w, r, http.StatusUnprocessableEntity, staffRequestData{Errors: e.Fields, Failed: action, Typed: step})
 	}
@@ -513,7 +398,7 @@ func (s *Server) apiRequestRecord(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	req, err := s.recordRequest(r.Context(), in)
+	req, err := s.Services.Rights.RecordRequest(r.Context(), actorOf(r), in)
 	if err != nil {
 		return err
 	}
@@ -538,17 +423,11 @@ type historyJSON struct {
 
 // apiRequestGet is GET /api/admin/requests/{id}.
 func (s *Server) apiRequestGet(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	if _, err := store.GetRequest(r.Context(), s.DB, id); err != nil {
-		return err
-	}
-	if err := s.auditRequestView(r.Context(), id); err != nil {
-		return err
-	}
-	d, err := s.loadStaffRequest(r, id)
+	sr, err := s.Services.Rights.ViewRequest(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
+	d := s.staffRequestView(sr)
 	out := staffRequestJSON{requestJSON: d.Request, History: []historyJSON{}, Previous: []requestJSON{}, Restricted: d.Restricted}
 	for _, h := range d.History {
 		out.History = append(out.History, historyJSON{At: h.At, Action: h.Action, Actor: h.ActorKind, Detail: h.Detail})
@@ -564,10 +443,7 @@ func (s *Server) apiRequestStep(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if step.Action == "lift-restriction" {
-		if err := s.liftRestriction(r.Context(), r.PathValue("id")); err != nil {
-			return err
-		}
-		req, err := store.GetRequest(r.Context(), s.DB, r.PathValue("id"))
+		req, err := s.Services.Rights.NoticeRestrictionLift(r.Context(), actorOf(r), r.PathValue("id"))
 		if err != nil {
 			return err
 		}
@@ -576,9 +452,9 @@ func (s *Server) apiRequestStep(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(rights.StaffActions, step.Action) {
 		return &errs.Error{Code: errs.Invalid, Message: "unknown action", Fields: map[string]string{"action": "must be start, extend, complete, refuse or lift-restriction"}}
 	}
-	a, err := s.advance(r.Context(), r.PathValue("id"), step)
+	req, err := s.Services.Rights.AdvanceRequest(r.Context(), actorOf(r), r.PathValue("id"), step)
 	if err != nil {
 		return err
 	}
-	return writeJSONNoStore(w, http.StatusOK, s.requestView(a.Request, true))
+	return writeJSONNoStore(w, http.StatusOK, s.requestView(req, true))
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/sessionshq/sessions/internal/platform/mail/mailtest"
-	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/rights"
+	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
@@ -21,18 +21,23 @@ import (
 func rqFiled(t *testing.T, h *harness, m *testMember, rs ...rights.Right) rights.Request {
 	t.Helper()
 	in := rights.Intake{Channel: rights.ChannelAccount, Rights: rs, Details: "Filed by the test."}
-	r, _, err := store.FileRequest(context.Background(), h.DB, h.Secret, audit.Party{Kind: "member", ID: m.ID}, m.ID, in, h.Clock.Now())
+	r, err := h.Srv.Services.Rights.FileMemberRequest(context.Background(), m.ID, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
+// rqStaff is a privacy officer acting on requests.
+func rqStaff(id string) service.Actor {
+	return service.Actor{AccountID: id, Roles: []staff.Role{staff.PrivacyOfficer}}
+}
+
 // rqLetter records a request received by post at received, for address.
 func rqLetter(t *testing.T, h *harness, email string, received time.Time) rights.Request {
 	t.Helper()
 	in := rights.Intake{Channel: rights.ChannelPost, Rights: []rights.Right{rights.RightAccess}, Email: email, ReceivedAt: received}
-	r, _, err := store.FileRequest(context.Background(), h.DB, h.Secret, audit.Party{Kind: "staff", ID: "acc_staff"}, "", in, h.Clock.Now())
+	r, err := h.Srv.Services.Rights.RecordRequest(context.Background(), rqStaff("acc_staff"), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +222,8 @@ func TestStaffQueueOrderCountsAndHighlights(t *testing.T) {
 	// One past due: received over a month ago.
 	late := rqLetter(t, h, "d@example.org", now.AddDate(0, -1, -5))
 	done := rqLetter(t, h, "e@example.org", now.AddDate(0, 0, -1))
-	if _, err := store.AdvanceRequest(context.Background(), h.DB, h.Secret, audit.Party{Kind: "staff", ID: "x"}, done.ID,
-		rights.RequestStep{Action: rights.ActRefuse, Reason: "Manifestly unfounded: no data about this address."}, now); err != nil {
+	if _, err := h.Srv.Services.Rights.AdvanceRequest(context.Background(), rqStaff("x"), done.ID,
+		rights.RequestStep{Action: rights.ActRefuse, Reason: "Manifestly unfounded: no data about this address."}); err != nil {
 		t.Fatal(err)
 	}
 	var q struct {
@@ -300,14 +305,14 @@ func TestStaffStepsEmailThePersonAndSetThingsGoing(t *testing.T) {
 	// Lifting the restriction: told first, lifted only once the message
 	// is sent.
 	step("lift-restriction", nil)
-	if n, err := store.LiftNoticedRestrictions(context.Background(), h.DB, h.Secret, h.Clock.Now()); err != nil || n != 0 {
+	if n, err := h.Srv.Services.Rights.LiftNoticedRestrictions(context.Background()); err != nil || n != 0 {
 		t.Fatalf("lifted %d before the message was sent (%v)", n, err)
 	}
 	if on, _ := store.Restricted(context.Background(), h.DB, ada.ID); !on {
 		t.Fatal("restriction lifted before the person was told")
 	}
 	h.deliverMail(t)
-	if n, err := store.LiftNoticedRestrictions(context.Background(), h.DB, h.Secret, h.Clock.Now()); err != nil || n != 1 {
+	if n, err := h.Srv.Services.Rights.LiftNoticedRestrictions(context.Background()); err != nil || n != 1 {
 		t.Fatalf("lifted %d after the message was sent (%v)", n, err)
 	}
 	if on, _ := store.Restricted(context.Background(), h.DB, ada.ID); on {

@@ -1,29 +1,15 @@
 package web
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/sessionshq/sessions/internal/errs"
-	"github.com/sessionshq/sessions/internal/platform/safehttp"
 	"github.com/sessionshq/sessions/internal/platform/signed"
-	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/rights"
-	"github.com/sessionshq/sessions/internal/store"
 )
-
-// RightsJobs starts the background work of a rights request at once
-// (app.Rights). Without it, the periodic sweep starts it within a minute.
-type RightsJobs interface {
-	StartExport(ctx context.Context, exportID string)
-	StartTransfer(ctx context.Context, transferID string)
-	// CheckTarget refuses a transfer address that does not lead to a
-	// public service.
-	CheckTarget(ctx context.Context, u *url.URL) error
-}
 
 // exportLinkPurpose scopes download tokens, so no other signed link can
 // be replayed as one.
@@ -45,18 +31,6 @@ func (s *Server) exportView(x rights.Export) exportJSON {
 	return out
 }
 
-// requestExport records the export and starts building it.
-func (s *Server) requestExport(ctx context.Context, accountID, kind string) (rights.Export, error) {
-	x, created, err := store.RequestExport(ctx, s.DB, s.Secret, accountID, kind, s.Clock.Now())
-	if err != nil {
-		return rights.Export{}, err
-	}
-	if created && s.Rights != nil {
-		s.Rights.StartExport(ctx, x.ID)
-	}
-	return x, nil
-}
-
 // apiExportPost answers POST /api/me/exports.
 func (s *Server) apiExportPost(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
@@ -68,7 +42,7 @@ func (s *Server) apiExportPost(w http.ResponseWriter, r *http.Request) error {
 	if body.Kind == "" {
 		body.Kind = rights.ExportAccess
 	}
-	x, err := s.requestExport(r.Context(), mustPrincipal(r).AccountID, body.Kind)
+	x, err := s.Services.Rights.RequestExport(r.Context(), mustPrincipal(r).AccountID, body.Kind)
 	if err != nil {
 		return err
 	}
@@ -79,7 +53,7 @@ func (s *Server) apiExportPost(w http.ResponseWriter, r *http.Request) error {
 // apiExportGet answers GET /api/me/exports/{id}: progress, and the
 // download link once ready. Another person's id is not found.
 func (s *Server) apiExportGet(w http.ResponseWriter, r *http.Request) error {
-	x, err := store.ExportOf(r.Context(), s.DB, mustPrincipal(r).AccountID, r.PathValue("id"))
+	x, err := s.Services.Rights.ExportOf(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -97,11 +71,7 @@ func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || subject != id {
 		return notFound
 	}
-	x, err := store.ExportOf(r.Context(), s.DB, mustPrincipal(r).AccountID, id)
-	if err != nil || !x.Downloadable(s.Clock.Now()) || s.Blobs == nil {
-		return notFound
-	}
-	body, info, err := s.Blobs.Open(r.Context(), x.BlobKey)
+	body, x, size, err := s.Services.Rights.OpenExport(r.Context(), mustPrincipal(r).AccountID, id)
 	if err != nil {
 		return err
 	}
@@ -111,7 +81,7 @@ func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Disposition", `attachment; filename="sessions-data-`+x.CreatedAt.Format("2006-01-02")+`.zip"`)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
+	h.Set("Content-Length", strconv.FormatInt(size, 10))
 	_, err = io.Copy(w, body)
 	return err
 }
@@ -132,7 +102,7 @@ type rightsPageData struct {
 // rightsPage is GET /account/privacy: request a copy of one's data,
 // watch it being built, download it, and ask for deletion.
 func (s *Server) rightsPage(w http.ResponseWriter, r *http.Request) error {
-	list, err := store.ExportsOf(r.Context(), s.DB, mustPrincipal(r).AccountID)
+	list, err := s.Services.Rights.ExportsOf(r.Context(), mustPrincipal(r).AccountID)
 	if err != nil {
 		return err
 	}
@@ -144,7 +114,7 @@ func (s *Server) rightsPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	accountID := mustPrincipal(r).AccountID
-	if d.Transfers, err = store.TransfersOf(r.Context(), s.DB, accountID); err != nil {
+	if d.Transfers, err = s.Services.Rights.TransfersOf(r.Context(), accountID); err != nil {
 		return err
 	}
 	for _, t := range d.Transfers {
@@ -152,7 +122,7 @@ func (s *Server) rightsPage(w http.ResponseWriter, r *http.Request) error {
 			d.Refresh = true
 		}
 	}
-	if d.Recipients, err = store.PersonRecipients(r.Context(), s.DB, datamap.Default(), rights.Person{AccountID: accountID}); err != nil {
+	if d.Recipients, err = s.Services.Rights.PersonRecipients(r.Context(), rights.Person{AccountID: accountID}); err != nil {
 		return err
 	}
 	return s.pages.render(w, r, http.StatusOK, "rights_privacy", view{Title: "Your data", Section: "account", Data: d})
@@ -167,20 +137,11 @@ func (s *Server) exportForm(w http.ResponseWriter, r *http.Request) error {
 	if kind == "" {
 		kind = rights.ExportAccess
 	}
-	if _, err := s.requestExport(r.Context(), mustPrincipal(r).AccountID, kind); err != nil {
+	if _, err := s.Services.Rights.RequestExport(r.Context(), mustPrincipal(r).AccountID, kind); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/account/privacy?done=export", http.StatusSeeOther)
 	return nil
-}
-
-// checkTarget refuses a transfer address that does not lead to a public
-// service, with the production check when no engine is wired.
-func (s *Server) checkTarget(ctx context.Context, u *url.URL) error {
-	if s.Rights != nil {
-		return s.Rights.CheckTarget(ctx, u)
-	}
-	return (&safehttp.Client{}).Check(ctx, u)
 }
 
 // transferForm is POST /account/transfers: the address of another
@@ -191,14 +152,7 @@ func (s *Server) transferForm(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(r); err != nil {
 		return err
 	}
-	u, err := safehttp.CheckURL(r.PostForm.Get("url"))
-	if err != nil {
-		return err
-	}
-	if err := s.checkTarget(r.Context(), u); err != nil {
-		return err
-	}
-	x, err := store.RequestTransfer(r.Context(), s.DB, s.Secret, mustPrincipal(r).AccountID, u.String(), s.Clock.Now())
+	x, err := s.Services.Rights.RequestTransfer(r.Context(), mustPrincipal(r).AccountID, r.PostForm.Get("url"))
 	if err != nil {
 		return err
 	}
@@ -217,30 +171,21 @@ type transferPageData struct {
 // transferPage is GET /account/transfers/{id}: what will be sent where,
 // and the button that confirms it; afterwards, how it went.
 func (s *Server) transferPage(w http.ResponseWriter, r *http.Request) error {
-	x, err := store.TransferOf(r.Context(), s.DB, mustPrincipal(r).AccountID, r.PathValue("id"))
+	x, err := s.Services.Rights.TransferOf(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	d := transferPageData{Transfer: x}
+	d := transferPageData{Transfer: x, Tables: s.Services.Rights.TransferTables()}
 	if u, err := url.Parse(x.URL); err == nil {
 		d.Host = u.Host
-	}
-	for _, t := range rights.ExportPlan(datamap.Default()) {
-		if len(rights.ProvidedColumns(t)) > 0 {
-			d.Tables = append(d.Tables, t.Name)
-		}
 	}
 	return s.pages.render(w, r, http.StatusOK, "rights_transfer", view{Title: "Send your data to another service", Section: "account", Data: d})
 }
 
 // transferConfirmForm is POST /account/transfers/{id}/confirm.
 func (s *Server) transferConfirmForm(w http.ResponseWriter, r *http.Request) error {
-	x, err := store.ConfirmTransfer(r.Context(), s.DB, s.Secret, mustPrincipal(r).AccountID, r.PathValue("id"), s.Clock.Now())
-	if err != nil {
+	if _, err := s.Services.Rights.ConfirmTransfer(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id")); err != nil {
 		return err
-	}
-	if x.State == rights.TransferQueued && s.Rights != nil {
-		s.Rights.StartTransfer(r.Context(), x.ID)
 	}
 	http.Redirect(w, r, "/account/privacy?done=transfer", http.StatusSeeOther)
 	return nil

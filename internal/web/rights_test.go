@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/sessionshq/sessions/internal/platform/signed"
-	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
@@ -26,8 +25,7 @@ type exportBody struct {
 // buildExport does what the export job does.
 func buildExport(t testing.TB, h *harness, id string) {
 	t.Helper()
-	x := &store.Exporter{DB: h.DB, Blobs: h.Blobs, Map: datamap.Default(), Clock: h.Clock, Secret: h.Secret}
-	if err := x.Build(context.Background(), id); err != nil {
+	if err := h.Srv.Services.Rights.BuildExport(context.Background(), id); err != nil {
 		t.Fatalf("build export: %v", err)
 	}
 }
@@ -122,7 +120,7 @@ func TestExportRefusesUnknownKind(t *testing.T) {
 // set, and returns its id.
 func matrixExport(t *testing.T, e *matrixEnv, ready bool) string {
 	t.Helper()
-	x, _, err := store.RequestExport(context.Background(), e.h.DB, e.h.Secret, e.self.ID, "portability", e.h.Clock.Now())
+	x, err := e.h.Srv.Services.Rights.RequestExport(context.Background(), e.self.ID, "portability")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +140,7 @@ func matrixExportLink(t *testing.T, e *matrixEnv) string {
 // matrixTransfer is a transfer of the caller waiting for confirmation.
 func matrixTransfer(t *testing.T, e *matrixEnv) string {
 	t.Helper()
-	x, err := store.RequestTransfer(context.Background(), e.h.DB, e.h.Secret, e.self.ID, "https://93.184.215.14/import", e.h.Clock.Now())
+	x, err := e.h.Srv.Services.Rights.RequestTransfer(context.Background(), e.self.ID, "https://93.184.215.14/import")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,9 +44,6 @@ type Deps struct {
 	// Video is the LiveKit SFU calls run on, embedded or external; nil
 	// when calls are unavailable, in which case joining answers 503.
 	Video *video.SFU
-	// Rights starts exports at once (internal/web/rights.go); nil leaves
-	// them to the periodic sweep.
-	Rights RightsJobs
 	// Services are the use cases the handlers call (internal/service).
 	Services *wire.Services
 }

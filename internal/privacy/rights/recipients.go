@@ -2,6 +2,8 @@ package rights
 
 import (
 	"cmp"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -129,3 +131,35 @@ type Transfer struct {
 
 // MaxTransferBytes bounds the package a transfer sends.
 const MaxTransferBytes = 256 << 20
+
+// RecipientNotice is the e-mail to a recipient's privacy contact telling
+// it of a change to a person's data. It names the person by what the
+// recipient knows them by, the account id and addresses of p.
+func RecipientNotice(r Recipient, p Person, change Change) (subject, text string) {
+	what := map[Change]string{
+		ChangeRectification: "has corrected personal data of",
+		ChangeErasure:       "has erased the personal data of",
+		ChangeRestriction:   "has restricted the processing of personal data of",
+	}[change]
+	var b strings.Builder
+	fmt.Fprintf(&b, "A person whose data you receive from us as %s exercised a data protection right: Sessions %s the person below.\n\n", r.Name, what)
+	if p.AccountID != "" {
+		fmt.Fprintf(&b, "Account id: %s\n", p.AccountID)
+	}
+	for _, e := range p.Emails {
+		fmt.Fprintf(&b, "E-mail address: %s\n", e)
+	}
+	fmt.Fprintf(&b, "Kinds of data concerned: %s\n\n", strings.Join(r.Categories, ", "))
+	b.WriteString("Please apply the same change to the copies you hold, as Art. 19 GDPR requires us to ask of you.\n")
+	return "Data protection notice: " + string(change), b.String()
+}
+
+// RecipientWebhook is the body of the webhook notice id telling a
+// recipient of a change to a person's data. The id lets the recipient
+// recognise a notice sent again after an answer that did not reach us.
+func RecipientWebhook(id string, r Recipient, p Person, change Change, at time.Time) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"id": id, "type": "sessions.data-subject-change", "change": change, "at": at.UTC().Format(time.RFC3339),
+		"person": map[string]any{"account_id": p.AccountID, "emails": p.Emails}, "categories": r.Categories,
+	})
+}

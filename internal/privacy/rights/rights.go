@@ -145,3 +145,31 @@ type ExportArgs struct {
 
 // Kind names the job.
 func (ExportArgs) Kind() string { return "rights.export" }
+
+// ErasureDoneNotice is the last message a person whose data was erased at
+// their request receives. It names nothing but the fact.
+func ErasureDoneNotice() (subject, text string) {
+	return "Your account and data have been deleted",
+		"As you asked, we have deleted your Sessions account and the personal data we held about you.\n\n" +
+			"A few records stay because the law requires us to keep them, such as the evidence of your consent choices and of this deletion; " +
+			"they no longer name you directly and are deleted when their retention period ends. What you wrote in meetings shared with others stays for them without your name.\n\n" +
+			"This is the last message we send to this address.\n"
+}
+
+// RequestSweepArgs is the periodic job of the rights requests: it lifts
+// the restrictions whose announcement has been sent (the person is told
+// before the lift, never after) and deletes requests from the public
+// form whose code was never typed.
+type RequestSweepArgs struct{}
+
+// Kind names the job.
+func (RequestSweepArgs) Kind() string { return "rights.requests_sweep" }
+
+// RequestSweepEvery is how often the sweep runs; a lift waits at most
+// this long after its message went out.
+const RequestSweepEvery = time.Minute
+
+// DefaultErasureLease is how long a worker holds an erasure run between
+// two batches; a run whose worker died is taken up again once it lapses. It is far longer than a
+// batch takes, so a live worker never loses its run.
+const DefaultErasureLease = 30 * time.Second

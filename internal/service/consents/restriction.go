@@ -38,7 +38,7 @@ func (s *Service) SetRestriction(ctx context.Context, actor service.Actor, perso
 		}
 		// The notices name the person by the audit log's pseudonym, which
 		// the server secret keys.
-		ids, err := store.NotifyRecipients(ctx, tx, s.env.Secret, rights.Person{AccountID: personID}, rights.ChangeRestriction, s.env.Clock.Now())
+		ids, err := s.env.Store.NotifyRecipients(ctx, tx, *s.env.Map, rights.Person{AccountID: personID}, rights.ChangeRestriction, s.env.Clock.Now())
 		if err != nil {
 			return err
 		}

@@ -22,15 +22,20 @@ import (
 	"github.com/sessionshq/sessions/internal/privacy/retention"
 	"github.com/sessionshq/sessions/internal/privacy/rights"
 	"github.com/sessionshq/sessions/internal/service"
+	"github.com/sessionshq/sessions/internal/service/dsr"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
 // Service runs the use cases of retention.
-type Service struct{ env *service.Env }
+type Service struct {
+	env    *service.Env
+	rights *dsr.Service
+}
 
-// New builds the service.
-func New(env *service.Env) *Service { return &Service{env: env} }
+// New builds the service; people whose time is over are handed to the
+// erasure engine of rights.
+func New(env *service.Env, rights *dsr.Service) *Service { return &Service{env: env, rights: rights} }
 
 // Options shape one run. The zero value is a real, recorded, scheduled
 // run of the whole plan at the service's clock.
@@ -532,9 +537,7 @@ func (r *run) anyHeld(ctx context.Context, ids []string) (bool, error) {
 }
 
 // erase hands a person to the erasure engine, unless an erasure of theirs
-// is already under way, and reports whether it started one. The erasure
-// job is asked for after the commit; the rights service's sweep starts
-// any run whose job was never enqueued.
+// is already under way, and reports whether it started one.
 func (r *run) erase(ctx context.Context, p rights.Person, reason rights.Reason) (bool, error) {
 	p = p.Normalised()
 	subject := audit.Party{Kind: "member", ID: p.AccountID}
@@ -547,11 +550,9 @@ func (r *run) erase(ctx context.Context, p rights.Person, reason rights.Reason) 
 		if err != nil || busy {
 			return err
 		}
-		id, err := store.StartErasure(ctx, tx, r.s.env.Secret, p, reason, r.now)
-		if err != nil {
+		if _, err := r.s.rights.StartErasure(ctx, tx, p, reason, ""); err != nil {
 			return err
 		}
-		tx.Enqueue(rights.EraseArgs{RunID: id}, nil)
 		started = true
 		return nil
 	})

@@ -100,8 +100,8 @@ func New(p Parts) (*Services, error) {
 		Notices:   notices.New(env),
 		Console:   console.New(env),
 		Rights:    dsr.New(env),
-		Retention: retain.New(env),
 	}
+	s.Retention = retain.New(env, s.Rights)
 	if p.Jobs != nil {
 		s.registerJobs(p.Jobs)
 	}
@@ -111,6 +111,7 @@ func New(p Parts) (*Services, error) {
 // registerJobs hands each service's background work to the runner.
 func (s *Services) registerJobs(r *jobs.Runner) {
 	s.Retention.RegisterJobs(r)
+	s.Rights.RegisterJobs(r)
 }
 
 // UseVideo gives the services the SFU calls run on, once it has started
