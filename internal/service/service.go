@@ -164,3 +164,11 @@ func (a Actor) Require(p staff.Permission) error {
 
 // Staff is the audit log's name for the actor acting as staff.
 func (a Actor) Staff() audit.Party { return audit.Party{Kind: "staff", ID: a.AccountID} }
+
+// Ready reports whether the database answers, for readiness probes.
+func (e *Env) Ready(ctx context.Context) error {
+	if err := e.Store.DB.Ping(ctx); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "the database is not reachable")
+	}
+	return nil
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"time"
-
-	"github.com/sessionshq/sessions/internal/errs"
 )
 
 // healthz says the process is alive; it touches nothing else.
@@ -18,8 +16,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.DB.Ping(ctx); err != nil {
-		return errs.Wrap(errs.Unavailable, err, "the database is not reachable")
+	if err := s.Services.Env.Ready(ctx); err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

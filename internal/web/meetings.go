@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"io"
 	"mime"
@@ -28,20 +27,6 @@ import (
 // meetingUploadLimit bounds the body of an upload: the file plus room for
 // the multipart framing and a title.
 const meetingUploadLimit = meeting.MaxFileBytes + 64<<10
-
-// dispatchMail asks for delivery of messages once their change committed.
-// Meetings no longer use it (their service queues its mail through the
-// unit of work); it stays only for requests.go until that moves too.
-func (s *Server) dispatchMail(ctx context.Context, ids ...string) {
-	if s.Mail == nil {
-		return
-	}
-	for _, id := range ids {
-		if id != "" {
-			s.Mail.Dispatch(ctx, id)
-		}
-	}
-}
 
 // meetingFor loads the meeting in the path with what the member may do.
 func (s *Server) meetingFor(r *http.Request) (*principal, meeting.Meeting, meeting.Access, error) {

@@ -1,23 +1,13 @@
 package web
 
 import (
-	"context"
-
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 )
 
 // Helpers kept only for the handlers of features that still call them
-// while those move into their services (requests: the mail dispatch;
-// marketing and requests: the audit parties). Delete each once its last
-// caller has moved; nothing new should call them.
-
-// sendQueued asks for delivery of outbox messages once their change has
-// committed.
-func (s *Server) sendQueued(ctx context.Context, ids []string) {
-	if s.Mail != nil && len(ids) > 0 {
-		s.Mail.Dispatch(context.WithoutCancel(ctx), ids...)
-	}
-}
+// while those move into their services (marketing: the audit parties).
+// Delete each once its last caller has moved; nothing new should call
+// them.
 
 func memberActor(id string) audit.Party { return audit.Party{Kind: "member", ID: id} }
 
