@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sessionshq/sessions/internal/marketing"
 	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
@@ -43,21 +42,11 @@ type App struct {
 	Mail *mail.Service
 	// Blobs stores files and keeps their index.
 	Blobs *blob.Store
-	// Campaigns sends the marketing campaigns being sent. Sending asks the
-	// purpose gate, whose loader the web server holds, so cmdServe sets it
-	// to the server before the jobs start; until then the job does nothing.
-	Campaigns CampaignSender
 	// Rights runs exports and erasures (internal/app/rights.go).
 	Rights *Rights
 	// Services are the use cases (internal/service), with their jobs
 	// registered on Jobs.
 	Services *wire.Services
-}
-
-// CampaignSender works through the marketing campaigns being sent, in
-// batches, and returns how many messages it queued (web.Server).
-type CampaignSender interface {
-	SendCampaigns(ctx context.Context) (int, error)
 }
 
 // Open connects to the database, migrates it and builds the services.
@@ -133,17 +122,6 @@ func (a *App) openPlatform(ctx context.Context) error {
 	// upgraded instance; they end as done instead of failing ten times.
 	jobs.Register(a.Jobs, func(context.Context, jobs.Job[retention.RetiredAuthPurgeArgs]) error { return nil })
 	jobs.Register(a.Jobs, func(context.Context, jobs.Job[retention.RetiredAnalyticsPurgeArgs]) error { return nil })
-	// Marketing campaigns go out from a periodic job, a bounded number of
-	// batches per run, so a campaign resumes where it stopped after a
-	// restart and a large one never outruns the job's time limit.
-	jobs.Register(a.Jobs, func(ctx context.Context, _ jobs.Job[marketing.SendArgs]) error {
-		if a.Campaigns == nil {
-			return nil
-		}
-		_, err := a.Campaigns.SendCampaigns(ctx)
-		return err
-	})
-	a.Jobs.Periodic(jobs.Schedule{Every: marketing.SendEvery, Args: marketing.SendArgs{}, RunOnStart: true})
 	var sender mail.Sender
 	if cfg.SMTPAddr != "" {
 		hello := "localhost"
