@@ -21,7 +21,6 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/jobs"
 	"github.com/sessionshq/sessions/internal/platform/mail"
-	"github.com/sessionshq/sessions/internal/privacy/notice"
 	"github.com/sessionshq/sessions/internal/privacy/retention"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
 	"github.com/sessionshq/sessions/internal/service/wire"
@@ -77,17 +76,17 @@ func Open(ctx context.Context, cfg config.Config, clk clock.Clock, log *slog.Log
 	if seeded > 0 {
 		log.Info("sub-processor registry seeded", slog.Int("inserted", seeded))
 	}
-	// The privacy notice is published as version 1 at the first start;
-	// several instances starting at once publish it once.
-	if v, published, err := store.PublishFirstNotice(ctx, db, clk.Now()); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("publish the privacy notice: %w", err)
-	} else if published {
-		log.Info("privacy notice published", slog.Int("version", v.Number))
-	}
 	if err := a.openPlatform(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	// The privacy notice is published as version 1 at the first start;
+	// several instances starting at once publish it once.
+	if v, published, err := a.Services.Notices.PublishFirst(ctx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("publish the privacy notice: %w", err)
+	} else if published {
+		log.Info("privacy notice published", slog.Int("version", v.Number))
 	}
 	return a, nil
 }
@@ -139,13 +138,6 @@ func (a *App) openPlatform(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Significant versions of the privacy notice are e-mailed to members
-	// in batches; each periodic run also finishes one a crash cut short.
-	jobs.Register(a.Jobs, func(ctx context.Context, _ jobs.Job[notice.MailArgs]) error {
-		_, err := store.MailNoticeChanges(ctx, a.DB, cfg.BaseURL, a.Clock, notice.MailBatch, a.Mail.Dispatch)
-		return err
-	})
-	a.Jobs.Periodic(jobs.Schedule{Every: notice.MailEvery, Args: notice.MailArgs{}, RunOnStart: true})
 	a.Blobs, err = blob.New(ctx, blob.Config{
 		URL: cfg.BlobURL, Dir: filepath.Join(cfg.DataDir, "blobs"), Index: store.NewBlobIndex(a.DB), Clock: a.Clock, Log: a.Log,
 	})

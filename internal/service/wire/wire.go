@@ -111,6 +111,7 @@ func New(p Parts) (*Services, error) {
 // registerJobs hands each service's background work to the runner.
 func (s *Services) registerJobs(r *jobs.Runner) {
 	s.Campaigns.RegisterJobs(r)
+	s.Notices.RegisterJobs(r)
 }
 
 // UseVideo gives the services the SFU calls run on, once it has started
