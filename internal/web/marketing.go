@@ -428,6 +428,7 @@ func (s *Server) campaignCreateForm(w http.ResponseWriter, r *http.Request) erro
 	}
 	c, err := s.Services.Campaigns.CreateCampaign(r.Context(), actorOf(r), d)
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		_ = d.Clean() // the form shows the text trimmed, as it would be stored
 		return s.renderCampaigns(w, r, http.StatusUnprocessableEntity, campaignsData{Draft: d, Errors: e.Fields})
 	}
 	if err != nil {
@@ -511,6 +512,7 @@ func (s *Server) objectionDecideForm(w http.ResponseWriter, r *http.Request) err
 	d := marketing.Decision{Status: marketing.ObjectionStatus(r.PostForm.Get(marketing.FieldStatus)), Grounds: r.PostForm.Get(marketing.FieldGrounds)}
 	_, err := s.Services.Campaigns.DecideObjection(r.Context(), actorOf(r), id, d)
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		_ = d.Clean() // the form shows the grounds trimmed, as they would be stored
 		return s.renderObjections(w, r, http.StatusUnprocessableEntity, objectionsData{Errors: e.Fields, FailedID: id, Typed: d})
 	}
 	if err != nil {
