@@ -11,9 +11,12 @@ import (
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/marketing"
+	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
 	"github.com/sessionshq/sessions/internal/platform/mail/mailtest"
-	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/service"
+	"github.com/sessionshq/sessions/internal/service/wire"
+	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
@@ -35,12 +38,18 @@ func TestBinarySendsCampaignWithOneClickUnsubscribe(t *testing.T) {
 	if err := store.CreateAccount(ctx, db, ada); err != nil {
 		t.Fatal(err)
 	}
-	staffer := audit.Party{Kind: "staff", ID: "acc_e2e"}
-	c, err := store.CreateCampaign(ctx, db, []byte(secret), staffer, marketing.CampaignDraft{Subject: "E2E news", Text: "Hello from the binary."}, now)
+	// The campaign is composed and started as staff would, by the same
+	// use cases, on a database the binary then opens.
+	services, err := wire.New(wire.Parts{DB: db, Clock: clock.System{}, Secret: []byte(secret)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.StartCampaign(ctx, db, []byte(secret), staffer, c.ID, now); err != nil {
+	staffer := service.Actor{AccountID: "acc_e2e", Roles: []staff.Role{staff.Admin}}
+	c, err := services.Campaigns.CreateCampaign(ctx, staffer, marketing.CampaignDraft{Subject: "E2E news", Text: "Hello from the binary."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := services.Campaigns.StartCampaign(ctx, staffer, c.ID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -74,7 +83,7 @@ func TestBinarySendsCampaignWithOneClickUnsubscribe(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("one-click POST: %d", res.StatusCode)
 	}
-	if ok, err := store.Suppressed(ctx, db, []byte(secret), ada.Email); err != nil || !ok {
+	if ok, err := store.Suppressed(ctx, db, marketing.SuppressionDigest([]byte(secret), ada.Email)); err != nil || !ok {
 		t.Fatalf("the address is not suppressed: %v %v", ok, err)
 	}
 	if strings.Contains(s.stderr.String(), ada.Email) {

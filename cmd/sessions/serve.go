@@ -44,7 +44,6 @@ func cmdServe(ctx context.Context, e env) error {
 		ln.Close()
 		return err
 	}
-	a.Campaigns = srv
 	if err := a.Jobs.Start(ctx); err != nil {
 		ln.Close()
 		return err

@@ -15,14 +15,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sessionshq/sessions/internal/marketing"
 	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/jobs"
 	"github.com/sessionshq/sessions/internal/platform/mail"
-	"github.com/sessionshq/sessions/internal/privacy/notice"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
 	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/store"
@@ -42,19 +40,9 @@ type App struct {
 	Mail *mail.Service
 	// Blobs stores files and keeps their index.
 	Blobs *blob.Store
-	// Campaigns sends the marketing campaigns being sent. Sending asks the
-	// purpose gate, whose loader the web server holds, so cmdServe sets it
-	// to the server before the jobs start; until then the job does nothing.
-	Campaigns CampaignSender
 	// Services are the use cases (internal/service), with their jobs
 	// registered on Jobs (data-subject rights: internal/service/dsr).
 	Services *wire.Services
-}
-
-// CampaignSender works through the marketing campaigns being sent, in
-// batches, and returns how many messages it queued (web.Server).
-type CampaignSender interface {
-	SendCampaigns(ctx context.Context) (int, error)
 }
 
 // Open connects to the database, migrates it and builds the services.
@@ -85,17 +73,17 @@ func Open(ctx context.Context, cfg config.Config, clk clock.Clock, log *slog.Log
 	if seeded > 0 {
 		log.Info("sub-processor registry seeded", slog.Int("inserted", seeded))
 	}
-	// The privacy notice is published as version 1 at the first start;
-	// several instances starting at once publish it once.
-	if v, published, err := store.PublishFirstNotice(ctx, db, clk.Now()); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("publish the privacy notice: %w", err)
-	} else if published {
-		log.Info("privacy notice published", slog.Int("version", v.Number))
-	}
 	if err := a.openPlatform(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	// The privacy notice is published as version 1 at the first start;
+	// several instances starting at once publish it once.
+	if v, published, err := a.Services.Notices.PublishFirst(ctx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("publish the privacy notice: %w", err)
+	} else if published {
+		log.Info("privacy notice published", slog.Int("version", v.Number))
 	}
 	return a, nil
 }
@@ -115,17 +103,6 @@ func (a *App) Close() error {
 func (a *App) openPlatform(ctx context.Context) error {
 	cfg := a.Config
 	a.Jobs = jobs.New(a.DB, jobs.Config{Workers: cfg.JobWorkers, Log: a.Log.With(slog.String("component", "jobs"))})
-	// Marketing campaigns go out from a periodic job, a bounded number of
-	// batches per run, so a campaign resumes where it stopped after a
-	// restart and a large one never outruns the job's time limit.
-	jobs.Register(a.Jobs, func(ctx context.Context, _ jobs.Job[marketing.SendArgs]) error {
-		if a.Campaigns == nil {
-			return nil
-		}
-		_, err := a.Campaigns.SendCampaigns(ctx)
-		return err
-	})
-	a.Jobs.Periodic(jobs.Schedule{Every: marketing.SendEvery, Args: marketing.SendArgs{}, RunOnStart: true})
 	var sender mail.Sender
 	if cfg.SMTPAddr != "" {
 		hello := "localhost"
@@ -143,13 +120,6 @@ func (a *App) openPlatform(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Significant versions of the privacy notice are e-mailed to members
-	// in batches; each periodic run also finishes one a crash cut short.
-	jobs.Register(a.Jobs, func(ctx context.Context, _ jobs.Job[notice.MailArgs]) error {
-		_, err := store.MailNoticeChanges(ctx, a.DB, cfg.BaseURL, a.Clock, notice.MailBatch, a.Mail.Dispatch)
-		return err
-	})
-	a.Jobs.Periodic(jobs.Schedule{Every: notice.MailEvery, Args: notice.MailArgs{}, RunOnStart: true})
 	a.Blobs, err = blob.New(ctx, blob.Config{
 		URL: cfg.BlobURL, Dir: filepath.Join(cfg.DataDir, "blobs"), Index: store.NewBlobIndex(a.DB), Clock: a.Clock, Log: a.Log,
 	})

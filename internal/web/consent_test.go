@@ -131,7 +131,7 @@ func TestReceiptsValidateAgainstSchema(t *testing.T) {
 	if res := api.sendJSON(t, http.MethodPost, "/api/me/consents", map[string]any{"purposes": []string{"personalisation"}, "state": "withdrawn"}); res.StatusCode != http.StatusCreated {
 		t.Fatalf("withdraw: %d %s", res.StatusCode, res.Body)
 	}
-	if _, _, err := store.PublishFirstNotice(context.Background(), h.DB, h.Clock.Now()); err != nil {
+	if _, _, err := h.Srv.Services.Notices.PublishFirst(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if res := api.sendJSON(t, http.MethodPost, "/api/me/consents", map[string]any{"purposes": []string{"recording", "ai-processing", "analytics"}, "state": "refused"}); res.StatusCode != http.StatusCreated {

@@ -1,29 +1,24 @@
 package web
 
 import (
-	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/marketing"
-	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
-	"github.com/sessionshq/sessions/internal/privacy/gate"
-	"github.com/sessionshq/sessions/internal/store"
+	"github.com/sessionshq/sessions/internal/service/campaigns"
 )
 
 // Marketing: a member's preferences per channel and their objections
 // (signed in, or through the signed link every marketing message
 // carries), the RFC 8058 one-click unsubscribe, campaigns composed by
-// staff and sent by a job, and the staff queue of objections to
-// legitimate-interest processing. There is no route, handler or query
-// that sells or shares personal data for anyone else's marketing.
+// staff (internal/service/campaigns sends them from a job), and the
+// staff queue of objections to legitimate-interest processing. There is
+// no route, handler or query that sells or shares personal data for
+// anyone else's marketing.
 
 // ---- the JSON shape ----
 
@@ -80,25 +75,15 @@ func marketingOut(p marketing.Preferences, objections []marketing.Objection) mar
 	return out
 }
 
-// loadMarketing reads a member's marketing state and objections.
-func (s *Server) loadMarketing(ctx context.Context, accountID string) (marketing.Preferences, []marketing.Objection, error) {
-	p, _, err := store.MarketingPreferences(ctx, s.DB, s.Secret, accountID, s.Clock.Now())
-	if err != nil {
-		return p, nil, err
-	}
-	objections, err := store.ObjectionsOf(ctx, s.DB, accountID)
-	return p, objections, err
-}
-
 // ---- the API ----
 
 // apiMarketingGet is GET /api/me/marketing.
 func (s *Server) apiMarketingGet(w http.ResponseWriter, r *http.Request) error {
-	p, objections, err := s.loadMarketing(r.Context(), mustPrincipal(r).AccountID)
+	o, err := s.Services.Campaigns.Overview(r.Context(), mustPrincipal(r).AccountID)
 	if err != nil {
 		return err
 	}
-	return writeJSONNoStore(w, http.StatusOK, marketingOut(p, objections))
+	return writeJSONNoStore(w, http.StatusOK, marketingOut(o.Prefs, o.Objections))
 }
 
 // marketingPut is the body of PUT /api/me/marketing: the channels to
@@ -116,8 +101,7 @@ func (s *Server) apiMarketingPut(w http.ResponseWriter, r *http.Request) error {
 	if in.Channels == nil {
 		return &errs.Error{Code: errs.Invalid, Message: "some fields are not valid", Fields: map[string]string{marketing.FieldChannels: "is required: an object of channel names to true or false"}}
 	}
-	id := mustPrincipal(r).AccountID
-	if err := s.setChannels(r.Context(), memberActor(id), id, in.Channels, true, marketing.ByAPI); err != nil {
+	if err := s.Services.Campaigns.SetChannels(r.Context(), actorOf(r), in.Channels, marketing.ByAPI); err != nil {
 		return err
 	}
 	return s.apiMarketingGet(w, r)
@@ -130,8 +114,7 @@ func (s *Server) apiObjectionPost(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	id := mustPrincipal(r).AccountID
-	res, err := s.object(r.Context(), memberActor(id), id, in, marketing.ByAPI, "")
+	res, err := s.Services.Campaigns.Object(r.Context(), actorOf(r), in, marketing.ByAPI)
 	if err != nil {
 		return err
 	}
@@ -140,35 +123,6 @@ func (s *Server) apiObjectionPost(w http.ResponseWriter, r *http.Request) error 
 		status = http.StatusCreated
 	}
 	return writeJSON(w, status, objectionOut(res.Objection))
-}
-
-// setChannels checks and stores the channel states a person asks for.
-func (s *Server) setChannels(ctx context.Context, actor audit.Party, accountID string, want map[string]bool, allowOn bool, method marketing.Method) error {
-	p, _, err := store.MarketingPreferences(ctx, s.DB, s.Secret, accountID, s.Clock.Now())
-	if err != nil {
-		return err
-	}
-	changes, err := p.Edit(want, allowOn)
-	if err != nil {
-		return err
-	}
-	return store.SetMarketingChannels(ctx, s.DB, s.Secret, actor, accountID, changes, method, s.Clock.Now())
-}
-
-// object records an objection and logs, without personal data, that one
-// was made.
-func (s *Server) object(ctx context.Context, actor audit.Party, accountID string, in marketing.ObjectionRequest, method marketing.Method, campaignID string) (store.ObjectionResult, error) {
-	if err := in.Clean(); err != nil {
-		return store.ObjectionResult{}, err
-	}
-	res, err := store.Object(ctx, s.DB, s.Secret, actor, accountID, in, method, campaignID, s.Clock.Now())
-	if err != nil {
-		return res, err
-	}
-	if res.Changed {
-		s.Log.LogAttrs(ctx, slog.LevelInfo, "objection recorded", slog.String("kind", string(in.Kind)), slog.String("method", string(method)))
-	}
-	return res, nil
 }
 
 // ---- the preferences page ----
@@ -208,23 +162,19 @@ var marketingNotices = map[string]string{
 }
 
 func (s *Server) renderMarketing(w http.ResponseWriter, r *http.Request, status int, accountID string, d marketingPageData) error {
-	p, objections, err := s.loadMarketing(r.Context(), accountID)
+	o, err := s.Services.Campaigns.Overview(r.Context(), accountID)
 	if err != nil {
 		return err
 	}
-	d.Prefs, d.Explanation = p, p.Relationship.Explain()
+	p := o.Prefs
+	d.Prefs, d.Explanation, d.Purposes = p, p.Relationship.Explain(), o.Purposes
 	if !d.Link {
-		d.Objections = objections
+		d.Objections = o.Objections
 	}
 	for _, c := range marketing.Channels {
 		on := p.On(c)
 		d.Channels = append(d.Channels, channelRow{Channel: c, Label: c.Label(), On: on,
 			Locked: !on && (d.Link || p.Objected || !p.Relationship.MayOptIn() || (c == marketing.Email && p.Suppressed))})
-	}
-	for _, pu := range datamap.Default().Purposes {
-		if pu.ID != marketing.Purpose && marketing.LegitimateInterestPurpose(pu.ID) {
-			d.Purposes = append(d.Purposes, pu)
-		}
 	}
 	title := "Marketing preferences"
 	section := "account"
@@ -259,11 +209,11 @@ func (s *Server) marketingForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := mustPrincipal(r).AccountID
-	p, _, err := store.MarketingPreferences(r.Context(), s.DB, s.Secret, id, s.Clock.Now())
+	p, err := s.Services.Campaigns.Preferences(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	err = s.setChannels(r.Context(), memberActor(id), id, channelForm(r, p), true, marketing.BySettings)
+	err = s.Services.Campaigns.SetChannels(r.Context(), actorOf(r), channelForm(r, p), marketing.BySettings)
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
 		return s.renderMarketing(w, r, http.StatusUnprocessableEntity, id, marketingPageData{Base: "/account/marketing", Errors: e.Fields})
 	}
@@ -299,7 +249,7 @@ func (s *Server) marketingObjectForm(w http.ResponseWriter, r *http.Request) err
 	}
 	id := mustPrincipal(r).AccountID
 	in := objectionForm(r)
-	res, err := s.object(r.Context(), memberActor(id), id, in, marketing.BySettings, "")
+	res, err := s.Services.Campaigns.Object(r.Context(), actorOf(r), in, marketing.BySettings)
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
 		return s.renderMarketing(w, r, http.StatusUnprocessableEntity, id, marketingPageData{Base: "/account/marketing", Errors: e.Fields, Typed: in})
 	}
@@ -317,16 +267,11 @@ func (s *Server) marketingObjectForm(w http.ResponseWriter, r *http.Request) err
 // token for an account that no longer exists finds nothing.
 func (s *Server) linkPerson(r *http.Request) (string, string, error) {
 	token := r.PathValue("token")
-	id, err := marketing.CheckPreferences(s.Secret, token, s.Clock.Now())
+	id, err := s.Services.Campaigns.LinkAccount(r.Context(), token)
 	if err != nil {
-		return "", "", errs.E(errs.Malformed, "this link is not valid: it may have been altered or cut short, or it is too old")
-	}
-	if _, err := store.AccountByID(r.Context(), s.DB, id); errors.Is(err, database.ErrNotFound) {
-		return "", "", errs.E(errs.NotFound, "the account this link was for no longer exists, so nothing will be sent to it")
-	} else if err != nil {
 		return "", "", err
 	}
-	return id, "/marketing/preferences/" + url.PathEscape(token), nil
+	return id, preferencesPath(token), nil
 }
 
 // marketingLinkPage is GET /marketing/preferences/{token}.
@@ -349,11 +294,11 @@ func (s *Server) marketingLinkForm(w http.ResponseWriter, r *http.Request) error
 	if err := readForm(r); err != nil {
 		return err
 	}
-	p, _, err := store.MarketingPreferences(r.Context(), s.DB, s.Secret, id, s.Clock.Now())
+	p, err := s.Services.Campaigns.Preferences(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	err = s.setChannels(r.Context(), anonymousParty, id, channelForm(r, p), false, marketing.ByLink)
+	err = s.Services.Campaigns.SetChannelsByLink(r.Context(), r.PathValue("token"), channelForm(r, p))
 	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
 		return s.renderMarketing(w, r, http.StatusUnprocessableEntity, id, marketingPageData{Link: true, Base: base, Errors: e.Fields})
 	}
@@ -368,19 +313,14 @@ func (s *Server) marketingLinkForm(w http.ResponseWriter, r *http.Request) error
 // the absolute objections, to marketing or to profiling. Objections that
 // staff weigh need the person signed in, since they carry their reasons.
 func (s *Server) marketingLinkObjectForm(w http.ResponseWriter, r *http.Request) error {
-	id, base, err := s.linkPerson(r)
+	_, base, err := s.linkPerson(r)
 	if err != nil {
 		return err
 	}
 	if err := readForm(r); err != nil {
 		return err
 	}
-	in := marketing.ObjectionRequest{Kind: marketing.ObjectionKind(r.PostForm.Get(marketing.FieldKind))}
-	if !in.Kind.Absolute() {
-		return &errs.Error{Code: errs.Invalid, Message: "some fields are not valid",
-			Fields: map[string]string{marketing.FieldKind: "must be marketing or profiling here; sign in to object to other processing"}}
-	}
-	res, err := s.object(r.Context(), anonymousParty, id, in, marketing.ByLink, "")
+	res, err := s.Services.Campaigns.ObjectByLink(r.Context(), r.PathValue("token"), marketing.ObjectionKind(r.PostForm.Get(marketing.FieldKind)))
 	if err != nil {
 		return err
 	}
@@ -398,36 +338,28 @@ type unsubscribeData struct {
 	Preferences string
 }
 
-// unsubscribeToken checks the token of an unsubscribe URL: 400 and
-// nothing written when it was altered, forged or is too old.
-func (s *Server) unsubscribeToken(r *http.Request) (personID, campaignID string, err error) {
-	personID, campaignID, err = marketing.CheckUnsubscribe(s.Secret, r.PathValue("token"), s.Clock.Now())
-	if err != nil {
-		return "", "", errs.E(errs.Malformed, "this unsubscribe link is not valid: it may have been altered or cut short, or it is too old. Sign in to change your marketing preferences")
+// preferencesPath is the page a preferences token opens.
+func preferencesPath(token string) string { return "/marketing/preferences/" + url.PathEscape(token) }
+
+func unsubscribeView(u campaigns.Unsubscription) unsubscribeData {
+	d := unsubscribeData{Done: u.Done, Already: u.Already}
+	if u.PreferencesToken != "" {
+		d.Preferences = preferencesPath(u.PreferencesToken)
 	}
-	return personID, campaignID, nil
+	return d
 }
 
 // unsubscribePage is GET /unsubscribe/{token}: a confirmation with a
 // button. A GET never unsubscribes, because link scanners and previews
 // follow links nobody clicked.
 func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) error {
-	personID, _, err := s.unsubscribeToken(r)
+	token := r.PathValue("token")
+	u, err := s.Services.Campaigns.UnsubscribeState(r.Context(), token)
 	if err != nil {
 		return err
 	}
-	d := unsubscribeData{Action: "/unsubscribe/" + url.PathEscape(r.PathValue("token"))}
-	p, _, err := store.MarketingPreferences(r.Context(), s.DB, s.Secret, personID, s.Clock.Now())
-	switch {
-	case errors.Is(err, database.ErrNotFound):
-		d.Done, d.Already = true, true
-	case err != nil:
-		return err
-	default:
-		d.Already = p.Objected
-		d.Done = p.Objected
-		d.Preferences = "/marketing/preferences/" + url.PathEscape(marketing.PreferencesToken(s.Secret, personID, s.Clock.Now()))
-	}
+	d := unsubscribeView(u)
+	d.Action = "/unsubscribe/" + url.PathEscape(token)
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	return s.pages.render(w, r, http.StatusOK, "marketing_unsubscribe", view{Title: "Unsubscribe", Data: d})
 }
@@ -437,10 +369,11 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) error {
 // without cookies, and the confirmation page's button posts the same.
 // It records the objection to direct marketing and the suppression at
 // once, answers 200 without a redirect, and is idempotent: a replayed
-// token changes nothing.
+// token changes nothing. A token that was altered, forged or is too old
+// is refused before the body is read.
 func (s *Server) unsubscribePost(w http.ResponseWriter, r *http.Request) error {
-	personID, campaignID, err := s.unsubscribeToken(r)
-	if err != nil {
+	token := r.PathValue("token")
+	if _, _, err := s.Services.Campaigns.CheckUnsubscribe(token); err != nil {
 		return err
 	}
 	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
@@ -453,76 +386,12 @@ func (s *Server) unsubscribePost(w http.ResponseWriter, r *http.Request) error {
 	if r.PostForm.Get("List-Unsubscribe") != "One-Click" {
 		return errs.E(errs.Malformed, "a one-click unsubscribe posts List-Unsubscribe=One-Click")
 	}
-	d := unsubscribeData{Done: true}
-	res, err := s.object(r.Context(), anonymousParty, personID, marketing.ObjectionRequest{Kind: marketing.ObjectMarketing}, marketing.ByUnsubscribe, campaignID)
-	switch {
-	case errors.Is(err, database.ErrNotFound):
-		// The account is gone, and with it anything we could send.
-		d.Already = true
-	case err != nil:
+	u, err := s.Services.Campaigns.Unsubscribe(r.Context(), token)
+	if err != nil {
 		return err
-	default:
-		d.Already = !res.Changed
-		d.Preferences = "/marketing/preferences/" + url.PathEscape(marketing.PreferencesToken(s.Secret, personID, s.Clock.Now()))
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	return s.pages.render(w, r, http.StatusOK, "marketing_unsubscribe", view{Title: "Unsubscribed", Data: d})
-}
-
-// ---- sending campaigns ----
-
-// SendCampaigns works through the campaigns being sent, one batch (one
-// transaction) at a time, up to marketing.MaxBatchesPerRun batches; the
-// periodic job calls it, and what is left waits for its next run. Every
-// message goes to a member the purpose gate allows marketing for, whose
-// e-mail channel is on and whose address is not suppressed. It returns
-// how many messages it queued.
-func (s *Server) SendCampaigns(ctx context.Context) (int, error) {
-	ids, err := store.SendingCampaigns(ctx, s.DB)
-	if err != nil {
-		return 0, err
-	}
-	queued, batches := 0, 0
-	for _, id := range ids {
-		for batches < marketing.MaxBatchesPerRun {
-			batches++
-			res, err := store.SendCampaignBatch(ctx, s.DB, s.Secret, id, s.Clock.Now(), s.campaignGate, s.campaignLinks)
-			if err != nil {
-				return queued, err
-			}
-			queued += len(res.MailIDs)
-			if s.Mail != nil && len(res.MailIDs) > 0 {
-				s.Mail.Dispatch(ctx, res.MailIDs...)
-			}
-			s.Log.LogAttrs(ctx, slog.LevelInfo, "campaign batch", slog.String("campaign", id),
-				slog.Int("queued", len(res.MailIDs)), slog.Int("skipped", res.Skipped), slog.Bool("done", res.Done))
-			if res.Done {
-				break
-			}
-		}
-	}
-	return queued, nil
-}
-
-// campaignGate asks the purpose gate about marketing to a member; it
-// fails closed.
-func (s *Server) campaignGate(ctx context.Context, accountID string) (bool, error) {
-	d, err := s.allowedFor(ctx, gate.Member(accountID), marketing.Purpose)
-	if err != nil {
-		return false, err
-	}
-	return d.Allowed, nil
-}
-
-// campaignLinks makes a recipient's absolute unsubscribe and preference
-// links under the server's public address.
-func (s *Server) campaignLinks(campaignID string, r marketing.Recipient) marketing.Links {
-	base := strings.TrimSuffix(s.Config.BaseURL, "/")
-	now := s.Clock.Now()
-	return marketing.Links{
-		Unsubscribe: base + "/unsubscribe/" + marketing.UnsubscribeToken(s.Secret, r.AccountID, campaignID, now),
-		Preferences: base + "/marketing/preferences/" + marketing.PreferencesToken(s.Secret, r.AccountID, now),
-	}
+	return s.pages.render(w, r, http.StatusOK, "marketing_unsubscribe", view{Title: "Unsubscribed", Data: unsubscribeView(u)})
 }
 
 // ---- staff: campaigns ----
@@ -541,7 +410,7 @@ func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderCampaigns(w http.ResponseWriter, r *http.Request, status int, d campaignsData) error {
-	list, err := store.ListCampaigns(r.Context(), s.DB)
+	list, err := s.Services.Campaigns.Campaigns(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -557,13 +426,11 @@ func (s *Server) campaignCreateForm(w http.ResponseWriter, r *http.Request) erro
 	d := marketing.CampaignDraft{
 		Subject: r.PostForm.Get(marketing.FieldSubject), Text: r.PostForm.Get(marketing.FieldText), HTML: r.PostForm.Get(marketing.FieldHTML),
 	}
-	if err := d.Clean(); err != nil {
-		if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
-			return s.renderCampaigns(w, r, http.StatusUnprocessableEntity, campaignsData{Draft: d, Errors: e.Fields})
-		}
-		return err
+	c, err := s.Services.Campaigns.CreateCampaign(r.Context(), actorOf(r), d)
+	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		_ = d.Clean() // the form shows the text trimmed, as it would be stored
+		return s.renderCampaigns(w, r, http.StatusUnprocessableEntity, campaignsData{Draft: d, Errors: e.Fields})
 	}
-	c, err := store.CreateCampaign(r.Context(), s.DB, s.Secret, staffActor(r.Context()), d, s.Clock.Now())
 	if err != nil {
 		return err
 	}
@@ -579,7 +446,7 @@ type campaignData struct {
 
 // campaignPage is GET /admin/campaigns/{id}.
 func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) error {
-	c, err := store.GetCampaign(r.Context(), s.DB, r.PathValue("id"))
+	c, err := s.Services.Campaigns.Campaign(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -593,7 +460,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) error {
 // campaignSendForm is POST /admin/campaigns/{id}/send: the campaign is
 // handed to the sending job.
 func (s *Server) campaignSendForm(w http.ResponseWriter, r *http.Request) error {
-	c, err := store.StartCampaign(r.Context(), s.DB, s.Secret, staffActor(r.Context()), r.PathValue("id"), s.Clock.Now())
+	c, err := s.Services.Campaigns.StartCampaign(r.Context(), actorOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -624,14 +491,14 @@ func (s *Server) objectionsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderObjections(w http.ResponseWriter, r *http.Request, status int, d objectionsData) error {
-	list, err := store.PendingObjections(r.Context(), s.DB)
+	q, err := s.Services.Campaigns.PendingObjections(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
-	d.Pending = list
+	d.Pending = q.Pending
 	d.Purposes = map[string]string{"": "All processing that rests on our legitimate interest"}
-	for _, p := range datamap.Default().Purposes {
-		d.Purposes[p.ID] = p.Name
+	for id, name := range q.PurposeNames {
+		d.Purposes[id] = name
 	}
 	return s.pages.render(w, r, status, "marketing_objections", view{Title: "Objections", Section: "admin", Data: d})
 }
@@ -643,13 +510,12 @@ func (s *Server) objectionDecideForm(w http.ResponseWriter, r *http.Request) err
 	}
 	id := r.PathValue("id")
 	d := marketing.Decision{Status: marketing.ObjectionStatus(r.PostForm.Get(marketing.FieldStatus)), Grounds: r.PostForm.Get(marketing.FieldGrounds)}
-	if err := d.Clean(); err != nil {
-		if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
-			return s.renderObjections(w, r, http.StatusUnprocessableEntity, objectionsData{Errors: e.Fields, FailedID: id, Typed: d})
-		}
-		return err
+	_, err := s.Services.Campaigns.DecideObjection(r.Context(), actorOf(r), id, d)
+	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		_ = d.Clean() // the form shows the grounds trimmed, as they would be stored
+		return s.renderObjections(w, r, http.StatusUnprocessableEntity, objectionsData{Errors: e.Fields, FailedID: id, Typed: d})
 	}
-	if _, err := store.DecideObjection(r.Context(), s.DB, s.Secret, staffActor(r.Context()), id, d, s.Clock.Now()); err != nil {
+	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/admin/objections?done=decided", http.StatusSeeOther)

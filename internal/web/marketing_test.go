@@ -11,7 +11,7 @@ import (
 
 	"github.com/sessionshq/sessions/internal/marketing"
 	"github.com/sessionshq/sessions/internal/platform/mail/mailtest"
-	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
@@ -32,8 +32,8 @@ func mktUnsubToken(h *harness, m *testMember, campaign string) string {
 // mktCampaign stores a draft campaign and returns its id.
 func mktCampaign(t *testing.T, h *harness, subject string) string {
 	t.Helper()
-	c, err := store.CreateCampaign(context.Background(), h.DB, h.Secret, audit.Party{Kind: "staff", ID: "acc_test"},
-		marketing.CampaignDraft{Subject: subject, Text: "Our news, in plain text."}, h.Clock.Now())
+	c, err := h.Srv.Services.Campaigns.CreateCampaign(context.Background(), service.Actor{AccountID: "acc_test", Roles: []staff.Role{staff.Admin}},
+		marketing.CampaignDraft{Subject: subject, Text: "Our news, in plain text."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,8 +44,8 @@ func mktCampaign(t *testing.T, h *harness, subject string) string {
 // processing by m and returns its id.
 func mktPendingObjection(t *testing.T, h *harness, m *testMember) string {
 	t.Helper()
-	res, err := store.Object(context.Background(), h.DB, h.Secret, audit.Party{Kind: "member", ID: m.ID}, m.ID,
-		marketing.ObjectionRequest{Kind: marketing.ObjectLegitimateInterest, Purpose: "statistics"}, marketing.ByAPI, "", h.Clock.Now())
+	res, err := h.Srv.Services.Campaigns.Object(context.Background(), service.Member(m.ID),
+		marketing.ObjectionRequest{Kind: marketing.ObjectLegitimateInterest, Purpose: "statistics"}, marketing.ByAPI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func sendCampaign(t *testing.T, h *harness, admin *client, subject string) strin
 	if res := admin.postForm(t, page+"/send", nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("send: %d %s", res.StatusCode, res.Body)
 	}
-	if _, err := h.Srv.SendCampaigns(context.Background()); err != nil {
+	if _, err := h.Srv.Services.Campaigns.SendCampaigns(context.Background()); err != nil {
 		t.Fatalf("sending job: %v", err)
 	}
 	h.deliverMail(t)
@@ -161,7 +161,7 @@ func TestMarketingEmailOneClickUnsubscribe(t *testing.T) {
 	if res := h.anon().get(t, u.Path); res.StatusCode != http.StatusOK || !strings.Contains(res.text(), "Unsubscribe from all marketing?") {
 		t.Fatalf("GET: %d %s", res.StatusCode, res.Body)
 	}
-	if ok, _ := store.Suppressed(ctx, h.DB, h.Secret, ada.Email); ok {
+	if ok, _ := store.Suppressed(ctx, h.DB, marketing.SuppressionDigest(h.Secret, ada.Email)); ok {
 		t.Fatal("a GET unsubscribed")
 	}
 
@@ -170,7 +170,7 @@ func TestMarketingEmailOneClickUnsubscribe(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("one-click POST: %d %s", rec.Code, rec.Body)
 	}
-	if ok, err := store.Suppressed(ctx, h.DB, h.Secret, ada.Email); err != nil || !ok {
+	if ok, err := store.Suppressed(ctx, h.DB, marketing.SuppressionDigest(h.Secret, ada.Email)); err != nil || !ok {
 		t.Fatalf("the address is not suppressed: %v %v", ok, err)
 	}
 	if mkt, _, err := store.Objections(ctx, h.DB, ada.ID); err != nil || !mkt {
@@ -200,7 +200,7 @@ func TestMarketingEmailOneClickUnsubscribe(t *testing.T) {
 	if rec := providerPost(h, altered, "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click", nil); rec.Code != http.StatusBadRequest {
 		t.Fatalf("altered token: %d", rec.Code)
 	}
-	if ok, _ := store.Suppressed(ctx, h.DB, h.Secret, bob.Email); ok {
+	if ok, _ := store.Suppressed(ctx, h.DB, marketing.SuppressionDigest(h.Secret, bob.Email)); ok {
 		t.Fatal("an altered token suppressed the address")
 	}
 	if n := mktAuditCount(t, h, "marketing.object"); n != entries {
@@ -258,7 +258,7 @@ func TestOneClickUnsubscribeAndCrossOriginProtection(t *testing.T) {
 			if rec := providerPost(h, path, c.ct, c.body, c.header); rec.Code != c.want {
 				t.Fatalf("status %d, want %d: %s", rec.Code, c.want, rec.Body)
 			}
-			if ok, _ := store.Suppressed(ctx, h.DB, h.Secret, ada.Email); ok {
+			if ok, _ := store.Suppressed(ctx, h.DB, marketing.SuppressionDigest(h.Secret, ada.Email)); ok {
 				t.Fatal("the refused request unsubscribed")
 			}
 		})
@@ -268,7 +268,7 @@ func TestOneClickUnsubscribeAndCrossOriginProtection(t *testing.T) {
 	if rec := providerPost(h, path, "multipart/form-data; boundary=b", body, nil); rec.Code != http.StatusOK {
 		t.Fatalf("multipart: %d %s", rec.Code, rec.Body)
 	}
-	if ok, _ := store.Suppressed(ctx, h.DB, h.Secret, ada.Email); !ok {
+	if ok, _ := store.Suppressed(ctx, h.DB, marketing.SuppressionDigest(h.Secret, ada.Email)); !ok {
 		t.Fatal("the multipart one-click did not unsubscribe")
 	}
 	// The confirmation page's button, from the same origin, with a
@@ -407,7 +407,7 @@ func TestMarketingPages(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("form: %d %s", res.StatusCode, res.Body)
 	}
-	p, _, err := store.MarketingPreferences(ctx, h.DB, h.Secret, ada.ID, h.Clock.Now())
+	p, err := h.Srv.Services.Campaigns.Preferences(ctx, ada.ID)
 	if err != nil || p.On(marketing.Email) || p.On(marketing.SMS) || !p.On(marketing.Phone) {
 		t.Fatalf("after the form: %v %v", p.Channels(), err)
 	}
@@ -424,7 +424,7 @@ func TestMarketingPages(t *testing.T) {
 	if res := anon.postForm(t, link, url.Values{"social": {"on"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("switching phone off from a link: %d", res.StatusCode)
 	}
-	p, _, _ = store.MarketingPreferences(ctx, h.DB, h.Secret, ada.ID, h.Clock.Now())
+	p, _ = h.Srv.Services.Campaigns.Preferences(ctx, ada.ID)
 	if p.On(marketing.Phone) || !p.On(marketing.Social) {
 		t.Fatalf("after the link form: %v", p.Channels())
 	}
@@ -432,7 +432,7 @@ func TestMarketingPages(t *testing.T) {
 	if res := anon.postForm(t, link+"x", url.Values{}); res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("tampered link: %d", res.StatusCode)
 	}
-	p2, _, _ := store.MarketingPreferences(ctx, h.DB, h.Secret, ada.ID, h.Clock.Now())
+	p2, _ := h.Srv.Services.Campaigns.Preferences(ctx, ada.ID)
 	if !p2.On(marketing.Social) {
 		t.Fatal("a tampered link switched social off")
 	}

@@ -2,8 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,28 +11,16 @@ import (
 	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
-	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/privacy/notice"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 // The privacy notice: the published versions and their public history,
 // the banner that asks members to acknowledge a significant change, and
 // the staff page that compares the generated text with the last published
 // version and publishes a new one. The text itself is written by
-// internal/privacy/notice from the data map and the registry; announcing
-// a significant version by e-mail is the notice.mail job's work.
-
-// publishedNotice returns the current version, publishing the first one
-// when the server started without it (an instance that never ran the
-// start-up step, such as a test server).
-func (s *Server) publishedNotice(ctx context.Context) (notice.Version, error) {
-	v, err := store.CurrentNotice(ctx, s.DB)
-	if errors.Is(err, database.ErrNotFound) {
-		v, _, err = store.PublishFirstNotice(ctx, s.DB, s.Clock.Now())
-	}
-	return v, err
-}
+// internal/privacy/notice from the data map and the registry; the use
+// cases, and the job that announces a significant version by e-mail, are
+// internal/service/notices'.
 
 // noticeDate formats a publication date for people.
 func noticeDate(t time.Time) string { return t.UTC().Format("2 January 2006") }
@@ -161,7 +147,7 @@ func (s *Server) renderPrivacyNotice(w http.ResponseWriter, r *http.Request, v n
 }
 
 func (s *Server) noticePage(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.publishedNotice(r.Context())
+	v, err := s.Services.Notices.Current(r.Context())
 	if err != nil {
 		return err
 	}
@@ -182,15 +168,11 @@ func (s *Server) noticeVersionPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	cur, err := s.publishedNotice(r.Context())
+	p, err := s.Services.Notices.Version(r.Context(), n)
 	if err != nil {
 		return err
 	}
-	v, err := store.NoticeVersion(r.Context(), s.DB, n)
-	if err != nil {
-		return err
-	}
-	return s.renderPrivacyNotice(w, r, v, cur.Number)
+	return s.renderPrivacyNotice(w, r, p.Version, p.Current)
 }
 
 // noticeHistoryRow is one version in the history.
@@ -204,10 +186,7 @@ type noticeHistoryRow struct {
 }
 
 func (s *Server) noticeHistoryPage(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.publishedNotice(r.Context()); err != nil {
-		return err
-	}
-	list, err := store.NoticeVersions(r.Context(), s.DB)
+	list, err := s.Services.Notices.History(r.Context())
 	if err != nil {
 		return err
 	}
@@ -225,7 +204,7 @@ func (s *Server) noticeHistoryPage(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) noticeAPI(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.publishedNotice(r.Context())
+	v, err := s.Services.Notices.Current(r.Context())
 	if err != nil {
 		return err
 	}
@@ -233,10 +212,7 @@ func (s *Server) noticeAPI(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) noticeVersionsAPI(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.publishedNotice(r.Context()); err != nil {
-		return err
-	}
-	list, err := store.NoticeVersions(r.Context(), s.DB)
+	list, err := s.Services.Notices.History(r.Context())
 	if err != nil {
 		return err
 	}
@@ -264,10 +240,10 @@ type noticeBanner struct {
 // for members with nothing to acknowledge. A failed lookup is logged and
 // shows no banner, so that it never breaks a page.
 func (s *Server) noticeBannerFor(r *http.Request, p *principal) *noticeBanner {
-	if p == nil || p.AccountID == "" || s.DB == nil {
+	if p == nil || p.AccountID == "" || s.Services == nil {
 		return nil
 	}
-	v, ok, err := store.NoticeToAcknowledge(r.Context(), s.DB, p.AccountID)
+	v, ok, err := s.Services.Notices.ToAcknowledge(r.Context(), p.AccountID)
 	if err != nil {
 		s.Log.LogAttrs(r.Context(), slog.LevelError, "notice banner lookup failed", slog.String("error", err.Error()))
 		return nil
@@ -277,19 +253,6 @@ func (s *Server) noticeBannerFor(r *http.Request, p *principal) *noticeBanner {
 	}
 	return &noticeBanner{Version: v.Number, Date: noticeDate(v.PublishedAt), Summary: v.Summary,
 		URL: noticeURL(v.Number), Next: localPath(r.URL.RequestURI())}
-}
-
-// acknowledge records the member's acknowledgement of version n, or of
-// the current version when n is 0.
-func (s *Server) acknowledge(r *http.Request, n int) (store.Acknowledgement, error) {
-	if n < 0 {
-		return store.Acknowledgement{}, &errs.Error{Code: errs.Invalid, Message: "there is no such version of the notice",
-			Fields: map[string]string{"version": "must be a published version"}}
-	}
-	if _, err := s.publishedNotice(r.Context()); err != nil {
-		return store.Acknowledgement{}, err
-	}
-	return store.AcknowledgeNotice(r.Context(), s.DB, s.Secret, mustPrincipal(r).AccountID, n, s.Clock.Now())
 }
 
 // noticeAcknowledgeForm is the banner's button: it records the
@@ -306,7 +269,7 @@ func (s *Server) noticeAcknowledgeForm(w http.ResponseWriter, r *http.Request) e
 				Fields: map[string]string{"version": "must be a version number"}}
 		}
 	}
-	if _, err := s.acknowledge(r, n); err != nil {
+	if _, err := s.Services.Notices.Acknowledge(r.Context(), actorOf(r), n); err != nil {
 		return err
 	}
 	next := r.PostForm.Get("next")
@@ -347,7 +310,7 @@ func (s *Server) apiNoticeAcknowledge(w http.ResponseWriter, r *http.Request) er
 			}
 		}
 	}
-	ack, err := s.acknowledge(r, n)
+	ack, err := s.Services.Notices.Acknowledge(r.Context(), actorOf(r), n)
 	if err != nil {
 		return err
 	}
@@ -355,30 +318,6 @@ func (s *Server) apiNoticeAcknowledge(w http.ResponseWriter, r *http.Request) er
 }
 
 // ---------- Staff: publishing ----------
-
-// noticeDraft compares the notice as generated now with the last
-// published version.
-type noticeDraft struct {
-	Published notice.Version
-	Generated notice.Document
-	Hash      string
-	Diff      []notice.SectionDiff
-	Changed   bool
-}
-
-func (s *Server) noticeDraft(ctx context.Context) (noticeDraft, error) {
-	pub, err := s.publishedNotice(ctx)
-	if err != nil {
-		return noticeDraft{}, err
-	}
-	doc, err := store.GenerateNotice(ctx, s.DB)
-	if err != nil {
-		return noticeDraft{}, err
-	}
-	d := noticeDraft{Published: pub, Generated: doc, Hash: doc.Hash(), Diff: notice.Compare(pub.Sections, doc.Sections)}
-	d.Changed = d.Hash != pub.Hash
-	return d, nil
-}
 
 // diffLineView is one line of a section's diff on the staff page.
 type diffLineView struct {
@@ -432,7 +371,7 @@ type adminNoticeView struct {
 }
 
 func (s *Server) renderAdminNotice(w http.ResponseWriter, r *http.Request, status int, form adminNoticeView) error {
-	d, err := s.noticeDraft(r.Context())
+	d, err := s.Services.Notices.Draft(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -467,7 +406,7 @@ func (s *Server) adminNoticePost(w http.ResponseWriter, r *http.Request) error {
 		Summary:     r.PostForm.Get("summary"),
 		ExpectHash:  r.PostForm.Get("sha256"),
 	}
-	v, err := store.PublishNotice(r.Context(), s.DB, s.Secret, staffActor(r.Context()), p, s.Clock.Now())
+	v, err := s.Services.Notices.Publish(r.Context(), actorOf(r), p)
 	if e, ok := errs.As(err); ok && (e.Code == errs.Invalid || e.Code == errs.Conflict) {
 		status := http.StatusUnprocessableEntity
 		if e.Code == errs.Conflict {
@@ -499,7 +438,7 @@ type noticeDraftJSON struct {
 }
 
 func (s *Server) apiAdminNotice(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.noticeDraft(r.Context())
+	d, err := s.Services.Notices.Draft(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -535,8 +474,8 @@ func (s *Server) apiAdminNoticePublish(w http.ResponseWriter, r *http.Request) e
 	if err := missing.Err(); err != nil {
 		return err
 	}
-	v, err := store.PublishNotice(r.Context(), s.DB, s.Secret, staffActor(r.Context()),
-		notice.Publication{Significant: *in.Significant, Summary: *in.Summary, ExpectHash: in.SHA256}, s.Clock.Now())
+	v, err := s.Services.Notices.Publish(r.Context(), actorOf(r),
+		notice.Publication{Significant: *in.Significant, Summary: *in.Summary, ExpectHash: in.SHA256})
 	if err != nil {
 		return err
 	}

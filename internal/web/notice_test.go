@@ -35,7 +35,7 @@ func noticeChange(t testing.TB, h *harness, tag string) {
 // starts.
 func noticeStart(t testing.TB, h *harness) {
 	t.Helper()
-	if _, _, err := store.PublishFirstNotice(context.Background(), h.DB, h.Clock.Now()); err != nil {
+	if _, _, err := h.Srv.Services.Notices.PublishFirst(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -49,7 +49,7 @@ func noticeVersions(t testing.TB, h *harness) int {
 // noticeJobRun does what one run of the notice.mail job does.
 func noticeJobRun(t testing.TB, h *harness) int {
 	t.Helper()
-	n, err := store.MailNoticeChanges(context.Background(), h.DB, h.Config.BaseURL, h.Clock, 2, nil)
+	n, err := h.Srv.Services.Notices.MailChanges(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestNoticePagesAndAPI(t *testing.T) {
 		t.Error("the current page does not show version 2")
 	}
 	hist := anon.get(t, "/privacy/notice/history")
-	for _, want := range []string{`href="/privacy/notice/v/1"`, `href="/privacy/notice/v/2"`, "Colossyan now edits tutorials.", store.FirstNoticeSummary} {
+	for _, want := range []string{`href="/privacy/notice/v/1"`, `href="/privacy/notice/v/2"`, "Colossyan now edits tutorials.", notice.FirstSummary} {
 		if !strings.Contains(hist.text(), want) {
 			t.Errorf("the history lacks %q", want)
 		}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sessionshq/sessions/internal/platform/signed"
 	"github.com/sessionshq/sessions/internal/staff"
-	"github.com/sessionshq/sessions/internal/store"
 )
 
 type exportBody struct {
@@ -155,7 +154,7 @@ func TestRestrictedPersonGetsNoMarketingAnalyticsOrAI(t *testing.T) {
 	h := newHarnessWith(t, map[string]string{"SESSIONS_BASE_URL": "https://sessions.test"})
 	admin := h.signIn(t, h.newStaff(t, staff.Admin))
 	po := h.apiClient(t, h.newStaff(t, staff.PrivacyOfficer))
-	if _, _, err := store.PublishFirstNotice(context.Background(), h.DB, h.Clock.Now()); err != nil {
+	if _, _, err := h.Srv.Services.Notices.PublishFirst(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ada, bob := h.newMember(t), h.newMember(t)

@@ -6,9 +6,9 @@
 // flag for significant changes, the text and its SHA-256) and the e-mail
 // that announces a significant change to members.
 //
-// The package knows no SQL and no HTTP: internal/store keeps the versions,
-// the acknowledgements and the announcements, internal/web serves the
-// pages and the staff console.
+// The package knows no SQL and no HTTP: internal/service/notices runs its
+// use cases, internal/store keeps the versions, the acknowledgements and
+// the announcements, internal/web serves the pages and the staff console.
 package notice
 
 import (
@@ -52,6 +52,10 @@ type Version struct {
 	// that are not significant.
 	MailedAt *time.Time
 }
+
+// FirstSummary is the summary of the version the server publishes by
+// itself at its first start.
+const FirstSummary = "First published version of the privacy notice."
 
 // Label is the version number as text, as consent records hold it.
 func (v Version) Label() string { return strconv.Itoa(v.Number) }

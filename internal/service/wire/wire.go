@@ -112,6 +112,8 @@ func New(p Parts) (*Services, error) {
 func (s *Services) registerJobs(r *jobs.Runner) {
 	s.Retention.RegisterJobs(r)
 	s.Rights.RegisterJobs(r)
+	s.Campaigns.RegisterJobs(r)
+	s.Notices.RegisterJobs(r)
 }
 
 // UseVideo gives the services the SFU calls run on, once it has started

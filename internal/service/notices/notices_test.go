@@ -1,4 +1,4 @@
-package store_test
+package notices
 
 import (
 	"context"
@@ -15,14 +15,18 @@ import (
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/clock"
+	"github.com/sessionshq/sessions/internal/platform/config"
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
 	"github.com/sessionshq/sessions/internal/platform/jobs"
 	"github.com/sessionshq/sessions/internal/platform/mail"
 	"github.com/sessionshq/sessions/internal/platform/mail/mailtest"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/notice"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
+	"github.com/sessionshq/sessions/internal/service"
+	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
@@ -30,18 +34,44 @@ var (
 	noticeT0     = time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
 	noticeSecret = []byte("notice-test-secret-0123456789abcdef")
 	noticeStaff  = audit.Party{Kind: "staff", ID: "acc_staff"}
+	// noticePublisher may publish the notice.
+	noticePublisher = service.Actor{AccountID: noticeStaff.ID, Roles: []staff.Role{staff.PrivacyOfficer}}
 )
 
 const noticeBase = "https://sessions.test"
 
-// noticeDB is a fresh database with the registry seeded, as at start-up.
-func noticeDB(t *testing.T) *database.DB {
+// noticeDB is a fresh database with the registry seeded, as at start-up,
+// and the service on it, its clock at noticeT0.
+func noticeDB(t *testing.T) (*database.DB, *Service, *clock.Fake) {
 	t.Helper()
 	db := dbtest.Open(t)
 	if _, err := store.SeedSubprocessors(context.Background(), db, vendors.Seed(), noticeT0); err != nil {
 		t.Fatal(err)
 	}
-	return db
+	clk := clock.NewFake(noticeT0)
+	return db, newService(t, db, clk), clk
+}
+
+// newService builds the service on db, mail left in the outbox.
+func newService(t *testing.T, db *database.DB, clk clock.Clock) *Service {
+	t.Helper()
+	st, err := store.New(db, noticeSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := datamap.Default()
+	return New(&service.Env{Config: config.Config{BaseURL: noticeBase}, Store: st, Clock: clk,
+		Log: slog.New(slog.DiscardHandler), Secret: noticeSecret, Map: &m})
+}
+
+// countRows counts what query finds.
+func countRows(t *testing.T, db *database.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
 }
 
 // noticeMember inserts an account opened at created with the given status.
@@ -68,10 +98,11 @@ func changeRegistry(t *testing.T, db *database.DB, activity string, at time.Time
 	}
 }
 
-func publish(t *testing.T, db *database.DB, significant bool, summary string, at time.Time) notice.Version {
+// publish publishes as staff at the time at.
+func publish(t *testing.T, svc *Service, clk *clock.Fake, significant bool, summary string, at time.Time) notice.Version {
 	t.Helper()
-	v, err := store.PublishNotice(context.Background(), db, noticeSecret, noticeStaff,
-		notice.Publication{Significant: significant, Summary: summary}, at)
+	clk.Set(at)
+	v, err := svc.Publish(context.Background(), noticePublisher, notice.Publication{Significant: significant, Summary: summary})
 	if err != nil {
 		t.Fatalf("PublishNotice: %v", err)
 	}
@@ -102,9 +133,11 @@ func TestFirstNoticeOnceAcrossInstances(t *testing.T) {
 	var wg sync.WaitGroup
 	var won atomic.Int32
 	hashes := make([]string, len(dbs))
+	clk := clock.NewFake(noticeT0)
 	for i, db := range dbs {
+		svc := newService(t, db, clk)
 		wg.Go(func() {
-			v, published, err := store.PublishFirstNotice(ctx, db, noticeT0)
+			v, published, err := svc.PublishFirst(ctx)
 			if err != nil {
 				t.Errorf("instance %d: %v", i, err)
 				return
@@ -129,7 +162,8 @@ func TestFirstNoticeOnceAcrossInstances(t *testing.T) {
 	if v.Number != 1 || v.Significant || v.PublishedBy != "" || v.NoticeID != notice.ID || v.Label() != "1" {
 		t.Errorf("first version = %+v", v)
 	}
-	doc, err := store.GenerateNotice(ctx, first)
+	svc := newService(t, first, clk)
+	doc, err := svc.generate(ctx, first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +176,8 @@ func TestFirstNoticeOnceAcrossInstances(t *testing.T) {
 		}
 	}
 	// Starting again publishes nothing.
-	if _, published, err := store.PublishFirstNotice(ctx, first, noticeT0.Add(time.Hour)); err != nil || published {
+	clk.Set(noticeT0.Add(time.Hour))
+	if _, published, err := svc.PublishFirst(ctx); err != nil || published {
 		t.Fatalf("second start: published=%v err=%v", published, err)
 	}
 	// The automatic publication is not a staff action; nothing is audited.
@@ -157,20 +192,21 @@ func slicesEqualSections(a, b []notice.Section) bool {
 
 func TestPublishNoticeVersionsAndHistory(t *testing.T) {
 	ctx := context.Background()
-	db := noticeDB(t)
-	v1, _, err := store.PublishFirstNotice(ctx, db, noticeT0)
+	db, svc, clk := noticeDB(t)
+	v1, _, err := svc.PublishFirst(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// Nothing changed: nothing to publish.
-	_, err = store.PublishNotice(ctx, db, noticeSecret, noticeStaff, notice.Publication{Summary: "Nothing really changed."}, noticeT0.Add(time.Hour))
+	clk.Set(noticeT0.Add(time.Hour))
+	_, err = svc.Publish(ctx, noticePublisher, notice.Publication{Summary: "Nothing really changed."})
 	if errs.CodeOf(err) != errs.Conflict {
 		t.Fatalf("publishing an unchanged notice = %v, want a conflict", err)
 	}
 
 	changeRegistry(t, db, "Editing of video tutorials", noticeT0.Add(2*time.Hour))
-	doc, err := store.GenerateNotice(ctx, db)
+	doc, err := svc.generate(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +217,9 @@ func TestPublishNoticeVersionsAndHistory(t *testing.T) {
 		{Significant: true, Summary: strings.Repeat("y", notice.MaxSummary+1)},
 		{Significant: true, Summary: "Colossyan's activity changed.", ExpectHash: v1.Hash},
 	}
+	clk.Set(noticeT0.Add(3 * time.Hour))
 	for _, p := range bad {
-		if _, err := store.PublishNotice(ctx, db, noticeSecret, noticeStaff, p, noticeT0.Add(3*time.Hour)); err == nil {
+		if _, err := svc.Publish(ctx, noticePublisher, p); err == nil {
 			t.Fatalf("PublishNotice(%+v) succeeded", p)
 		}
 	}
@@ -190,8 +227,12 @@ func TestPublishNoticeVersionsAndHistory(t *testing.T) {
 		t.Fatalf("refused publications left %d versions", n)
 	}
 
-	v2, err := store.PublishNotice(ctx, db, noticeSecret, noticeStaff,
-		notice.Publication{Significant: true, Summary: "  Colossyan's activity changed.  ", ExpectHash: doc.Hash()}, noticeT0.Add(3*time.Hour))
+	// Only staff who may publish the notice do.
+	if _, err := svc.Publish(ctx, service.Member("acc_member"), notice.Publication{Significant: true, Summary: "Colossyan's activity changed."}); errs.CodeOf(err) != errs.Forbidden {
+		t.Fatalf("a member published: %v", err)
+	}
+	v2, err := svc.Publish(ctx, noticePublisher,
+		notice.Publication{Significant: true, Summary: "  Colossyan's activity changed.  ", ExpectHash: doc.Hash()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,15 +281,15 @@ func TestPublishNoticeVersionsAndHistory(t *testing.T) {
 
 func TestNoticeAcknowledgement(t *testing.T) {
 	ctx := context.Background()
-	db := noticeDB(t)
-	if _, _, err := store.PublishFirstNotice(ctx, db, noticeT0); err != nil {
+	db, svc, clk := noticeDB(t)
+	if _, _, err := svc.PublishFirst(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ada := noticeMember(t, db, "ada@example.com", account.Active, noticeT0.Add(time.Hour))
 
 	pending := func(id string) int {
 		t.Helper()
-		v, ok, err := store.NoticeToAcknowledge(ctx, db, id)
+		v, ok, err := svc.ToAcknowledge(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,13 +303,13 @@ func TestNoticeAcknowledgement(t *testing.T) {
 	}
 
 	changeRegistry(t, db, "Editing of video tutorials", noticeT0.Add(2*time.Hour))
-	publish(t, db, false, "Colossyan's activity changed.", noticeT0.Add(3*time.Hour))
+	publish(t, svc, clk, false, "Colossyan's activity changed.", noticeT0.Add(3*time.Hour))
 	if n := pending(ada); n != 0 {
 		t.Fatalf("a version that is not significant asks for acknowledgement (%d)", n)
 	}
 
 	changeRegistry(t, db, "Editing of training videos", noticeT0.Add(4*time.Hour))
-	publish(t, db, true, "Colossyan edits training videos now.", noticeT0.Add(5*time.Hour))
+	publish(t, svc, clk, true, "Colossyan edits training videos now.", noticeT0.Add(5*time.Hour))
 	newcomer := noticeMember(t, db, "new@example.com", account.Active, noticeT0.Add(6*time.Hour))
 	if n := pending(ada); n != 3 {
 		t.Fatalf("pending = %d, want 3", n)
@@ -277,17 +318,19 @@ func TestNoticeAcknowledgement(t *testing.T) {
 		t.Errorf("a member who joined after the change is asked to acknowledge version %d", n)
 	}
 
-	if _, err := store.AcknowledgeNotice(ctx, db, noticeSecret, ada, 7, noticeT0.Add(7*time.Hour)); errs.CodeOf(err) != errs.Invalid {
+	clk.Set(noticeT0.Add(7 * time.Hour))
+	if _, err := svc.Acknowledge(ctx, service.Member(ada), 7); errs.CodeOf(err) != errs.Invalid {
 		t.Fatalf("acknowledging version 7 = %v, want invalid", err)
 	}
-	ack, err := store.AcknowledgeNotice(ctx, db, noticeSecret, ada, 0, noticeT0.Add(7*time.Hour))
+	ack, err := svc.Acknowledge(ctx, service.Member(ada), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ack.Version != 3 || !ack.AcknowledgedAt.Equal(noticeT0.Add(7*time.Hour)) {
 		t.Errorf("acknowledgement = %+v", ack)
 	}
-	again, err := store.AcknowledgeNotice(ctx, db, noticeSecret, ada, 3, noticeT0.Add(8*time.Hour))
+	clk.Set(noticeT0.Add(8 * time.Hour))
+	again, err := svc.Acknowledge(ctx, service.Member(ada), 3)
 	if err != nil || !again.AcknowledgedAt.Equal(ack.AcknowledgedAt) {
 		t.Errorf("second acknowledgement = %+v, %v; want the first one", again, err)
 	}
@@ -305,11 +348,12 @@ func TestNoticeAcknowledgement(t *testing.T) {
 	// A later significant version asks again; acknowledging it covers
 	// every earlier one.
 	changeRegistry(t, db, "Editing of product videos", noticeT0.Add(9*time.Hour))
-	publish(t, db, true, "Colossyan edits product videos now.", noticeT0.Add(10*time.Hour))
+	publish(t, svc, clk, true, "Colossyan edits product videos now.", noticeT0.Add(10*time.Hour))
 	if n := pending(ada); n != 4 {
 		t.Fatalf("pending = %d, want 4", n)
 	}
-	if _, err := store.AcknowledgeNotice(ctx, db, noticeSecret, ada, 4, noticeT0.Add(11*time.Hour)); err != nil {
+	clk.Set(noticeT0.Add(11 * time.Hour))
+	if _, err := svc.Acknowledge(ctx, service.Member(ada), 4); err != nil {
 		t.Fatal(err)
 	}
 	if n := pending(ada); n != 0 {
@@ -317,10 +361,11 @@ func TestNoticeAcknowledgement(t *testing.T) {
 	}
 }
 
-// mailWorker is the job app.go registers, with a dispatch hook for tests.
-func mailWorker(db *database.DB, clk clock.Clock, batch int, dispatch func(context.Context, ...string), done chan<- error) func(context.Context, jobs.Job[notice.MailArgs]) error {
+// mailWorker is the job RegisterJobs registers, with a hook after each
+// queued message for tests.
+func mailWorker(svc *Service, batch int, queued func(context.Context, string), done chan<- error) func(context.Context, jobs.Job[notice.MailArgs]) error {
 	return func(ctx context.Context, _ jobs.Job[notice.MailArgs]) error {
-		_, err := store.MailNoticeChanges(ctx, db, noticeBase, clk, batch, dispatch)
+		_, err := svc.mailChanges(ctx, batch, queued)
 		if done != nil {
 			done <- err
 		}
@@ -343,9 +388,8 @@ const wait = 60 * time.Second
 // server, and nobody else gets any.
 func TestSignificantNoticeMailSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
-	db := noticeDB(t)
-	clk := clock.NewFake(noticeT0)
-	if _, _, err := store.PublishFirstNotice(ctx, db, clk.Now()); err != nil {
+	db, svc, clk := noticeDB(t)
+	if _, _, err := svc.PublishFirst(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var active []string
@@ -357,7 +401,7 @@ func TestSignificantNoticeMailSurvivesRestart(t *testing.T) {
 	noticeMember(t, db, "leaving@example.com", account.ErasurePending, noticeT0)
 	changeRegistry(t, db, "Editing of video tutorials", noticeT0.Add(time.Hour))
 	clk.Set(noticeT0.Add(2 * time.Hour))
-	v := publish(t, db, true, "Colossyan's activity changed.", clk.Now())
+	v := publish(t, svc, clk, true, "Colossyan's activity changed.", clk.Now())
 	clk.Set(noticeT0.Add(3 * time.Hour))
 	noticeMember(t, db, "late@example.com", account.Active, clk.Now())
 
@@ -366,7 +410,7 @@ func TestSignificantNoticeMailSurvivesRestart(t *testing.T) {
 	first := noticeRunner(db)
 	var dispatched atomic.Int32
 	stuck := make(chan struct{})
-	jobs.Register(first, mailWorker(db, clk, 5, func(ctx context.Context, ids ...string) {
+	jobs.Register(first, mailWorker(svc, 5, func(ctx context.Context, _ string) {
 		if dispatched.Add(1) == 3 {
 			close(stuck)
 			<-ctx.Done()
@@ -393,7 +437,7 @@ func TestSignificantNoticeMailSurvivesRestart(t *testing.T) {
 	// A new process finishes the work.
 	second := noticeRunner(db)
 	done := make(chan error, 8)
-	jobs.Register(second, mailWorker(db, clk, 5, nil, done))
+	jobs.Register(second, mailWorker(svc, 5, nil, done))
 	if err := second.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -417,17 +461,17 @@ func TestSignificantNoticeMailSurvivesRestart(t *testing.T) {
 
 	// Deliver the outbox to a real SMTP server.
 	smtp := mailtest.Start(t)
-	svc, err := mail.New(mail.Config{From: "Sessions <no-reply@sessions.test>", Outbox: store.NewOutbox(db), Clock: clk,
+	mailer, err := mail.New(mail.Config{From: "Sessions <no-reply@sessions.test>", Outbox: store.NewOutbox(db), Clock: clk,
 		Sender: mail.NewSMTP(mail.SMTPConfig{Addr: smtp.Addr, Security: "none"})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending, err := svc.List(ctx, mail.Filter{Status: mail.Pending, Limit: mail.MaxListLimit})
+	pending, err := mailer.List(ctx, mail.Filter{Status: mail.Pending, Limit: mail.MaxListLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, rec := range pending {
-		if out, err := svc.Deliver(ctx, rec.ID); err != nil || out != mail.Delivered {
+		if out, err := mailer.Deliver(ctx, rec.ID); err != nil || out != mail.Delivered {
 			t.Fatalf("deliver %s: %s %v", rec.ID, out, err)
 		}
 	}
@@ -444,7 +488,7 @@ func TestSignificantNoticeMailSurvivesRestart(t *testing.T) {
 	}
 
 	// Running again queues nothing.
-	if n, err := store.MailNoticeChanges(ctx, db, noticeBase, clk, 5, nil); err != nil || n != 0 {
+	if n, err := svc.mailChanges(ctx, 5, nil); err != nil || n != 0 {
 		t.Fatalf("a later run queued %d (%v), want 0", n, err)
 	}
 }
@@ -454,9 +498,8 @@ func TestSignificantNoticeMailSurvivesRestart(t *testing.T) {
 // through once.
 func TestNoticeMailConcurrentRunsSendOnce(t *testing.T) {
 	ctx := context.Background()
-	db := noticeDB(t)
-	clk := clock.NewFake(noticeT0)
-	if _, _, err := store.PublishFirstNotice(ctx, db, clk.Now()); err != nil {
+	db, svc, clk := noticeDB(t)
+	if _, _, err := svc.PublishFirst(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 9 {
@@ -464,13 +507,13 @@ func TestNoticeMailConcurrentRunsSendOnce(t *testing.T) {
 	}
 	changeRegistry(t, db, "Editing of video tutorials", noticeT0.Add(time.Hour))
 	clk.Set(noticeT0.Add(2 * time.Hour))
-	publish(t, db, true, "Colossyan's activity changed.", clk.Now())
+	publish(t, svc, clk, true, "Colossyan's activity changed.", clk.Now())
 
 	var wg sync.WaitGroup
 	var total atomic.Int32
 	for range 3 {
 		wg.Go(func() {
-			n, err := store.MailNoticeChanges(ctx, db, noticeBase, clk, 2, nil)
+			n, err := svc.mailChanges(ctx, 2, nil)
 			if err != nil {
 				t.Error(err)
 			}
@@ -491,22 +534,21 @@ func TestNoticeMailConcurrentRunsSendOnce(t *testing.T) {
 
 func TestNonSignificantNoticeSendsNothing(t *testing.T) {
 	ctx := context.Background()
-	db := noticeDB(t)
-	clk := clock.NewFake(noticeT0)
-	if _, _, err := store.PublishFirstNotice(ctx, db, clk.Now()); err != nil {
+	db, svc, clk := noticeDB(t)
+	if _, _, err := svc.PublishFirst(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ada := noticeMember(t, db, "ada@example.com", account.Active, noticeT0)
 	changeRegistry(t, db, "Editing of video tutorials", noticeT0.Add(time.Hour))
 	clk.Set(noticeT0.Add(2 * time.Hour))
-	v := publish(t, db, false, "Colossyan's activity changed.", clk.Now())
-	if n, err := store.MailNoticeChanges(ctx, db, noticeBase, clk, 5, nil); err != nil || n != 0 {
+	v := publish(t, svc, clk, false, "Colossyan's activity changed.", clk.Now())
+	if n, err := svc.MailChanges(ctx); err != nil || n != 0 {
 		t.Fatalf("queued %d (%v), want nothing", n, err)
 	}
 	if n := countRows(t, db, `SELECT COUNT(*) FROM mail_outbox`); n != 0 {
 		t.Errorf("%d messages in the outbox", n)
 	}
-	if _, ok, err := store.NoticeToAcknowledge(ctx, db, ada); err != nil || ok {
+	if _, ok, err := svc.ToAcknowledge(ctx, ada); err != nil || ok {
 		t.Errorf("version %d asks for acknowledgement (%v)", v.Number, err)
 	}
 }
