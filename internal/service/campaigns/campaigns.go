@@ -19,22 +19,26 @@ import (
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/service"
+	"github.com/sessionshq/sessions/internal/service/consents"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
 // Service runs the use cases of marketing.
 type Service struct {
 	env *service.Env
-	// allow asks the purpose gate whether a member may be sent
-	// marketing, reading through q; links makes a recipient's links.
-	// Tests replace them to watch the gate and recognise the links.
-	allow func(ctx context.Context, q database.Querier, accountID string) (bool, error)
+	// gate is the purpose gate every campaign recipient passes.
+	gate *consents.Service
+	// allow asks the gate whether a member may be sent marketing; links
+	// makes a recipient's links. Tests replace them to watch the gate and
+	// recognise the links.
+	allow func(ctx context.Context, accountID string) (bool, error)
 	links func(campaignID string, r marketing.Recipient) marketing.Links
 }
 
-// New builds the service.
-func New(env *service.Env) *Service {
-	s := &Service{env: env}
+// New builds the service; gate answers for each recipient whether
+// marketing may reach them.
+func New(env *service.Env, gate *consents.Service) *Service {
+	s := &Service{env: env, gate: gate}
 	s.allow, s.links = s.gateAllows, s.campaignLinks
 	return s
 }

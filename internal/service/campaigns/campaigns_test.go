@@ -18,6 +18,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/mail"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/service"
+	"github.com/sessionshq/sessions/internal/service/consents"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
@@ -40,7 +41,8 @@ func mktService(t *testing.T) (*Service, *database.DB, *clock.Fake) {
 	}
 	clk := clock.NewFake(mktNow)
 	m := datamap.Default()
-	return New(&service.Env{Store: st, Clock: clk, Log: slog.New(slog.DiscardHandler), Secret: mktSecret, Map: &m}), db, clk
+	env := &service.Env{Store: st, Clock: clk, Log: slog.New(slog.DiscardHandler), Secret: mktSecret, Map: &m}
+	return New(env, consents.New(env)), db, clk
 }
 
 // mktSuppressed reports whether the address is on the suppression list.
@@ -285,7 +287,7 @@ func TestLegitimateInterestObjectionWaitsForStaff(t *testing.T) {
 // gateFunc stands in for the purpose gate.
 type gateFunc func(ctx context.Context, accountID string) (bool, error)
 
-func (g gateFunc) ask(ctx context.Context, _ database.Querier, accountID string) (bool, error) {
+func (g gateFunc) ask(ctx context.Context, accountID string) (bool, error) {
 	return g(ctx, accountID)
 }
 

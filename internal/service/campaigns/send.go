@@ -12,8 +12,6 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/jobs"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
-	"github.com/sessionshq/sessions/internal/privacy/consent"
-	"github.com/sessionshq/sessions/internal/privacy/cookies"
 	"github.com/sessionshq/sessions/internal/privacy/gate"
 	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/store"
@@ -151,7 +149,7 @@ func (s *Service) eligible(ctx context.Context, q database.Querier, a account.Ac
 	if !prefs.On(marketing.Email) || prefs.Suppressed {
 		return false, nil
 	}
-	return s.allow(ctx, q, a.ID)
+	return s.allow(ctx, a.ID)
 }
 
 // queueMessage puts the campaign's message to a member in the outbox
@@ -183,45 +181,9 @@ func (s *Service) campaignLinks(campaignID string, r marketing.Recipient) market
 }
 
 // gateAllows asks the purpose gate whether member accountID may be sent
-// marketing, reading its inputs through q. There is no request, so no
-// Global Privacy Control signal to read: only the refusals it left in
-// the ledger count.
-//
-// The inputs are read here with the same store calls as the web
-// server's gate loader (web.Server.gateInputs), so that this job needs
-// nothing from the web layer. That loader is moving into
-// internal/service/consents; once it is there, this function and
-// gateInputs below give way to it.
-func (s *Service) gateAllows(ctx context.Context, q database.Querier, accountID string) (bool, error) {
-	in, err := s.gateInputs(ctx, q, accountID)
-	if err != nil {
-		return false, err
-	}
-	return gate.Decide(in, marketing.Purpose).Allowed, nil
-}
-
-// gateInputs reads what the gate weighs for a member: the consent
-// ledger, their objections, restriction and age.
-func (s *Service) gateInputs(ctx context.Context, q database.Querier, accountID string) (gate.Inputs, error) {
-	now := s.env.Clock.Now()
-	subject := gate.Member(accountID)
-	in := gate.Inputs{Subject: subject, Now: now, Notices: map[string]string{cookies.NoticeID: cookies.NoticeVersion}}
-	cur, err := store.CurrentConsents(ctx, q, consent.Member, accountID)
-	if err != nil {
-		return in, err
-	}
-	in.Consents = cur
-	if in.ObjectsToMarketing, in.ObjectsToProfiling, err = store.Objections(ctx, q, accountID); err != nil {
-		return in, err
-	}
-	if in.Restricted, err = store.Restricted(ctx, q, accountID); err != nil {
-		return in, err
-	}
-	p, err := store.GetProfile(ctx, q, accountID)
-	if err != nil {
-		return in, err
-	}
-	age := account.RestrictionsFor(p, now)
-	in.Age = &age
-	return in, nil
+// marketing. There is no request, so no Global Privacy Control signal to
+// read: only the refusals it left in the ledger count.
+func (s *Service) gateAllows(ctx context.Context, accountID string) (bool, error) {
+	d, err := s.gate.Allowed(ctx, gate.Member(accountID), marketing.Purpose)
+	return d.Allowed, err
 }

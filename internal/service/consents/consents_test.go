@@ -12,6 +12,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
 	"github.com/sessionshq/sessions/internal/privacy/consent"
+	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/privacy/gate"
 	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/service/consents"
@@ -30,8 +31,9 @@ func newService(t *testing.T) (*consents.Service, *service.Env) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := datamap.Default()
 	env := &service.Env{Store: st, Clock: clock.NewFake(testNow), Log: slog.New(slog.DiscardHandler),
-		Secret: []byte("a-test-secret-of-at-least-32-bytes!")}
+		Secret: []byte("a-test-secret-of-at-least-32-bytes!"), Map: &m}
 	return consents.New(env), env
 }
 

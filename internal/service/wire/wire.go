@@ -90,18 +90,18 @@ func New(p Parts) (*Services, error) {
 		Passwords: p.Passwords, Mail: p.Mail, Jobs: p.Jobs, Blobs: p.Blobs, Video: p.Video, Outbound: p.Outbound,
 	}
 	s := &Services{
-		Env:       env,
-		Accounts:  accounts.New(env),
-		Orgs:      orgs.New(env),
-		Meetings:  meetings.New(env),
-		Calls:     calls.New(env),
-		Consents:  consents.New(env),
-		Campaigns: campaigns.New(env),
-		Notices:   notices.New(env),
-		Console:   console.New(env),
-		Rights:    dsr.New(env),
+		Env:      env,
+		Accounts: accounts.New(env),
+		Orgs:     orgs.New(env),
+		Meetings: meetings.New(env),
+		Calls:    calls.New(env),
+		Consents: consents.New(env),
+		Notices:  notices.New(env),
+		Console:  console.New(env),
+		Rights:   dsr.New(env),
 	}
 	s.Retention = retain.New(env, s.Rights)
+	s.Campaigns = campaigns.New(env, s.Consents)
 	if p.Jobs != nil {
 		s.registerJobs(p.Jobs)
 	}
