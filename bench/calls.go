@@ -76,7 +76,7 @@ func benchTokens(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Clock: clk, Log: log, Secret: secret, Video: sfu, Services: services})
+	srv, err := web.New(web.Deps{Config: cfg, Clock: clk, Log: log, Secret: secret, Video: sfu, Services: services})
 	if err != nil {
 		return err
 	}

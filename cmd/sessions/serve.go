@@ -38,7 +38,7 @@ func cmdServe(ctx context.Context, e env) error {
 	}
 	defer closeVideo(sfu, a.Config.ShutdownTimeout, a.Log)
 	a.Services.UseVideo(sfu)
-	srv, err := web.New(web.Deps{Config: a.Config, DB: a.DB, Clock: a.Clock, Log: a.Log, Secret: a.Secret, Mail: a.Mail, Blobs: a.Blobs, Video: sfu,
+	srv, err := web.New(web.Deps{Config: a.Config, Clock: a.Clock, Log: a.Log, Secret: a.Secret, Video: sfu,
 		Services: a.Services})
 	if err != nil {
 		ln.Close()

@@ -36,8 +36,8 @@ func countingHarness(t *testing.T) (*harness, *atomic.Int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Deps{Config: h.Config, DB: h.DB, Clock: h.Clock, Log: log,
-		Secret: h.Secret, Mail: h.Mail, Passwords: hasher, Blobs: h.Blobs, Services: services})
+	srv, err := web.New(web.Deps{Config: h.Config, Clock: h.Clock, Log: log,
+		Secret: h.Secret, Services: services})
 	if err != nil {
 		t.Fatal(err)
 	}

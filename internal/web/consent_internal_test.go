@@ -26,14 +26,14 @@ func TestGateLoaderReadsEveryInput(t *testing.T) {
 	newAccount := func(email string) string {
 		a := account.Account{ID: account.NewID(), Email: email, EmailVerifiedAt: &now, PasswordHash: "unused",
 			PasswordChangedAt: now, Name: email, Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now}
-		if err := store.CreateAccount(ctx, s.DB, a); err != nil {
+		if err := store.CreateAccount(ctx, s.Services.Env.Store.DB, a); err != nil {
 			t.Fatal(err)
 		}
 		return a.ID
 	}
 	give := func(kind, id string, gpc bool, purposes ...string) {
 		t.Helper()
-		if err := store.AppendConsent(ctx, s.DB, consent.Record{ID: consent.NewID(), SubjectKind: kind, SubjectID: id,
+		if err := store.AppendConsent(ctx, s.Services.Env.Store.DB, consent.Record{ID: consent.NewID(), SubjectKind: kind, SubjectID: id,
 			NoticeID: "cookies", NoticeVersion: "1", NoticeHash: strings.Repeat("ab", 32), Purposes: purposes,
 			Basis: datamap.Consent, Method: consent.Settings, At: s.Clock.Now(), State: consent.Given, GPC: gpc}); err != nil {
 			t.Fatal(err)
@@ -75,7 +75,7 @@ func TestGateLoaderReadsEveryInput(t *testing.T) {
 		expect("tracking under GPC", ask(member, "behaviour-tracking", true), false, gate.ReasonGPC)
 	}
 	expect("analytics under GPC", ask(member, "analytics", true), true, gate.ReasonConsent)
-	hist, err := store.ConsentHistory(ctx, s.DB, consent.Member, ada)
+	hist, err := store.ConsentHistory(ctx, s.Services.Env.Store.DB, consent.Member, ada)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,19 +88,19 @@ func TestGateLoaderReadsEveryInput(t *testing.T) {
 	expect("explicit opt-in under GPC", ask(member, "behaviour-tracking", true), true, gate.ReasonConsent)
 
 	// Objections (MARKETING's table).
-	if _, err := s.DB.Exec(ctx, `INSERT INTO objections (id, person_id, kind, method, status, created_at) VALUES (?, ?, 'marketing', 'settings', 'upheld', ?)`,
+	if _, err := s.Services.Env.Store.DB.Exec(ctx, `INSERT INTO objections (id, person_id, kind, method, status, created_at) VALUES (?, ?, 'marketing', 'settings', 'upheld', ?)`,
 		"obj_1", ada, now); err != nil {
 		t.Fatal(err)
 	}
 	expect("marketing objection", ask(member, "marketing", false), false, gate.ReasonObjectMarket)
-	if _, err := s.DB.Exec(ctx, `INSERT INTO objections (id, person_id, kind, method, status, created_at) VALUES (?, ?, 'profiling', 'settings', 'upheld', ?)`,
+	if _, err := s.Services.Env.Store.DB.Exec(ctx, `INSERT INTO objections (id, person_id, kind, method, status, created_at) VALUES (?, ?, 'profiling', 'settings', 'upheld', ?)`,
 		"obj_2", ada, now); err != nil {
 		t.Fatal(err)
 	}
 	expect("profiling objection", ask(member, "behaviour-tracking", false), false, gate.ReasonObjectProfile)
 
 	// Restriction.
-	if err := store.SetRestricted(ctx, s.DB, s.Secret, audit.Party{Kind: "operator"}, ada, true, now); err != nil {
+	if err := store.SetRestricted(ctx, s.Services.Env.Store.DB, s.Secret, audit.Party{Kind: "operator"}, ada, true, now); err != nil {
 		t.Fatal(err)
 	}
 	expect("restricted", ask(member, "analytics", false), false, gate.ReasonRestricted)
@@ -108,7 +108,7 @@ func TestGateLoaderReadsEveryInput(t *testing.T) {
 
 	// A child account: ten years old in Germany, no guardian yet.
 	kid := newAccount("kid@example.com")
-	if _, err := s.DB.Exec(ctx, `INSERT INTO profiles (account_id, birth_date, country, created_at, updated_at) VALUES (?, '2016-01-01', 'DE', ?, ?)`,
+	if _, err := s.Services.Env.Store.DB.Exec(ctx, `INSERT INTO profiles (account_id, birth_date, country, created_at, updated_at) VALUES (?, '2016-01-01', 'DE', ?, ?)`,
 		kid, now, now); err != nil {
 		t.Fatal(err)
 	}

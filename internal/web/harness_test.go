@@ -149,8 +149,7 @@ func newHarnessOpts(t testing.TB, o harnessOptions) *harness {
 		t.Fatalf("harness services: %v", err)
 	}
 	srv, err = web.New(web.Deps{
-		Config: cfg, DB: db, Clock: clk, Log: log, Secret: harnessSecret, Mail: svc, Passwords: harnessHasher, Blobs: blobs,
-		Video: sfu, Services: services,
+		Config: cfg, Clock: clk, Log: log, Secret: harnessSecret, Video: sfu, Services: services,
 	})
 	if err != nil {
 		t.Fatalf("harness web.New: %v", err)

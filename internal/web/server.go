@@ -14,33 +14,20 @@ import (
 
 	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 
-	"github.com/sessionshq/sessions/internal/account"
-	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
-	"github.com/sessionshq/sessions/internal/platform/database"
-	"github.com/sessionshq/sessions/internal/platform/mail"
 	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/video"
 )
 
-// Deps are the services the handlers call. cmd/sessions wires them.
+// Deps are what the HTTP front needs: the use cases it calls and the few
+// parts that are HTTP's own. cmd/sessions wires them.
 type Deps struct {
 	Config config.Config
-	DB     *database.DB
 	Clock  clock.Clock
 	Log    *slog.Logger
-	// Secret is the server's secret key; the audit log's verification
-	// uses it to check that ids still match their pseudonyms.
+	// Secret signs the cookies and download links web hands out.
 	Secret []byte
-	// Mail is the outbox and its delivery, for the staff console.
-	Mail *mail.Service
-	// Blobs stores uploaded files (avatars, logos); nil when the server
-	// runs without file storage, in which case uploads are refused.
-	Blobs *blob.Store
-	// Passwords hashes and checks passwords; nil means argon2id with
-	// account.DefaultHashParams. Tests pass cheaper parameters.
-	Passwords *account.Hasher
 	// Video is the LiveKit SFU calls run on, embedded or external; nil
 	// when calls are unavailable, in which case joining answers 503.
 	Video *video.SFU
@@ -56,8 +43,6 @@ type Server struct {
 	// patterns lists every registered route pattern, for the OpenAPI test.
 	patterns []string
 	pages    *pages
-	// secrets seals second-factor secrets at rest.
-	secrets *account.SecretBox
 	// openLimits bounds how often one address may call the routes open to
 	// anyone that write something (see s.throttled).
 	openLimits *ratelimit.Buckets

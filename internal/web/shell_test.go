@@ -58,7 +58,7 @@ func newShellServer(t *testing.T, vars map[string]string) *shellEnv {
 	if err != nil {
 		t.Fatalf("services: %v", err)
 	}
-	srv, err := New(Deps{Config: cfg, DB: db, Clock: clk, Log: log, Secret: secret, Services: services})
+	srv, err := New(Deps{Config: cfg, Clock: clk, Log: log, Secret: secret, Services: services})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}

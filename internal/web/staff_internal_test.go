@@ -22,17 +22,17 @@ func shellStaffCookie(t *testing.T, s *Server) *http.Cookie {
 		ID: account.NewID(), Email: "all-roles@example.com", EmailVerifiedAt: &now, PasswordHash: "unused",
 		PasswordChangedAt: now, Name: "All Roles", Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now,
 	}
-	if err := store.CreateAccount(ctx, s.DB, a); err != nil {
+	if err := store.CreateAccount(ctx, s.Services.Env.Store.DB, a); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range staff.Roles {
-		if _, err := store.GrantStaffRole(ctx, s.DB, s.Secret, audit.Party{Kind: "operator"}, a.ID, r, now); err != nil {
+		if _, err := store.GrantStaffRole(ctx, s.Services.Env.Store.DB, s.Secret, audit.Party{Kind: "operator"}, a.ID, r, now); err != nil {
 			t.Fatal(err)
 		}
 	}
 	token := account.NewSessionToken()
 	sess := account.Session{ID: account.NewSessionID(), AccountID: a.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(account.SessionAbsolute)}
-	if err := store.CreateSession(ctx, s.DB, sess, account.TokenDigest(token)); err != nil {
+	if err := store.CreateSession(ctx, s.Services.Env.Store.DB, sess, account.TokenDigest(token)); err != nil {
 		t.Fatal(err)
 	}
 	return &http.Cookie{Name: s.sessionCookie(), Value: token}
@@ -55,11 +55,11 @@ func TestStaffGuard(t *testing.T) {
 		ID: account.NewID(), Email: "plain@example.com", EmailVerifiedAt: &now, PasswordHash: "unused",
 		PasswordChangedAt: now, Name: "Plain", Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now,
 	}
-	if err := store.CreateAccount(ctx, s.DB, plain); err != nil {
+	if err := store.CreateAccount(ctx, s.Services.Env.Store.DB, plain); err != nil {
 		t.Fatal(err)
 	}
 	token := account.NewSessionToken()
-	if err := store.CreateSession(ctx, s.DB, account.Session{ID: account.NewSessionID(), AccountID: plain.ID, CreatedAt: now,
+	if err := store.CreateSession(ctx, s.Services.Env.Store.DB, account.Session{ID: account.NewSessionID(), AccountID: plain.ID, CreatedAt: now,
 		LastSeenAt: now, ExpiresAt: now.Add(account.SessionAbsolute)}, account.TokenDigest(token)); err != nil {
 		t.Fatal(err)
 	}
