@@ -103,6 +103,12 @@ func (t *Tx) Mail(ctx context.Context, m mail.Message) (string, error) {
 	return id, nil
 }
 
+// Deliver delivers, after the commit, messages a store function wrote to
+// the outbox in this transaction (the notices to recipients are queued
+// that way), or that staff requeued. Like Mail, it is the one way mail
+// leaves after a use case.
+func (t *Tx) Deliver(ids ...string) { t.mails = append(t.mails, ids...) }
+
 // Audit seals e onto the audit log in this transaction.
 func (t *Tx) Audit(ctx context.Context, e audit.Entry) error {
 	return t.env.Store.Audit(ctx, t, e)

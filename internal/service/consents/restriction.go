@@ -42,9 +42,7 @@ func (s *Service) SetRestriction(ctx context.Context, actor service.Actor, perso
 		if err != nil {
 			return err
 		}
-		if mailer := s.env.Mail; mailer != nil && len(ids) > 0 {
-			tx.AfterCommit(func(ctx context.Context) { mailer.Dispatch(ctx, ids...) })
-		}
+		tx.Deliver(ids...)
 		return nil
 	})
 }

@@ -141,12 +141,12 @@ func (s *Service) RetryOutbox(ctx context.Context, actor service.Actor, id strin
 		if rec, err = store.RequeueOutbox(ctx, tx, id, s.env.Now()); err != nil {
 			return err
 		}
-		tx.AfterCommit(func(ctx context.Context) {
-			s.env.Log.Info("mail: requeued by staff", slog.String("message_id", id))
-			s.env.Mail.Dispatch(ctx, id)
-		})
+		tx.Deliver(id)
 		return nil
 	})
+	if err == nil {
+		s.env.Log.Info("mail: requeued by staff", slog.String("message_id", id))
+	}
 	return rec, err
 }
 

@@ -10,10 +10,7 @@ package dsr
 import (
 	"context"
 	"log/slog"
-	"net/url"
-	"strings"
 
-	"github.com/sessionshq/sessions/internal/meeting"
 	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/store"
 )
@@ -50,25 +47,4 @@ func (s *Service) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return s.env.Log.With(slog.String("component", "rights"))
-}
-
-// dispatch delivers outbox messages a store function queued in tx, once
-// tx has committed, as tx.Mail does with the messages it queues.
-func (s *Service) dispatch(tx *service.Tx, ids []string) {
-	if len(ids) == 0 || s.env.Mail == nil {
-		return
-	}
-	mail := s.env.Mail
-	tx.AfterCommit(func(ctx context.Context) { mail.Dispatch(ctx, ids...) })
-}
-
-// meetingLinks makes the meeting addresses and iCalendar UIDs of exports
-// from the public address.
-func meetingLinks(baseURL string) meeting.Links {
-	base := strings.TrimSuffix(baseURL, "/")
-	domain := "localhost"
-	if u, err := url.Parse(base); err == nil && u.Hostname() != "" {
-		domain = u.Hostname()
-	}
-	return meeting.Links{BaseURL: base, Domain: domain}
 }

@@ -32,7 +32,7 @@ func (s *Service) StartErasure(ctx context.Context, tx *service.Tx, person right
 	if err != nil {
 		return "", err
 	}
-	s.dispatch(tx, notices)
+	tx.Deliver(notices...)
 	tx.Enqueue(rights.EraseArgs{RunID: id}, nil)
 	return id, nil
 }

@@ -375,7 +375,7 @@ func (s *Service) copyFile(ctx context.Context, zw *zip.Writer, key string) (rig
 // several one after the other). A meeting deleted meanwhile is left out.
 // It reports whether the file was written.
 func (s *Service) writeCalendar(ctx context.Context, zw *zip.Writer, ids map[string]bool) (bool, error) {
-	links := meetingLinks(s.env.Config.BaseURL)
+	links := meeting.LinksFor(s.env.Config.BaseURL)
 	sorted := slices.Sorted(maps.Keys(ids))
 	var f io.Writer
 	for _, id := range sorted {

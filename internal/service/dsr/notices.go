@@ -36,7 +36,7 @@ func (s *Service) notifyRecipients(ctx context.Context, tx *service.Tx, person r
 	if err != nil {
 		return err
 	}
-	s.dispatch(tx, ids)
+	tx.Deliver(ids...)
 	return nil
 }
 

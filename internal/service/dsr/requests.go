@@ -364,7 +364,7 @@ func (s *Service) AdvanceRequest(ctx context.Context, actor service.Actor, id st
 			if err != nil {
 				return err
 			}
-			s.dispatch(tx, ids)
+			tx.Deliver(ids...)
 		}
 		person := rights.Person{AccountID: cur.AccountID}
 		if cur.Email != "" {
