@@ -15,12 +15,9 @@ func CanReactivate(deactivatedAt, now time.Time, grace time.Duration) bool {
 	return now.Before(deactivatedAt.Add(grace))
 }
 
-// Kinds and states of requests a member makes about their account. The
-// rights issue adds the other kinds and the states that follow.
-const (
-	RequestErasure  = "erasure"
-	RequestReceived = "received"
-)
+// RequestErasure is the kind of request "delete my account"; the other
+// kinds and every state of a request are internal/privacy/rights'.
+const RequestErasure = "erasure"
 
 // AccountRequest is a request the member made about their own data, such
 // as "delete my account", with the deadline by which it must be answered.

@@ -175,3 +175,30 @@ func TestCheckEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanEmailInvitationAddresses holds the addresses people invite
+// (to organisations and meetings) to the same rule as every other one.
+func TestCleanEmailInvitationAddresses(t *testing.T) {
+	good := map[string]string{
+		"ada@example.com":             "ada@example.com",
+		"  Ada.Lovelace@Example.COM ": "ada.lovelace@example.com",
+		"a+tag@sub.example.co.uk":     "a+tag@sub.example.co.uk",
+	}
+	for in, want := range good {
+		v := errs.Validation{}
+		if got := CleanEmail(v, "email", in); got != want || len(v) != 0 {
+			t.Errorf("CleanEmail(%q) = %q, %v", in, got, v)
+		}
+	}
+	for _, in := range []string{
+		"", "ada", "ada@", "@example.com", "ada@localhost", "Ada <ada@example.com>",
+		"ada@example.com, bob@example.com", "ada @example.com", "ada@example.com\r\nBcc: x@example.com",
+		strings.Repeat("a", 250) + "@example.com",
+	} {
+		v := errs.Validation{}
+		CleanEmail(v, "email", in)
+		if v["email"] == "" {
+			t.Errorf("CleanEmail(%q) accepted", in)
+		}
+	}
+}

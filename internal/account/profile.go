@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/sessionshq/sessions/internal/country"
 	"net/url"
 	"regexp"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sessionshq/sessions/internal/country"
 
 	"github.com/sessionshq/sessions/internal/errs"
 )

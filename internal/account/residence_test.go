@@ -1,9 +1,10 @@
 package account
 
 import (
-	"github.com/sessionshq/sessions/internal/country"
 	"testing"
 	"time"
+
+	"github.com/sessionshq/sessions/internal/country"
 )
 
 func TestControllersByResidence(t *testing.T) {

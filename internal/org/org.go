@@ -8,7 +8,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 )
 
@@ -127,13 +126,6 @@ func CheckColour(v errs.Validation, field, colour string) string {
 		v.Add(field, "must be a colour written as # and six hexadecimal digits, such as #3347d1")
 	}
 	return strings.ToLower(colour)
-}
-
-// CheckEmail records in v what is wrong with an address to invite and
-// returns it trimmed and in lower case, the form it is compared in. The
-// rule is account.CheckEmail's, the one every typed address is held to.
-func CheckEmail(v errs.Validation, field, email string) string {
-	return account.CleanEmail(v, field, email)
 }
 
 // CheckRole records in v what is wrong with a role and returns it.

@@ -152,31 +152,6 @@ func TestCheckColour(t *testing.T) {
 	}
 }
 
-func TestCheckEmail(t *testing.T) {
-	good := map[string]string{
-		"ada@example.com":             "ada@example.com",
-		"  Ada.Lovelace@Example.COM ": "ada.lovelace@example.com",
-		"a+tag@sub.example.co.uk":     "a+tag@sub.example.co.uk",
-	}
-	for in, want := range good {
-		v := errs.Validation{}
-		if got := CheckEmail(v, "email", in); got != want || len(v) != 0 {
-			t.Errorf("CheckEmail(%q) = %q, %v", in, got, v)
-		}
-	}
-	for _, in := range []string{
-		"", "ada", "ada@", "@example.com", "ada@localhost", "Ada <ada@example.com>",
-		"ada@example.com, bob@example.com", "ada @example.com", "ada@example.com\r\nBcc: x@example.com",
-		strings.Repeat("a", 250) + "@example.com",
-	} {
-		v := errs.Validation{}
-		CheckEmail(v, "email", in)
-		if v["email"] == "" {
-			t.Errorf("CheckEmail(%q) accepted", in)
-		}
-	}
-}
-
 func TestCheckRoleAndDPAVersion(t *testing.T) {
 	for _, r := range []string{"owner", "admin", "member", "guest"} {
 		v := errs.Validation{}

@@ -12,6 +12,7 @@ import (
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
+	"github.com/sessionshq/sessions/internal/privacy/rights"
 )
 
 // This file holds the member's side of their account: the profile, the
@@ -263,7 +264,7 @@ const requestColumns = `id, account_id, kind, state, received_at, due_at`
 // open gives errs.Conflict.
 func OpenAccountErasure(ctx context.Context, q database.Querier, accountID string, now time.Time) (account.AccountRequest, error) {
 	req := account.AccountRequest{
-		ID: account.NewRequestID(), AccountID: accountID, Kind: account.RequestErasure, State: account.RequestReceived,
+		ID: account.NewRequestID(), AccountID: accountID, Kind: account.RequestErasure, State: string(rights.StateReceived),
 		ReceivedAt: now.UTC(), DueAt: account.DueOneMonthAfter(now.UTC()),
 	}
 	err := inTx(ctx, q, func(tx database.Querier) error {

@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/meeting"
-	"github.com/sessionshq/sessions/internal/org"
 	"github.com/sessionshq/sessions/internal/platform/signed"
 	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/store"
@@ -32,7 +32,7 @@ func (s *Service) Participants(ctx context.Context, accountID, meetingID string)
 // co-hosts.
 func (s *Service) Invite(ctx context.Context, accountID, meetingID, email, role string) (meeting.Participant, error) {
 	v := errs.Validation{}
-	email = org.CheckEmail(v, "email", email)
+	email = account.CleanEmail(v, "email", email)
 	if role == "" {
 		role = string(meeting.RoleParticipant)
 	}

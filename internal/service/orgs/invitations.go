@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/org"
 	"github.com/sessionshq/sessions/internal/platform/signed"
@@ -56,7 +57,7 @@ func (s *Service) Invite(ctx context.Context, actor service.Actor, orgID, email,
 			return err
 		}
 		v := errs.Validation{}
-		addr := org.CheckEmail(v, "email", email)
+		addr := account.CleanEmail(v, "email", email)
 		as := org.CheckRole(v, "role", role)
 		if err := v.Err(); err != nil {
 			return err
