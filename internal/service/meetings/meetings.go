@@ -1,4 +1,6 @@
-// Package meetings holds the use cases of meetings: scheduling, participants and their invitations, the agenda and its templates, and shared files and links.
+// Package meetings holds the use cases of meetings: scheduling,
+// participants and their invitations, the agenda and its templates, and
+// shared files and links.
 //
 // Each change is one transaction that first locks the meeting's row, then
 // asks package meeting what the actor may do, then writes the change, its
@@ -25,7 +27,9 @@ import (
 	"github.com/sessionshq/sessions/internal/store"
 )
 
-// Service runs the use cases of meetings: scheduling, participants and their invitations, the agenda and its templates, and shared files and links.
+// Service runs the use cases of meetings: scheduling, participants and
+// their invitations, the agenda and its templates, and shared files and
+// links.
 type Service struct{ env *service.Env }
 
 // New builds the service.

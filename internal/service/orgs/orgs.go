@@ -26,7 +26,8 @@ import (
 	"github.com/sessionshq/sessions/internal/store"
 )
 
-// Service runs the use cases of organisations: their members, roles, invitations, branding and DPA acceptances.
+// Service runs the use cases of organisations: their members, roles,
+// invitations, branding and DPA acceptances.
 type Service struct{ env *service.Env }
 
 // New builds the service.
