@@ -26,12 +26,14 @@ type authForm struct {
 }
 
 // formError turns a flow's error into what the form shows and the status
-// to answer with; errors no form can show are returned as they are.
-func formError(f *authForm, err error) (int, error) {
+// to answer with; errors no form can show are returned as they are. A
+// refusal for too many attempts says when to try again.
+func formError(w http.ResponseWriter, f *authForm, err error) (int, error) {
 	e, ok := errs.As(err)
 	if !ok {
 		return 0, err
 	}
+	setRetryAfter(w, err)
 	switch e.Code {
 	case errs.Invalid, errs.Unauthorized, errs.RateLimited, errs.Conflict, errs.Forbidden:
 	default:
@@ -84,7 +86,7 @@ func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
 	in := account.SignUp{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Password: r.PostFormValue("password")}
 	if err := s.signUp(r.Context(), w, r, in); err != nil {
 		f := authForm{Values: map[string]string{"name": in.Name, "email": in.Email}}
-		status, err := formError(&f, err)
+		status, err := formError(w, &f, err)
 		if err != nil {
 			return err
 		}
@@ -126,7 +128,7 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		f := authForm{Values: map[string]string{"email": email}, Next: next}
-		status, err := formError(&f, err)
+		status, err := formError(w, &f, err)
 		if err != nil {
 			return err
 		}
@@ -163,7 +165,7 @@ func (s *Server) signInCodeForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		f := authForm{Next: next}
-		status, err := formError(&f, err)
+		status, err := formError(w, &f, err)
 		if err != nil {
 			return err
 		}
@@ -243,7 +245,7 @@ func (s *Server) forgotPasswordForm(w http.ResponseWriter, r *http.Request) erro
 	email := r.PostFormValue("email")
 	if err := s.forgotPassword(r.Context(), w, r, email); err != nil {
 		f := authForm{Values: map[string]string{"email": email}}
-		status, err := formError(&f, err)
+		status, err := formError(w, &f, err)
 		if err != nil {
 			return err
 		}
@@ -274,7 +276,7 @@ func (s *Server) resetPasswordForm(w http.ResponseWriter, r *http.Request) error
 	}
 	if err != nil {
 		f := authForm{Token: token}
-		status, err := formError(&f, err)
+		status, err := formError(w, &f, err)
 		if err != nil {
 			return err
 		}
@@ -396,7 +398,7 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, status i
 // securityFormError shows a failed form on the security page.
 func (s *Server) securityFormError(w http.ResponseWriter, r *http.Request, form string, err error, v securityView) error {
 	f := authForm{}
-	status, err := formError(&f, err)
+	status, err := formError(w, &f, err)
 	if err != nil {
 		return err
 	}

@@ -64,11 +64,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		message = ""
 	}
 	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
-		wait := int((errs.WaitOf(err) + time.Second - 1) / time.Second)
-		if wait <= 0 {
-			wait = 60
+		if !setRetryAfter(w, err) {
+			w.Header().Set("Retry-After", "60")
 		}
-		w.Header().Set("Retry-After", strconv.Itoa(wait))
 	}
 	if isAPI(r) {
 		p := problem{
@@ -89,4 +87,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	s.pages.renderError(w, r, status, message, e.Fields, reqID)
+}
+
+// setRetryAfter tells the client when to try again after a refusal for
+// too many attempts (errs.TooSoon), and reports whether err was one.
+func setRetryAfter(w http.ResponseWriter, err error) bool {
+	wait := errs.WaitOf(err)
+	if wait <= 0 {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	return true
 }
