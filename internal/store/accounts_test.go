@@ -31,6 +31,7 @@ func newTestAccount(t *testing.T, db *database.DB, email string) account.Account
 }
 
 func TestAccountRoundTripAndUniqueEmail(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	a := newTestAccount(t, db, "ada@example.com")
@@ -66,6 +67,7 @@ func TestAccountRoundTripAndUniqueEmail(t *testing.T) {
 }
 
 func TestTouchAccountActiveAtMostHourly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	a := newTestAccount(t, db, "ada@example.com")
@@ -88,6 +90,7 @@ func TestTouchAccountActiveAtMostHourly(t *testing.T) {
 }
 
 func TestSessionsAndTokens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	a := newTestAccount(t, db, "ada@example.com")
@@ -153,6 +156,7 @@ func TestSessionsAndTokens(t *testing.T) {
 }
 
 func TestEmailTokensAreSingleUse(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	a := newTestAccount(t, db, "ada@example.com")
@@ -198,6 +202,7 @@ func TestEmailTokensAreSingleUse(t *testing.T) {
 }
 
 func TestTOTPStateAndRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	a := newTestAccount(t, db, "ada@example.com")
@@ -247,6 +252,7 @@ func TestTOTPStateAndRecoveryCodes(t *testing.T) {
 // TestThrottleCountsEveryConcurrentFailure proves the counters agree
 // across connections, as they must across server instances.
 func TestThrottleCountsEveryConcurrentFailure(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	p := ratelimit.Policy{Limit: 100, Window: time.Hour, Lockout: time.Hour}

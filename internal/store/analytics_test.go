@@ -11,6 +11,7 @@ import (
 )
 
 func TestAnalyticsCountsPerDayRouteAndFeature(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	day1 := time.Date(2026, 3, 1, 23, 59, 0, 0, time.UTC)

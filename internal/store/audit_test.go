@@ -56,6 +56,7 @@ func auditVerify(t *testing.T, db *database.DB, anchor *audit.Checkpoint) audit.
 }
 
 func TestAuditAppendVerifyIntact(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	if res := auditVerify(t, db, nil); !res.Intact || res.Entries != 0 || res.Head != audit.Genesis() {
@@ -88,6 +89,7 @@ func TestAuditAppendVerifyIntact(t *testing.T) {
 // A rolled-back transaction must leave no trace in the chain: neither an
 // entry nor a gap in the sequence that would read as a deletion.
 func TestAuditRollbackLeavesNoGap(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	clk := auditTestClock()
@@ -113,6 +115,7 @@ func TestAuditRollbackLeavesNoGap(t *testing.T) {
 }
 
 func TestAuditRefusesBadEntry(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	e := auditTestEntry(auditTestClock(), 0)
 	e.Detail = map[string]string{"Free Text": "x"}
@@ -127,6 +130,7 @@ func TestAuditRefusesBadEntry(t *testing.T) {
 // Each case tampers with a log of five entries the way someone with write
 // access to the database could, and checks verification names the entry.
 func TestAuditVerifyNamesTampering(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		sql    string
@@ -178,6 +182,7 @@ func TestAuditVerifyNamesTampering(t *testing.T) {
 // Removing the newest entries leaves a shorter chain that is valid in
 // itself; only an anchor published elsewhere reveals it.
 func TestAuditTailCutNeedsAnchor(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	auditTestLog(t, db, 5)
@@ -190,6 +195,7 @@ func TestAuditTailCutNeedsAnchor(t *testing.T) {
 }
 
 func TestAuditClearPersonKeepsChain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	auditTestLog(t, db, 6) // subjects mbr_0, mbr_1, mbr_2, mbr_0, mbr_1, mbr_2
@@ -235,6 +241,7 @@ func TestAuditClearPersonKeepsChain(t *testing.T) {
 }
 
 func TestAuditListing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	auditTestLog(t, db, 7)
@@ -260,6 +267,7 @@ func TestAuditListing(t *testing.T) {
 
 // Twenty writers at once must still leave one straight chain.
 func TestAuditConcurrentAppenders(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	clk := auditTestClock()
@@ -304,6 +312,7 @@ func TestAuditConcurrentAppenders(t *testing.T) {
 // Verification reads in batches; a break past the first batch must be found
 // and an intact long log must be counted whole.
 func TestAuditVerifyAcrossBatches(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	clk := auditTestClock()
@@ -334,6 +343,7 @@ func TestAuditVerifyAcrossBatches(t *testing.T) {
 // Pruning the whole log leaves only the entry that records it, chained to
 // the anchor, so the next entry still has a head to follow.
 func TestPruneWholeAuditLog(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	auditTestLog(t, db, 3)

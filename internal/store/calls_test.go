@@ -51,6 +51,7 @@ func newCallFixture(t *testing.T) callFixture {
 }
 
 func TestDoorReadsMeetingAndParticipants(t *testing.T) {
+	t.Parallel()
 	f := newCallFixture(t)
 	ctx := context.Background()
 	m, p, err := store.MemberAtDoor(ctx, f.db, f.meetingID, f.memberAccount)
@@ -87,6 +88,7 @@ func TestDoorReadsMeetingAndParticipants(t *testing.T) {
 // The audit entries of moderation are the service's; see
 // internal/service/calls.
 func TestDoorStateIsStored(t *testing.T) {
+	t.Parallel()
 	f := newCallFixture(t)
 	ctx := context.Background()
 	if err := store.SetLobbyState(ctx, f.db, f.guest, meeting.LobbyDenied, callNow); err != nil {
@@ -117,6 +119,7 @@ func TestDoorStateIsStored(t *testing.T) {
 }
 
 func TestMessagesPollInOrder(t *testing.T) {
+	t.Parallel()
 	f := newCallFixture(t)
 	ctx := context.Background()
 	// Writers race; every message must get its own seq, with no gaps.
@@ -184,6 +187,7 @@ func TestMessagesPollInOrder(t *testing.T) {
 }
 
 func TestCallEventsDriveAttendanceAndLiveState(t *testing.T) {
+	t.Parallel()
 	f := newCallFixture(t)
 	ctx := context.Background()
 	at := func(sec int) time.Time { return callNow.Add(time.Duration(sec) * time.Second) }
@@ -267,6 +271,7 @@ func TestCallEventsDriveAttendanceAndLiveState(t *testing.T) {
 // relies on: a participant's attendance goes with their place in the
 // meeting, their messages stay for the others.
 func TestCallRowsFollowTheirParticipant(t *testing.T) {
+	t.Parallel()
 	f := newCallFixture(t)
 	ctx := context.Background()
 	if _, err := store.AddMessage(ctx, f.db, meeting.Message{

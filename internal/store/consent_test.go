@@ -40,6 +40,7 @@ func countConsents(t *testing.T, db *database.DB) int {
 }
 
 func TestConsentLedgerLatestPerPurpose(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	const vis = "vis_abc"
@@ -77,6 +78,7 @@ func TestConsentLedgerLatestPerPurpose(t *testing.T) {
 }
 
 func TestConsentSameInstantKeepsWriteOrder(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	refusal := consentRecord(consent.Member, "acc_1", consent.Refused, consentTestNow, "behaviour-tracking")
@@ -105,6 +107,7 @@ func TestConsentSameInstantKeepsWriteOrder(t *testing.T) {
 }
 
 func TestConsentInvalidRecordWritesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	bad := []func(*consent.Record){
@@ -126,6 +129,7 @@ func TestConsentInvalidRecordWritesNothing(t *testing.T) {
 }
 
 func TestLinkVisitorConsents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	acc := staffTestAccount(t, db, "linker@example.com")
@@ -182,6 +186,7 @@ func TestLinkVisitorConsents(t *testing.T) {
 }
 
 func TestSetRestrictedIsAudited(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	acc := staffTestAccount(t, db, "restricted@example.com")
@@ -231,6 +236,7 @@ var consentWrite = regexp.MustCompile(`(?i)\b(update\s+consent_records|delete\s+
 // data map, which build their statements from table names, remove rows
 // at the end of the evidence's retention period.
 func TestConsentLedgerIsAppendOnly(t *testing.T) {
+	t.Parallel()
 	if !consentWrite.MatchString("x := `DELETE  FROM consent_records WHERE id = ?`") ||
 		!consentWrite.MatchString(`UPDATE consent_records SET state = 'given'`) {
 		t.Fatal("the pattern misses a write it must catch")

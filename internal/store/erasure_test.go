@@ -411,6 +411,7 @@ func readExport(t *testing.T, w *rightsWorld, x rights.Export) map[string][]byte
 var unfilledTables = map[string]string{}
 
 func TestExportThenErasureLeavesNoMarker(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRightsWorld(t)
 
@@ -586,6 +587,7 @@ func (f *interruptingIndex) Delete(ctx context.Context, key string) error {
 }
 
 func TestErasureHeldThenInterruptedThenResumed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	now := w.clk.Now()

@@ -14,6 +14,7 @@ import (
 )
 
 func TestExportHoldsMeetingsAsICalendar(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	x, _ := w.requestExport(t, rights.ExportAccess)
@@ -46,6 +47,7 @@ func TestExportHoldsMeetingsAsICalendar(t *testing.T) {
 // hold every one. (Erasure lists them in chunks; the kill test of the
 // binary erases thousands.)
 func TestExportWithMorePlacesThanParameters(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("writes 70,000 rows")
 	}

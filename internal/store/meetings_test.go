@@ -14,6 +14,7 @@ import (
 // TestOutboxKeepsAttachments stores a message with a file and reads it
 // back whole.
 func TestOutboxKeepsAttachments(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	id, err := store.EnqueueMail(ctx, db, orgTestNow, mail.Message{Category: mail.Transactional, Template: "meeting.invitation",

@@ -43,6 +43,7 @@ func orgTestAccount(t *testing.T, db *database.DB, email string, verified bool) 
 // exist, and a deletion takes every child row with it. The rules about
 // who may do this are the organisations service's and are tested there.
 func TestOrganisationRows(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	owner := orgTestAccount(t, db, "owner@example.com", true)

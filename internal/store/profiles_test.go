@@ -37,6 +37,7 @@ func profileAccount(t *testing.T, db *database.DB, email string) string {
 // tested in internal/service/accounts; these tests hold the SQL.
 
 func TestSaveProfileRoundTrip(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	id := profileAccount(t, db, "ada@example.com")
@@ -80,6 +81,7 @@ func TestSaveProfileRoundTrip(t *testing.T) {
 }
 
 func TestGuardianRequestsAreSingleUse(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	child := profileAccount(t, db, "kim@example.com")
@@ -147,6 +149,7 @@ func profileSession(t *testing.T, db *database.DB, id string) {
 }
 
 func TestDeactivateAccount(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	id := profileAccount(t, db, "ada@example.com")
@@ -176,6 +179,7 @@ func TestDeactivateAccount(t *testing.T) {
 }
 
 func TestOpenAccountErasure(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	id := profileAccount(t, db, "ada@example.com")

@@ -57,6 +57,7 @@ func (r *receiver) client() *safehttp.Client {
 }
 
 func TestDirectTransferPostsThePortabilityPackage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	srv := newReceiver(t, http.StatusCreated)
@@ -129,6 +130,7 @@ func TestDirectTransferPostsThePortabilityPackage(t *testing.T) {
 }
 
 func TestRequestTransferRefusesBadAddresses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	tr := w.rights(t)
@@ -149,6 +151,7 @@ func TestRequestTransferRefusesBadAddresses(t *testing.T) {
 }
 
 func TestNotifyRecipientsByMailAndWebhook(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	hook := newReceiver(t, http.StatusNoContent)
@@ -266,6 +269,7 @@ func noticeMails(t *testing.T, w *rightsWorld, ids []string) map[string]string {
 }
 
 func TestStaffRestrictionNotifiesEachRecipientOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	addrs := contactsForHosting(t, w)
@@ -310,6 +314,7 @@ func TestStaffRestrictionNotifiesEachRecipientOnce(t *testing.T) {
 }
 
 func TestRequestStepsNotifyRecipients(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	staffer := service.Actor{AccountID: "acc_staff", Roles: []staff.Role{staff.PrivacyOfficer}}
 	for _, tc := range []struct {
@@ -367,6 +372,7 @@ func TestRequestStepsNotifyRecipients(t *testing.T) {
 }
 
 func TestRecipientContactValidation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	for _, tc := range []struct {
@@ -412,6 +418,7 @@ func TestRecipientContactValidation(t *testing.T) {
 }
 
 func TestWebhookNoticesGoOnlyThroughTheChecks(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	hook := newReceiver(t, http.StatusOK)

@@ -75,6 +75,7 @@ func isInvalid(err error) bool {
 }
 
 func TestVerifyRequest(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	member := mktAccount(t, db, "member@example.com", true)
@@ -158,6 +159,7 @@ func TestVerifyRequest(t *testing.T) {
 }
 
 func TestDeleteMyAccountRequestsJoinTheQueue(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	id := mktAccount(t, db, "leaving@example.com", true)
@@ -180,6 +182,7 @@ func TestDeleteMyAccountRequestsJoinTheQueue(t *testing.T) {
 }
 
 func TestAdvanceRequestAuditsAndMailsInOneStep(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	id := mktAccount(t, db, "ada@example.com", true)

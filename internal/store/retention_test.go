@@ -119,6 +119,7 @@ func (w *retentionWorld) hold(t *testing.T, personID string, ends *time.Time) re
 // legal hold keeps. A second run finds nothing; a dry run before the
 // real one counts the same rows and changes nothing.
 func TestRetentionSweepsRowsPastEachRule(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRetentionWorld(t)
 	now := w.clk.Now()
@@ -302,6 +303,7 @@ func equalCounts(a, b map[string]int) bool {
 // unused. Another member warned the same day signs in, which voids the
 // warning and the erasure.
 func TestRetentionWarnsInactiveMemberAndSignInCancels(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRetentionWorld(t)
 	start := w.clk.Now()
@@ -380,6 +382,7 @@ func TestRetentionWarnsInactiveMemberAndSignInCancels(t *testing.T) {
 // deactivated past the grace period goes to erasure, unless a legal hold
 // covers it; releasing the hold lets the next run erase it.
 func TestRetentionHoldKeepsDeactivatedAccountUntilReleased(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRetentionWorld(t)
 	id := w.account(t, "gone@example.com", w.clk.Now())
@@ -438,6 +441,7 @@ func TestRetentionHoldKeepsDeactivatedAccountUntilReleased(t *testing.T) {
 // TestRetentionHoldWithEndLapses: a hold with an end date stops holding
 // at that date on its own.
 func TestRetentionHoldWithEndLapses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRetentionWorld(t)
 	ends := w.clk.Now().AddDate(0, 0, 10)
@@ -462,6 +466,7 @@ func TestRetentionHoldWithEndLapses(t *testing.T) {
 // by their places; a guest with a younger place elsewhere, and members,
 // are not.
 func TestRetentionErasesGuestsAfterTheirLastMeeting(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRetentionWorld(t)
 	now := w.clk.Now()
@@ -503,6 +508,7 @@ func TestRetentionErasesGuestsAfterTheirLastMeeting(t *testing.T) {
 // engine, and a scan of the raw database and the file folder finds no
 // marker outside the columns the data map keeps under a legal obligation.
 func TestRetentionInactiveMemberLeavesNoMarker(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRightsWorld(t)
 	// The member was last seen five years ago, less ten days.
@@ -565,6 +571,7 @@ func TestRetentionInactiveMemberLeavesNoMarker(t *testing.T) {
 // hand, or writing an anchor without the server's key, is still
 // tampering, and verification names where.
 func TestRetentionPrunesAuditHead(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newRetentionWorld(t)
 	now := w.clk.Now()

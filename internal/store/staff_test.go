@@ -49,6 +49,7 @@ func staffTestAudit(t *testing.T, db *database.DB) []audit.Record {
 }
 
 func TestStaffRolesGrantAndRevoke(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	ada := staffTestAccount(t, db, "ada@example.com")
@@ -115,6 +116,7 @@ func TestStaffRolesGrantAndRevoke(t *testing.T) {
 }
 
 func TestStaffRevokeKeepsOneAdminUnderRace(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	a := staffTestAccount(t, db, "a@example.com")
@@ -146,6 +148,7 @@ func TestStaffRevokeKeepsOneAdminUnderRace(t *testing.T) {
 }
 
 func TestListStaff(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	zed := staffTestAccount(t, db, "zed@example.com")
@@ -167,6 +170,7 @@ func TestListStaff(t *testing.T) {
 }
 
 func TestSetupTokens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	exp := staffTestNow.Add(staff.SetupTTL)

@@ -18,6 +18,7 @@ import (
 )
 
 func TestSeedSubprocessorsInsertsOnceAndKeepsEdits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 123456000, time.UTC))
@@ -80,6 +81,7 @@ func TestSeedSubprocessorsInsertsOnceAndKeepsEdits(t *testing.T) {
 }
 
 func TestSeedSubprocessorsConcurrently(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, target := dbtest.OpenTarget(t)
 	// Separate connections, as separate server instances would have.
@@ -112,6 +114,7 @@ func TestSeedSubprocessorsConcurrently(t *testing.T) {
 }
 
 func TestListSubprocessors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -151,6 +154,7 @@ func TestListSubprocessors(t *testing.T) {
 }
 
 func TestUpdateUnknownSubprocessor(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	_, _, err := store.UpdateSubprocessor(context.Background(), db, "nobody", vendors.Update{Activity: "x", Country: "US", Mechanism: vendors.StandardClauses}, time.Now())
 	if errs.CodeOf(err) != errs.NotFound {

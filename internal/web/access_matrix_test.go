@@ -838,6 +838,7 @@ func orgPatterns() map[string]bool {
 }
 
 func TestAccessMatrixCoversEveryRoute(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	rows := map[string]bool{}
 	for _, r := range accessMatrix() {
@@ -862,6 +863,7 @@ func TestAccessMatrixCoversEveryRoute(t *testing.T) {
 }
 
 func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
 	// With an SFU that starts nothing, so call routes answer as they do
 	// on a running instance.
 	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
@@ -946,6 +948,7 @@ func mxCheck(res *response, want int) string {
 // as staff of each role who do not belong to the organisation: they get
 // exactly what any outsider gets.
 func TestAccessMatrixOrgRoutesGiveStaffNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	stranger := -1
 	for i, r := range orgRoles {

@@ -212,6 +212,7 @@ var guardianLinkPattern = regexp.MustCompile(`http://sessions\.test(/guardian/co
 // ---- tests ----
 
 func TestAccountNeedsSignIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	anon := h.anon()
 	for _, path := range []string{"/account", "/account/profile", "/account/close", "/account/avatar"} {
@@ -236,6 +237,7 @@ func TestAccountNeedsSignIn(t *testing.T) {
 }
 
 func TestAccountDashboard(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	browser := h.signIn(t, ada)
@@ -286,6 +288,7 @@ func TestAccountDashboard(t *testing.T) {
 }
 
 func TestControllersByResidence(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	api := h.apiClient(t, ada)
@@ -319,6 +322,7 @@ func TestControllersByResidence(t *testing.T) {
 }
 
 func TestProfileAPIRoundTrip(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	api := h.apiClient(t, ada)
@@ -357,6 +361,7 @@ func TestProfileAPIRoundTrip(t *testing.T) {
 }
 
 func TestProfileFormSaves(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	browser := h.signIn(t, ada)
@@ -429,6 +434,7 @@ func withValue(body map[string]any, field string, v any) map[string]any {
 }
 
 func TestProfileBadInputAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	api := h.apiClient(t, ada)
@@ -458,6 +464,7 @@ func TestProfileBadInputAPI(t *testing.T) {
 }
 
 func TestProfileBadInputForm(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	browser := h.signIn(t, ada)
@@ -493,6 +500,7 @@ func TestProfileBadInputForm(t *testing.T) {
 }
 
 func TestNameWithMarkupIsStoredAndEscaped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	name := `<script>alert("x")</script><b>Ada</b>`
@@ -512,6 +520,7 @@ func TestNameWithMarkupIsStoredAndEscaped(t *testing.T) {
 }
 
 func TestChildAccountAndGuardianConfirmation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	kim := h.newMember(t)
 	api := h.apiClient(t, kim)
@@ -642,6 +651,7 @@ func mustQuery(t *testing.T, link string) string {
 }
 
 func TestAdultNeedsNoGuardian(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	api := h.apiClient(t, ada)
@@ -657,6 +667,7 @@ func TestAdultNeedsNoGuardian(t *testing.T) {
 }
 
 func TestAvatar(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	browser := h.signIn(t, ada)
@@ -755,6 +766,7 @@ func TestAvatar(t *testing.T) {
 }
 
 func TestDeactivation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	browser := h.signIn(t, ada)
@@ -797,6 +809,7 @@ func TestDeactivation(t *testing.T) {
 }
 
 func TestDeleteMyAccount(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	// 31 January: the answer is due on the last day of February.
 	h.Clock.Set(time.Date(2026, 1, 31, 15, 0, 0, 0, time.UTC))
@@ -836,6 +849,7 @@ func TestDeleteMyAccount(t *testing.T) {
 }
 
 func TestAccountLifecycleAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	res := h.apiClient(t, ada).sendJSON(t, http.MethodPost, "/api/me/deactivate", nil)
@@ -864,6 +878,7 @@ func TestAccountLifecycleAPI(t *testing.T) {
 }
 
 func TestSignInReactivatesWithinTheGracePeriod(t *testing.T) {
+	t.Parallel()
 	h := newHarnessWith(t, map[string]string{"SESSIONS_REACTIVATION_GRACE_DAYS": "10"})
 	signIn := func(m *testMember) *response {
 		return h.anon().postForm(t, "/signin", url.Values{"email": {m.Email}, "password": {m.Password}, "next": {"/account"}})
@@ -910,6 +925,7 @@ func TestSignInReactivatesWithinTheGracePeriod(t *testing.T) {
 // TestProfileFormTooLarge: a form over the body limit is refused as too
 // large, like every other form, and changes nothing.
 func TestProfileFormTooLarge(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	browser := h.signIn(t, ada)

@@ -38,6 +38,7 @@ func sendEvent(t *testing.T, c *client, body map[string]string) (*response, bool
 var pageview = map[string]string{"type": "pageview", "path": "/"}
 
 func TestAnalyticsOnlyWithConsent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 
 	// No choice yet: nothing is kept and no cookie is set.
@@ -101,6 +102,7 @@ func TestAnalyticsOnlyWithConsent(t *testing.T) {
 }
 
 func TestAnalyticsNeedsTheLedgerNotJustTheCookie(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	// A genuine choice cookie for which the ledger holds nothing (as if
@@ -117,6 +119,7 @@ func TestAnalyticsNeedsTheLedgerNotJustTheCookie(t *testing.T) {
 }
 
 func TestAnalyticsRespectsTheSignedInMember(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	// A child: the browser's choice does not outweigh the account's limits.
 	m := h.newMember(t)
@@ -154,6 +157,7 @@ func TestAnalyticsRespectsTheSignedInMember(t *testing.T) {
 }
 
 func TestAnalyticsBadInputWritesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	c.postForm(t, "/cookies/choice", url.Values{"action": {"accept-all"}})
@@ -211,6 +215,7 @@ func seedEvents(t *testing.T, h *harness, at time.Time, kind analytics.Kind, pat
 }
 
 func TestAnalyticsDashboardSuppressesSmallCounts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	now := h.Clock.Now()
 	yesterday := now.AddDate(0, 0, -1)

@@ -65,6 +65,7 @@ func auditTestVerify(t *testing.T, po *client, query string) auditTestVerifyBody
 }
 
 func TestAuditRoutesNeedThePrivacyOfficer(t *testing.T) {
+	t.Parallel()
 	h, po := newAuditTestServer(t)
 	support := h.signIn(t, h.newStaffUnaudited(t, staff.Support))
 	admin := h.signIn(t, h.newStaffUnaudited(t, staff.Admin))
@@ -95,6 +96,7 @@ func TestAuditRoutesNeedThePrivacyOfficer(t *testing.T) {
 }
 
 func TestAuditVerifyAPI(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h, po := newAuditTestServer(t)
 	db := h.DB
@@ -132,6 +134,7 @@ func TestAuditVerifyAPI(t *testing.T) {
 }
 
 func TestAuditConsolePage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h, po := newAuditTestServer(t)
 	db := h.DB

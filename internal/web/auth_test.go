@@ -129,6 +129,7 @@ func signedIn(t *testing.T, c *client) bool {
 }
 
 func TestSignUpVerifyAndSignIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 
@@ -198,6 +199,7 @@ func TestSignUpVerifyAndSignIn(t *testing.T) {
 
 // TestSecureCookie: over HTTPS the cookie is Secure with the __Host- prefix.
 func TestSecureCookie(t *testing.T) {
+	t.Parallel()
 	h := newHarnessWith(t, map[string]string{"SESSIONS_BASE_URL": "https://sessions.test"})
 	m := h.newMember(t)
 	res := signInForm(t, h.anon(), m.Email, m.Password)
@@ -209,6 +211,7 @@ func TestSecureCookie(t *testing.T) {
 }
 
 func TestSignUpRefusesBadInputAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, tc := range []struct {
 		name   string
@@ -258,6 +261,7 @@ func TestSignUpRefusesBadInputAndChangesNothing(t *testing.T) {
 // with an account exactly as one without: same status, same body once the
 // typed address is set aside, and one password hash each.
 func TestNoEnumeration(t *testing.T) {
+	t.Parallel()
 	h, hashes := countingHarness(t)
 	owner := h.newMember(t)
 	const unknown = "nobody@example.com"
@@ -349,6 +353,7 @@ func rawPost(t *testing.T, h *harness, ip, path string, form url.Values) *httpte
 }
 
 func TestLockoutPerAccountAndExpiry(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newMember(t)
 	for _, addr := range []string{m.Email, "ghost@example.com"} {
@@ -380,6 +385,7 @@ func TestLockoutPerAccountAndExpiry(t *testing.T) {
 }
 
 func TestLockoutPerIP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newMember(t)
 	const ip = "203.0.113.7"
@@ -405,6 +411,7 @@ func TestLockoutPerIP(t *testing.T) {
 }
 
 func TestLinksForgedExpiredReused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newUnverifiedMember(t)
 	browser := h.signIn(t, m)
@@ -470,6 +477,7 @@ func TestLinksForgedExpiredReused(t *testing.T) {
 }
 
 func TestSessionsSignOutEverywhereAndIdle(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newMember(t)
 	laptop, phone, tablet := h.anon(), h.anon(), h.anon()
@@ -511,6 +519,7 @@ func TestSessionsSignOutEverywhereAndIdle(t *testing.T) {
 }
 
 func TestSessionTouchesLastActive(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newMember(t)
 	c := h.signIn(t, m)
@@ -530,6 +539,7 @@ func TestSessionTouchesLastActive(t *testing.T) {
 var newTokenPattern = regexp.MustCompile(`<code id="new-token">(sst_[A-Za-z0-9_-]+)</code>`)
 
 func TestAPITokensAndMe(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newMember(t)
 	browser := h.signIn(t, m)
@@ -648,6 +658,7 @@ func enableTOTP(t *testing.T, h *harness, browser *client) (string, []string) {
 }
 
 func TestTOTPSignInAndRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newMember(t)
 	browser := h.signIn(t, m)
@@ -718,6 +729,7 @@ func TestTOTPSignInAndRecoveryCodes(t *testing.T) {
 }
 
 func TestSecondFactorGuessingLocksOut(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newMember(t)
 	enableTOTP(t, h, h.signIn(t, m))
@@ -734,6 +746,7 @@ func TestSecondFactorGuessingLocksOut(t *testing.T) {
 }
 
 func TestChangePasswordAndEmail(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newMember(t)
 	here, elsewhere := h.signIn(t, m), h.signIn(t, m)
@@ -788,6 +801,7 @@ func TestChangePasswordAndEmail(t *testing.T) {
 
 // TestAuthLogsCarryNoPersonalData walks the flows and then reads the log.
 func TestAuthLogsCarryNoPersonalData(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	c.postForm(t, "/signup", url.Values{"name": {"Grace Hopper"}, "email": {"grace@example.com"}, "password": {"cobol compiler 1959"}})
@@ -810,6 +824,7 @@ func TestAuthLogsCarryNoPersonalData(t *testing.T) {
 
 // TestAuthPagesRender covers the pages that only show a form.
 func TestAuthPagesRender(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for path, want := range map[string]string{
 		"/signup":          `action="/signup"`,

@@ -269,6 +269,7 @@ func postJSON(t *testing.T, c *client, path string, v any) *response {
 // ---- joining as a member ----
 
 func TestJoinAsMember(t *testing.T) {
+	t.Parallel()
 	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
 	cm := newCallMeeting(t, h)
 	ada := h.newMember(t)
@@ -320,6 +321,7 @@ func TestJoinAsMember(t *testing.T) {
 }
 
 func TestJoinPasscode(t *testing.T) {
+	t.Parallel()
 	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
 	cm := newCallMeeting(t, h)
 	cm.passcode(t, h, "tulip-42")
@@ -358,6 +360,7 @@ func TestJoinPasscode(t *testing.T) {
 }
 
 func TestJoinLockedMeeting(t *testing.T) {
+	t.Parallel()
 	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
 	cm := newCallMeeting(t, h)
 	ada := h.newMember(t)
@@ -387,6 +390,7 @@ func TestJoinLockedMeeting(t *testing.T) {
 // ---- guests and the lobby ----
 
 func TestGuestWaitsInLobbyUntilAdmitted(t *testing.T) {
+	t.Parallel()
 	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
 	cm := newCallMeeting(t, h)
 	host := h.apiClient(t, cm.Host)
@@ -445,6 +449,7 @@ func TestGuestWaitsInLobbyUntilAdmitted(t *testing.T) {
 }
 
 func TestGuestLinkRefusals(t *testing.T) {
+	t.Parallel()
 	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
 	cm := newCallMeeting(t, h)
 	gina, token := cm.guest(t, h, "gina@example.org")
@@ -489,6 +494,7 @@ func TestGuestLinkRefusals(t *testing.T) {
 }
 
 func TestGuestLandingPage(t *testing.T) {
+	t.Parallel()
 	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
 	cm := newCallMeeting(t, h)
 	cm.passcode(t, h, "tulip-42")
@@ -526,6 +532,7 @@ func TestGuestLandingPage(t *testing.T) {
 // ---- hosts acting on others ----
 
 func TestModeration(t *testing.T) {
+	t.Parallel()
 	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
 	cm := newCallMeeting(t, h)
 	host := h.apiClient(t, cm.Host)
@@ -578,6 +585,7 @@ func TestModeration(t *testing.T) {
 // ---- chat and questions ----
 
 func TestChatAndQuestions(t *testing.T) {
+	t.Parallel()
 	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
 	cm := newCallMeeting(t, h)
 	cm.set(t, h, "lobby = ?", false)
@@ -699,6 +707,7 @@ func postWebhook(t *testing.T, h *harness, body []byte, authz string) int {
 }
 
 func TestWebhookDrivesAttendance(t *testing.T) {
+	t.Parallel()
 	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
 	cm := newCallMeeting(t, h)
 	ada := h.newMember(t)
@@ -770,6 +779,7 @@ func TestWebhookDrivesAttendance(t *testing.T) {
 // harness: its signalling is served on our origin, and moderation reaches
 // its server API.
 func TestEmbeddedSFUServesTheRoutes(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts an SFU")
 	}

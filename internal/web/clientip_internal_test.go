@@ -7,6 +7,7 @@ import (
 )
 
 func TestResolveClientIP(t *testing.T) {
+	t.Parallel()
 	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	cases := []struct {
 		name    string

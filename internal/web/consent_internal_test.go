@@ -19,6 +19,7 @@ import (
 // the database: the ledger, objections, the restriction flag, a child
 // account's age and the request's GPC signal each change the answer.
 func TestGateLoaderReadsEveryInput(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 	s := env.srv
 	ctx := context.Background()

@@ -46,6 +46,7 @@ func (c *client) withHeader(t testing.TB, method, path string, body any, header 
 var gpcHeader = http.Header{"Sec-Gpc": {"1"}}
 
 func TestGPCWellKnown(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	res := h.anon().get(t, "/.well-known/gpc.json")
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
@@ -103,6 +104,7 @@ func validateReceipts(t *testing.T, sch *jsonschema.Schema, body []byte) {
 // state a member can have, the visitor's choices carried over at sign-in
 // among them, and validates both downloads against the published schema.
 func TestReceiptsValidateAgainstSchema(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	sch := receiptValidator(t, h)
 	ada := h.newMember(t)
@@ -204,6 +206,7 @@ func TestReceiptsValidateAgainstSchema(t *testing.T) {
 // TestConsentBadInputWritesNothing sends forged and oversized consent
 // requests and checks each is refused with nothing written.
 func TestConsentBadInputWritesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	bob := h.newMember(t)
@@ -296,6 +299,7 @@ func consentRow(t *testing.T, page, purpose string) string {
 }
 
 func TestConsentsPageWithdrawInOneClick(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	api := h.apiClient(t, ada)
@@ -344,6 +348,7 @@ func TestConsentsPageWithdrawInOneClick(t *testing.T) {
 }
 
 func TestConsentsPageHonoursGPC(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	browser := h.signIn(t, ada)
@@ -398,6 +403,7 @@ func TestConsentsPageHonoursGPC(t *testing.T) {
 }
 
 func TestStaffSetsRestriction(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	api := h.apiClient(t, ada)

@@ -59,6 +59,7 @@ func postChoice(t *testing.T, c *client, action string, extra url.Values) *respo
 // ---- the banner ----
 
 func TestCookieBannerShowsUntilAChoiceAndSetsNothingBefore(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	for _, path := range []string{"/", "/privacy", "/signin", "/privacy/cookies"} {
@@ -94,6 +95,7 @@ func TestCookieBannerShowsUntilAChoiceAndSetsNothingBefore(t *testing.T) {
 }
 
 func TestRejectAllRecordsRefusalsAndHidesTheBanner(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	res := postChoice(t, c, "reject-all", url.Values{"from": {"banner"}, "next": {"/privacy?x=1"}})
@@ -135,6 +137,7 @@ func TestRejectAllRecordsRefusalsAndHidesTheBanner(t *testing.T) {
 }
 
 func TestClosingTheBannerIsARefusal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	if res := postChoice(t, c, "close", url.Values{"from": {"banner"}}); res.StatusCode != http.StatusSeeOther {
@@ -152,6 +155,7 @@ func TestClosingTheBannerIsARefusal(t *testing.T) {
 }
 
 func TestAcceptAllOverTheAPIThenWithdrawInOneClick(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	res := c.sendJSON(t, http.MethodPost, "/api/cookies/choice", map[string]any{"action": "accept-all", "from": "banner"})
@@ -225,6 +229,7 @@ func TestAcceptAllOverTheAPIThenWithdrawInOneClick(t *testing.T) {
 }
 
 func TestSettingsSaveOneByOneWithoutScript(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	page := c.get(t, "/cookies/settings").text()
@@ -259,6 +264,7 @@ func TestSettingsSaveOneByOneWithoutScript(t *testing.T) {
 }
 
 func TestCookieChoiceIsAskedAgainAfterSixMonthsOrANewNotice(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	postChoice(t, c, "accept-all", nil)
@@ -294,6 +300,7 @@ func TestCookieChoiceIsAskedAgainAfterSixMonthsOrANewNotice(t *testing.T) {
 }
 
 func TestForgedChoiceCookieIsIgnored(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	other := cookies.Decide(cookies.AcceptAll, nil, false, cookies.NewVisitorID(), h.Clock.Now())
@@ -306,6 +313,7 @@ func TestForgedChoiceCookieIsIgnored(t *testing.T) {
 }
 
 func TestGlobalPrivacyControlInTheCookieTool(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	gpc := http.Header{"Sec-Gpc": {"1"}}
@@ -360,6 +368,7 @@ func TestGlobalPrivacyControlInTheCookieTool(t *testing.T) {
 }
 
 func TestSignedInChoiceIsCarriedToTheAccount(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newMember(t)
 	c := h.signIn(t, m)
@@ -391,6 +400,7 @@ func TestSignedInChoiceIsCarriedToTheAccount(t *testing.T) {
 }
 
 func TestForgedConsentPayloadsWriteNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	long := strings.Repeat("A", consent.MaxUserAgent+1)
 	cases := []struct {
@@ -465,6 +475,7 @@ func TestForgedConsentPayloadsWriteNothing(t *testing.T) {
 }
 
 func TestCookieNoticeIsGeneratedFromTheRegistry(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	page := h.anon().get(t, "/privacy/cookies")
 	if page.StatusCode != http.StatusOK {
@@ -506,6 +517,7 @@ func htmlEscape(s string) string {
 }
 
 func TestCookiesOverHTTPSArePrefixedAndSecure(t *testing.T) {
+	t.Parallel()
 	h := newHarnessWith(t, map[string]string{"SESSIONS_BASE_URL": "https://sessions.test"})
 	c := h.anon()
 	res := postChoice(t, c, "accept-all", nil)

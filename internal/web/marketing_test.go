@@ -107,6 +107,7 @@ func mktAuditCount(t *testing.T, h *harness, action string) int {
 var listUnsubscribeURL = regexp.MustCompile(`^<(https://[^>]+)>$`)
 
 func TestMarketingEmailOneClickUnsubscribe(t *testing.T) {
+	t.Parallel()
 	h := newHarnessWith(t, map[string]string{"SESSIONS_BASE_URL": "https://sessions.test"})
 	ctx := context.Background()
 	admin := h.newStaff(t, staff.Admin)
@@ -232,6 +233,7 @@ func makeChild(t *testing.T, h *harness, m *testMember) {
 }
 
 func TestOneClickUnsubscribeAndCrossOriginProtection(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	ada := h.newMember(t)
@@ -286,6 +288,7 @@ func TestOneClickUnsubscribeAndCrossOriginProtection(t *testing.T) {
 }
 
 func TestMarketingPreferencesAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	api := h.apiClient(t, ada)
@@ -369,6 +372,7 @@ func TestMarketingPreferencesAPI(t *testing.T) {
 }
 
 func TestChildAccountMarketingStaysOff(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	kid := h.newMember(t)
 	makeChild(t, h, kid)
@@ -393,6 +397,7 @@ func TestChildAccountMarketingStaysOff(t *testing.T) {
 }
 
 func TestMarketingPages(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	ada := h.newMember(t)
@@ -484,6 +489,7 @@ func TestMarketingPages(t *testing.T) {
 }
 
 func TestCampaignConsole(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin := h.signIn(t, h.newStaff(t, staff.Admin))
 	res := admin.postForm(t, "/admin/campaigns", url.Values{"subject": {""}, "text": {"x"}})
@@ -517,6 +523,7 @@ func TestCampaignConsole(t *testing.T) {
 // personal data: no route is for selling, sharing or exporting data to
 // advertisers.
 func TestNoRouteSellsData(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	bad := regexp.MustCompile(`(?i)sell|sale|broker|advertis|audience`)
 	for _, p := range h.Srv.Patterns() {
@@ -527,6 +534,7 @@ func TestNoRouteSellsData(t *testing.T) {
 }
 
 func TestMarketingLogsNoPersonalData(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	admin := h.signIn(t, h.newStaff(t, staff.Admin))

@@ -74,6 +74,7 @@ func calendarOf(t *testing.T, msg *mailtest.Message) string {
 }
 
 func TestMeetingAPIRefusesBadScheduleWith422(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.apiClient(t, h.newMember(t))
 	for field, body := range map[string]map[string]any{
@@ -102,6 +103,7 @@ func TestMeetingAPIRefusesBadScheduleWith422(t *testing.T) {
 // TestMeetingInvitationsCarryCalendar invites a guest, changes the
 // meeting and cancels it, and reads what the guest receives.
 func TestMeetingInvitationsCarryCalendar(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	host := h.newMember(t)
 	c := h.apiClient(t, host)
@@ -144,6 +146,7 @@ func TestMeetingInvitationsCarryCalendar(t *testing.T) {
 }
 
 func TestMeetingIsNotFoundForOthers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	id := createMeeting(t, h.apiClient(t, h.newMember(t)), nil)
 	other := h.apiClient(t, h.newMember(t))
@@ -175,6 +178,7 @@ func upload(t *testing.T, c *client, path, name string, data []byte) *response {
 }
 
 func TestMeetingUploadsAreCheckedAndStoreNothingWhenRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.apiClient(t, h.newMember(t))
 	id := createMeeting(t, c, nil)
@@ -250,6 +254,7 @@ func mustMember(t *testing.T, h *harness, c *client) *testMember {
 }
 
 func TestMeetingAgendaThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.apiClient(t, h.newMember(t))
 	id := createMeeting(t, c, nil)

@@ -75,6 +75,7 @@ type noticeBody struct {
 }
 
 func TestNoticePagesAndAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	anon := h.anon()
 
@@ -157,6 +158,7 @@ func TestNoticePagesAndAPI(t *testing.T) {
 }
 
 func TestNoticeSignificantPublicationMailsAndShowsBanner(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	noticeStart(t, h)
 	ada := h.newMember(t)
@@ -258,6 +260,7 @@ func TestNoticeSignificantPublicationMailsAndShowsBanner(t *testing.T) {
 }
 
 func TestNoticeNonSignificantShowsNoBannerAndSendsNoMail(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	noticeStart(t, h)
 	ada := h.newMember(t)
@@ -279,6 +282,7 @@ func TestNoticeNonSignificantShowsNoBannerAndSendsNoMail(t *testing.T) {
 }
 
 func TestNoticePublishRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	poMember := h.newStaff(t, staff.PrivacyOfficer)
 	api := h.apiClient(t, poMember)
@@ -343,6 +347,7 @@ func TestNoticePublishRefusesBadInput(t *testing.T) {
 }
 
 func TestNoticeOnlyPublishNoticeStaffPublish(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	noticeStart(t, h)
 	noticeChange(t, h, "tutorials")
@@ -373,6 +378,7 @@ func TestNoticeOnlyPublishNoticeStaffPublish(t *testing.T) {
 }
 
 func TestNoticeAdminComparesSections(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	po := h.signIn(t, h.newStaff(t, staff.PrivacyOfficer))
 	page := po.get(t, "/admin/notice")
@@ -412,6 +418,7 @@ func TestNoticeAdminComparesSections(t *testing.T) {
 }
 
 func TestNoticeAcknowledgeRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	api := h.apiClient(t, h.newMember(t))
 	for _, c := range []struct {

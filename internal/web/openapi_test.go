@@ -58,6 +58,7 @@ func loadOpenAPI(t *testing.T, env *shellEnv) openAPIDoc {
 }
 
 func TestOpenAPIPathConversion(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"/api/openapi.json":                "/api/openapi.json",
 		"/api/requests/{id}":               "/api/requests/{id}",
@@ -72,6 +73,7 @@ func TestOpenAPIPathConversion(t *testing.T) {
 }
 
 func TestOpenAPIDocumentIsValid(t *testing.T) {
+	t.Parallel()
 	doc := loadOpenAPI(t, newShellServer(t, nil))
 	if !strings.HasPrefix(doc.OpenAPI, "3.1.") {
 		t.Errorf("openapi = %q, want 3.1.x", doc.OpenAPI)
@@ -108,6 +110,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 // registered but not documented, and when the document promises a route
 // that the server does not have.
 func TestOpenAPIDescribesEveryAPIRoute(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 	doc := loadOpenAPI(t, env)
 

@@ -217,6 +217,7 @@ var orgRouteMatrix = []orgRouteCase{
 }
 
 func TestOrgRouteMatrix(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 
 	// Every organisation route of the server has a row, so a new route
@@ -271,6 +272,7 @@ func TestOrgRouteMatrix(t *testing.T) {
 // TestOrgStateChangingAPIRefusesCookies: a signed-in browser cannot drive
 // the JSON API's changes with its cookie, which no CSRF check covers.
 func TestOrgStateChangingAPIRefusesCookies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	f := newOrgFixture(t, h)
 	browser := h.signIn(t, f.Owner)
@@ -287,6 +289,7 @@ func TestOrgStateChangingAPIRefusesCookies(t *testing.T) {
 var orgLinkPattern = regexp.MustCompile(`http://sessions\.test/invitations/([A-Za-z0-9_.-]+)`)
 
 func TestOrgInvitationByMail(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	owner := h.newMember(t)
 	api := h.apiClient(t, owner)
@@ -412,6 +415,7 @@ func TestOrgInvitationByMail(t *testing.T) {
 }
 
 func TestOrgReinviteReplacesAndRevokeDeletes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	f := newOrgFixture(t, h)
 	api := h.apiClient(t, f.Admin)
@@ -464,6 +468,7 @@ func TestOrgReinviteReplacesAndRevokeDeletes(t *testing.T) {
 // ---- roles ----
 
 func TestOrgLastOwnerAndOwnership(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	f := newOrgFixture(t, h)
 	owner := h.apiClient(t, f.Owner)
@@ -529,6 +534,7 @@ func TestOrgLastOwnerAndOwnership(t *testing.T) {
 }
 
 func TestOrgVisibilityByRole(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	f := newOrgFixture(t, h)
 	base := "/api/orgs/" + f.ID
@@ -592,6 +598,7 @@ func TestOrgVisibilityByRole(t *testing.T) {
 // ---- DPA ----
 
 func TestOrgDPAAcceptance(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	f := newOrgFixture(t, h)
 	owner := h.apiClient(t, f.Owner)
@@ -674,6 +681,7 @@ func TestOrgDPAAcceptance(t *testing.T) {
 // ---- bad input ----
 
 func TestOrgBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	f := newOrgFixture(t, h)
 	owner := h.apiClient(t, f.Owner)
@@ -762,6 +770,7 @@ func TestOrgBadInputChangesNothing(t *testing.T) {
 }
 
 func TestOrgNameIsStoredAsGivenAndEscaped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	owner := h.newMember(t)
 	const name = `<script>alert("x")</script> & Co`
@@ -786,6 +795,7 @@ func TestOrgNameIsStoredAsGivenAndEscaped(t *testing.T) {
 }
 
 func TestOrgUnverifiedMemberCannotCreate(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := h.newUnverifiedMember(t)
 	if res := h.apiClient(t, m).sendJSON(t, http.MethodPost, "/api/orgs", map[string]string{"name": "Acme"}); res.StatusCode != s403 {
@@ -802,6 +812,7 @@ func TestOrgUnverifiedMemberCannotCreate(t *testing.T) {
 // ---- logos ----
 
 func TestOrgLogo(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	f := newOrgFixture(t, h)
 	owner := h.apiClient(t, f.Owner)
@@ -922,6 +933,7 @@ func TestOrgLogo(t *testing.T) {
 // TestOrgPagesRender walks the pages of a full organisation as its owner,
 // so that every template branch with data in it runs.
 func TestOrgPagesRender(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	f := newOrgFixture(t, h)
 	owner := h.signIn(t, f.Owner)

@@ -65,6 +65,7 @@ func outboxTestDecode[T any](t *testing.T, res *response) T {
 const outboxTestReason = "delivery complaint, ticket 5521"
 
 func TestOutboxConsole(t *testing.T) {
+	t.Parallel()
 	env := newOutboxTestEnv(t)
 	h := env.h
 	welcome := env.enqueue(t, mail.Message{

@@ -184,6 +184,7 @@ func privacyDecodeProblem(t *testing.T, rec *httptest.ResponseRecorder, status i
 }
 
 func TestPublicSubprocessorsAPI(t *testing.T) {
+	t.Parallel()
 	env := newPrivacyTestServer(t)
 	list := privacyDecodeList(t, env.get("/api/subprocessors"))
 	if len(list) != len(vendors.Seed()) {
@@ -205,6 +206,7 @@ func TestPublicSubprocessorsAPI(t *testing.T) {
 }
 
 func TestDatamapAPIIsTheRecord(t *testing.T) {
+	t.Parallel()
 	env := newPrivacyTestServer(t)
 	rec := env.get("/api/datamap")
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
@@ -248,6 +250,7 @@ func TestDatamapAPIIsTheRecord(t *testing.T) {
 var inlineScript = regexp.MustCompile(`(?s)<script\b[^>]*>\s*[^<\s]`)
 
 func TestPrivacyPages(t *testing.T) {
+	t.Parallel()
 	env := newPrivacyTestServer(t)
 	for path, wants := range map[string][]string{
 		"/privacy":               {"Sessions Technologies Inc", "Sessions Technologies Romania SRL", "contact@sessions.us", "E-mail address", "Marketing", "Legitimate interest", `href="/privacy/subprocessors"`, `href="/privacy/record"`},
@@ -273,6 +276,7 @@ func TestPrivacyPages(t *testing.T) {
 }
 
 func TestStaffRoutesNeedThePrivacyOfficer(t *testing.T) {
+	t.Parallel()
 	env := newPrivacyTestServer(t)
 	requests := []privacyRequest{
 		{method: http.MethodGet, path: "/admin/subprocessors"},
@@ -312,6 +316,7 @@ func TestStaffRoutesNeedThePrivacyOfficer(t *testing.T) {
 }
 
 func TestEditSubprocessorOverTheAPI(t *testing.T) {
+	t.Parallel()
 	env := newPrivacyTestServer(t)
 	env.clock.Advance(time.Hour)
 	rec := env.put(vendors.LogRocket, `{"activity":"Session replay","country":"de","transfer_mechanism":"none-needed-eea","data_categories":["online.usage","pseudonym.id","online.usage"],"active":false}`)
@@ -352,6 +357,7 @@ func TestEditSubprocessorOverTheAPI(t *testing.T) {
 }
 
 func TestEditSubprocessorErrors(t *testing.T) {
+	t.Parallel()
 	env := newPrivacyTestServer(t)
 	valid := `{"activity":"Video","country":"US","transfer_mechanism":"standard-contractual-clauses","data_categories":[],"active":true}`
 
@@ -406,6 +412,7 @@ func TestEditSubprocessorErrors(t *testing.T) {
 }
 
 func TestEditSubprocessorInTheConsole(t *testing.T) {
+	t.Parallel()
 	env := newPrivacyTestServer(t)
 	page := env.do(privacyRequest{method: http.MethodGet, path: "/admin/subprocessors", operator: true})
 	if page.Code != http.StatusOK {

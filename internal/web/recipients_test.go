@@ -41,6 +41,7 @@ func noticesTo(t *testing.T, h *harness, skip int) map[string]*mailtest.Message 
 }
 
 func TestStaffRestrictionMailsEachRecipient(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	po := h.apiClient(t, h.newStaff(t, staff.PrivacyOfficer))
 	addrs := hostingContacts(t, h, po)
@@ -78,6 +79,7 @@ func TestStaffRestrictionMailsEachRecipient(t *testing.T) {
 }
 
 func TestRectificationCompletionMailsEachRecipient(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	poMember := h.newStaff(t, staff.PrivacyOfficer)
 	addrs := hostingContacts(t, h, h.apiClient(t, poMember))
@@ -109,6 +111,7 @@ func TestRectificationCompletionMailsEachRecipient(t *testing.T) {
 }
 
 func TestRecipientContactEdits(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	poMember := h.newStaff(t, staff.PrivacyOfficer)
 	api := h.apiClient(t, poMember)
@@ -190,6 +193,7 @@ func TestRecipientContactEdits(t *testing.T) {
 }
 
 func TestPrivacyPageLinksToRequests(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.signIn(t, h.newMember(t))
 	page := c.get(t, "/account/privacy")

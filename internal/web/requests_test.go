@@ -79,6 +79,7 @@ func rqPublic(t *testing.T, h *harness, c *client, email string) (string, string
 }
 
 func TestMemberFilesARequestWithSeveralRights(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	c := h.signIn(t, ada)
@@ -119,6 +120,7 @@ func TestMemberFilesARequestWithSeveralRights(t *testing.T) {
 }
 
 func TestPublicRequestCodeBruteForceAndExpiry(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 
@@ -178,6 +180,7 @@ func TestPublicRequestCodeBruteForceAndExpiry(t *testing.T) {
 }
 
 func TestPublicRequestDoesNotTellAddressesApart(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada := h.newMember(t)
 	c := h.anon()
@@ -211,6 +214,7 @@ func TestPublicRequestDoesNotTellAddressesApart(t *testing.T) {
 }
 
 func TestStaffQueueOrderCountsAndHighlights(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	po := h.signIn(t, h.newStaff(t, staff.PrivacyOfficer))
 	now := h.Clock.Now()
@@ -264,6 +268,7 @@ func TestStaffQueueOrderCountsAndHighlights(t *testing.T) {
 }
 
 func TestStaffStepsEmailThePersonAndSetThingsGoing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	po := h.signIn(t, h.newStaff(t, staff.PrivacyOfficer))
 	ada := h.newMember(t)
@@ -359,6 +364,7 @@ func TestStaffStepsEmailThePersonAndSetThingsGoing(t *testing.T) {
 }
 
 func TestRefusalTellsOfTheRightToComplain(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	api := h.apiClient(t, h.newStaff(t, staff.PrivacyOfficer))
 	ada := h.newMember(t)
@@ -379,6 +385,7 @@ func TestRefusalTellsOfTheRightToComplain(t *testing.T) {
 }
 
 func TestErasureAndRectificationRequests(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	api := h.apiClient(t, h.newStaff(t, staff.PrivacyOfficer))
 	ada := h.newMember(t)
@@ -426,6 +433,7 @@ func TestErasureAndRectificationRequests(t *testing.T) {
 }
 
 func TestStaffRecordsALetter(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	po := h.signIn(t, h.newStaff(t, staff.PrivacyOfficer))
 	ada := h.newMember(t)

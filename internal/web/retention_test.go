@@ -54,6 +54,7 @@ func retHold(t *testing.T, h *harness) string {
 // in through the real form afterwards keeps the account, whatever later
 // runs find.
 func TestRetentionWarningMailAndSignInCancel(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	m := h.newMember(t)
@@ -97,6 +98,7 @@ func TestRetentionWarningMailAndSignInCancel(t *testing.T) {
 // field errors when incomplete) and releases it; the reason never reaches
 // the logs. Support sees none of it.
 func TestRetentionConsole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	officer := h.newStaff(t, staff.PrivacyOfficer)

@@ -30,6 +30,7 @@ func buildExport(t testing.TB, h *harness, id string) {
 }
 
 func TestExportRequestProgressAndDownload(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada, eve := h.newMember(t), h.newMember(t)
 	c := h.signIn(t, ada)
@@ -108,6 +109,7 @@ func TestExportRequestProgressAndDownload(t *testing.T) {
 }
 
 func TestExportRefusesUnknownKind(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.apiClient(t, h.newMember(t))
 	if res := c.sendJSON(t, http.MethodPost, "/api/me/exports", map[string]string{"kind": "everything"}); res.StatusCode != http.StatusUnprocessableEntity {
@@ -151,6 +153,7 @@ func matrixTransfer(t *testing.T, e *matrixEnv) string {
 // purpose gate guards: campaign e-mail, analytics events, and the AI
 // assistant and recording, to which both members consented.
 func TestRestrictedPersonGetsNoMarketingAnalyticsOrAI(t *testing.T) {
+	t.Parallel()
 	h := newHarnessWith(t, map[string]string{"SESSIONS_BASE_URL": "https://sessions.test"})
 	admin := h.signIn(t, h.newStaff(t, staff.Admin))
 	po := h.apiClient(t, h.newStaff(t, staff.PrivacyOfficer))
@@ -205,6 +208,7 @@ func TestRestrictedPersonGetsNoMarketingAnalyticsOrAI(t *testing.T) {
 }
 
 func TestTransferRefusesPrivateNetworksAndNeedsConfirmation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ada, eve := h.newMember(t), h.newMember(t)
 	c := h.signIn(t, ada)

@@ -19,6 +19,7 @@ import (
 // a source, the lock file or the build script without rebuilding, or
 // editing the bundle by hand, fails here.
 func TestMeetingBundleIsCurrent(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	f, err := os.Open(filepath.Join(root, "web", "bundle.sha256"))
 	if err != nil {
@@ -76,6 +77,7 @@ func TestMeetingBundleIsCurrent(t *testing.T) {
 }
 
 func TestRoomContentSecurityPolicy(t *testing.T) {
+	t.Parallel()
 	if !strings.Contains(contentSecurityPolicy, "connect-src 'self';") {
 		t.Fatalf("the site policy no longer has the connect-src the room extends: %s", contentSecurityPolicy)
 	}

@@ -63,6 +63,7 @@ func roomAttrs(t *testing.T, page string) map[string]string {
 }
 
 func TestRoomPage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	host := h.newMember(t)

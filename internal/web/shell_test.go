@@ -246,6 +246,7 @@ func shellCheckSecurityHeaders(t *testing.T, what string, res shellResponse) {
 // ---- Tests ----
 
 func TestShellInlineCodeCheckerCatchesEachKind(t *testing.T) {
+	t.Parallel()
 	// The page tests below pass only when this finds nothing, so prove it
 	// finds each kind of inline code it claims to.
 	bad := `<!doctype html><html lang="en"><head><style>p{}</style></head><body>
@@ -262,6 +263,7 @@ func TestShellInlineCodeCheckerCatchesEachKind(t *testing.T) {
 }
 
 func TestShellPages(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 	cases := []struct {
 		path     string
@@ -354,6 +356,7 @@ func TestShellPages(t *testing.T) {
 }
 
 func TestShellLinksLeadToRoutes(t *testing.T) {
+	t.Parallel()
 	// A link in the layout or on a shell page that leads nowhere is a
 	// broken promise on every page; the privacy centre and the console's
 	// tools are separate handlers, so this is where a renamed route shows.
@@ -378,6 +381,7 @@ func TestShellLinksLeadToRoutes(t *testing.T) {
 }
 
 func TestShellNoInlineCodeOnAnyPage(t *testing.T) {
+	t.Parallel()
 	// Every page at a fixed address, whoever wrote it, and every kind of
 	// error page: an inline script or style would be blocked by the CSP and
 	// break the page for real visitors without any error on the server.
@@ -417,6 +421,7 @@ func TestShellNoInlineCodeOnAnyPage(t *testing.T) {
 }
 
 func TestShellSecurityHeadersEverywhere(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 	css := env.srv.pages.urls["app.css"]
 	for name, res := range map[string]shellResponse{
@@ -435,6 +440,7 @@ func TestShellSecurityHeadersEverywhere(t *testing.T) {
 }
 
 func TestShellHSTSOnlyOverHTTPS(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, map[string]string{"SESSIONS_BASE_URL": "https://meet.example.com"})
 	for _, path := range []string{"/", "/no-such-page", "/api/openapi.json"} {
 		hsts := env.get(path).Header.Get("Strict-Transport-Security")
@@ -447,6 +453,7 @@ func TestShellHSTSOnlyOverHTTPS(t *testing.T) {
 var shellHashedName = regexp.MustCompile(`^/static/[a-z0-9_-]+\.([0-9a-f]{10})\.[a-z]+$`)
 
 func TestShellStaticAssets(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 	doc := shellParse(t, env.get("/").body)
 	urls := shellAssetURLs(doc)
@@ -509,6 +516,7 @@ func TestShellStaticAssets(t *testing.T) {
 }
 
 func TestShellNotFound(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 
 	res := env.get("/no-such-page")
@@ -534,6 +542,7 @@ func TestShellNotFound(t *testing.T) {
 }
 
 func TestShellMethodNotAllowed(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 	for _, tc := range []struct {
 		method, path, contentType string
@@ -557,6 +566,7 @@ func TestShellMethodNotAllowed(t *testing.T) {
 }
 
 func TestShellCrossOriginPostRefused(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 	post := func(path, site, origin string) shellResponse {
 		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader("a=b"))
@@ -592,6 +602,7 @@ func TestShellCrossOriginPostRefused(t *testing.T) {
 }
 
 func TestShellInternalErrorShowsNoDetails(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 	// A closed database makes the readiness probe fail with the driver's
 	// own error text, which must reach the log and never the page.
@@ -625,6 +636,7 @@ func TestShellInternalErrorShowsNoDetails(t *testing.T) {
 }
 
 func TestShellPanicShowsNoDetails(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 	const secret = "secret-internal-state-4711"
 	h := env.srv.logRequests(env.srv.recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
@@ -660,6 +672,7 @@ func TestShellPanicShowsNoDetails(t *testing.T) {
 }
 
 func TestShellStaffConsoleGuard(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 
 	res := env.get("/admin")
@@ -680,6 +693,7 @@ func TestShellStaffConsoleGuard(t *testing.T) {
 }
 
 func TestShellLinksStayInsideTheProduct(t *testing.T) {
+	t.Parallel()
 	// The shell pages load nothing from other origins: the CSP would block
 	// it, and a third-party request would disclose the visitor's address.
 	env := newShellServer(t, nil)

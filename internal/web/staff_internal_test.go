@@ -42,6 +42,7 @@ func shellStaffCookie(t *testing.T, s *Server) *http.Cookie {
 // s.member gives them, members without a listed role 403, holders of a
 // listed role through; a permission no role holds lets nobody through.
 func TestStaffGuard(t *testing.T) {
+	t.Parallel()
 	env := newShellServer(t, nil)
 	s := env.srv
 	ok := func(w http.ResponseWriter, r *http.Request) error { w.WriteHeader(http.StatusNoContent); return nil }

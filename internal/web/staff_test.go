@@ -17,6 +17,7 @@ import (
 const staffTestReason = "Ticket 4411: the member cannot sign in"
 
 func TestConsoleLandingShowsEachRoleItsTools(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tools := map[string]string{
 		"people": `href="/admin/people"`, "subprocessors": `href="/admin/subprocessors"`, "audit": `href="/admin/audit"`,
@@ -57,6 +58,7 @@ func TestConsoleLandingShowsEachRoleItsTools(t *testing.T) {
 }
 
 func TestPersonLookupNeedsAReasonAndIsLogged(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	person := h.newMember(t)
@@ -226,6 +228,7 @@ func TestPersonLookupNeedsAReasonAndIsLogged(t *testing.T) {
 }
 
 func TestAdministratorsCannotLookPeopleUp(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	person := h.newMember(t)
 	admin := h.newStaff(t, staff.Admin)
@@ -244,6 +247,7 @@ func TestAdministratorsCannotLookPeopleUp(t *testing.T) {
 }
 
 func TestSupportCannotOpenTheAuditLogOrTheOutbox(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.signIn(t, h.newStaff(t, staff.Support))
 	api := h.apiClient(t, h.newStaff(t, staff.Support))
@@ -260,6 +264,7 @@ func TestSupportCannotOpenTheAuditLogOrTheOutbox(t *testing.T) {
 }
 
 func TestStaffManagement(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	adminMember := h.newStaff(t, staff.Admin)
@@ -386,6 +391,7 @@ func staffSetupToken(t *testing.T, h *harness) string {
 }
 
 func TestSetupLinkCreatesTheFirstAdministratorOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	token := staffSetupToken(t, h)
@@ -447,6 +453,7 @@ func TestSetupLinkCreatesTheFirstAdministratorOnce(t *testing.T) {
 }
 
 func TestSetupLinkPromotesAnExistingAccountWithItsPassword(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	m := h.newMember(t)
@@ -468,6 +475,7 @@ func TestSetupLinkPromotesAnExistingAccountWithItsPassword(t *testing.T) {
 }
 
 func TestSetupLinkExpires(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	token := staffSetupToken(t, h)
 	h.Clock.Advance(staff.SetupTTL)
@@ -480,6 +488,7 @@ func TestSetupLinkExpires(t *testing.T) {
 // refused forms too, and checks the markup: nothing the CSP would block,
 // no duplicate ids, no references to missing ids, and one h1.
 func TestStaffPagesRender(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	person := h.newMember(t)
 	everyRole := h.signIn(t, h.newStaff(t, staff.Roles...))

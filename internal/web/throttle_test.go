@@ -11,6 +11,7 @@ import (
 // analytics events it sends meanwhile are not stored; another address is
 // not affected.
 func TestOpenRoutesAreRateLimited(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	flood := h.anon()
 	flood.ip = "198.51.100.7"
