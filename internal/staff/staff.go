@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/privacy/audit"
 )
 
 // Role is a staff role held by an account. An account may hold several.
@@ -321,3 +322,11 @@ const (
 // ErrLastAdmin is returned when a change would leave the instance
 // without an administrator.
 var ErrLastAdmin = errs.E(errs.Conflict, "the last administrator cannot lose the role; grant it to someone else first")
+
+// GrantEntry is the audit entry of role granted to an account by actor.
+func GrantEntry(actor audit.Party, accountID string, role Role, now time.Time) audit.Entry {
+	return audit.Entry{
+		At: now, Actor: actor, Action: "staff.grant", Subject: audit.Party{Kind: "member", ID: accountID},
+		Purpose: "security", Detail: map[string]string{"role": string(role)},
+	}
+}

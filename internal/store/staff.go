@@ -76,21 +76,10 @@ func AddStaffRole(ctx context.Context, q database.Querier, accountID string, rol
 	return n > 0, err
 }
 
-// staffGrantEntry is the audit entry of actor giving role to accountID;
-// console.Service.GrantRole writes the same.
-func staffGrantEntry(actor audit.Party, accountID string, role staff.Role, now time.Time) audit.Entry {
-	return audit.Entry{
-		At: now, Actor: actor, Action: "staff.grant", Subject: audit.Party{Kind: "member", ID: accountID},
-		Purpose: "security", Detail: map[string]string{"role": string(role)},
-	}
-}
-
 // GrantStaffRole is AddStaffRole with its audit entry, in one transaction
-// (the caller's, or one of its own when q is the *database.DB). The
-// first-administrator paths (the setup link and sessions admin create)
-// and tests seeding staff use it; the console's grant is
-// console.Service.GrantRole, which writes the entry through its own
-// transaction.
+// (the caller's, or one of its own when q is the *database.DB), for tests
+// that seed staff. The product grants through the services (the console's
+// GrantRole, the accounts service's first administrator).
 func GrantStaffRole(ctx context.Context, q database.Querier, secret []byte, actor audit.Party, accountID string, role staff.Role, now time.Time) (bool, error) {
 	var granted bool
 	err := inTx(ctx, q, func(tx database.Querier) error {
@@ -98,7 +87,7 @@ func GrantStaffRole(ctx context.Context, q database.Querier, secret []byte, acto
 		if granted, err = AddStaffRole(ctx, tx, accountID, role, now); err != nil || !granted {
 			return err
 		}
-		return AppendAudit(ctx, tx, secret, staffGrantEntry(actor, accountID, role, now))
+		return AppendAudit(ctx, tx, secret, staff.GrantEntry(actor, accountID, role, now))
 	})
 	return granted, err
 }

@@ -283,9 +283,11 @@ func (s *Service) operatorAdmin(ctx context.Context, in NewAccount) (Created, er
 // grantAdmin gives the account the administrator role on the operator's
 // word, reporting whether it is new.
 func (s *Service) grantAdmin(ctx context.Context, tx *service.Tx, accountID string, now time.Time) (bool, error) {
-	// GrantStaffRole still takes the audit key itself; it is the same
-	// server secret the store seals with.
-	return store.GrantStaffRole(ctx, tx, s.env.Secret, operatorParty, accountID, staff.Admin, now)
+	granted, err := store.AddStaffRole(ctx, tx, accountID, staff.Admin, now)
+	if err != nil || !granted {
+		return granted, err
+	}
+	return true, tx.Audit(ctx, staff.GrantEntry(operatorParty, accountID, staff.Admin, now))
 }
 
 // AnnounceSetup returns, while no administrator exists, a fresh one-time

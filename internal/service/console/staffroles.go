@@ -62,10 +62,7 @@ func (s *Service) GrantRole(ctx context.Context, actor service.Actor, email, rol
 			return err
 		}
 		if granted {
-			if err := tx.Audit(ctx, audit.Entry{
-				At: now, Actor: actor.Staff(), Action: "staff.grant", Subject: audit.Party{Kind: "member", ID: a.ID},
-				Purpose: "security", Detail: map[string]string{"role": role},
-			}); err != nil {
+			if err := tx.Audit(ctx, staff.GrantEntry(actor.Staff(), a.ID, staff.Role(role), now)); err != nil {
 				return err
 			}
 		}
