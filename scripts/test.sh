@@ -15,12 +15,6 @@ go vet ./...
 # (cmd/sessions TestBinaryCallWithExternalLiveKit runs that build).
 go vet -tags nosfu ./...
 
-status=0
-for engine in sqlite postgres; do
-  echo "=== go test on ${engine}"
-  if ! SESSIONS_TEST_DATABASE="$engine" go test -count=1 -timeout 20m ./...; then
-    echo "=== FAILED on ${engine}"
-    status=1
-  fi
-done
-exit "$status"
+# Each package's test binary is built once and run on SQLite, then on
+# PostgreSQL (scripts/each-engine); a package fails when either run does.
+go test -count=1 -timeout 40m -exec "$PWD/scripts/each-engine" ./...
