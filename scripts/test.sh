@@ -10,11 +10,11 @@ export SESSIONS_TEST_POSTGRES_URL="${SESSIONS_TEST_POSTGRES_URL:-postgres://post
 bash scripts/ensure-deps.sh
 
 go vet ./...
-# The embedded SFU is behind a build tag (on by default); the build without
-# it must still compile, and serves calls through an external LiveKit
-# (cmd/sessions TestBinaryCallWithExternalLiveKit runs that build).
-go vet -tags nosfu ./...
+# The build without the embedded SFU (-tags nosfu) is compiled and run by
+# cmd/sessions' TestBinaryCallWithExternalLiveKit.
 
 # Each package's test binary is built once and run on SQLite, then on
 # PostgreSQL (scripts/each-engine); a package fails when either run does.
-go test -count=1 -timeout 40m -exec "$PWD/scripts/each-engine" ./...
+# Tests that own their database run four at a time: on PostgreSQL they
+# mostly wait for the server, so two cores can keep more of them going.
+go test -count=1 -timeout 40m -parallel 4 -exec "$PWD/scripts/each-engine" ./...
