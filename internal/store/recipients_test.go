@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/safehttp"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
@@ -238,7 +239,13 @@ func unrestricted(t *testing.T, w *rightsWorld) {
 // privacy contacts.
 func recipientNoticeIDs(t *testing.T, w *rightsWorld) []string {
 	t.Helper()
-	rows, err := w.db.Query(context.Background(), `SELECT id FROM mail_outbox WHERE template = 'rights.recipient_notice' ORDER BY id`)
+	return queryIDs(t, w.db, `SELECT id FROM mail_outbox WHERE template = 'rights.recipient_notice' ORDER BY id`)
+}
+
+// queryIDs runs a query that selects one id per row and returns them.
+func queryIDs(t *testing.T, db *database.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +257,9 @@ func recipientNoticeIDs(t *testing.T, w *rightsWorld) []string {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return ids
 }

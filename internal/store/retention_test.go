@@ -526,20 +526,7 @@ func TestRetentionInactiveMemberLeavesNoMarker(t *testing.T) {
 	}
 	// The erasure runs retention started, which the erasure jobs carry out.
 	startedRuns := func() []string {
-		rows, err := w.db.Query(ctx, `SELECT id FROM erasure_runs WHERE reason = 'inactive' ORDER BY id`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			ids = append(ids, id)
-		}
-		return ids
+		return queryIDs(t, w.db, `SELECT id FROM erasure_runs WHERE reason = 'inactive' ORDER BY id`)
 	}
 	if r := result(run(), retention.InactiveRule, "accounts", retention.Warn); r.Rows != 1 {
 		t.Fatalf("warned %d", r.Rows)
