@@ -37,16 +37,19 @@ const (
 	ChangeEmailTTL = 24 * time.Hour
 )
 
-// Sign-in throttling. Per account: five failures within fifteen minutes
-// lock the address for fifteen minutes. Per IP: enough room for a shared
-// office or school network, not for guessing across many addresses.
-// LinkMail bounds the mails one address can be sent by strangers asking
-// for sign-up or reset links.
+// Sign-in throttling. Per account: five failed passwords within fifteen
+// minutes lock the address for fifteen minutes. SecondStep counts wrong
+// second-factor codes per account on a counter of its own, which only a
+// right code clears: a right password must not give a guesser of codes a
+// fresh start. Per IP: enough room for a shared office or school network,
+// not for guessing across many addresses. LinkMail bounds the mails one
+// address can be sent by strangers asking for sign-up or reset links.
 var (
-	AccountThrottle  = ratelimit.Policy{Limit: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
-	IPThrottle       = ratelimit.Policy{Limit: 50, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
-	LinkMailThrottle = ratelimit.Policy{Limit: 3, Window: time.Hour, Lockout: time.Hour}
-	IPMailThrottle   = ratelimit.Policy{Limit: 20, Window: time.Hour, Lockout: time.Hour}
+	AccountThrottle    = ratelimit.Policy{Limit: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	SecondStepThrottle = ratelimit.Policy{Limit: 5, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	IPThrottle         = ratelimit.Policy{Limit: 50, Window: 15 * time.Minute, Lockout: 15 * time.Minute}
+	LinkMailThrottle   = ratelimit.Policy{Limit: 3, Window: time.Hour, Lockout: time.Hour}
+	IPMailThrottle     = ratelimit.Policy{Limit: 20, Window: time.Hour, Lockout: time.Hour}
 )
 
 // Session is a signed-in browser.

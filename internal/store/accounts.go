@@ -435,39 +435,65 @@ func Throttle(ctx context.Context, q database.Querier, key string) (ratelimit.St
 	return s, nil
 }
 
-// CountFailure adds one failure to the counter under key by p's rules and
-// returns the new state. Concurrent failures on the same key queue on the
-// row (PostgreSQL) or on the write lock (SQLite), so none is lost. Call it
-// in a transaction.
-func CountFailure(ctx context.Context, q database.Querier, key string, p ratelimit.Policy, now time.Time) (ratelimit.State, error) {
-	if _, err := q.Exec(ctx, `INSERT INTO auth_throttle (key, failures, window_start) VALUES (?, 0, ?) ON CONFLICT (key) DO NOTHING`,
-		key, now.UTC()); err != nil {
-		return ratelimit.State{}, err
+// TakeAttempt counts one attempt under key by p.Take, before the caller
+// checks what the attempt guards, and returns the new state and whether
+// the attempt may go ahead. The increment and the read are one statement
+// (an upsert that returns the row), so concurrent attempts on one key,
+// from any number of server instances, each see the count their own
+// attempt made: exactly p.Limit of them go ahead in a window, and a
+// concurrent ClearThrottle cannot leave the statement without a row.
+func TakeAttempt(ctx context.Context, q database.Querier, key string, p ratelimit.Policy, now time.Time) (ratelimit.State, bool, error) {
+	now = now.UTC()
+	windowEnded := now.Add(-p.Window)
+	lockUntil := now.Add(p.Lockout)
+	var lockAtFirst any
+	if p.Limit <= 1 {
+		lockAtFirst = lockUntil
 	}
-	lock := ""
-	if q.Dialect() == database.Postgres {
-		lock = " FOR UPDATE"
-	}
+	// The CASEs are p.Take: a locked key keeps its lockout and gets the
+	// refusal mark Limit+1; an ended lockout or window starts over with the
+	// inserted values; otherwise the count goes up, and the attempt that
+	// reaches Limit locks the key.
 	var s ratelimit.State
 	var locked sql.NullTime
-	if err := q.QueryRow(ctx, `SELECT failures, window_start, locked_until FROM auth_throttle WHERE key = ?`+lock, key).
-		Scan(&s.Failures, &s.WindowStart, &locked); err != nil {
-		return ratelimit.State{}, err
+	err := q.QueryRow(ctx, `INSERT INTO auth_throttle (key, failures, window_start, locked_until) VALUES (?, 1, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET
+		failures = CASE
+			WHEN auth_throttle.locked_until > excluded.window_start THEN ?
+			WHEN auth_throttle.locked_until IS NOT NULL OR auth_throttle.window_start <= ? THEN 1
+			ELSE auth_throttle.failures + 1 END,
+		window_start = CASE
+			WHEN auth_throttle.locked_until > excluded.window_start THEN auth_throttle.window_start
+			WHEN auth_throttle.locked_until IS NOT NULL OR auth_throttle.window_start <= ? THEN excluded.window_start
+			ELSE auth_throttle.window_start END,
+		locked_until = CASE
+			WHEN auth_throttle.locked_until > excluded.window_start THEN auth_throttle.locked_until
+			WHEN auth_throttle.locked_until IS NOT NULL OR auth_throttle.window_start <= ? THEN excluded.locked_until
+			WHEN auth_throttle.failures + 1 >= ? THEN ?
+			ELSE NULL END
+		RETURNING failures, window_start, locked_until`,
+		key, now, lockAtFirst, p.Limit+1, windowEnded, windowEnded, windowEnded, p.Limit, lockUntil).
+		Scan(&s.Failures, &s.WindowStart, &locked)
+	if err != nil {
+		return ratelimit.State{}, false, err
 	}
 	s.WindowStart = s.WindowStart.UTC()
 	if locked.Valid {
 		s.LockedUntil = locked.Time.UTC()
 	}
-	s = p.Fail(s, now)
-	var lockedArg any
-	if !s.LockedUntil.IsZero() {
-		lockedArg = s.LockedUntil.UTC()
-	}
-	if _, err := q.Exec(ctx, `UPDATE auth_throttle SET failures = ?, window_start = ?, locked_until = ? WHERE key = ?`,
-		s.Failures, s.WindowStart.UTC(), lockedArg, key); err != nil {
-		return ratelimit.State{}, err
-	}
-	return s, nil
+	return s, s.Failures <= p.Limit, nil
+}
+
+// RefundAttempt takes back an attempt TakeAttempt allowed, once it
+// succeeded (p.Refund). windowStart is the state's WindowStart that
+// TakeAttempt returned: when the counter has started over since, the
+// attempt is no longer counted and nothing is taken back.
+func RefundAttempt(ctx context.Context, q database.Querier, key string, p ratelimit.Policy, windowStart time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE auth_throttle SET
+		failures = CASE WHEN failures > ? THEN ? WHEN failures > 0 THEN failures - 1 ELSE 0 END,
+		locked_until = NULL
+		WHERE key = ? AND window_start = ?`, p.Limit, p.Limit-1, key, windowStart.UTC())
+	return err
 }
 
 // ClearThrottle forgets the counter under key, after a success.

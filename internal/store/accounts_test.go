@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -249,24 +250,97 @@ func TestTOTPStateAndRecoveryCodes(t *testing.T) {
 	}
 }
 
-// TestThrottleCountsEveryConcurrentFailure proves the counters agree
-// across connections, as they must across server instances.
-func TestThrottleCountsEveryConcurrentFailure(t *testing.T) {
+// TestTakeAttemptFollowsThePolicy holds the one statement that counts an
+// attempt to ratelimit.Policy.Take and Refund, step by step: through a
+// lockout, its end, a window that passes and a refund.
+func TestTakeAttemptFollowsThePolicy(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
-	p := ratelimit.Policy{Limit: 100, Window: time.Hour, Lockout: time.Hour}
-	const n = 8
+	p := ratelimit.Policy{Limit: 3, Window: 10 * time.Minute, Lockout: 15 * time.Minute}
+	var model ratelimit.State
+	var took ratelimit.State
+	step := func(name string, at time.Duration, refund bool) {
+		t.Helper()
+		if refund {
+			model = p.Refund(model)
+			if err := store.RefundAttempt(ctx, db, "k", p, took.WindowStart); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		} else {
+			var wantOK bool
+			model, wantOK = p.Take(model, accountsT0.Add(at))
+			st, ok, err := store.TakeAttempt(ctx, db, "k", p, accountsT0.Add(at))
+			if err != nil || ok != wantOK {
+				t.Fatalf("%s: allowed=%v (%v), want %v", name, ok, err, wantOK)
+			}
+			took = st
+		}
+		if st, err := store.Throttle(ctx, db, "k"); err != nil || !st.WindowStart.Equal(model.WindowStart) ||
+			!st.LockedUntil.Equal(model.LockedUntil) || st.Failures != model.Failures {
+			t.Fatalf("%s: stored %+v (%v), want %+v", name, st, err, model)
+		}
+	}
+	step("first", 0, false)
+	step("second", time.Minute, false)
+	step("a success", time.Minute, true)
+	step("again", 2*time.Minute, false)
+	step("reaching the limit", 3*time.Minute, false)
+	step("locked", 4*time.Minute, false)
+	step("still locked", 17*time.Minute, false)
+	step("after the lockout", 18*time.Minute, false)
+	step("in the window", 27*time.Minute, false)
+	step("after the window", 28*time.Minute, false)
+	// A refund for a window that has started over takes nothing back.
+	step("next", 29*time.Minute, false)
+	if err := store.RefundAttempt(ctx, db, "k", p, took.WindowStart.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := store.Throttle(ctx, db, "k"); st.Failures != 2 {
+		t.Fatalf("a refund for an earlier window took back an attempt: %+v", st)
+	}
+	if err := store.ClearThrottle(ctx, db, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := store.Throttle(ctx, db, "k"); st != (ratelimit.State{}) {
+		t.Fatalf("cleared counter = %+v", st)
+	}
+}
+
+// TestTakeAttemptAllowsTheLimitUnderConcurrency fires a burst of attempts
+// on one key from many connections, as many server instances would, while
+// successes clear it: exactly the limit go ahead between two clears, and
+// none fails.
+func TestTakeAttemptAllowsTheLimitUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	p := ratelimit.Policy{Limit: 5, Window: time.Hour, Lockout: time.Hour}
+	const n = 60
 	var wg sync.WaitGroup
-	errc := make(chan error, n)
-	for range n {
+	var allowed atomic.Int64
+	errc := make(chan error, 2*n)
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errc <- db.InTx(ctx, func(tx *database.Tx) error {
-				_, err := store.CountFailure(ctx, tx, "k", p, accountsT0)
-				return err
-			})
+			_, ok, err := store.TakeAttempt(ctx, db, "burst", p, accountsT0)
+			if ok {
+				allowed.Add(1)
+			}
+			errc <- err
+		}()
+		// Another key, cleared by successes in the middle of its burst:
+		// the attempts never find a missing row.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%10 == 0 {
+				errc <- store.ClearThrottle(ctx, db, "cleared")
+				return
+			}
+			_, _, err := store.TakeAttempt(ctx, db, "cleared", p, accountsT0)
+			errc <- err
 		}()
 	}
 	wg.Wait()
@@ -276,25 +350,11 @@ func TestThrottleCountsEveryConcurrentFailure(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st, err := store.Throttle(ctx, db, "k")
-	if err != nil || st.Failures != n {
-		t.Fatalf("failures = %d (%v), want %d", st.Failures, err, n)
+	if got := allowed.Load(); got != int64(p.Limit) {
+		t.Fatalf("%d of %d concurrent attempts went ahead, want exactly %d", got, n, p.Limit)
 	}
-
-	lock := ratelimit.Policy{Limit: 2, Window: time.Hour, Lockout: 15 * time.Minute}
-	for range 2 {
-		if _, err := store.CountFailure(ctx, db, "l", lock, accountsT0); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st, _ = store.Throttle(ctx, db, "l")
-	if _, locked := lock.Blocked(st, accountsT0.Add(14*time.Minute)); !locked {
-		t.Fatalf("not locked after reaching the limit: %+v", st)
-	}
-	if err := store.ClearThrottle(ctx, db, "l"); err != nil {
-		t.Fatal(err)
-	}
-	if st, _ := store.Throttle(ctx, db, "l"); st != (ratelimit.State{}) {
-		t.Fatalf("cleared counter = %+v", st)
+	st, err := store.Throttle(ctx, db, "burst")
+	if _, locked := p.Blocked(st, accountsT0); err != nil || !locked {
+		t.Fatalf("not locked after the burst: %+v (%v)", st, err)
 	}
 }

@@ -60,7 +60,7 @@ func InsertRequest(ctx context.Context, q database.Querier, r rights.Request, co
 		expires = codeExpires.UTC()
 	}
 	_, err = q.Exec(ctx, `INSERT INTO account_requests (id, account_id, kind, state, received_at, due_at, rights, channel, email, details,
-		field, statement, updated_at, code_digest, code_expires_at, code_attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+		field, statement, updated_at, code_digest, code_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, orNull(r.AccountID), r.Kind, string(r.State), r.ReceivedAt, r.DueAt, string(rs), string(r.Channel), orNull(r.Email),
 		orNull(r.Details), r.Field, orNull(r.Statement), r.UpdatedAt, orNull(codeDigest), expires)
 	return err
@@ -106,12 +106,12 @@ func VerifyingSince(ctx context.Context, q database.Querier, email string, since
 }
 
 // VerifyingCode is a request of the public form waiting for its code,
-// with the code's digest, expiry and the tries made.
+// with the code's digest and expiry. Its tries are counted in
+// auth_throttle (TakeAttempt).
 type VerifyingCode struct {
-	Request  rights.Request
-	Digest   string
-	Expires  *time.Time
-	Attempts int
+	Request rights.Request
+	Digest  string
+	Expires *time.Time
 }
 
 // VerifyingRequest returns the request id when it waits for its code;
@@ -122,10 +122,10 @@ func VerifyingRequest(ctx context.Context, q database.Querier, id string) (Verif
 		digest  sql.NullString
 		expires sql.NullTime
 	)
-	row := q.QueryRow(ctx, `SELECT `+rqColumns+`, code_digest, code_expires_at, code_attempts FROM account_requests WHERE id = ? AND state = ?`,
+	row := q.QueryRow(ctx, `SELECT `+rqColumns+`, code_digest, code_expires_at FROM account_requests WHERE id = ? AND state = ?`,
 		id, string(rights.StateVerifying))
 	r, err := scanRequest(scanFunc(func(dest ...any) error {
-		return row.Scan(append(dest, &digest, &expires, &v.Attempts)...)
+		return row.Scan(append(dest, &digest, &expires)...)
 	}))
 	if err != nil {
 		return VerifyingCode{}, err
@@ -134,19 +134,14 @@ func VerifyingRequest(ctx context.Context, q database.Querier, id string) (Verif
 	return v, nil
 }
 
-// CountWrongCode counts a wrong code typed for the request.
-func CountWrongCode(ctx context.Context, q database.Querier, id string) error {
-	_, err := q.Exec(ctx, `UPDATE account_requests SET code_attempts = code_attempts + 1 WHERE id = ?`, id)
-	return err
-}
-
 // OpenVerifiedRequest records that the public form's request r, verified,
-// is now received: its state, account, dates, and no code any more.
+// is now received: its state, account, dates, and no code any more. A
+// request no longer waiting for its code (opened by a concurrent try)
+// gives database.ErrNotFound.
 func OpenVerifiedRequest(ctx context.Context, q database.Querier, r rights.Request, now time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE account_requests SET state = ?, account_id = ?, received_at = ?, due_at = ?, updated_at = ?,
+	return execOne(ctx, q, `UPDATE account_requests SET state = ?, account_id = ?, received_at = ?, due_at = ?, updated_at = ?,
 		code_digest = NULL, code_expires_at = NULL WHERE id = ? AND state = ?`,
 		string(r.State), orNull(r.AccountID), r.ReceivedAt, r.DueAt, now.UTC(), r.ID, string(rights.StateVerifying))
-	return err
 }
 
 // scanFunc adapts a function to the scanner interface.

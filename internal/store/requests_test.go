@@ -87,8 +87,8 @@ func TestVerifyRequest(t *testing.T) {
 				t.Fatalf("wrong code: %v", err)
 			}
 		}
-		if _, err := rqVerify(t, db, id, code, rqNow); !isInvalid(err) {
-			t.Fatalf("fourth try: %v", err)
+		if _, err := rqVerify(t, db, id, code, rqNow); errs.CodeOf(err) != errs.RateLimited {
+			t.Fatalf("fourth try: %v, want refused as too many", err)
 		}
 	})
 	t.Run("expired after ten minutes", func(t *testing.T) {

@@ -89,7 +89,7 @@ func (s *Server) member(h handlerFunc) handlerFunc {
 		}
 		if p == nil {
 			if !isAPI(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-				http.Redirect(w, r, "/signin?next="+url.QueryEscape(localPath(r.URL.RequestURI())), http.StatusSeeOther)
+				http.Redirect(w, r, "/signin?next="+url.QueryEscape(localPath(r.URL.RequestURI(), afterSignIn)), http.StatusSeeOther)
 				return nil
 			}
 			if isAPI(r) {
@@ -269,13 +269,4 @@ func resolveClientIP(r *http.Request, trusted []netip.Prefix) string {
 		}
 	}
 	return peer
-}
-
-// localPath keeps a post-sign-in destination on this site: only a path
-// that starts with one slash, never "//host" or a scheme.
-func localPath(p string) string {
-	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
-		return "/account"
-	}
-	return p
 }

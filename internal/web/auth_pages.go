@@ -109,7 +109,7 @@ func checkInbox(email string) noticeView {
 }
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) error {
-	next := localPath(r.URL.Query().Get("next"))
+	next := localPath(r.URL.Query().Get("next"), afterSignIn)
 	if _, ok := s.currentPrincipal(r); ok {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
@@ -118,7 +118,7 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
-	email, next := r.PostFormValue("email"), localPath(r.PostFormValue("next"))
+	email, next := r.PostFormValue("email"), localPath(r.PostFormValue("next"), afterSignIn)
 	res, err := s.signIn(r.Context(), w, r, email, r.PostFormValue("password"))
 	if errs.CodeOf(err) == errs.Forbidden {
 		// The password was right, but the account cannot come back (its
@@ -144,7 +144,7 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) signInCodePage(w http.ResponseWriter, r *http.Request) error {
-	next := localPath(r.URL.Query().Get("next"))
+	next := localPath(r.URL.Query().Get("next"), afterSignIn)
 	if c, err := r.Cookie(s.challengeCookie()); err != nil || c.Value == "" {
 		http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
 		return nil
@@ -153,7 +153,7 @@ func (s *Server) signInCodePage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) signInCodeForm(w http.ResponseWriter, r *http.Request) error {
-	next := localPath(r.PostFormValue("next"))
+	next := localPath(r.PostFormValue("next"), afterSignIn)
 	challenge := ""
 	if c, err := r.Cookie(s.challengeCookie()); err == nil {
 		challenge = c.Value

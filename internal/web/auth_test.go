@@ -735,13 +735,90 @@ func TestSecondFactorGuessingLocksOut(t *testing.T) {
 	enableTOTP(t, h, h.signIn(t, m))
 	c := h.anon()
 	wantRedirect(t, signInForm(t, c, m.Email, m.Password), "/signin/code")
-	for range account.AccountThrottle.Limit {
+	for range account.SecondStepThrottle.Limit {
 		wantStatus(t, c.postForm(t, "/signin/code", url.Values{"code": {"000000"}}), http.StatusUnauthorized)
 	}
 	res := c.postForm(t, "/signin/code", url.Values{"code": {"000000"}})
 	wantStatus(t, res, http.StatusTooManyRequests)
 	if res.Header.Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")
+	}
+}
+
+// TestSecondFactorLockSurvivesTheRightPassword replays the reported
+// cycles: the right password, then one wrong code fewer than the limit,
+// three times over. The right password used to clear the counter the codes
+// were counted on, so twelve wrong codes never locked. The second step
+// counts on its own counter, which only a right code clears, and its
+// owner is told by mail when it locks.
+func TestSecondFactorLockSurvivesTheRightPassword(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	m := h.newMember(t)
+	secret, _ := enableTOTP(t, h, h.signIn(t, m))
+	limit := account.SecondStepThrottle.Limit
+	wrong, refused := 0, 0
+	for range 3 {
+		c := h.anon()
+		wantRedirect(t, signInForm(t, c, m.Email, m.Password), "/signin/code")
+		for range limit - 1 {
+			switch res := c.postForm(t, "/signin/code", url.Values{"code": {"000000"}}); res.StatusCode {
+			case http.StatusUnauthorized:
+				wrong++
+			case http.StatusTooManyRequests:
+				refused++
+			default:
+				t.Fatalf("a wrong code: status %d", res.StatusCode)
+			}
+		}
+	}
+	if wrong != limit || refused != 3*(limit-1)-limit {
+		t.Fatalf("%d wrong codes in 3 cycles: %d checked, %d refused; want %d checked, the rest refused",
+			3*(limit-1), wrong, refused, limit)
+	}
+	var told []mail.Record
+	for _, r := range outboxTo(t, h, m.Email) {
+		if r.Template == "account.second-step-locked" {
+			told = append(told, r)
+		}
+	}
+	if len(told) != 1 || !strings.Contains(told[0].Text, "/forgot-password") ||
+		strings.Contains(told[0].Text, secret) || strings.Contains(told[0].Text, "000000") {
+		t.Fatalf("the owner was told %d times that the second step locked, want once, pointing to a reset and with no code: %+v", len(told), told)
+	}
+	// Even the right code waits out the lockout, then signs in.
+	h.Clock.Advance(30 * time.Second) // the code that turned it on is spent
+	code, _ := account.TOTPCode(secret, h.Clock.Now())
+	c := h.anon()
+	wantRedirect(t, signInForm(t, c, m.Email, m.Password), "/signin/code")
+	wantStatus(t, c.postForm(t, "/signin/code", url.Values{"code": {code}}), http.StatusTooManyRequests)
+	h.Clock.Advance(account.SecondStepThrottle.Lockout)
+	code, _ = account.TOTPCode(secret, h.Clock.Now())
+	c = h.anon()
+	wantRedirect(t, signInForm(t, c, m.Email, m.Password), "/signin/code")
+	wantRedirect(t, c.postForm(t, "/signin/code", url.Values{"code": {code}}), "/account")
+}
+
+// TestSignInNextStaysOnTheSite replays the reported open redirect: a
+// "next" holding a tab, which Chromium drops from a Location, sent the
+// browser to another host after signing in. The sign-in page, the form,
+// the code step and a signed-in visit all keep to this site.
+func TestSignInNextStaysOnTheSite(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	m := h.newMember(t)
+	const evil = "/%09/evil.example"
+	wantBody(t, h.anon().get(t, "/signin?next="+evil), `name="next" value="/account"`)
+	for name, res := range map[string]*response{
+		"signed in, GET /signin": h.signIn(t, m).get(t, "/signin?next="+evil),
+		"POST /signin": h.anon().postForm(t, "/signin",
+			url.Values{"email": {m.Email}, "password": {m.Password}, "next": {"/\t/evil.example"}}),
+		"GET /signin/code": h.anon().get(t, "/signin/code?next="+evil),
+	} {
+		loc := res.Header.Get("Location")
+		if res.StatusCode != http.StatusSeeOther || (loc != "/account" && loc != "/signin?next=%2Faccount") {
+			t.Errorf("%s: status %d, Location %q; want a redirect on this site", name, res.StatusCode, loc)
+		}
 	}
 }
 

@@ -341,12 +341,7 @@ func (s *Server) browserMember(r *http.Request) (string, error) {
 
 // cookieNext keeps a return address on this site, the home page when
 // there is none.
-func cookieNext(raw string) string {
-	if raw == "" || localPath(raw) != raw {
-		return "/"
-	}
-	return raw
-}
+func cookieNext(raw string) string { return localPath(raw, "/") }
 
 // cookieChoiceLimit bounds a posted choice: a handful of short fields.
 const cookieChoiceLimit = 4 << 10

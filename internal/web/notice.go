@@ -252,7 +252,7 @@ func (s *Server) noticeBannerFor(r *http.Request, p *principal) *noticeBanner {
 		return nil
 	}
 	return &noticeBanner{Version: v.Number, Date: noticeDate(v.PublishedAt), Summary: v.Summary,
-		URL: noticeURL(v.Number), Next: localPath(r.URL.RequestURI())}
+		URL: noticeURL(v.Number), Next: localPath(r.URL.RequestURI(), afterSignIn)}
 }
 
 // noticeAcknowledgeForm is the banner's button: it records the
@@ -276,7 +276,7 @@ func (s *Server) noticeAcknowledgeForm(w http.ResponseWriter, r *http.Request) e
 	if next == "" {
 		next = notice.PathNotice
 	}
-	http.Redirect(w, r, localPath(next), http.StatusSeeOther)
+	http.Redirect(w, r, localPath(next, afterSignIn), http.StatusSeeOther)
 	return nil
 }
 

@@ -137,8 +137,9 @@ func TestPublicRequestCodeBruteForceAndExpiry(t *testing.T) {
 			t.Fatalf("wrong code %d: %d", i+1, res.StatusCode)
 		}
 	}
-	// The fourth try is refused even with the right code.
-	if res := c.postForm(t, verify, url.Values{"code": {code}}); res.StatusCode != http.StatusUnprocessableEntity {
+	// The fourth try is refused even with the right code, as too many.
+	if res := c.postForm(t, verify, url.Values{"code": {code}}); res.StatusCode != http.StatusTooManyRequests ||
+		!strings.Contains(res.text(), "start again from the form") {
 		t.Fatalf("fourth try with the right code: %d", res.StatusCode)
 	}
 	id := strings.TrimSuffix(strings.TrimPrefix(verify, "/privacy/request/"), "/verify")

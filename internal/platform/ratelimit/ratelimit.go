@@ -1,8 +1,9 @@
-// Package ratelimit owns the arithmetic of failure counters with a
-// temporary lockout: how a counter moves on each failure and when it lets
-// the next attempt through. Storage is the caller's (store keeps the
-// counters in the database so that every server instance sees the same
-// ones), and so is the clock.
+// Package ratelimit owns the arithmetic of attempt counters with a
+// temporary lockout: how a counter moves on each attempt and on a success,
+// and when it lets the next attempt through. Storage is the caller's
+// (store keeps the counters in the database so that every server instance
+// sees the same ones, and moves them by these rules in one statement), and
+// so is the clock.
 package ratelimit
 
 import (
@@ -12,8 +13,8 @@ import (
 	"time"
 )
 
-// Policy allows Limit failures within Window; the failure that reaches
-// Limit locks the key for Lockout.
+// Policy allows Limit attempts within Window that did not succeed; the
+// attempt that reaches Limit locks the key for Lockout.
 type Policy struct {
 	Limit   int
 	Window  time.Duration
@@ -22,6 +23,8 @@ type Policy struct {
 
 // State is one key's counter.
 type State struct {
+	// Failures counts the attempts of the window that were not refunded:
+	// the failed ones and those still being checked.
 	Failures    int
 	WindowStart time.Time
 	LockedUntil time.Time // zero when not locked
@@ -40,17 +43,38 @@ func (p Policy) Blocked(s State, now time.Time) (time.Duration, bool) {
 	return wait, true
 }
 
-// Fail returns s after one more failure at now. A window that has passed
-// starts over; reaching the limit locks the key and starts a fresh count
-// for when the lockout ends.
-func (p Policy) Fail(s State, now time.Time) State {
-	if s.WindowStart.IsZero() || !now.Before(s.WindowStart.Add(p.Window)) {
-		s.Failures, s.WindowStart = 0, now
+// Take counts one attempt at now, before what it guards is checked, and
+// reports whether the attempt may go ahead. Counting first is what makes
+// the limit hold under concurrency: a burst of attempts cannot all pass a
+// check that runs before any of them is counted. The Limit-th attempt
+// within Window is the last one allowed, and it locks the key for Lockout
+// at once, so that its failure needs no second write; a success takes it
+// back (Refund). While the key is locked an attempt is refused and leaves
+// Failures at Limit+1, the mark of a refusal. A window that has passed,
+// or a lockout that has ended, starts the count over.
+func (p Policy) Take(s State, now time.Time) (State, bool) {
+	if now.Before(s.LockedUntil) {
+		s.Failures = p.Limit + 1
+		return s, false
+	}
+	if !s.LockedUntil.IsZero() || s.WindowStart.IsZero() || !now.Before(s.WindowStart.Add(p.Window)) {
+		s = State{WindowStart: now}
 	}
 	s.Failures++
 	if s.Failures >= p.Limit {
-		s = State{WindowStart: now, LockedUntil: now.Add(p.Lockout)}
+		s.LockedUntil = now.Add(p.Lockout)
 	}
+	return s, true
+}
+
+// Refund takes back one attempt that Take allowed and that succeeded, so
+// that successes do not count: the count drops by one and any lock ends,
+// since an allowed attempt was taken below the limit and the lock was
+// set by it or by a later attempt the count still holds. Refusals
+// counted meanwhile (Failures above Limit) are not attempts to take back.
+func (p Policy) Refund(s State) State {
+	s.Failures = max(min(s.Failures, p.Limit)-1, 0)
+	s.LockedUntil = time.Time{}
 	return s
 }
 

@@ -176,12 +176,12 @@ func authThrottle() Table {
 	}
 	return Table{
 		Name:        "auth_throttle",
-		Description: "Counters of failed sign-ins and of requests for e-mailed links, per address and per IP address, behind the temporary lockout. Neither the address nor the IP address is stored: only a keyed digest of it.",
+		Description: "Counters of attempts behind the temporary lockouts: passwords and second-factor codes per address, account and IP address, meeting passcodes per participant, the codes of requests from the public form per request, and requests for e-mailed links. Neither an address nor an id is stored: only a keyed digest of it.",
 		Subjects:    []Subject{Member, Visitor},
-		Unkeyed:     "A counter is found only by a keyed digest of an address or IP address, never by a person's id; every counter is deleted a day after its window of counting began, so none outlives its use.",
+		Unkeyed:     "A counter is found only by a keyed digest of an address, an IP address or an id, never by a person's id itself; every counter is deleted a day after its window of counting began, so none outlives its use.",
 		Columns: []Column{
-			col("key", "Keyed digest of the e-mail address or IP address being counted.", Derived, "pseudonym.id"),
-			col("failures", "How many attempts failed in the current window.", Observed, "account.sign-in-history"),
+			col("key", "Keyed digest of what is counted: an e-mail address, IP address, account, meeting participant or request.", Derived, "pseudonym.id"),
+			col("failures", "How many attempts of the current window did not succeed, counted before each was checked.", Observed, "account.sign-in-history"),
 			col("window_start", "When the current window of counting began.", Observed, "account.sign-in-history"),
 			col("locked_until", "Until when further attempts are refused, if the limit was reached.", Observed, "account.sign-in-history"),
 		},

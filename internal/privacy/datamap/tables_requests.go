@@ -45,7 +45,6 @@ func requestColumns() []Column {
 		plain("updated_at", "When the request last moved on."),
 		plain("code_digest", "Keyed digest of the e-mailed code of a request from the public form, cleared once verified; it cannot be turned back into the code."),
 		plain("code_expires_at", "When that code stops working."),
-		plain("code_attempts", "How many wrong codes were typed."),
 		plain("lift_mail", "Id of the outbox message announcing that a restriction will be lifted."),
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
 )
 
@@ -481,6 +482,12 @@ const (
 	VerifyingPerAddress = 3
 	VerifyingWindow     = time.Hour
 )
+
+// CodeThrottle counts the tries of one request's code. Its window and its
+// lockout both last CodeLife, so the first try's window and the lockout
+// after the last allowed try both outlast the code itself: a code gets
+// CodeAttempts tries in all.
+var CodeThrottle = ratelimit.Policy{Limit: CodeAttempts, Window: CodeLife, Lockout: CodeLife}
 
 // NewCode returns a fresh six-digit code.
 func NewCode() string {

@@ -170,7 +170,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 		if _, err := store.MarkEmailVerified(ctx, tx, id, now); err != nil {
 			return err
 		}
-		if err := store.ClearThrottle(ctx, tx, s.accountThrottle(a.Email).key); err != nil {
+		if err := store.ClearThrottle(ctx, tx, s.accountThrottle(a.Email).Key); err != nil {
 			return err
 		}
 		return s.replacePassword(ctx, tx, a, hash, now, anonymousParty, "account.password-reset", "")
@@ -243,8 +243,8 @@ func (s *Service) confirmPassword(ctx context.Context, me Me, password, field st
 	if err != nil {
 		return err
 	}
-	acctT, ipT := s.accountThrottle(a.Email), s.ipThrottle(me.IP)
-	if err := s.refuseIfLocked(ctx, acctT, ipT); err != nil {
+	try, err := s.env.Attempt(ctx, s.accountThrottle(a.Email), s.ipThrottle(me.IP))
+	if err != nil {
 		return err
 	}
 	ok, _, err := s.env.Passwords.Verify(a.PasswordHash, password)
@@ -252,12 +252,9 @@ func (s *Service) confirmPassword(ctx context.Context, me Me, password, field st
 		return err
 	}
 	if !ok {
-		if err := s.countFailure(ctx, acctT, ipT); err != nil {
-			return err
-		}
 		return &errs.Error{Code: errs.Invalid, Message: "the password is not right", Fields: map[string]string{field: "this is not your current password"}}
 	}
-	return nil
+	return s.env.InTx(ctx, func(tx *service.Tx) error { return try.Refund(ctx, tx) })
 }
 
 // RequestEmailChange sends a confirmation link to the new address. When

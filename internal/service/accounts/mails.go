@@ -6,6 +6,7 @@ import (
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 )
 
 // The texts of the mails accounts send. Links and the site's address are
@@ -83,6 +84,19 @@ func securityNotice(a account.Account, subject, what, base string) mail.Message 
 	return mail.Message{
 		PersonID: a.ID, Template: "account.security-notice", To: a.Email, Subject: subject,
 		Text: what + "\n\nIf this was not you, reset your password at once: " + base + "/forgot-password\n",
+	}
+}
+
+func secondStepLockedMail(a account.Account, p ratelimit.Policy, base string) mail.Message {
+	return mail.Message{
+		PersonID: a.ID, Template: "account.second-step-locked", To: a.Email,
+		Subject: "Wrong sign-in codes were entered for your Sessions account",
+		Text: "A wrong two-step sign-in code was entered " + strconv.Itoa(p.Limit) + " times for your Sessions account, " +
+			"after your password was entered correctly or in a signed-in session. " +
+			"Codes are refused for the next " + strconv.Itoa(int(p.Lockout/time.Minute)) + " minutes.\n\n" +
+			"If this was you, wait, then use a fresh code from your app or a recovery code.\n" +
+			"If it was not you, someone else knows your password: reset it at once, which also signs out every device: " +
+			base + "/forgot-password\n",
 	}
 }
 

@@ -221,8 +221,8 @@ func (s *Service) Avatar(ctx context.Context, accountID string) (Picture, error)
 
 // guardianThrottle bounds the confirmation mails one account can send, so
 // that the form cannot be used to flood someone's mailbox.
-func (s *Service) guardianThrottle(accountID string) throttle {
-	return throttle{ratelimit.Key(s.env.Secret, "guardian-mail", accountID), account.LinkMailThrottle}
+func (s *Service) guardianThrottle(accountID string) service.Throttle {
+	return service.Throttle{Key: ratelimit.Key(s.env.Secret, "guardian-mail", accountID), Policy: account.LinkMailThrottle}
 }
 
 // AskGuardian sends a parent or guardian the link that confirms a child
@@ -238,12 +238,13 @@ func (s *Service) AskGuardian(ctx context.Context, accountID, email string) erro
 	if err != nil {
 		return err
 	}
-	t := s.guardianThrottle(accountID)
-	if err := s.refuseIfLocked(ctx, t); err != nil {
-		return err
-	}
 	return s.env.InTx(ctx, func(tx *service.Tx) error {
 		now := s.env.Clock.Now()
+		// Counted in this transaction: a refusal below sends nothing and
+		// takes the count back with it.
+		if _, err := service.TakeAttempt(ctx, tx, now, s.guardianThrottle(accountID)); err != nil {
+			return err
+		}
 		p, err := store.GetProfile(ctx, tx, accountID)
 		if err != nil {
 			return err
@@ -274,7 +275,7 @@ func (s *Service) AskGuardian(ctx context.Context, accountID, email string) erro
 			map[string]string{"request": id}); err != nil {
 			return err
 		}
-		return countIn(ctx, tx, now, t)
+		return nil
 	})
 }
 

@@ -143,14 +143,16 @@ func recoveryDigests(codes []string) []string {
 }
 
 // secondFactorGate checks a code (TOTP or recovery) from a signed-in
-// member before a change to the second factor, counting failures like
-// failed sign-ins so that a stolen session cannot guess its way through.
+// member before a change to the second factor, counting wrong codes on
+// the counter of the second step of signing in, so that a stolen session
+// cannot guess its way through.
 func (s *Service) secondFactorGate(ctx context.Context, me Me, a account.Account, code string) error {
 	if code == "" {
 		return &errs.Error{Code: errs.Invalid, Message: "enter a code", Fields: map[string]string{"code": "enter the 6-digit code from your app, or a recovery code"}}
 	}
-	acctT, ipT := s.accountThrottle(a.Email), s.ipThrottle(me.IP)
-	if err := s.refuseIfLocked(ctx, acctT, ipT); err != nil {
+	codeT, ipT := s.secondStepThrottle(a.ID), s.ipThrottle(me.IP)
+	try, err := s.env.Attempt(ctx, codeT, ipT)
+	if err != nil {
 		return err
 	}
 	_, ok, err := s.checkSecondFactor(ctx, a, code)
@@ -158,13 +160,20 @@ func (s *Service) secondFactorGate(ctx context.Context, me Me, a account.Account
 		return err
 	}
 	if !ok {
-		if err := s.countFailure(ctx, acctT, ipT); err != nil {
-			return err
+		if try.Locks(codeT) {
+			if err := s.secondStepLocked(ctx, a); err != nil {
+				return err
+			}
 		}
 		return &errs.Error{Code: errs.Invalid, Message: "that code is not right",
 			Fields: map[string]string{"code": "that code is not right, or it was used already"}}
 	}
-	return nil
+	return s.env.InTx(ctx, func(tx *service.Tx) error {
+		if err := try.Refund(ctx, tx); err != nil {
+			return err
+		}
+		return store.ClearThrottle(ctx, tx, codeT.Key)
+	})
 }
 
 // DisableTOTP turns the second factor off after a code proves the member

@@ -42,8 +42,11 @@ func (s *Service) SignIn(ctx context.Context, email, password string, b Browser)
 		return SignedIn{}, err
 	}
 	db := s.env.Store.DB
+	// The try is counted before the password is hashed: a burst of
+	// concurrent tries cannot all pass the limit before any is counted.
 	acctT, ipT := s.accountThrottle(email), s.ipThrottle(b.IP)
-	if err := s.refuseIfLocked(ctx, acctT, ipT); err != nil {
+	try, err := s.env.Attempt(ctx, acctT, ipT)
+	if err != nil {
 		return SignedIn{}, err
 	}
 	a, err := store.AccountByEmail(ctx, db, email)
@@ -68,12 +71,17 @@ func (s *Service) SignIn(ctx context.Context, email, password string, b Browser)
 		}
 	}
 	if !ok {
-		if err := s.countFailure(ctx, acctT, ipT); err != nil {
-			return SignedIn{}, err
-		}
 		return SignedIn{}, ErrBadCredentials
 	}
-	if err := store.ClearThrottle(ctx, db, acctT.key); err != nil {
+	// A right password takes its try back from the IP's counter and
+	// clears the address's. Wrong second-factor codes count on a counter
+	// of their own, which this does not touch.
+	if err := s.env.InTx(ctx, func(tx *service.Tx) error {
+		if err := try.Refund(ctx, tx); err != nil {
+			return err
+		}
+		return store.ClearThrottle(ctx, tx, acctT.Key)
+	}); err != nil {
 		return SignedIn{}, err
 	}
 	if a.TOTPEnabled() {
@@ -116,8 +124,9 @@ func (s *Service) SignInCode(ctx context.Context, challenge, code string, b Brow
 	if code == "" {
 		return SignedIn{}, &errs.Error{Code: errs.Invalid, Message: "enter a code", Fields: map[string]string{"code": "enter the 6-digit code from your app, or a recovery code"}}
 	}
-	acctT, ipT := s.accountThrottle(a.Email), s.ipThrottle(b.IP)
-	if err := s.refuseIfLocked(ctx, acctT, ipT); err != nil {
+	codeT, ipT := s.secondStepThrottle(a.ID), s.ipThrottle(b.IP)
+	try, err := s.env.Attempt(ctx, codeT, ipT)
+	if err != nil {
 		return SignedIn{}, err
 	}
 	method, ok, err := s.checkSecondFactor(ctx, a, code)
@@ -125,8 +134,10 @@ func (s *Service) SignInCode(ctx context.Context, challenge, code string, b Brow
 		return SignedIn{}, err
 	}
 	if !ok {
-		if err := s.countFailure(ctx, acctT, ipT); err != nil {
-			return SignedIn{}, err
+		if try.Locks(codeT) {
+			if err := s.secondStepLocked(ctx, a); err != nil {
+				return SignedIn{}, err
+			}
 		}
 		return SignedIn{}, &errs.Error{Code: errs.Unauthorized, Message: "that code is not right", Fields: map[string]string{"code": "that code is not right, or it was used already"}}
 	}
@@ -134,7 +145,10 @@ func (s *Service) SignInCode(ctx context.Context, challenge, code string, b Brow
 		if err := store.DeleteSignInChallenge(ctx, tx, digest); err != nil {
 			return err
 		}
-		return store.ClearThrottle(ctx, tx, acctT.key)
+		if err := try.Refund(ctx, tx); err != nil {
+			return err
+		}
+		return store.ClearThrottle(ctx, tx, codeT.Key)
 	})
 	if err != nil {
 		return SignedIn{}, err
@@ -167,6 +181,19 @@ func (s *Service) checkSecondFactor(ctx context.Context, a account.Account, code
 	}
 	ok, err := store.UseRecoveryCode(ctx, db, a.ID, account.RecoveryCodeDigest(code), s.env.Clock.Now())
 	return "recovery-code", ok, err
+}
+
+// secondStepLocked tells the owner that wrong codes have just locked the
+// second step. Codes are asked for only after the right password, or in a
+// signed-in session, so someone else may hold the password; the mail says
+// so and holds nothing that would help them.
+func (s *Service) secondStepLocked(ctx context.Context, a account.Account) error {
+	return s.env.InTx(ctx, func(tx *service.Tx) error {
+		if err := s.audit(ctx, tx, anonymousParty, "account.second-step-locked", a.ID, "security", nil); err != nil {
+			return err
+		}
+		return s.mail(ctx, tx, secondStepLockedMail(a, account.SecondStepThrottle, s.env.Config.BaseURL))
+	})
 }
 
 func allDigits(s string) bool {

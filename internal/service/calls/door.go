@@ -249,28 +249,31 @@ func (s *Service) enter(ctx context.Context, q database.Querier, m meeting.Meeti
 	return standing, nil
 }
 
-// checkPasscode checks the passcode p gave, counting wrong ones per person
-// and meeting (meeting.PasscodeThrottle). A passcode left out is not
+// checkPasscode checks the passcode p gave, counting tries per person and
+// meeting (meeting.PasscodeThrottle) before the check, in the door's
+// transaction, so that concurrent tries queue on the counter instead of
+// all passing it; a right passcode clears it. A passcode left out is not
 // counted: the form asks for it first.
 func (s *Service) checkPasscode(ctx context.Context, q database.Querier, m meeting.Meeting, p meeting.Participant, passcode string) error {
-	key := ratelimit.Key(s.env.Secret, "meeting-passcode", m.ID+"/"+p.ID)
+	t := service.Throttle{Key: ratelimit.Key(s.env.Secret, "meeting-passcode", m.ID+"/"+p.ID), Policy: meeting.PasscodeThrottle}
 	now := s.env.Clock.Now()
-	st, err := store.Throttle(ctx, q, key)
-	if err != nil {
-		return err
+	if passcode == "" {
+		st, err := store.Throttle(ctx, q, t.Key)
+		if err != nil {
+			return err
+		}
+		if wait, locked := t.Policy.Blocked(st, now); locked {
+			return errs.TooSoon(wait)
+		}
+		return meeting.CheckPasscode(s.env.Secret, m, passcode)
 	}
-	if wait, locked := meeting.PasscodeThrottle.Blocked(st, now); locked && wait > 0 {
-		return errs.TooSoon(wait)
+	if _, err := service.TakeAttempt(ctx, q, now, t); err != nil {
+		return err
 	}
 	if err := meeting.CheckPasscode(s.env.Secret, m, passcode); err != nil {
-		if passcode != "" {
-			if _, cerr := store.CountFailure(ctx, q, key, meeting.PasscodeThrottle, now); cerr != nil {
-				return cerr
-			}
-		}
 		return err
 	}
-	return nil
+	return store.ClearThrottle(ctx, q, t.Key)
 }
 
 // entry is the answer for standing, with a token when admitted.

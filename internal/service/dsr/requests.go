@@ -11,6 +11,7 @@ import (
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/privacy/rights"
 	"github.com/sessionshq/sessions/internal/service"
@@ -153,7 +154,7 @@ func (s *Service) OpenVerification(ctx context.Context, in rights.Intake) (strin
 }
 
 // errWrongCode is the one answer to every code that does not open a
-// request: wrong, expired, tried too often, or for no such request.
+// request: wrong, expired, or for no such request.
 func errWrongCode() error {
 	return &errs.Error{Code: errs.Invalid, Message: "this code does not work",
 		Fields: map[string]string{"code": "is wrong or has expired; start again from the form for a new one"}}
@@ -161,12 +162,28 @@ func errWrongCode() error {
 
 // VerifyRequest opens the public form's request id when code is its code,
 // typed within rights.CodeLife and among the first rights.CodeAttempts
-// tries; every wrong try is counted, in its own committed transaction.
-// The request is then received, due one month from now, linked to the
-// account that has the address, audited and acknowledged by e-mail. Any
-// failure gives the same errs.Invalid.
+// tries. Each try of a request waiting for its code is counted before the
+// code is compared, in a transaction of its own, so that concurrent tries
+// cannot pass the limit; past it, the request refuses with errs.RateLimited
+// until its code has expired. The request is then received, due one month
+// from now, linked to the account that has the address, audited and
+// acknowledged by e-mail. Any other failure gives the same errs.Invalid.
 func (s *Service) VerifyRequest(ctx context.Context, id, code string) (rights.Request, error) {
 	now := s.env.Now()
+	// Only tries of a request that waits for its code are counted, so
+	// that made-up ids leave no counters behind.
+	if _, err := store.VerifyingRequest(ctx, s.env.Store.DB, id); errors.Is(err, database.ErrNotFound) {
+		return rights.Request{}, errWrongCode()
+	} else if err != nil {
+		return rights.Request{}, err
+	}
+	codeT := service.Throttle{Key: ratelimit.Key(s.env.Secret, "request-code", id), Policy: rights.CodeThrottle}
+	if _, err := s.env.Attempt(ctx, codeT); errs.CodeOf(err) == errs.RateLimited {
+		return rights.Request{}, &errs.Error{Code: errs.RateLimited,
+			Message: "this code was tried too often; start again from the form for a new one"}
+	} else if err != nil {
+		return rights.Request{}, err
+	}
 	var (
 		r     rights.Request
 		wrong bool
@@ -180,13 +197,9 @@ func (s *Service) VerifyRequest(ctx context.Context, id, code string) (rights.Re
 		if err != nil {
 			return err
 		}
-		if v.Attempts >= rights.CodeAttempts || v.Digest == "" || v.Expires == nil || !now.Before(*v.Expires) {
+		if v.Digest == "" || v.Expires == nil || !now.Before(*v.Expires) || !rights.CodeMatches(s.env.Secret, v.Request.ID, code, v.Digest) {
 			wrong = true
 			return nil
-		}
-		if !rights.CodeMatches(s.env.Secret, v.Request.ID, code, v.Digest) {
-			wrong = true
-			return store.CountWrongCode(ctx, tx, v.Request.ID)
 		}
 		if r, err = v.Request.Apply(rights.RequestStep{Action: rights.ActVerify}, now); err != nil {
 			return err
@@ -194,7 +207,15 @@ func (s *Service) VerifyRequest(ctx context.Context, id, code string) (rights.Re
 		if r.AccountID, err = store.AccountIDByEmail(ctx, tx, r.Email); err != nil {
 			return err
 		}
-		if err := store.OpenVerifiedRequest(ctx, tx, r, now); err != nil {
+		// A concurrent try with the right code may have opened the
+		// request first; it is opened, acknowledged and audited once.
+		if err := store.OpenVerifiedRequest(ctx, tx, r, now); errors.Is(err, database.ErrNotFound) {
+			wrong = true
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := store.ClearThrottle(ctx, tx, codeT.Key); err != nil {
 			return err
 		}
 		if _, err := s.mailRequestStep(ctx, tx, r, rights.ActVerify); err != nil {
