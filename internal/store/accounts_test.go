@@ -133,7 +133,8 @@ func TestSessionsAndTokens(t *testing.T) {
 		t.Fatalf("the other account's session went too: %v", err)
 	}
 
-	tok := account.APIToken{ID: account.NewTokenID(), AccountID: a.ID, Name: "ci", CreatedAt: accountsT0}
+	tok := account.APIToken{ID: account.NewTokenID(), AccountID: a.ID, Name: "ci", Scopes: []account.Scope{account.ScopeMeetings, account.ScopePrivacy},
+		CreatedAt: accountsT0, ExpiresAt: accountsT0.Add(90 * 24 * time.Hour)}
 	if err := store.CreateAPIToken(ctx, db, tok, account.TokenDigest("sst_x")); err != nil {
 		t.Fatal(err)
 	}
