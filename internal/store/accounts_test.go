@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -297,5 +298,45 @@ func TestThrottleCountsEveryConcurrentFailure(t *testing.T) {
 	}
 	if st, _ := store.Throttle(ctx, db, "l"); st != (ratelimit.State{}) {
 		t.Fatalf("cleared counter = %+v", st)
+	}
+}
+
+// TestMigrationScopesAndExpiresExistingTokens replays the migration that
+// gave tokens scopes and an expiry over a token made before it: the token
+// keeps every scope a member may give (not staff) and lives 90 days from
+// the upgrade.
+func TestMigrationScopesAndExpiresExistingTokens(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	a := newTestAccount(t, db, "ada@example.com")
+	// Back to the table as it was before the migration.
+	for _, q := range []string{
+		`DROP INDEX api_tokens_expires_at`,
+		`ALTER TABLE api_tokens DROP COLUMN expires_at`,
+		`ALTER TABLE api_tokens DROP COLUMN scopes`,
+		`DELETE FROM schema_migrations WHERE name = 'api_token_scopes'`,
+	} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO api_tokens (id, account_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		"tok_old", a.ID, "old script", account.TokenDigest("sst_old"), accountsT0); err != nil {
+		t.Fatal(err)
+	}
+	applied, err := db.Migrate(ctx, time.Now)
+	if err != nil || len(applied) != 1 {
+		t.Fatalf("migrate: %v, %v", applied, err)
+	}
+	tok, _, err := store.APITokenByDigest(ctx, db, account.TokenDigest("sst_old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tok.Scopes, account.MemberScopes) || tok.Has(account.ScopeStaff) {
+		t.Fatalf("scopes after the migration = %v, want every scope but staff", tok.Scopes)
+	}
+	now := time.Now()
+	if !tok.Live(now) || !tok.Live(now.Add(89*24*time.Hour)) || tok.Live(now.Add(91*24*time.Hour)) {
+		t.Fatalf("the migrated token expires at %v, want 90 days from now", tok.ExpiresAt)
 	}
 }
