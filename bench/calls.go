@@ -111,7 +111,8 @@ func benchTokens(ctx context.Context, e *Env) error {
 			return err
 		}
 		tok := account.NewAPIToken()
-		if err := store.CreateAPIToken(ctx, db, account.APIToken{ID: account.NewTokenID(), AccountID: a.ID, Name: "bench", CreatedAt: now},
+		if err := store.CreateAPIToken(ctx, db, account.APIToken{ID: account.NewTokenID(), AccountID: a.ID, Name: "bench",
+			Scopes: []account.Scope{account.ScopeMeetings}, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)},
 			account.TokenDigest(tok)); err != nil {
 			return err
 		}

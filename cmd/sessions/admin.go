@@ -67,6 +67,9 @@ func cmdAdminCreate(ctx context.Context, e env) error {
 	default:
 		fmt.Fprintf(e.stdout, "Account %s (%s) is an administrator already.\n", id, email)
 	}
+	if !res.TwoStep {
+		fmt.Fprintln(e.stdout, "The role works once the account turns on two-step sign-in: sign in and set it up at /account/security.")
+	}
 	return nil
 }
 

@@ -176,7 +176,8 @@ func callMember(t *testing.T, db *database.DB, name, email string) *callPerson {
 		t.Fatal(err)
 	}
 	secret := account.NewAPIToken()
-	tok := account.APIToken{ID: account.NewTokenID(), AccountID: a.ID, Name: "e2e", CreatedAt: now}
+	tok := account.APIToken{ID: account.NewTokenID(), AccountID: a.ID, Name: "e2e", Scopes: []account.Scope{account.ScopeMeetings},
+		CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
 	if err := store.CreateAPIToken(context.Background(), db, tok, account.TokenDigest(secret)); err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,8 @@ func TestBrowserMeetingRoom(t *testing.T) {
 	host := browserMember(t, db, "Hanna Host", "hanna.host@example.com", password)
 	now := time.Now().UTC()
 	apiToken := account.NewAPIToken()
-	if err := store.CreateAPIToken(ctx, db, account.APIToken{ID: account.NewTokenID(), AccountID: host.ID, Name: "room test", CreatedAt: now},
+	if err := store.CreateAPIToken(ctx, db, account.APIToken{ID: account.NewTokenID(), AccountID: host.ID, Name: "room test",
+		Scopes: []account.Scope{account.ScopeMeetings}, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)},
 		account.TokenDigest(apiToken)); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,14 +68,24 @@ func (s Session) Live(now time.Time) bool {
 	return now.Before(s.ExpiresAt) && now.Before(s.LastSeenAt.Add(SessionIdle))
 }
 
-// APIToken is a personal token for the JSON API.
+// APIToken is a personal token for the JSON API. It opens only the routes
+// of its scopes, and only until ExpiresAt.
 type APIToken struct {
 	ID         string
 	AccountID  string
 	Name       string
+	Scopes     []Scope
 	CreatedAt  time.Time
+	ExpiresAt  time.Time
 	LastUsedAt *time.Time
 }
+
+// Live reports whether t may still be used at now. A token without an
+// expiry is not live: every token is given one when it is made.
+func (t APIToken) Live(now time.Time) bool { return !t.ExpiresAt.IsZero() && now.Before(t.ExpiresAt) }
+
+// Has reports whether t carries scope s.
+func (t APIToken) Has(s Scope) bool { return slices.Contains(t.Scopes, s) }
 
 // CleanTokenName trims a token's name and checks it.
 func CleanTokenName(name string) (string, error) {

@@ -142,8 +142,12 @@ func (e *Env) Now() time.Time { return e.Clock.Now().UTC() }
 type Actor struct {
 	// AccountID is the signed-in member, "" for nobody.
 	AccountID string
-	// Roles are the staff roles the member holds.
+	// Roles are the staff roles in force: held, with two-step sign-in
+	// on (accounts.Principal).
 	Roles []staff.Role
+	// Dormant are roles held but not in force until the member turns
+	// two-step sign-in on; they grant nothing, and Require says so.
+	Dormant []staff.Role
 }
 
 // Member is the actor of a signed-in member acting for themselves.
@@ -160,6 +164,9 @@ func (a Actor) Require(p staff.Permission) error {
 	}
 	if a.Can(p) {
 		return nil
+	}
+	if staff.Can(a.Dormant, p) {
+		return errs.E(errs.Forbidden, "staff roles work only with two-step sign-in: turn it on at /account/security, then come back")
 	}
 	var names []string
 	for _, r := range staff.RolesWith(p) {

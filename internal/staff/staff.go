@@ -289,6 +289,9 @@ type Member struct {
 	Email     string
 	Roles     []Role
 	Since     time.Time // when the oldest of the roles was granted
+	// TwoStep is whether the account signs in with a second factor. Its
+	// roles are in force only then: without it they stay dormant.
+	TwoStep bool
 }
 
 // Person is what a staff member with ViewContact and ViewAccountStatus

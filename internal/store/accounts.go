@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
@@ -279,23 +280,28 @@ func DeleteSessions(ctx context.Context, q database.Querier, accountID, keepID s
 	return res.RowsAffected()
 }
 
-const apiTokenColumns = `t.id, t.account_id, t.name, t.created_at, t.last_used_at`
+const apiTokenColumns = `t.id, t.account_id, t.name, t.scopes, t.created_at, t.expires_at, t.last_used_at`
 
 func scanAPIToken(row scanner) (account.APIToken, error) {
 	var t account.APIToken
-	var used sql.NullTime
-	if err := row.Scan(&t.ID, &t.AccountID, &t.Name, &t.CreatedAt, &used); err != nil {
+	var scopes string
+	var expires, used sql.NullTime
+	if err := row.Scan(&t.ID, &t.AccountID, &t.Name, &scopes, &t.CreatedAt, &expires, &used); err != nil {
 		return account.APIToken{}, err
 	}
+	t.Scopes = account.ParseScopes(strings.Fields(scopes))
 	t.CreatedAt = t.CreatedAt.UTC()
+	if expires.Valid {
+		t.ExpiresAt = expires.Time.UTC()
+	}
 	t.LastUsedAt = nullTime(used)
 	return t, nil
 }
 
 // CreateAPIToken stores t under the digest of its secret.
 func CreateAPIToken(ctx context.Context, q database.Querier, t account.APIToken, digest string) error {
-	_, err := q.Exec(ctx, `INSERT INTO api_tokens (id, account_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-		t.ID, t.AccountID, t.Name, digest, t.CreatedAt.UTC())
+	_, err := q.Exec(ctx, `INSERT INTO api_tokens (id, account_id, name, scopes, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.AccountID, t.Name, account.FormatScopes(t.Scopes), digest, t.CreatedAt.UTC(), t.ExpiresAt.UTC())
 	return err
 }
 
@@ -345,6 +351,16 @@ func DeleteAPIToken(ctx context.Context, q database.Querier, accountID, id strin
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// DeleteAPITokens revokes every token of the account and returns how
+// many there were.
+func DeleteAPITokens(ctx context.Context, q database.Querier, accountID string) (int64, error) {
+	res, err := q.Exec(ctx, `DELETE FROM api_tokens WHERE account_id = ?`, accountID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // CreateEmailToken records an e-mailed link by the digest of its token,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -134,7 +135,8 @@ func TestSessionsAndTokens(t *testing.T) {
 		t.Fatalf("the other account's session went too: %v", err)
 	}
 
-	tok := account.APIToken{ID: account.NewTokenID(), AccountID: a.ID, Name: "ci", CreatedAt: accountsT0}
+	tok := account.APIToken{ID: account.NewTokenID(), AccountID: a.ID, Name: "ci", Scopes: []account.Scope{account.ScopeMeetings, account.ScopePrivacy},
+		CreatedAt: accountsT0, ExpiresAt: accountsT0.Add(90 * 24 * time.Hour)}
 	if err := store.CreateAPIToken(ctx, db, tok, account.TokenDigest("sst_x")); err != nil {
 		t.Fatal(err)
 	}
@@ -356,5 +358,45 @@ func TestTakeAttemptAllowsTheLimitUnderConcurrency(t *testing.T) {
 	st, err := store.Throttle(ctx, db, "burst")
 	if _, locked := p.Blocked(st, accountsT0); err != nil || !locked {
 		t.Fatalf("not locked after the burst: %+v (%v)", st, err)
+	}
+}
+
+// TestMigrationScopesAndExpiresExistingTokens replays the migration that
+// gave tokens scopes and an expiry over a token made before it: the token
+// keeps every scope a member may give (not staff) and lives 90 days from
+// the upgrade.
+func TestMigrationScopesAndExpiresExistingTokens(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	a := newTestAccount(t, db, "ada@example.com")
+	// Back to the table as it was before the migration.
+	for _, q := range []string{
+		`DROP INDEX api_tokens_expires_at`,
+		`ALTER TABLE api_tokens DROP COLUMN expires_at`,
+		`ALTER TABLE api_tokens DROP COLUMN scopes`,
+		`DELETE FROM schema_migrations WHERE name = 'api_token_scopes'`,
+	} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO api_tokens (id, account_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		"tok_old", a.ID, "old script", account.TokenDigest("sst_old"), accountsT0); err != nil {
+		t.Fatal(err)
+	}
+	applied, err := db.Migrate(ctx, time.Now)
+	if err != nil || len(applied) != 1 {
+		t.Fatalf("migrate: %v, %v", applied, err)
+	}
+	tok, _, err := store.APITokenByDigest(ctx, db, account.TokenDigest("sst_old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tok.Scopes, account.MemberScopes) || tok.Has(account.ScopeStaff) {
+		t.Fatalf("scopes after the migration = %v, want every scope but staff", tok.Scopes)
+	}
+	now := time.Now()
+	if !tok.Live(now) || !tok.Live(now.Add(89*24*time.Hour)) || tok.Live(now.Add(91*24*time.Hour)) {
+		t.Fatalf("the migrated token expires at %v, want 90 days from now", tok.ExpiresAt)
 	}
 }

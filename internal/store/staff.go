@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -132,7 +133,7 @@ func RemoveStaffRole(ctx context.Context, q database.Querier, accountID string, 
 // ListStaff returns every account that holds a staff role, ordered by
 // name, each with its roles narrowest first.
 func ListStaff(ctx context.Context, q database.Querier) ([]staff.Member, error) {
-	rows, err := q.Query(ctx, `SELECT a.id, a.name, a.email, r.role, r.granted_at
+	rows, err := q.Query(ctx, `SELECT a.id, a.name, a.email, a.totp_enabled_at, r.role, r.granted_at
 		FROM staff_roles r JOIN accounts a ON a.id = r.account_id
 		ORDER BY a.id, r.role`)
 	if err != nil {
@@ -145,9 +146,11 @@ func ListStaff(ctx context.Context, q database.Querier) ([]staff.Member, error) 
 		var m staff.Member
 		var role string
 		var at time.Time
-		if err := rows.Scan(&m.AccountID, &m.Name, &m.Email, &role, &at); err != nil {
+		var twoStep sql.NullTime
+		if err := rows.Scan(&m.AccountID, &m.Name, &m.Email, &twoStep, &role, &at); err != nil {
 			return nil, err
 		}
+		m.TwoStep = twoStep.Valid
 		if n := len(out); n == 0 || out[n-1].AccountID != m.AccountID {
 			m.Since = at.UTC()
 			out = append(out, m)

@@ -79,8 +79,11 @@ type matrixRow struct {
 	// unverified makes the caller's account one whose address is not
 	// confirmed yet.
 	unverified bool
-	req        func(t *testing.T, e *matrixEnv) matrixReq
-	note       string
+	// dormant grants the caller's staff roles without turning two-step
+	// sign-in on, for rows that set it up themselves.
+	dormant bool
+	req     func(t *testing.T, e *matrixEnv) matrixReq
+	note    string
 }
 
 func mxPublic() [5]int { return [5]int{mxAllow, mxAllow, mxAllow, mxAllow, mxAllow} }
@@ -173,20 +176,37 @@ func (e *matrixEnv) session(t *testing.T) string {
 // token makes another API token of the caller and returns its id.
 func (e *matrixEnv) token(t *testing.T) string {
 	t.Helper()
-	tok := account.APIToken{ID: account.NewTokenID(), AccountID: e.self.ID, Name: "matrix", CreatedAt: e.h.Clock.Now()}
+	now := e.h.Clock.Now()
+	tok := account.APIToken{ID: account.NewTokenID(), AccountID: e.self.ID, Name: "matrix", Scopes: account.MemberScopes,
+		CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
 	if err := store.CreateAPIToken(context.Background(), e.h.DB, tok, account.TokenDigest(account.NewAPIToken())); err != nil {
 		t.Fatal(err)
 	}
 	return tok.ID
 }
 
-// totp turns the second factor on for the caller and returns a code for
-// a later time step than the one enabling it used.
+// totp turns the second factor on for the caller (staff have it on
+// already) and returns its secret, with the clock moved to a later time
+// step than the one enabling it used.
 func (e *matrixEnv) totp(t *testing.T) (secret string) {
 	t.Helper()
-	secret, _ = enableTOTP(t, e.h, e.own)
+	secret = e.self.TOTPSecret
+	if secret == "" {
+		secret, _ = enableTOTP(t, e.h, e.own)
+	}
 	e.h.Clock.Advance(31 * time.Second)
 	return secret
+}
+
+// tokenRequest is what making a token asks for: the token and, in the
+// same request, the password, and a code when two-step sign-in is on.
+func (e *matrixEnv) tokenRequest(t *testing.T) map[string]any {
+	t.Helper()
+	in := map[string]any{"name": "matrix", "scopes": []string{"meetings"}, "expires_in_days": 30, "password": e.self.Password}
+	if e.self.TOTPSecret != "" {
+		in["code"] = e.code(t, e.totp(t))
+	}
+	return in
 }
 
 func (e *matrixEnv) code(t *testing.T, secret string) string {
@@ -440,8 +460,8 @@ func accessMatrix() []matrixRow {
 		{pattern: "POST /account/security/email", want: mxMember("POST /account/security/email"), req: func(t *testing.T, e *matrixEnv) matrixReq {
 			return mxForm("/account/security/email", url.Values{"email": {"moved." + e.self.Email}, "password": {e.self.Password}})
 		}},
-		{pattern: "POST /account/security/totp/setup", want: mxMember("POST /account/security/totp/setup")},
-		{pattern: "POST /account/security/totp/enable", want: mxMember("POST /account/security/totp/enable"), req: func(t *testing.T, e *matrixEnv) matrixReq {
+		{pattern: "POST /account/security/totp/setup", want: mxMember("POST /account/security/totp/setup"), dormant: true},
+		{pattern: "POST /account/security/totp/enable", want: mxMember("POST /account/security/totp/enable"), dormant: true, req: func(t *testing.T, e *matrixEnv) matrixReq {
 			res := e.own.postForm(t, "/account/security/totp/setup", nil)
 			m := secretPattern.FindStringSubmatch(res.text())
 			if m == nil {
@@ -460,7 +480,12 @@ func accessMatrix() []matrixRow {
 		}},
 		{pattern: "POST /account/security/sessions/end-others", want: mxMember("POST /account/security/sessions/end-others")},
 		{pattern: "POST /account/security/tokens", want: mxMember("POST /account/security/tokens"), req: func(t *testing.T, e *matrixEnv) matrixReq {
-			return mxForm("/account/security/tokens", url.Values{"name": {"matrix"}})
+			in := e.tokenRequest(t)
+			form := url.Values{"name": {"matrix"}, "scopes": {"meetings"}, "expires_in_days": {"30"}, "password": {e.self.Password}}
+			if code, ok := in["code"].(string); ok {
+				form.Set("code", code)
+			}
+			return mxForm("/account/security/tokens", form)
 		}},
 		{pattern: "POST /account/security/tokens/{id}/revoke", want: mxMember("POST /account/security/tokens/{id}/revoke"), req: func(t *testing.T, e *matrixEnv) matrixReq {
 			return matrixReq{path: "/account/security/tokens/" + e.token(t) + "/revoke"}
@@ -470,9 +495,11 @@ func accessMatrix() []matrixRow {
 		}},
 		{pattern: "GET /api/me", want: mxMember("GET /api/me")},
 		{pattern: "GET /api/tokens", want: mxMember("GET /api/tokens")},
-		{pattern: "POST /api/tokens", want: mxMember("POST /api/tokens"), req: func(t *testing.T, e *matrixEnv) matrixReq {
-			return mxJSON(t, "/api/tokens", map[string]string{"name": "matrix"})
-		}},
+		{pattern: "POST /api/tokens", want: mxMember("POST /api/tokens"), note: "with the session cookie; no token makes a token (access_scopes_test.go)",
+			req: func(t *testing.T, e *matrixEnv) matrixReq {
+				e.c.bearer = ""
+				return mxJSON(t, "/api/tokens", e.tokenRequest(t))
+			}},
 		{pattern: "DELETE /api/tokens/{id}", want: mxMember("DELETE /api/tokens/{id}"), req: func(t *testing.T, e *matrixEnv) matrixReq {
 			return matrixReq{path: "/api/tokens/" + e.token(t)}
 		}},
@@ -881,7 +908,11 @@ func TestAccessMatrix(t *testing.T) {
 				} else {
 					e.self = h.newMember(t)
 				}
-				h.grant(t, e.self, caller.roles...)
+				if row.dormant {
+					h.grantDormant(t, e.self, caller.roles...)
+				} else {
+					h.grant(t, e.self, caller.roles...)
+				}
 				e.own = h.signIn(t, e.self)
 				e.own.bearer = h.apiToken(t, e.self)
 				e.c = h.anon()

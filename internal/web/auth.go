@@ -20,8 +20,15 @@ type principal struct {
 	AccountID string
 	Name      string
 	Email     string
-	SessionID string   // "" when authenticated by an API token
-	Staff     []string // staff roles held ("support", "privacy_officer", "admin")
+	SessionID string // "" when authenticated by an API token
+	// Token is true when a personal API token authenticated the request;
+	// it may use only the routes of its Scopes (scopes.go).
+	Token  bool
+	Scopes []account.Scope
+	// Staff are the staff roles in force ("support", "privacy_officer",
+	// "admin"); Dormant those held but waiting for two-step sign-in.
+	Staff   []string
+	Dormant []string
 	// Verified is true once the member proved they receive mail at Email.
 	// Unverified members may sign in but not, for example, create
 	// organisations.
@@ -77,27 +84,34 @@ func (s *Server) currentPrincipal(r *http.Request) (*principal, bool) {
 
 // member wraps a handler that needs a signed-in member: 401 problem+json on
 // /api/, a 303 redirect to /signin?next=<path> on browser GETs, a 401 page
-// otherwise.
+// otherwise. A personal API token must also carry the route's scope
+// (scopes.go), or the answer is 403.
 func (s *Server) member(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if p, ok := r.Context().Value(principalKey{}).(*principal); ok && p != noPrincipal {
-			return h(w, r)
-		}
-		p, err := s.authenticate(r)
-		if err != nil {
-			return err
-		}
-		if p == nil {
-			if !isAPI(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-				http.Redirect(w, r, "/signin?next="+url.QueryEscape(localPath(r.URL.RequestURI(), afterSignIn)), http.StatusSeeOther)
-				return nil
+		p, ok := r.Context().Value(principalKey{}).(*principal)
+		if !ok || p == noPrincipal {
+			var err error
+			if p, err = s.authenticate(r); err != nil {
+				return err
 			}
-			if isAPI(r) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="Sessions API"`)
+			if p == nil {
+				if !isAPI(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+					http.Redirect(w, r, "/signin?next="+url.QueryEscape(localPath(r.URL.RequestURI(), afterSignIn)), http.StatusSeeOther)
+					return nil
+				}
+				if isAPI(r) {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="Sessions API"`)
+				}
+				return errs.E(errs.Unauthorized, "sign in first")
 			}
-			return errs.E(errs.Unauthorized, "sign in first")
+			r = withPrincipal(r, p)
 		}
-		return h(w, withPrincipal(r, p))
+		if p.Token {
+			if err := tokenMayUse(w, r, p); err != nil {
+				return err
+			}
+		}
+		return h(w, r)
 	}
 }
 
@@ -162,7 +176,8 @@ func principalFrom(p *accounts.Principal, err error) (*principal, error) {
 		return nil, err
 	}
 	return &principal{
-		AccountID: p.AccountID, Name: p.Name, Email: p.Email, SessionID: p.SessionID, Staff: p.Staff,
+		AccountID: p.AccountID, Name: p.Name, Email: p.Email, SessionID: p.SessionID,
+		Token: p.Token, Scopes: p.Scopes, Staff: p.Staff, Dormant: p.Dormant,
 		Verified: p.Verified, TOTP: p.TOTP,
 	}, nil
 }

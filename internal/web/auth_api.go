@@ -5,12 +5,15 @@ import (
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/service/accounts"
 )
 
 // The JSON API of accounts. Sign-up is open; everything else needs a
-// personal API token (GET /api/me and GET /api/tokens also take the
-// browser's session cookie). There is no API sign-in with a password: a
-// member makes their first token on the security page.
+// personal API token with the route's scope (GET /api/me and GET
+// /api/tokens also take the browser's session cookie). There is no API
+// sign-in with a password, and no token makes another: a token is made
+// from a signed-in browser, on the security page or by its script
+// through POST /api/tokens, with the password in the same request.
 
 type signUpJSON struct {
 	Name     string `json:"name"`
@@ -77,7 +80,10 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 type tokenJSON struct {
 	ID         string     `json:"id"`
 	Name       string     `json:"name"`
+	Scopes     []string   `json:"scopes"`
 	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	Expired    bool       `json:"expired"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 }
 
@@ -87,8 +93,13 @@ type newTokenJSON struct {
 	Token string `json:"token"`
 }
 
-func toTokenJSON(t account.APIToken) tokenJSON {
-	return tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt}
+func toTokenJSON(t account.APIToken, now time.Time) tokenJSON {
+	scopes := make([]string, 0, len(t.Scopes))
+	for _, sc := range t.Scopes {
+		scopes = append(scopes, string(sc))
+	}
+	return tokenJSON{ID: t.ID, Name: t.Name, Scopes: scopes, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt,
+		Expired: !t.Live(now), LastUsedAt: t.LastUsedAt}
 }
 
 func (s *Server) apiListTokens(w http.ResponseWriter, r *http.Request) error {
@@ -97,25 +108,36 @@ func (s *Server) apiListTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	now := s.Clock.Now()
 	out := make([]tokenJSON, 0, len(tokens))
 	for _, t := range tokens {
-		out = append(out, toTokenJSON(t))
+		out = append(out, toTokenJSON(t, now))
 	}
 	return writeJSONNoStore(w, http.StatusOK, map[string]any{"tokens": out})
 }
 
+// apiCreateToken answers POST /api/tokens, which our pages' scripts call
+// with the session cookie: the token wanted and, in the same request, the
+// password (and a code when two-step sign-in is on).
 func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Name string `json:"name"`
+		Name          string   `json:"name"`
+		Scopes        []string `json:"scopes"`
+		ExpiresInDays int      `json:"expires_in_days"`
+		Password      string   `json:"password"`
+		Code          string   `json:"code"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	secret, t, err := s.createAPIToken(r.Context(), mustPrincipal(r), in.Name)
+	secret, t, err := s.createAPIToken(r.Context(), r, accounts.NewToken{
+		TokenRequest: account.TokenRequest{Name: in.Name, Scopes: in.Scopes, Days: in.ExpiresInDays},
+		Password:     in.Password, Code: in.Code,
+	})
 	if err != nil {
 		return err
 	}
-	return writeJSONNoStore(w, http.StatusCreated, newTokenJSON{tokenJSON: toTokenJSON(t), Token: secret})
+	return writeJSONNoStore(w, http.StatusCreated, newTokenJSON{tokenJSON: toTokenJSON(t, s.Clock.Now()), Token: secret})
 }
 
 func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {

@@ -4,10 +4,13 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/service/accounts"
 )
 
 // The browser pages of signing up, in and out, e-mailed links and the
@@ -285,7 +288,7 @@ func (s *Server) resetPasswordForm(w http.ResponseWriter, r *http.Request) error
 	// Every session ended, including this browser's.
 	s.clearCookie(w, s.sessionCookie())
 	return s.renderForm(w, r, http.StatusOK, "auth_signin", "Sign in", authForm{
-		Notice: "your password is changed and every device was signed out; sign in with the new password", Next: "/account",
+		Notice: "your password is changed, every device was signed out and your API tokens were revoked; sign in with the new password", Next: "/account",
 	})
 }
 
@@ -327,6 +330,20 @@ type securityView struct {
 	Form     string // which form Errors belong to
 	Errors   map[string]string
 	Values   map[string]string
+	// The token form's choices: what a token may do and for how long,
+	// with what the member picked when the form comes back refused.
+	Scopes    []scopeChoice
+	DayChoice []int
+	Days      int
+}
+
+// scopeChoice is one scope on the token form.
+type scopeChoice struct {
+	account.Scope
+	Checked bool
+	// Staff marks the staff scope, offered only to staff with two-step
+	// sign-in on.
+	Staff bool
 }
 
 // ErrorsFor returns the field errors of one form on the page.
@@ -343,7 +360,9 @@ type sessionRow struct {
 }
 
 type tokenRow struct {
-	ID, Name, Created, LastUsed string
+	ID, Name, Created, LastUsed, Expires string
+	Scopes                               []account.Scope
+	Expired                              bool
 }
 
 // displayTime shows a time to the member. Pages carry no time zone of the
@@ -353,11 +372,12 @@ func displayTime(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 
 // securityNotices are the fixed messages a redirect back to the page may
 // name; the page never repeats text from the address.
 var securityNotices = map[string]string{
-	"password":       "your password is changed; your other devices were signed out",
+	"password":       "your password is changed; your other devices were signed out and your API tokens revoked",
 	"email":          "we sent a confirmation link to the new address; the change takes effect once you open it",
 	"totp-off":       "two-step sign-in is off",
 	"session-ended":  "that device is signed out",
-	"sessions-ended": "every other device is signed out",
+	"sessions-ended": "every other device is signed out and your API tokens are revoked",
+	"sessions-kept":  "every other device is signed out; your API tokens still work",
 	"token-revoked":  "the token is revoked",
 }
 
@@ -385,12 +405,31 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, status i
 		v.Sessions = append(v.Sessions, sessionRow{ID: se.ID, Client: se.Client, Created: displayTime(se.CreatedAt),
 			LastSeen: displayTime(se.LastSeenAt), Current: se.ID == p.SessionID})
 	}
+	now := s.Clock.Now()
 	for _, t := range sec.Tokens {
-		row := tokenRow{ID: t.ID, Name: t.Name, Created: displayTime(t.CreatedAt), LastUsed: "never"}
+		row := tokenRow{ID: t.ID, Name: t.Name, Scopes: t.Scopes, Created: displayTime(t.CreatedAt), LastUsed: "never",
+			Expires: displayTime(t.ExpiresAt), Expired: !t.Live(now)}
 		if t.LastUsedAt != nil {
 			row.LastUsed = displayTime(*t.LastUsedAt)
 		}
 		v.Tokens = append(v.Tokens, row)
+	}
+	// The staff scope is offered to those who could use it: staff with
+	// two-step sign-in on.
+	staffScope := len(p.Staff) > 0
+	picked := map[string]bool{}
+	for _, sc := range strings.Fields(v.Values["scopes"]) {
+		picked[sc] = true
+	}
+	for _, sc := range account.Scopes {
+		if sc == account.ScopeStaff && !staffScope {
+			continue
+		}
+		v.Scopes = append(v.Scopes, scopeChoice{Scope: sc, Checked: picked[string(sc)], Staff: sc == account.ScopeStaff})
+	}
+	v.DayChoice = account.TokenDayChoices
+	if v.Days == 0 {
+		v.Days = account.TokenDefaultDays
 	}
 	return s.pages.render(w, r, status, "auth_security", view{Title: "Sign-in and security", Section: "account", Data: v})
 }
@@ -470,18 +509,37 @@ func (s *Server) securityEndSessionForm(w http.ResponseWriter, r *http.Request) 
 	return s.securityDone(w, r, "session-ended")
 }
 
+// securityEndOthersForm signs out every other device and, unless the
+// member ticked "keep my API tokens", revokes their tokens too.
 func (s *Server) securityEndOthersForm(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.Services.Accounts.EndOtherSessions(r.Context(), me(r)); err != nil {
+	keep := r.PostFormValue("keep_tokens") != ""
+	if _, _, err := s.Services.Accounts.EndOtherSessions(r.Context(), me(r), keep); err != nil {
 		return err
+	}
+	if keep {
+		return s.securityDone(w, r, "sessions-kept")
 	}
 	return s.securityDone(w, r, "sessions-ended")
 }
 
+// securityTokenForm makes a token from the form: its name, scopes and
+// lifetime, with the password (and a code when two-step sign-in is on).
 func (s *Server) securityTokenForm(w http.ResponseWriter, r *http.Request) error {
-	name := r.PostFormValue("name")
-	secret, _, err := s.createAPIToken(r.Context(), mustPrincipal(r), name)
+	if err := readForm(r); err != nil {
+		return err
+	}
+	name, scopes := r.PostForm.Get("name"), r.PostForm["scopes"]
+	days, err := strconv.Atoi(r.PostForm.Get("expires_in_days"))
 	if err != nil {
-		return s.securityFormError(w, r, "token", err, securityView{Values: map[string]string{"name": name}})
+		days = -1
+	}
+	secret, _, err := s.createAPIToken(r.Context(), r, accounts.NewToken{
+		TokenRequest: account.TokenRequest{Name: name, Scopes: scopes, Days: days},
+		Password:     r.PostForm.Get("password"), Code: r.PostForm.Get("code"),
+	})
+	if err != nil {
+		return s.securityFormError(w, r, "token", err, securityView{Days: days,
+			Values: map[string]string{"name": name, "scopes": strings.Join(scopes, " ")}})
 	}
 	return s.renderSecurity(w, r, http.StatusOK, securityView{NewToken: secret, Notice: "the token is made"})
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/service/accounts"
 )
 
 // The security settings a signed-in member manages: the second factor and
@@ -28,8 +29,8 @@ func (s *Server) regenerateRecoveryCodes(ctx context.Context, w http.ResponseWri
 	return codes, err
 }
 
-func (s *Server) createAPIToken(ctx context.Context, p *principal, name string) (string, account.APIToken, error) {
-	return s.Services.Accounts.CreateAPIToken(ctx, p.AccountID, name)
+func (s *Server) createAPIToken(ctx context.Context, r *http.Request, in accounts.NewToken) (string, account.APIToken, error) {
+	return s.Services.Accounts.CreateAPIToken(ctx, me(r), in)
 }
 
 func (s *Server) revokeAPIToken(ctx context.Context, p *principal, id string) error {

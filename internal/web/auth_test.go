@@ -538,22 +538,38 @@ func TestSessionTouchesLastActive(t *testing.T) {
 
 var newTokenPattern = regexp.MustCompile(`<code id="new-token">(sst_[A-Za-z0-9_-]+)</code>`)
 
+// tokenForm is the security page's form that makes a token with scopes,
+// for a member whose password is harnessPassword.
+func tokenForm(name string, scopes ...account.Scope) url.Values {
+	v := url.Values{"name": {name}, "expires_in_days": {"90"}, "password": {harnessPassword}}
+	for _, s := range scopes {
+		v.Add("scopes", string(s))
+	}
+	return v
+}
+
+// makeToken makes a token on the security page and returns its secret.
+func makeToken(t *testing.T, browser *client, form url.Values) string {
+	t.Helper()
+	res := browser.postForm(t, "/account/security/tokens", form)
+	wantStatus(t, res, http.StatusOK)
+	found := newTokenPattern.FindStringSubmatch(res.text())
+	if found == nil {
+		t.Fatalf("the new token is not shown:\n%s", res.Body)
+	}
+	return found[1]
+}
+
 func TestAPITokensAndMe(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	m := h.newMember(t)
 	browser := h.signIn(t, m)
 
-	res := browser.postForm(t, "/account/security/tokens", url.Values{"name": {""}})
+	res := browser.postForm(t, "/account/security/tokens", url.Values{"name": {""}, "password": {m.Password}, "scopes": {"meetings"}})
 	wantStatus(t, res, http.StatusUnprocessableEntity)
 	wantBody(t, res, `id="token-name-error"`)
-	res = browser.postForm(t, "/account/security/tokens", url.Values{"name": {"calendar sync"}})
-	wantStatus(t, res, http.StatusOK)
-	found := newTokenPattern.FindStringSubmatch(res.text())
-	if found == nil {
-		t.Fatalf("the new token is not shown:\n%s", res.Body)
-	}
-	secret := found[1]
+	secret := makeToken(t, browser, tokenForm("calendar sync", account.ScopeAccountRead, account.ScopeAccountWrite, account.ScopeMeetings))
 	if strings.Contains(browser.get(t, "/account/security").text(), secret) {
 		t.Fatal("the token is shown a second time")
 	}
@@ -574,19 +590,24 @@ func TestAPITokensAndMe(t *testing.T) {
 		t.Fatalf("GET /api/me = %+v", me)
 	}
 
-	// The cookie reads, but cannot change anything, on the API.
+	// The cookie reads on the API; tokens are made with it (and the
+	// password), never with another token.
 	wantStatus(t, browser.get(t, "/api/me"), http.StatusOK)
-	wantStatus(t, browser.sendJSON(t, http.MethodPost, "/api/tokens", map[string]string{"name": "x"}), http.StatusUnauthorized)
-
 	h.Clock.Advance(time.Minute) // so the list's newest-first order is defined
-	res = api.sendJSON(t, http.MethodPost, "/api/tokens", map[string]string{"name": "deploy"})
+	deploy := map[string]any{"name": "deploy", "scopes": []string{"account:read", "account:write"}, "password": m.Password}
+	wantStatus(t, api.sendJSON(t, http.MethodPost, "/api/tokens", deploy), http.StatusForbidden)
+	res = browser.sendJSON(t, http.MethodPost, "/api/tokens", deploy)
 	wantStatus(t, res, http.StatusCreated)
-	var made struct{ ID, Name, Token string }
+	var made struct {
+		ID, Name, Token string
+		Scopes          []string
+	}
 	res.decode(t, &made)
-	if made.Name != "deploy" || !strings.HasPrefix(made.Token, "sst_") {
+	if made.Name != "deploy" || !strings.HasPrefix(made.Token, "sst_") || strings.Join(made.Scopes, " ") != "account:read account:write" {
 		t.Fatalf("POST /api/tokens = %+v", made)
 	}
-	wantStatus(t, api.sendJSON(t, http.MethodPost, "/api/tokens", map[string]string{"name": strings.Repeat("n", 101)}), http.StatusUnprocessableEntity)
+	long := map[string]any{"name": strings.Repeat("n", 101), "scopes": []string{"meetings"}, "password": m.Password}
+	wantStatus(t, browser.sendJSON(t, http.MethodPost, "/api/tokens", long), http.StatusUnprocessableEntity)
 
 	res = api.get(t, "/api/tokens")
 	wantStatus(t, res, http.StatusOK)

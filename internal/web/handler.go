@@ -59,9 +59,10 @@ func (s *Server) route(class routeClass, pattern string, limit int64, h handlerF
 	}
 	s.patterns = append(s.patterns, pattern)
 	cop := s.crossOrigin
+	scope := tokenScopeFor(pattern)
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
-			info.pattern, info.class = pattern, class
+			info.pattern, info.class, info.scope = pattern, class, scope
 		}
 		if class != apiRoute {
 			if err := cop.Check(r); err != nil {

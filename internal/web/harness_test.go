@@ -179,6 +179,9 @@ type testMember struct {
 	Name     string
 	Email    string
 	Password string
+	// TOTPSecret is the second-factor secret once the harness turned
+	// two-step sign-in on, "" before.
+	TOTPSecret string
 }
 
 var harnessSeq atomic.Int64
@@ -234,10 +237,11 @@ func (h *harness) newStaff(t testing.TB, roles ...staff.Role) *testMember {
 
 // newStaffUnaudited makes a staff member whose roles are written straight
 // into the table, without audit entries, for tests that count the audit
-// log's entries.
+// log's entries. Like grant, it turns two-step sign-in on.
 func (h *harness) newStaffUnaudited(t testing.TB, roles ...staff.Role) *testMember {
 	t.Helper()
 	m := h.newMember(t)
+	h.turnOnTOTP(t, m)
 	for _, r := range roles {
 		if _, err := h.DB.Exec(context.Background(), `INSERT INTO staff_roles (account_id, role, granted_at) VALUES (?, ?, ?)`,
 			m.ID, string(r), h.Clock.Now()); err != nil {
@@ -247,8 +251,56 @@ func (h *harness) newStaffUnaudited(t testing.TB, roles ...staff.Role) *testMemb
 	return m
 }
 
-// grant gives m the staff roles, as the command line would.
+// grant gives m the staff roles, as the command line would, and turns
+// two-step sign-in on, without which the roles would grant nothing
+// (grantDormant leaves it off).
 func (h *harness) grant(t testing.TB, m *testMember, roles ...staff.Role) {
+	t.Helper()
+	if len(roles) > 0 {
+		h.turnOnTOTP(t, m)
+	}
+	h.grantDormant(t, m, roles...)
+}
+
+// turnOnTOTP turns two-step sign-in on for m, as confirming a code from an
+// app would, and keeps the secret in m.TOTPSecret. It does nothing when
+// it is on already.
+func (h *harness) turnOnTOTP(t testing.TB, m *testMember) {
+	t.Helper()
+	if m.TOTPSecret != "" {
+		return
+	}
+	setup, err := account.NewTOTPSetup(m.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := account.NewSecretBox(h.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, now := context.Background(), h.Clock.Now()
+	if err := store.SetTOTPPending(ctx, h.DB, m.ID, box.Seal(m.ID, setup.Secret), now); err != nil {
+		t.Fatalf("harness: TOTP secret: %v", err)
+	}
+	if ok, err := store.EnableTOTP(ctx, h.DB, m.ID, 0, now); err != nil || !ok {
+		t.Fatalf("harness: turn TOTP on: %v, %v", ok, err)
+	}
+	m.TOTPSecret = setup.Secret
+}
+
+// totpCode is a code from m's app at the harness's time.
+func (h *harness) totpCode(t testing.TB, m *testMember) string {
+	t.Helper()
+	code, err := account.TOTPCode(m.TOTPSecret, h.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// grantDormant gives m the staff roles without touching two-step
+// sign-in: without it the roles wait and grant nothing.
+func (h *harness) grantDormant(t testing.TB, m *testMember, roles ...staff.Role) {
 	t.Helper()
 	for _, r := range roles {
 		if _, err := store.GrantStaffRole(context.Background(), h.DB, h.Secret, audit.Party{Kind: "operator"}, m.ID, r, h.Clock.Now()); err != nil {
@@ -296,11 +348,21 @@ func (h *harness) signIn(t testing.TB, m *testMember) *client {
 	return c
 }
 
-// apiToken creates a personal API token for m and returns its secret.
+// apiToken creates a personal API token for m that carries every scope
+// and lives the longest a token may, and returns its secret.
 func (h *harness) apiToken(t testing.TB, m *testMember) string {
 	t.Helper()
+	return h.scopedToken(t, m, account.Scopes...)
+}
+
+// scopedToken creates a personal API token for m that carries only scopes
+// and returns its secret.
+func (h *harness) scopedToken(t testing.TB, m *testMember, scopes ...account.Scope) string {
+	t.Helper()
 	secret := account.NewAPIToken()
-	tok := account.APIToken{ID: account.NewTokenID(), AccountID: m.ID, Name: "harness", CreatedAt: h.Clock.Now()}
+	now := h.Clock.Now()
+	tok := account.APIToken{ID: account.NewTokenID(), AccountID: m.ID, Name: "harness", Scopes: scopes,
+		CreatedAt: now, ExpiresAt: now.Add(account.TokenMaxDays * 24 * time.Hour)}
 	if err := store.CreateAPIToken(context.Background(), h.DB, tok, account.TokenDigest(secret)); err != nil {
 		t.Fatalf("harness: create API token: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/logging"
 )
@@ -106,6 +107,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 type requestInfo struct {
 	pattern  string
 	class    routeClass
+	scope    account.Scope // what a personal API token needs here, "" for no token
 	clientIP string
 }
 

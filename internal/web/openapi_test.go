@@ -153,3 +153,47 @@ func TestOpenAPIDescribesEveryAPIRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPINamesEachRoutesTokenScope fails when an operation's security
+// requirement does not list the one token scope the server asks of its
+// route (scopes.go), or offers a token where the server takes none.
+func TestOpenAPINamesEachRoutesTokenScope(t *testing.T) {
+	t.Parallel()
+	env := newShellServer(t, nil)
+	doc := loadOpenAPI(t, env)
+	for _, pattern := range env.srv.Patterns() {
+		method, path, _ := strings.Cut(pattern, " ")
+		if !strings.HasPrefix(path, "/api/") {
+			continue
+		}
+		raw, ok := doc.Paths[openAPIPath(path)][strings.ToLower(method)]
+		if !ok {
+			continue // TestOpenAPIDescribesEveryAPIRoute reports it
+		}
+		var op struct {
+			Security []map[string][]string `json:"security"`
+		}
+		if err := json.Unmarshal(raw, &op); err != nil {
+			t.Fatalf("%s: %v", pattern, err)
+		}
+		var bearer []string
+		hasBearer := false
+		for _, req := range op.Security {
+			if scopes, ok := req["memberBearer"]; ok {
+				bearer, hasBearer = scopes, true
+			}
+		}
+		scope := string(tokenScopeFor(pattern))
+		switch {
+		case !hasBearer:
+			// A public route, or one no token may use.
+			if scope != "" && len(op.Security) > 0 && !slices.ContainsFunc(op.Security, func(m map[string][]string) bool { return len(m) == 0 }) {
+				t.Errorf("%s takes a token with the %s scope, but openapi.json offers no memberBearer", pattern, scope)
+			}
+		case scope == "":
+			t.Errorf("%s takes no token, but openapi.json offers memberBearer", pattern)
+		case !slices.Equal(bearer, []string{scope}):
+			t.Errorf("%s needs the %s scope; openapi.json lists %q", pattern, scope, bearer)
+		}
+	}
+}

@@ -42,7 +42,7 @@ func actorOf(r *http.Request) service.Actor {
 	if p == nil || p == noPrincipal {
 		return service.Actor{}
 	}
-	return service.Actor{AccountID: p.AccountID, Roles: staff.ParseRoles(p.Staff)}
+	return service.Actor{AccountID: p.AccountID, Roles: staff.ParseRoles(p.Staff), Dormant: staff.ParseRoles(p.Dormant)}
 }
 
 // staffRoles are the roles of the member behind a guarded request.
@@ -91,12 +91,24 @@ type consoleView struct {
 	Requests      bool
 	Retention     bool
 	Instance      *adminView
+	// Dormant are the roles the member holds that wait for two-step
+	// sign-in; the page then says how to turn it on, and nothing else.
+	Dormant []staff.Role
 }
 
 // adminPage is the staff console's landing page: each role sees the tools
-// it may use, and nothing else.
+// it may use, and nothing else. A member whose roles wait for two-step
+// sign-in is told to turn it on (403: the console is not theirs yet).
 func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) error {
 	p := mustPrincipal(r)
+	actor := actorOf(r)
+	if err := actor.Require(staff.OpenConsole); err != nil {
+		if len(actor.Dormant) == 0 {
+			return err
+		}
+		return s.pages.render(w, r, http.StatusForbidden, "admin", view{Title: "Staff console", Section: "admin",
+			Data: consoleView{Name: p.Name, StaffID: p.AccountID, Dormant: actor.Dormant}})
+	}
 	roles := staffRoles(r)
 	v := consoleView{
 		Name: p.Name, StaffID: p.AccountID, Roles: roles,
@@ -325,6 +337,9 @@ type staffMemberJSON struct {
 	Email     string     `json:"email"`
 	Roles     []string   `json:"roles"`
 	Since     *time.Time `json:"since"`
+	// Active is whether the roles are in force: only once the account
+	// has two-step sign-in on.
+	Active bool `json:"active"`
 }
 
 func newStaffMemberJSON(m staff.Member) staffMemberJSON {
@@ -332,7 +347,7 @@ func newStaffMemberJSON(m staff.Member) staffMemberJSON {
 	for _, r := range m.Roles {
 		roles = append(roles, string(r))
 	}
-	j := staffMemberJSON{AccountID: m.AccountID, Name: m.Name, Email: m.Email, Roles: roles}
+	j := staffMemberJSON{AccountID: m.AccountID, Name: m.Name, Email: m.Email, Roles: roles, Active: m.TwoStep}
 	if !m.Since.IsZero() {
 		j.Since = &m.Since
 	}

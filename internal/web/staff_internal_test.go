@@ -25,6 +25,21 @@ func shellStaffCookie(t *testing.T, s *Server) *http.Cookie {
 	if err := store.CreateAccount(ctx, s.Services.Env.Store.DB, a); err != nil {
 		t.Fatal(err)
 	}
+	// Staff roles are in force only with two-step sign-in on.
+	setup, err := account.NewTOTPSetup(a.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := account.NewSecretBox(s.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetTOTPPending(ctx, s.Services.Env.Store.DB, a.ID, box.Seal(a.ID, setup.Secret), now); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := store.EnableTOTP(ctx, s.Services.Env.Store.DB, a.ID, 0, now); err != nil || !ok {
+		t.Fatalf("turn TOTP on: %v, %v", ok, err)
+	}
 	for _, r := range staff.Roles {
 		if _, err := store.GrantStaffRole(ctx, s.Services.Env.Store.DB, s.Secret, audit.Party{Kind: "operator"}, a.ID, r, now); err != nil {
 			t.Fatal(err)

@@ -303,7 +303,12 @@ func TestStaffManagement(t *testing.T) {
 	if page := admin.get(t, "/admin/staff?done=granted").text(); !strings.Contains(page, colleague.ID) || !strings.Contains(page, "The role was granted") {
 		t.Fatal("the register does not show the new staff member")
 	}
-	// The colleague's console opens now.
+	// The colleague's role waits for two-step sign-in; once it is on,
+	// their console opens.
+	if res := h.signIn(t, colleague).get(t, "/admin/people"); res.StatusCode != http.StatusForbidden || !strings.Contains(res.text(), "two-step sign-in") {
+		t.Fatalf("the new support member without two-step sign-in: %d", res.StatusCode)
+	}
+	h.turnOnTOTP(t, colleague)
 	if res := h.signIn(t, colleague).get(t, "/admin/people"); res.StatusCode != http.StatusOK {
 		t.Fatalf("the new support member: %d", res.StatusCode)
 	}
@@ -342,7 +347,9 @@ func TestStaffManagement(t *testing.T) {
 	if res := api.do(t, "DELETE", "/api/admin/staff/"+colleague.ID+"/roles/support", nil, nil); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("revoking a role not held: %d", res.StatusCode)
 	}
-	if res := api.do(t, "DELETE", "/api/admin/staff/"+adminMember.ID+"/roles/admin", nil, nil); res.StatusCode != http.StatusConflict {
+	// The only administrator cannot step down: their own roles are
+	// another administrator's to change, and there is none.
+	if res := api.do(t, "DELETE", "/api/admin/staff/"+adminMember.ID+"/roles/admin", nil, nil); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("revoking the last administrator: %d", res.StatusCode)
 	}
 	res = admin.postForm(t, "/admin/staff/"+colleague.ID+"/revoke", url.Values{"role": {"privacy_officer"}})
@@ -424,8 +431,18 @@ func TestSetupLinkCreatesTheFirstAdministratorOnce(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin" {
 		t.Fatalf("setup: %d %q %s", res.StatusCode, res.Header.Get("Location"), res.Body)
 	}
-	// The person is signed in as the administrator.
-	if res := browser.get(t, "/admin"); res.StatusCode != http.StatusOK || !strings.Contains(res.text(), "Grace Hopper") {
+	// The person is signed in as the administrator, whose role waits for
+	// two-step sign-in: the console says so and where to turn it on, and
+	// opens once it is on.
+	res = browser.get(t, "/admin")
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.text(), "Turn on two-step sign-in first") || !strings.Contains(res.text(), `href="/account/security"`) {
+		t.Fatalf("the new administrator's console before two-step sign-in: %d\n%s", res.StatusCode, res.Body)
+	}
+	if res := browser.get(t, "/admin/staff"); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("the staff register before two-step sign-in: %d", res.StatusCode)
+	}
+	enableTOTP(t, h, browser)
+	if res := browser.get(t, "/admin"); res.StatusCode != http.StatusOK || !strings.Contains(res.text(), "Grace Hopper") || !strings.Contains(res.text(), `href="/admin/staff"`) {
 		t.Fatalf("the new administrator's console: %d", res.StatusCode)
 	}
 	if ok, _ := store.AdminExists(ctx, h.DB); !ok {

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,17 @@ var sqliteRewrites = strings.NewReplacer(
 	"BYTEA", "BLOB",
 	"JSONB", "TEXT",
 )
+
+// sqliteInterval matches PostgreSQL's "now plus some days", which SQLite
+// spells with a date function. The rewrite writes the text form the
+// driver stores times in (_time_format=sqlite), so the value compares and
+// reads back like any time the product wrote.
+var sqliteInterval = regexp.MustCompile(`CURRENT_TIMESTAMP \+ INTERVAL '(\d+) days'`)
+
+// toSQLite adapts a migration written for PostgreSQL to SQLite.
+func toSQLite(pg string) string {
+	return sqliteInterval.ReplaceAllString(sqliteRewrites.Replace(pg), `strftime('%Y-%m-%d %H:%M:%f+00:00', 'now', '+$1 days')`)
+}
 
 // Migration is one embedded schema change.
 type Migration struct {
@@ -105,7 +117,7 @@ func (db *DB) Migrate(ctx context.Context, now func() time.Time) (applied []stri
 			}
 			body := m.SQL
 			if db.dialect == SQLite {
-				body = sqliteRewrites.Replace(body)
+				body = toSQLite(body)
 			}
 			if _, err := tx.Exec(ctx, body); err != nil {
 				return err

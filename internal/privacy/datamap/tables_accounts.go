@@ -100,7 +100,9 @@ func apiTokens() Table {
 			idColumn("account_id", "Id of the member the token acts for.", "api-token"),
 			col("name", "Name the member gave the token.", Provided, "preference.settings"),
 			col("token_hash", "SHA-256 digest of the token; the token itself is never stored.", Derived, "account.credentials"),
+			plain("scopes", "The parts of the API the member let the token use, such as meetings or privacy."),
 			col("created_at", "When the token was made.", Observed, "account.sign-in-history"),
+			plain("expires_at", "When the token stops working: at most 90 days after it was made, sooner if the member chose so."),
 			col("last_used_at", "When the token was last used, to within minutes.", Observed, "account.sign-in-history"),
 		},
 	}

@@ -68,6 +68,9 @@ type Created struct {
 	PasswordLink string
 	// Session is the session opened (ViaSetupLink).
 	Session *NewSession
+	// TwoStep is whether the account has two-step sign-in on; staff
+	// roles are in force only then (ViaOperator, ViaSetupLink).
+	TwoStep bool
 }
 
 // ErrDeadSetupLink is the one answer to a setup link that is forged,
@@ -205,7 +208,7 @@ func (s *Service) setupAdmin(ctx context.Context, in NewAccount) (Created, error
 			return Created{}, err
 		}
 	}
-	out := Created{AccountID: existing.ID}
+	out := Created{AccountID: existing.ID, TwoStep: existing.TOTPEnabled()}
 	err = s.env.InTx(ctx, func(tx *service.Tx) error {
 		now := s.env.Clock.Now()
 		if err := store.SpendSetupToken(ctx, tx, signed.Digest(in.SetupToken), now); err != nil {
@@ -243,7 +246,7 @@ func (s *Service) operatorAdmin(ctx context.Context, in NewAccount) (Created, er
 		existing, err := store.AccountByEmail(ctx, tx, in.Email)
 		switch {
 		case err == nil:
-			out.AccountID = existing.ID
+			out.AccountID, out.TwoStep = existing.ID, existing.TOTPEnabled()
 		case errors.Is(err, database.ErrNotFound):
 			name := account.CleanName(in.Name)
 			v := errs.Validation{}

@@ -179,8 +179,10 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 
 // replacePassword is what every new password brings, inside the caller's
 // transaction: open reset links stop working, every session but keep ends
-// (keep is "" to end them all), the audit entry counts them, and the
-// member is told by e-mail in case it was not them.
+// (keep is "" to end them all), every personal API token is revoked (a
+// token made by whoever knew the old password must not outlive it), the
+// audit entry counts them, and the member is told by e-mail in case it
+// was not them.
 func (s *Service) replacePassword(ctx context.Context, tx *service.Tx, a account.Account, hash string, now time.Time,
 	actor audit.Party, action, keep string) error {
 	if err := store.SetPassword(ctx, tx, a.ID, hash, now); err != nil {
@@ -193,8 +195,13 @@ func (s *Service) replacePassword(ctx context.Context, tx *service.Tx, a account
 	if err != nil {
 		return err
 	}
-	if err := s.audit(ctx, tx, actor, action, a.ID, "security",
-		map[string]string{"sessions_ended": strconv.FormatInt(ended, 10)}); err != nil {
+	revoked, err := store.DeleteAPITokens(ctx, tx, a.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, actor, action, a.ID, "security", map[string]string{
+		"sessions_ended": strconv.FormatInt(ended, 10), "tokens_revoked": strconv.FormatInt(revoked, 10),
+	}); err != nil {
 		return err
 	}
 	return s.mail(ctx, tx, passwordChangedMail(a, s.env.Config.BaseURL))

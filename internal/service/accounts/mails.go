@@ -48,7 +48,7 @@ func passwordChangedMail(a account.Account, base string) mail.Message {
 	return mail.Message{
 		PersonID: a.ID, Template: "account.password-changed", To: a.Email,
 		Subject: "Your Sessions password was changed",
-		Text: "The password of your Sessions account was just changed, and other devices were signed out.\n\n" +
+		Text: "The password of your Sessions account was just changed, other devices were signed out and your personal API tokens were revoked.\n\n" +
 			"If this was not you, reset your password at once: " + base + "/forgot-password\n",
 	}
 }

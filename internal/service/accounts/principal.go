@@ -16,10 +16,19 @@ type Principal struct {
 	AccountID string
 	Name      string
 	Email     string
-	SessionID string   // "" when authenticated by an API token
-	Staff     []string // staff roles held
-	Verified  bool     // the member proved they receive mail at Email
-	TOTP      bool     // the member signs in with a second factor
+	SessionID string // "" when authenticated by an API token
+	// Token is true when a personal API token authenticated the request;
+	// Scopes are then the parts of the API it may use.
+	Token  bool
+	Scopes []account.Scope
+	// Staff are the staff roles in force: those held, while two-step
+	// sign-in is on and, through a token, only with the staff scope.
+	Staff []string
+	// Dormant are the roles held that are not in force because two-step
+	// sign-in is off; the console tells the member to turn it on.
+	Dormant  []string
+	Verified bool // the member proved they receive mail at Email
+	TOTP     bool // the member signs in with a second factor
 }
 
 // Browser is what a use case that starts a session needs to know of the
@@ -75,7 +84,7 @@ func (s *Service) BySession(ctx context.Context, token string) (*Principal, erro
 }
 
 // ByAPIToken finds the member holding a personal API token, nil when the
-// token is unknown or its account is not active.
+// token is unknown, expired or its account is not active.
 func (s *Service) ByAPIToken(ctx context.Context, token string) (*Principal, error) {
 	db := s.env.Store.DB
 	now := s.env.Clock.Now()
@@ -86,7 +95,7 @@ func (s *Service) ByAPIToken(ctx context.Context, token string) (*Principal, err
 	if err != nil {
 		return nil, err
 	}
-	if a.Status != account.Active {
+	if !t.Live(now) || a.Status != account.Active {
 		return nil, nil
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= account.SessionTouchEvery {
@@ -97,7 +106,17 @@ func (s *Service) ByAPIToken(ctx context.Context, token string) (*Principal, err
 	if err := s.touchActive(ctx, a, now); err != nil {
 		return nil, err
 	}
-	return s.principalOf(ctx, a, "")
+	p, err := s.principalOf(ctx, a, "")
+	if err != nil {
+		return nil, err
+	}
+	p.Token, p.Scopes = true, t.Scopes
+	if !t.Has(account.ScopeStaff) {
+		// A token without the staff scope acts as a member only, whatever
+		// roles its owner holds.
+		p.Staff, p.Dormant = nil, nil
+	}
+	return p, nil
 }
 
 // touchActive keeps accounts.last_active_at current to the hour: retention
@@ -114,10 +133,19 @@ func (s *Service) principalOf(ctx context.Context, a account.Account, sessionID 
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{
-		AccountID: a.ID, Name: a.Name, Email: a.Email, SessionID: sessionID, Staff: roles,
+	p := &Principal{
+		AccountID: a.ID, Name: a.Name, Email: a.Email, SessionID: sessionID,
 		Verified: a.Verified(), TOTP: a.TOTPEnabled(),
-	}, nil
+	}
+	// Staff roles open other people's data and the instance's settings: a
+	// stolen password alone must not be enough, so they work only with
+	// the second factor on.
+	if p.TOTP {
+		p.Staff = roles
+	} else {
+		p.Dormant = roles
+	}
+	return p, nil
 }
 
 // startSession opens a session for accountID inside tx, the transaction

@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
@@ -224,17 +225,61 @@ func (s *Service) ReplaceRecoveryCodes(ctx context.Context, me Me, code string) 
 	return codes, err
 }
 
-// CreateAPIToken makes a personal token; the secret is returned once and
-// only its digest is kept.
-func (s *Service) CreateAPIToken(ctx context.Context, accountID, name string) (string, account.APIToken, error) {
-	name, err := account.CleanTokenName(name)
+// ErrTokenNeedsSession refuses a token asked for with another token: a
+// token that leaks must not be able to mint fresh ones that outlive it.
+var ErrTokenNeedsSession = errs.E(errs.Forbidden, "personal API tokens are made from a signed-in browser, not with another token")
+
+// NewToken is what a member sends to make a personal API token: the token
+// they want, and the proof that it is them (the current password, and a
+// code from the app or a recovery code when two-step sign-in is on).
+type NewToken struct {
+	account.TokenRequest
+	Password string
+	Code     string
+}
+
+// CreateAPIToken makes a personal token for the member signed in from
+// me.SessionID; the secret is returned once and only its digest is kept.
+// The member proves again who they are in the same request, so that a
+// browser left signed in is not enough to take a lasting credential away.
+// The staff scope is for staff with two-step sign-in on.
+func (s *Service) CreateAPIToken(ctx context.Context, me Me, in NewToken) (string, account.APIToken, error) {
+	if me.SessionID == "" {
+		return "", account.APIToken{}, ErrTokenNeedsSession
+	}
+	t, err := in.TokenRequest.NewToken(me.AccountID, s.env.Clock.Now())
 	if err != nil {
 		return "", account.APIToken{}, err
 	}
+	a, err := store.AccountByID(ctx, s.env.Store.DB, me.AccountID)
+	if err != nil {
+		return "", account.APIToken{}, err
+	}
+	if in.Password == "" {
+		return "", account.APIToken{}, &errs.Error{Code: errs.Invalid, Message: "enter your password",
+			Fields: map[string]string{"password": "enter your current password to make a token"}}
+	}
+	if err := s.confirmPassword(ctx, me, in.Password, "password"); err != nil {
+		return "", account.APIToken{}, err
+	}
+	if a.TOTPEnabled() {
+		if err := s.secondFactorGate(ctx, me, a, in.Code); err != nil {
+			return "", account.APIToken{}, err
+		}
+	}
 	secret := account.NewAPIToken()
-	t := account.APIToken{ID: account.NewTokenID(), AccountID: accountID, Name: name, CreatedAt: s.env.Clock.Now()}
 	err = s.env.InTx(ctx, func(tx *service.Tx) error {
-		existing, err := store.ListAPITokens(ctx, tx, accountID)
+		if t.Has(account.ScopeStaff) {
+			roles, err := store.StaffRoles(ctx, tx, a.ID)
+			if err != nil {
+				return err
+			}
+			if len(roles) == 0 || !a.TOTPEnabled() {
+				return &errs.Error{Code: errs.Forbidden, Message: "only staff with two-step sign-in on may give a token the staff scope",
+					Fields: map[string]string{"scopes": "the staff scope needs a staff role and two-step sign-in"}}
+			}
+		}
+		existing, err := store.ListAPITokens(ctx, tx, a.ID)
 		if err != nil {
 			return err
 		}
@@ -244,8 +289,14 @@ func (s *Service) CreateAPIToken(ctx context.Context, accountID, name string) (s
 		if err := store.CreateAPIToken(ctx, tx, t, account.TokenDigest(secret)); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, memberParty(accountID), "account.api-token-create", accountID, "security",
-			map[string]string{"token": t.ID})
+		if err := s.audit(ctx, tx, memberParty(a.ID), "account.api-token-create", a.ID, "security", map[string]string{
+			"token": t.ID, "scopes": account.FormatScopes(t.Scopes), "expires_at": t.ExpiresAt.UTC().Format(time.RFC3339),
+		}); err != nil {
+			return err
+		}
+		return s.mail(ctx, tx, securityNotice(a, "A personal API token was made",
+			"A personal API token named \""+t.Name+"\" was made for your Sessions account. It can use: "+account.FormatScopes(t.Scopes)+
+				". You can revoke it on your security page: "+s.base()+"/account/security", s.env.Config.BaseURL))
 	})
 	if err != nil {
 		return "", account.APIToken{}, err
@@ -284,17 +335,23 @@ func (s *Service) EndSession(ctx context.Context, accountID, id string) error {
 }
 
 // EndOtherSessions signs the member out everywhere but the session they
-// act from, and returns how many ended.
-func (s *Service) EndOtherSessions(ctx context.Context, me Me) (int64, error) {
-	var n int64
-	err := s.env.InTx(ctx, func(tx *service.Tx) error {
+// act from and, unless keepTokens, revokes their personal API tokens too:
+// someone who fears a device is in the wrong hands fears for what was
+// made from it. It returns how many sessions ended and tokens went.
+func (s *Service) EndOtherSessions(ctx context.Context, me Me, keepTokens bool) (sessions, tokens int64, err error) {
+	err = s.env.InTx(ctx, func(tx *service.Tx) error {
 		var err error
-		n, err = store.DeleteSessions(ctx, tx, me.AccountID, me.SessionID)
-		if err != nil {
+		if sessions, err = store.DeleteSessions(ctx, tx, me.AccountID, me.SessionID); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, memberParty(me.AccountID), "account.sign-out-everywhere", me.AccountID, "security",
-			map[string]string{"sessions_ended": strconv.FormatInt(n, 10)})
+		if !keepTokens {
+			if tokens, err = store.DeleteAPITokens(ctx, tx, me.AccountID); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, memberParty(me.AccountID), "account.sign-out-everywhere", me.AccountID, "security", map[string]string{
+			"sessions_ended": strconv.FormatInt(sessions, 10), "tokens_revoked": strconv.FormatInt(tokens, 10),
+		})
 	})
-	return n, err
+	return sessions, tokens, err
 }

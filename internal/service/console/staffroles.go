@@ -25,10 +25,18 @@ func (s *Service) Staff(ctx context.Context, actor service.Actor) ([]staff.Membe
 	return list, err
 }
 
+// ErrOwnRoles refuses a change to the actor's own roles: no one grants
+// themselves a role (an administrator making themselves privacy officer
+// would join the two halves of the console that are kept apart), and no
+// one drops one of their own unseen; a second administrator does both.
+var ErrOwnRoles = errs.E(errs.Forbidden, "another administrator must change your own staff roles")
+
 // GrantRole gives role to the account with the e-mail address and returns
 // its entry in the register, and whether the role is new to it. Staff
 // accounts must have confirmed their address, so that a typo cannot hand
-// a role to a stranger's new account.
+// a role to a stranger's new account. A role granted to an account
+// without two-step sign-in is kept but stays dormant until the person
+// turns it on; the register shows which roles are in force.
 func (s *Service) GrantRole(ctx context.Context, actor service.Actor, email, role string) (staff.Member, bool, error) {
 	email = account.NormaliseEmail(email)
 	var (
@@ -54,6 +62,9 @@ func (s *Service) GrantRole(ctx context.Context, actor service.Actor, email, rol
 		if err != nil {
 			return err
 		}
+		if a.ID == actor.AccountID {
+			return ErrOwnRoles
+		}
 		if !a.Verified() {
 			return invalid("the account has not confirmed its address", "email", "this account has not confirmed its address yet")
 		}
@@ -75,7 +86,8 @@ func (s *Service) GrantRole(ctx context.Context, actor service.Actor, email, rol
 // RevokeRole takes role from the account and returns its entry in the
 // register, with the roles it keeps. An account that does not hold the
 // role is errs.NotFound; the last administrator keeps the role
-// (staff.ErrLastAdmin).
+// (staff.ErrLastAdmin); the actor's own roles are another
+// administrator's to change (ErrOwnRoles).
 func (s *Service) RevokeRole(ctx context.Context, actor service.Actor, accountID, role string) (staff.Member, error) {
 	var m staff.Member
 	err := s.env.InTx(ctx, func(tx *service.Tx) error {
@@ -84,6 +96,9 @@ func (s *Service) RevokeRole(ctx context.Context, actor service.Actor, accountID
 		}
 		if !staff.Role(role).Valid() {
 			return invalid("unknown staff role", "role", "must be support, privacy_officer or admin")
+		}
+		if accountID == actor.AccountID {
+			return ErrOwnRoles
 		}
 		revoked, err := store.RemoveStaffRole(ctx, tx, accountID, staff.Role(role))
 		if err != nil {
@@ -120,5 +135,5 @@ func registerEntry(ctx context.Context, q database.Querier, id string) (staff.Me
 	if err != nil {
 		return staff.Member{}, err
 	}
-	return staff.Member{AccountID: a.ID, Name: a.Name, Email: a.Email}, nil
+	return staff.Member{AccountID: a.ID, Name: a.Name, Email: a.Email, TwoStep: a.TOTPEnabled()}, nil
 }
