@@ -113,6 +113,28 @@ type Participant struct {
 	LobbyState      string
 	LobbyAt         *time.Time
 	CreatedAt       time.Time
+	// AcceptedAt is when the person first came through the meeting's
+	// door; nil while they are only invited. The host is accepted from
+	// the start.
+	AcceptedAt *time.Time
+}
+
+// Accepted reports whether the person has come through the meeting's
+// door at least once, or is its host.
+func (p Participant) Accepted() bool { return p.AcceptedAt != nil || p.Role == Host }
+
+// Listed is the participant as the meeting's participant list shows them
+// to others. Until they accept, an invitee is only the address they were
+// invited at: whether that address belongs to an account, and that
+// account's id and name, stay hidden, so that inviting an address cannot
+// be used to find out who has an account. What they give or reveal by
+// coming in (a guest's name, a member's account) is shown from then on.
+func (p Participant) Listed() Participant {
+	if p.Accepted() {
+		return p
+	}
+	p.AccountID, p.AccountName, p.Name = "", "", ""
+	return p
 }
 
 // Guest reports whether the participant has no account.

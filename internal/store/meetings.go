@@ -29,7 +29,7 @@ const meetingColumns = `m.id, m.org_id, m.host_id, m.title, m.description, m.sta
 	m.created_at, m.updated_at, m.cancelled_at`
 
 const participantColumns = `p.id, p.meeting_id, p.account_id, p.email, p.name, COALESCE(a.name, ''), p.role,
-	p.invite_expires_at, p.lobby_state, p.lobby_at, p.created_at`
+	p.invite_expires_at, p.lobby_state, p.lobby_at, p.created_at, p.accepted_at`
 
 // participantFrom joins the account for the member's name.
 const participantFrom = ` FROM meeting_participants p LEFT JOIN accounts a ON a.id = p.account_id`
@@ -78,12 +78,15 @@ func scanParticipant(s scanner) (meeting.Participant, error) {
 		lobby                  sql.NullString
 		role                   string
 		expires, lobbyAt       sql.NullTime
+		accepted               sql.NullTime
 	)
-	if err := s.Scan(&p.ID, &p.MeetingID, &accountID, &email, &name, &p.AccountName, &role, &expires, &lobby, &lobbyAt, &p.CreatedAt); err != nil {
+	if err := s.Scan(&p.ID, &p.MeetingID, &accountID, &email, &name, &p.AccountName, &role, &expires, &lobby, &lobbyAt, &p.CreatedAt,
+		&accepted); err != nil {
 		return meeting.Participant{}, err
 	}
 	p.AccountID, p.Email, p.Name, p.LobbyState = accountID.String, email.String, name.String, lobby.String
 	p.Role, p.CreatedAt, p.InviteExpiresAt, p.LobbyAt = meeting.Role(role), p.CreatedAt.UTC(), nullTime(expires), nullTime(lobbyAt)
+	p.AcceptedAt = nullTime(accepted)
 	return p, nil
 }
 
@@ -190,8 +193,8 @@ func InsertMeeting(ctx context.Context, q database.Querier, m meeting.Meeting, h
 			return fmt.Errorf("create meeting: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO meeting_participants (id, meeting_id, account_id, email, name, role, invite_digest,
-			invite_expires_at, lobby_state, lobby_at, created_at) VALUES (?, ?, ?, NULL, NULL, ?, NULL, NULL, NULL, NULL, ?)`,
-			hostRowID, m.ID, m.HostID, string(meeting.Host), m.CreatedAt.UTC()); err != nil {
+			invite_expires_at, lobby_state, lobby_at, created_at, accepted_at) VALUES (?, ?, ?, NULL, NULL, ?, NULL, NULL, NULL, NULL, ?, ?)`,
+			hostRowID, m.ID, m.HostID, string(meeting.Host), m.CreatedAt.UTC(), m.CreatedAt.UTC()); err != nil {
 			return fmt.Errorf("add the host: %w", err)
 		}
 		return nil
@@ -352,8 +355,11 @@ func ParticipantByInvite(ctx context.Context, q database.Querier, secret []byte,
 
 // InviteeAccount returns the id and name of the account holding the
 // normalised address, or "" when nobody has it (the invitee is a guest).
+// Only an account that proved it receives mail at the address counts:
+// an invitation must not land in the list of whoever typed someone
+// else's address at sign-up.
 func InviteeAccount(ctx context.Context, q database.Querier, email string) (id, name string, err error) {
-	err = q.QueryRow(ctx, `SELECT id, name FROM accounts WHERE email = ?`, email).Scan(&id, &name)
+	err = q.QueryRow(ctx, `SELECT id, name FROM accounts WHERE email = ? AND email_verified_at IS NOT NULL`, email).Scan(&id, &name)
 	if errors.Is(err, database.ErrNotFound) {
 		return "", "", nil
 	}
@@ -376,6 +382,16 @@ func InsertParticipant(ctx context.Context, q database.Querier, p meeting.Partic
 		invite_expires_at, lobby_state, lobby_at, created_at) VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL, NULL, NULL, ?)`,
 		p.ID, p.MeetingID, nullString(p.AccountID), nullString(p.Email), string(p.Role), p.CreatedAt.UTC()); err != nil {
 		return fmt.Errorf("add participant: %w", err)
+	}
+	return nil
+}
+
+// AcceptParticipant records that the participant came through the
+// meeting's door, once: the first time stays.
+func AcceptParticipant(ctx context.Context, q database.Querier, participantID string, now time.Time) error {
+	if _, err := q.Exec(ctx, `UPDATE meeting_participants SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL`,
+		now.UTC(), participantID); err != nil {
+		return fmt.Errorf("accept invitation: %w", err)
 	}
 	return nil
 }

@@ -105,16 +105,33 @@ type participantJSON struct {
 	AccountID *string `json:"account_id"`
 	Name      string  `json:"name"`
 	// Email is shown to hosts and co-hosts only.
-	Email      *string   `json:"email,omitempty"`
-	Role       string    `json:"role"`
-	Guest      bool      `json:"guest"`
+	Email *string `json:"email,omitempty"`
+	Role  string  `json:"role"`
+	// State is "invited" until the person first comes in, "accepted" after.
+	State string `json:"state"`
+	// Guest is null while invited: whether the address belongs to an
+	// account is not told before the person comes in.
+	Guest      *bool     `json:"guest"`
 	LobbyState *string   `json:"lobby_state"`
 	CreatedAt  time.Time `json:"created_at"`
 }
 
+// Participant states in the API.
+const (
+	participantInvited  = "invited"
+	participantAccepted = "accepted"
+)
+
+// newParticipantJSON answers with p as the service lists it
+// (meeting.Participant.Listed), which hides who an invitee is until they
+// come in.
 func newParticipantJSON(p meeting.Participant, withEmail bool) participantJSON {
 	j := participantJSON{ID: p.ID, AccountID: optString(p.AccountID), Name: p.DisplayNameOrEmpty(), Role: string(p.Role),
-		Guest: p.Guest(), LobbyState: optString(p.LobbyState), CreatedAt: p.CreatedAt}
+		State: participantInvited, LobbyState: optString(p.LobbyState), CreatedAt: p.CreatedAt}
+	if p.Accepted() {
+		guest := p.Guest()
+		j.State, j.Guest = participantAccepted, &guest
+	}
 	if withEmail && p.Email != "" {
 		j.Email = &p.Email
 	}
@@ -777,7 +794,9 @@ func meetingRedirect(w http.ResponseWriter, r *http.Request, id, done string) {
 
 type participantRow struct {
 	ID, Name, Email, RoleLabel string
-	Guest, CanRemove           bool
+	// Invited is true until the person first comes in; Guest is only
+	// said after that.
+	Invited, Guest, CanRemove bool
 }
 
 type agendaRow struct {
@@ -839,9 +858,10 @@ func (s *Server) meetingPageData(r *http.Request) (*meetingPageView, error) {
 	}
 	names := map[string]string{}
 	for _, pt := range d.Participants {
-		row := participantRow{ID: pt.ID, Name: pt.DisplayNameOrEmpty(), RoleLabel: pt.Role.Label(), Guest: pt.Guest()}
+		row := participantRow{ID: pt.ID, Name: pt.DisplayNameOrEmpty(), RoleLabel: pt.Role.Label(), Invited: !pt.Accepted(),
+			Guest: pt.Accepted() && pt.Guest()}
 		if row.Name == "" {
-			row.Name = "Invited guest"
+			row.Name = "Invited participant"
 		}
 		if v.CanEdit {
 			row.Email = pt.Email
@@ -903,13 +923,15 @@ func (s *Server) meetingFormResult(w http.ResponseWriter, r *http.Request, err e
 		return nil
 	}
 	code := errs.CodeOf(err)
-	if code != errs.Invalid && code != errs.Conflict && code != errs.Forbidden && code != errs.Unsupported && code != errs.TooLarge {
+	if code != errs.Invalid && code != errs.Conflict && code != errs.Forbidden && code != errs.Unsupported && code != errs.TooLarge &&
+		code != errs.RateLimited {
 		return err
 	}
 	v, lerr := s.meetingPageData(r)
 	if lerr != nil {
 		return lerr
 	}
+	setRetryAfter(w, err)
 	f := orgFormFrom(r, err, fields...)
 	if e, ok := errs.As(err); ok && len(e.Fields) == 0 {
 		v.Problem = sentence(e.Message)

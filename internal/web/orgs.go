@@ -659,7 +659,7 @@ func (s *Server) orgFormResult(w http.ResponseWriter, r *http.Request, err error
 		return nil
 	}
 	code := errs.CodeOf(err)
-	if code != errs.Invalid && code != errs.Conflict && code != errs.TooLarge && code != errs.Unsupported {
+	if code != errs.Invalid && code != errs.Conflict && code != errs.TooLarge && code != errs.Unsupported && code != errs.RateLimited {
 		return err
 	}
 	d, lerr := s.orgsOf().Page(r.Context(), actorOf(r), id)
@@ -680,6 +680,7 @@ func (s *Server) orgFormResult(w http.ResponseWriter, r *http.Request, err error
 		v.Problem = sentence(e.Message)
 	}
 	status := statusOf[code]
+	setRetryAfter(w, err)
 	return s.renderOrgPage(w, r, status, v)
 }
 
@@ -854,6 +855,10 @@ type orgInvitationView struct {
 	Email     string
 	Expires   string
 	Member    string // the signed-in member's address, who will join
+	// OtherAddress is true when the invitation went to an address that
+	// is not the signed-in account's: only that address's account may
+	// accept it.
+	OtherAddress bool
 }
 
 // invitationPage answers GET /invitations/{token}: what the invitation is
@@ -876,6 +881,7 @@ func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 	v := orgInvitationView{
 		Token: token, OrgName: o.Name, RoleLabel: inv.Role.Label(), Email: inv.Email,
 		Expires: inv.ExpiresAt.Format("2 January 2006, 15:04 UTC"), Member: p.Email,
+		OtherAddress: !strings.EqualFold(inv.Email, p.Email),
 	}
 	return s.pages.render(w, r, http.StatusOK, "orgs_invitation", view{Title: "Invitation", Section: "account", Data: v})
 }

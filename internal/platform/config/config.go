@@ -62,6 +62,13 @@ type Config struct {
 	// batches; a run whose process died is taken up again once it lapses.
 	ErasureLease time.Duration
 
+	// InvitationsPerDay is how many meeting and organisation invitations
+	// one account may send in a day (UTC); InvitationsPerAddressPerDay is
+	// how many one address may receive in a day from people who share none
+	// of its organisations.
+	InvitationsPerDay           int
+	InvitationsPerAddressPerDay int
+
 	// Video calls run on an external LiveKit server or cluster when
 	// LiveKitURL is set, and on an SFU embedded in this process otherwise.
 	// Without a URL, a key and secret (both or neither) fix the embedded
@@ -111,6 +118,17 @@ func port(dst func(*Config) *int) func(*Config, string) error {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 || n > 65535 {
 			return errors.New("must be a port number from 0 to 65535")
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
+func count(lo, hi int, dst func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
 		}
 		*dst(c) = n
 		return nil
@@ -186,6 +204,8 @@ var settings = []setting{
 		c.InactivityWarning = time.Duration(n) * 24 * time.Hour
 		return nil
 	}},
+	{name: "invitations-per-day", usage: "meeting and organisation invitations one account may send per day (UTC)", def: "100", set: count(1, 100000, func(c *Config) *int { return &c.InvitationsPerDay })},
+	{name: "invitations-per-address-per-day", usage: "invitations one address may receive per day from people outside its organisations", def: "10", set: count(1, 10000, func(c *Config) *int { return &c.InvitationsPerAddressPerDay })},
 	{name: "livekit-url", usage: "ws:// or wss:// address of an external LiveKit server or cluster; empty runs the embedded SFU", set: str(func(c *Config) *string { return &c.LiveKitURL })},
 	{name: "livekit-api-key", usage: "LiveKit API key (required with -livekit-url)", set: str(func(c *Config) *string { return &c.LiveKitAPIKey })},
 	{name: "livekit-api-secret", usage: "LiveKit API secret (required with -livekit-url)", secret: true, set: func(c *Config, v string) error { c.LiveKitAPISecret = strings.TrimSpace(v); return nil }},

@@ -24,6 +24,7 @@ func tables() []Table {
 		retentionTables(),
 		meetingTables(),
 		callTables(),
+		invitationTables(),
 	} {
 		all = append(all, group...)
 	}

@@ -80,6 +80,7 @@ func meetingParticipants() Table {
 			col("lobby_state", "Whether the person waits in the lobby, was admitted or was turned away.", Observed, "online.usage"),
 			col("lobby_at", "When the person's lobby state last changed.", Observed, "online.usage"),
 			col("created_at", "When the person was invited or added.", Observed, "activity.audit-trail"),
+			col("accepted_at", "When the person first came through the meeting's door; until then others see only that someone was invited.", Observed, "online.usage"),
 		},
 	}
 }

@@ -304,6 +304,10 @@ func retentionRules() []RetentionRule {
 			Description: "Counters of failed sign-ins and of requests for e-mailed links are deleted a day after they started counting; a lockout lasts minutes, so nothing older is needed.",
 		},
 		{
+			ID: "invitation-count-2d", Period: Period{Days: 2}, Anchor: "day", AtEnd: Delete,
+			Description: "Counters of the invitations an account sent and an address received on one day are deleted two days after that day began; the limits they enforce are daily, so nothing older is needed.",
+		},
+		{
 			ID: "suppression", Event: "we stop sending marketing altogether", AtEnd: Delete,
 			Description: "An address suppressed after an objection to direct marketing stays on the suppression list, as a keyed digest that cannot be read back, for as long as we send any marketing at all, so that the objection is never forgotten, even once the account is gone.",
 		},

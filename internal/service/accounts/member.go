@@ -228,7 +228,8 @@ func (s *Service) guardianThrottle(accountID string) service.Throttle {
 // AskGuardian sends a parent or guardian the link that confirms a child
 // account, superseding the links still pending. It refuses with
 // errs.Conflict when the account is not a child account, or a guardian
-// has already confirmed.
+// has already confirmed, and with errs.Forbidden when the account has not
+// confirmed its own address.
 func (s *Service) AskGuardian(ctx context.Context, accountID, email string) error {
 	a, err := store.AccountByID(ctx, s.env.Store.DB, accountID)
 	if err != nil {
@@ -255,6 +256,11 @@ func (s *Service) AskGuardian(ctx context.Context, accountID, email string) erro
 			return errs.E(errs.Conflict, "this is not a child account, so no confirmation by a parent or guardian is needed")
 		case r.GuardianConfirmed:
 			return errs.E(errs.Conflict, "a parent or guardian has already confirmed this account")
+		}
+		// The mail goes to someone else and names the account: only an
+		// account that proved its own address may have it sent.
+		if !a.Verified() {
+			return errs.E(errs.Forbidden, "confirm your own e-mail address before we write to a parent or guardian: follow the link we sent you, or ask for a new one")
 		}
 		id := account.NewGuardianLinkID()
 		expires := now.Add(account.GuardianLinkLifetime)

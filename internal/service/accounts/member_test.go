@@ -238,6 +238,29 @@ func (f *fixture) lastGuardianToken(t *testing.T, to string) string {
 	return token
 }
 
+// TestGuardianMailNeedsAConfirmedAddress: the guardian's mail goes to
+// someone else and carries the account's name, so an account that never
+// proved its own address cannot have it sent.
+func TestGuardianMailNeedsAConfirmedAddress(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	child := f.account(t, "kim@example.com")
+	f.childProfile(t, child)
+	if err := f.svc.AskGuardian(ctx, child, "parent@example.com"); errs.CodeOf(err) != errs.Forbidden {
+		t.Fatalf("an account that never confirmed its address had mail sent to someone else: %v", err)
+	}
+	if n := f.count(t, `SELECT COUNT(*) FROM mail_outbox WHERE to_address = ?`, "parent@example.com"); n != 0 {
+		t.Fatalf("%d messages to the guardian before the child confirmed their address", n)
+	}
+	if _, err := store.MarkEmailVerified(ctx, f.db, child, profileNow); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.AskGuardian(ctx, child, "parent@example.com"); err != nil {
+		t.Fatalf("a confirmed child account: %v", err)
+	}
+}
+
 func TestGuardianConsentFlow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -248,6 +271,9 @@ func TestGuardianConsentFlow(t *testing.T) {
 
 	if err := f.svc.AskGuardian(ctx, adult, "p@example.com"); errs.CodeOf(err) != errs.Conflict {
 		t.Fatalf("an adult account asked for a guardian: %v", err)
+	}
+	if _, err := store.MarkEmailVerified(ctx, f.db, child, profileNow); err != nil {
+		t.Fatal(err)
 	}
 	if err := f.svc.AskGuardian(ctx, child, "old-parent@example.com"); err != nil {
 		t.Fatalf("request: %v", err)

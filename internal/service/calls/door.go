@@ -176,6 +176,11 @@ func (s *Service) arrive(ctx context.Context, d Door, in JoinInput) (m meeting.M
 		if err == nil {
 			standing, err = s.enter(ctx, tx, m, p, true, in.Passcode)
 		}
+		if err == nil {
+			// Coming through the door is accepting the invitation: from
+			// now on the participant list may show who this is.
+			err = store.AcceptParticipant(ctx, tx, p.ID, s.env.Clock.Now())
+		}
 		refused, err = refusal(err)
 		return err
 	})
@@ -308,6 +313,7 @@ func (s *Service) agenda(ctx context.Context, q database.Querier, meetingID stri
 	}
 	names := map[string]string{}
 	for _, p := range people {
+		p = p.Listed()
 		switch {
 		case p.AccountName != "":
 			names[p.ID] = p.AccountName

@@ -124,8 +124,9 @@ func (s *Service) HostOrganisations(ctx context.Context, accountID string) ([]or
 
 // Page is what a meeting's page shows a member.
 type Page struct {
-	Meeting      meeting.Meeting
-	Access       meeting.Access
+	Meeting meeting.Meeting
+	Access  meeting.Access
+	// Participants are as the list shows them (meeting.Participant.Listed).
 	Participants []meeting.Participant
 	Agenda       []meeting.AgendaItem
 	Resources    []meeting.Resource
@@ -144,6 +145,7 @@ func (s *Service) Page(ctx context.Context, accountID, id string) (Page, error) 
 	if p.Participants, err = store.MeetingParticipants(ctx, s.db(), m.ID); err != nil {
 		return Page{}, err
 	}
+	p.Participants = listed(p.Participants)
 	if p.Agenda, err = store.Agenda(ctx, s.db(), m.ID); err != nil {
 		return Page{}, err
 	}

@@ -114,15 +114,15 @@ func TestMeetingLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !guest.Guest() {
-		t.Fatal("an unknown address should be invited as a guest")
+	if stored, err := store.MeetingParticipant(ctx, db, m.ID, guest.ID); err != nil || !stored.Guest() {
+		t.Fatalf("an unknown address should be invited as a guest: %+v %v", stored, err)
 	}
 	mem, err := svc.Invite(ctx, host, m.ID, "member@example.com", string(meeting.CoHost))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mem.AccountID != member {
-		t.Fatalf("a member's address should bind to their account, got %q", mem.AccountID)
+	if stored, err := store.MeetingParticipant(ctx, db, m.ID, mem.ID); err != nil || stored.AccountID != member {
+		t.Fatalf("a member's address should bind to their account, got %+v %v", stored, err)
 	}
 	if _, err := svc.Invite(ctx, host, m.ID, "guest@example.org", string(meeting.RoleParticipant)); errs.CodeOf(err) != errs.Conflict {
 		t.Fatalf("a second invitation to the same address: %v", err)

@@ -2,7 +2,6 @@ package meetings
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
@@ -13,23 +12,38 @@ import (
 	"github.com/sessionshq/sessions/internal/store"
 )
 
-// Participants lists the meeting's participants, the host first, with
-// what the member may do with the meeting (which decides whether they
-// see addresses).
+// Participants lists the meeting's participants, the host first, as the
+// list shows them (meeting.Participant.Listed: an invitee who has not
+// come in yet is only an address), with what the member may do with the
+// meeting (which decides whether they see addresses).
 func (s *Service) Participants(ctx context.Context, accountID, meetingID string) ([]meeting.Participant, meeting.Access, error) {
 	m, acc, err := s.Get(ctx, accountID, meetingID)
 	if err != nil {
 		return nil, acc, err
 	}
 	ps, err := store.MeetingParticipants(ctx, s.db(), m.ID)
-	return ps, acc, err
+	return listed(ps), acc, err
+}
+
+// listed is ps as the participant list shows them to others.
+func listed(ps []meeting.Participant) []meeting.Participant {
+	for i := range ps {
+		ps[i] = ps[i].Listed()
+	}
+	return ps
 }
 
 // Invite adds a participant by address, as a member when the address is
-// a member's and as a guest otherwise, and mails them the invitation
-// with a personal link. role is participant (the default, "") or
-// co-host; hosts and co-hosts may invite, and only the host may make
-// co-hosts.
+// a member's confirmed address and as a guest otherwise, and mails them
+// the invitation with a personal link. role is participant (the default,
+// "") or co-host; hosts and co-hosts may invite, and only the host may
+// make co-hosts. The inviter must have confirmed their own address, and
+// the invitation counts towards the daily limits
+// (service.Tx.CountInvitation).
+//
+// The participant returned is the one the list shows, the same for every
+// address until the invitee comes in: the answer does not tell whether
+// the address belongs to an account.
 func (s *Service) Invite(ctx context.Context, accountID, meetingID, email, role string) (meeting.Participant, error) {
 	v := errs.Validation{}
 	email = account.CleanEmail(v, "email", email)
@@ -53,6 +67,9 @@ func (s *Service) Invite(ctx context.Context, accountID, meetingID, email, role 
 		if err != nil {
 			return err
 		}
+		if err := tx.CountInvitation(ctx, accountID, email); err != nil {
+			return err
+		}
 		if dup, err := store.TakesPart(ctx, tx, m.ID, email, memberID); err != nil {
 			return err
 		} else if dup {
@@ -74,8 +91,11 @@ func (s *Service) Invite(ctx context.Context, accountID, meetingID, email, role 
 		if out, err = store.MeetingParticipant(ctx, tx, m.ID, p.ID); err != nil {
 			return err
 		}
+		out = out.Listed()
+		// Whether the address is a member's stays out of the entry too:
+		// the audit log reaches the inviter through their own export.
 		return record(ctx, tx, now, accountID, "meeting.participant.invite", m.ID, map[string]string{
-			"participant": p.ID, "role": role, "guest": strconv.FormatBool(memberID == ""),
+			"participant": p.ID, "role": role,
 		})
 	})
 	return out, err
@@ -119,7 +139,7 @@ func (s *Service) ChangeRole(ctx context.Context, accountID, meetingID, particip
 			return err
 		}
 		p.Role = role
-		out = p
+		out = p.Listed()
 		return record(ctx, tx, now, accountID, "meeting.participant.role", m.ID, map[string]string{
 			"participant": p.ID, "role": string(role),
 		})

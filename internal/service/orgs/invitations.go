@@ -43,7 +43,8 @@ type Invited struct {
 // invitation to the same address that is still open, and queues the
 // e-mail with the link in the same transaction. The actor's right to run
 // the membership is checked before the address and role are, and the
-// right to invite in that role after.
+// right to invite in that role after; then the inviter's confirmed
+// address and the daily limits (service.Tx.CountInvitation).
 func (s *Service) Invite(ctx context.Context, actor service.Actor, orgID, email, role string) (Invited, error) {
 	accountID, err := member(actor)
 	if err != nil {
@@ -72,6 +73,9 @@ func (s *Service) Invite(ctx context.Context, actor service.Actor, orgID, email,
 		if already {
 			return &errs.Error{Code: errs.Conflict, Message: "someone with this address is already a member",
 				Fields: map[string]string{"email": "belongs to a member already"}}
+		}
+		if err := tx.CountInvitation(ctx, accountID, addr); err != nil {
+			return err
 		}
 		replaced, err := store.DeleteOpenInvitationsTo(ctx, tx, orgID, addr)
 		if err != nil {
@@ -165,9 +169,12 @@ func (s *Service) Invitation(ctx context.Context, actor service.Actor, token str
 	return inv, o, err
 }
 
-// Accept makes the actor a member in the invited role. The invitation
-// binds to whichever account accepts it, and only once. When the actor is
-// a member already, nothing changes and the link stays usable.
+// Accept makes the actor a member in the invited role. Only the account
+// whose confirmed address is the one the invitation was sent to may
+// accept it (compared as account.CleanEmail normalises addresses), and
+// only once: a link forwarded to, or read by, someone else does not make
+// them a member. When the actor is a member already, or is not the
+// invitee, nothing changes and the link stays usable.
 func (s *Service) Accept(ctx context.Context, actor service.Actor, token string) (org.Organisation, org.Membership, error) {
 	accountID, err := member(actor)
 	if err != nil {
@@ -195,6 +202,16 @@ func (s *Service) Accept(ctx context.Context, actor service.Actor, token string)
 		if err := store.LockOrganisation(ctx, tx, inv.OrganisationID); notFound(err) {
 			return invitationInvalid()
 		} else if err != nil {
+			return err
+		}
+		if !inv.Pending(now) {
+			return invitationInvalid()
+		}
+		invitee, err := store.AccountByID(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		if err := org.CheckInvitee(inv, invitee); err != nil {
 			return err
 		}
 		ok, err := store.MarkInvitationAccepted(ctx, tx, inv.ID, digest, accountID, now)

@@ -249,22 +249,23 @@ func TestInvitationLifecycle(t *testing.T) {
 	if err != nil || len(pending) != 1 || pending[0].ID != second.Invitation.ID || pending[0].Role != org.Member {
 		t.Fatalf("pending = %+v, %v", pending, err)
 	}
-	someone := e.account(t, "someone.else@example.net", false)
-	if _, _, err := e.orgs.Accept(ctx, service.Member(someone), first.Token); errs.CodeOf(err) != errs.Invalid {
+	invitee := e.account(t, "guest@example.org", true)
+	if _, _, err := e.orgs.Accept(ctx, service.Member(invitee), first.Token); errs.CodeOf(err) != errs.Invalid {
 		t.Fatalf("the replaced link worked: %v", err)
 	}
 
-	// Any account may accept, and the invitation binds to it.
+	// The account of the invited address accepts, and the invitation
+	// binds to it.
 	joinedAt := later.Add(time.Minute)
 	e.clk.Set(joinedAt)
-	_, m, err := e.orgs.Accept(ctx, service.Member(someone), second.Token)
-	if err != nil || m.AccountID != someone || m.Role != org.Member {
+	_, m, err := e.orgs.Accept(ctx, service.Member(invitee), second.Token)
+	if err != nil || m.AccountID != invitee || m.Role != org.Member {
 		t.Fatalf("accept = %+v, %v", m, err)
 	}
 	var acceptedBy string
 	var closes time.Time
 	if err := e.db.QueryRow(ctx, `SELECT accepted_by, closes_at FROM organisation_invitations WHERE id = ?`, second.Invitation.ID).Scan(&acceptedBy, &closes); err != nil ||
-		acceptedBy != someone || !closes.Equal(joinedAt) {
+		acceptedBy != invitee || !closes.Equal(joinedAt) {
 		t.Fatalf("accepted row: %q %v %v", acceptedBy, closes, err)
 	}
 	if _, _, err := e.orgs.Accept(ctx, asOwner, second.Token); errs.CodeOf(err) != errs.Invalid {
@@ -304,6 +305,68 @@ func TestInvitationLifecycle(t *testing.T) {
 	}
 	if _, err := store.OrganisationMember(ctx, e.db, o.ID, late); errs.CodeOf(err) != errs.NotFound {
 		t.Fatalf("a refused acceptance made a member: %v", err)
+	}
+}
+
+// TestInvitationIsBoundToTheInvitedAddress: a member of the organisation
+// who got hold of a link mailed to someone else cannot accept it, nor can
+// an account that holds the address without having confirmed it; the
+// link keeps working for its addressee, whatever the case of the address
+// it was sent to.
+func TestInvitationIsBoundToTheInvitedAddress(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	owner, o := e.org(t)
+	insider := e.account(t, "insider@example.com", true)
+	e.addMember(t, owner, o.ID, insider, org.Member)
+
+	sent, err := e.orgs.Invite(ctx, service.Member(owner), o.ID, "New.Hire@Example.org", string(org.Admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outsider := e.account(t, "outsider@example.net", true)
+	for name, id := range map[string]string{"a member": insider, "an outsider": outsider} {
+		if _, _, err := e.orgs.Accept(ctx, service.Member(id), sent.Token); errs.CodeOf(err) != errs.Forbidden {
+			t.Fatalf("%s accepted an invitation sent to another address: %v", name, err)
+		}
+	}
+	if m, err := store.OrganisationMember(ctx, e.db, o.ID, insider); err != nil || m.Role != org.Member {
+		t.Fatalf("the insider's membership changed: %+v %v", m, err)
+	}
+	if _, err := store.OrganisationMember(ctx, e.db, o.ID, outsider); errs.CodeOf(err) != errs.NotFound {
+		t.Fatalf("the outsider became a member: %v", err)
+	}
+
+	hire := e.account(t, "new.hire@example.org", false)
+	if _, _, err := e.orgs.Accept(ctx, service.Member(hire), sent.Token); errs.CodeOf(err) != errs.Forbidden {
+		t.Fatalf("an account that never confirmed the address accepted: %v", err)
+	}
+	if _, err := store.MarkEmailVerified(ctx, e.db, hire, testNow); err != nil {
+		t.Fatal(err)
+	}
+	if _, m, err := e.orgs.Accept(ctx, service.Member(hire), sent.Token); err != nil || m.AccountID != hire || m.Role != org.Admin {
+		t.Fatalf("the addressee's acceptance: %+v %v", m, err)
+	}
+}
+
+// TestInviteNeedsTheInvitersConfirmedAddress: an admin whose account never
+// confirmed its address cannot have invitations mailed.
+func TestInviteNeedsTheInvitersConfirmedAddress(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	_, o := e.org(t)
+	admin := e.account(t, "admin@example.com", false)
+	if err := store.AddMember(ctx, e.db, o.ID, admin, org.Admin, testNow); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.orgs.Invite(ctx, service.Member(admin), o.ID, "victim@example.org", string(org.Member)); errs.CodeOf(err) != errs.Forbidden {
+		t.Fatalf("an unconfirmed admin invited someone: %v", err)
+	}
+	if n := e.count(t, `SELECT COUNT(*) FROM mail_outbox WHERE to_address = ?`, "victim@example.org"); n != 0 {
+		t.Fatalf("%d messages for a refused invitation", n)
+	}
+	if n := e.count(t, `SELECT COUNT(*) FROM organisation_invitations`); n != 0 {
+		t.Fatalf("%d invitations stored after a refusal", n)
 	}
 }
 
