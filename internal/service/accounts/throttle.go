@@ -29,7 +29,7 @@ func (s *Service) accountThrottle(email string) throttle {
 }
 
 func (s *Service) ipThrottle(ip string) throttle {
-	return throttle{ratelimit.Key(s.env.Secret, "signin-ip", ip), account.IPThrottle}
+	return throttle{ratelimit.Key(s.env.Secret, "signin-ip", ratelimit.ClientKey(ip)), account.IPThrottle}
 }
 
 // refuseIfLocked refuses with errs.TooSoon when any
@@ -74,7 +74,7 @@ func countIn(ctx context.Context, tx *service.Tx, now time.Time, ts ...throttle)
 // address); too many to one address are quietly not sent, so that nobody
 // can flood a mailbox, and the answer still does not change.
 func (s *Service) mailAllowed(ctx context.Context, ip, email string) (bool, error) {
-	ipT := throttle{ratelimit.Key(s.env.Secret, "mail-ip", ip), account.IPMailThrottle}
+	ipT := throttle{ratelimit.Key(s.env.Secret, "mail-ip", ratelimit.ClientKey(ip)), account.IPMailThrottle}
 	if err := s.refuseIfLocked(ctx, ipT); err != nil {
 		return false, err
 	}
