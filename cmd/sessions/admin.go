@@ -2,15 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/app"
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/service/accounts"
-	"github.com/sessionshq/sessions/internal/staff"
 )
 
 // passwordLinkTTL is how long the password link printed for a new
@@ -73,17 +75,76 @@ func cmdAdminCreate(ctx context.Context, e env) error {
 	return nil
 }
 
-// announceSetup prints, while no administrator exists, a one-time link
-// that creates the first one. It goes to stdout for the person who
-// started the server, never to the log. Each start prints a fresh link
-// and voids the earlier ones; once an administrator exists it prints
-// nothing and every link is dead.
+// setupLinkFile is the file in the data folder that holds the setup link
+// while no administrator exists.
+const setupLinkFile = "setup-link.txt"
+
+// announceSetup writes, while no administrator exists, the link that
+// creates the first one to a file in the data folder that only the
+// server's user can read, and prints where it is. The link itself goes to
+// w only when w is a terminal: output collected by a service manager or a
+// container runtime is kept and shipped, and the link must not be. Every
+// instance on one database writes the same link (see
+// accounts.AnnounceSetup). Once an administrator exists it removes the
+// file and prints nothing.
 func announceSetup(ctx context.Context, a *app.App, w io.Writer) error {
 	link, err := a.Services.Accounts.AnnounceSetup(ctx)
-	if err != nil || link == "" {
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nNo administrator exists yet. To create the first one, open this link within %d hours; it works once:\n\n  %s\n\n(or run: sessions admin create --email you@example.com --name \"Your Name\")\n\n",
-		int(staff.SetupTTL.Hours()), link)
+	path := filepath.Join(a.Config.DataDir, setupLinkFile)
+	if link.URL == "" {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove the spent setup link: %w", err)
+		}
+		return nil
+	}
+	if err := writePrivateFile(path, []byte(link.URL+"\n")); err != nil {
+		return fmt.Errorf("write the setup link: %w", err)
+	}
+	fmt.Fprintf(w, "\nNo administrator exists yet. The one-time link that creates the first one is in\n\n  %s\n\n"+
+		"(readable by this user only; it works once, until %s).\n", path, link.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
+	if isTerminal(w) {
+		fmt.Fprintf(w, "\n  %s\n", link.URL)
+	}
+	fmt.Fprintf(w, "\n(or run: sessions admin create --email you@example.com --name \"Your Name\")\n\n")
 	return nil
+}
+
+// writePrivateFile replaces the file at path with b, readable and writable
+// by the owner only from the moment it exists: the content is written to a
+// new file of mode 0600 in the same folder, which then takes the name.
+func writePrivateFile(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // fails harmlessly once renamed
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// isTerminal reports whether w is a terminal (a character device), where
+// what is printed is read by a person and not collected into logs.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -1,8 +1,6 @@
 package meeting
 
 import (
-	"archive/zip"
-	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -147,29 +145,17 @@ func TestCalendarForSeries(t *testing.T) {
 }
 
 func TestSniffFile(t *testing.T) {
-	office := func(names ...string) []byte {
-		var b bytes.Buffer
-		zw := zip.NewWriter(&b)
-		for _, n := range names {
-			w, _ := zw.Create(n)
-			if n == "mimetype" {
-				w.Write([]byte(ODT))
-			} else {
-				w.Write([]byte("x"))
-			}
-		}
-		zw.Close()
-		return b.Bytes()
-	}
 	ok := map[string][]byte{
 		PDF:  []byte("%PDF-1.7\n..."),
 		PNG:  []byte("\x89PNG\r\n\x1a\n\x00\x00"),
 		JPEG: []byte("\xff\xd8\xff\xe0\x00\x10JFIF"),
 		WebP: []byte("RIFF\x00\x00\x00\x00WEBPVP8 "),
 		Text: []byte("Minutes of the meeting\n- item one\n"),
-		DOCX: office("[Content_Types].xml", "word/document.xml"),
-		XLSX: office("[Content_Types].xml", "xl/workbook.xml"),
-		ODT:  office("mimetype", "content.xml"),
+		DOCX: ooxml(t, "word", nil),
+		XLSX: ooxml(t, "xl", nil),
+		PPTX: ooxml(t, "ppt", nil),
+		ODT:  odf(t, ODT, nil),
+		ODS:  odf(t, ODS, nil),
 	}
 	for want, b := range ok {
 		if got, err := SniffFile(b); err != nil || got != want {
@@ -179,8 +165,8 @@ func TestSniffFile(t *testing.T) {
 	refused := map[string][]byte{
 		"executable":  []byte("MZ\x90\x00\x03\x00\x00\x00"),
 		"binary":      {0, 1, 2, 3, 0xfe},
-		"plain zip":   office("notes.txt"),
-		"macro docx":  office("[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"),
+		"plain zip":   zipOf(t, part{name: "notes.txt", body: "x"}),
+		"macro docx":  ooxml(t, "word", &ooxmlExtra{parts: []part{{name: "word/vbaProject.bin", body: "x"}}}),
 		"legacy word": []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
 	}
 	for name, b := range refused {

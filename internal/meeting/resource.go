@@ -1,9 +1,7 @@
 package meeting
 
 import (
-	"archive/zip"
 	"bytes"
-	"io"
 	"net/url"
 	"path"
 	"regexp"
@@ -176,8 +174,10 @@ func unsupportedFile() error {
 // SniffFile decides what an uploaded file is from its content, never from
 // the name or type the uploader claimed. It returns errs.TooLarge over
 // MaxFileBytes and errs.Unsupported for a type not on the list: among
-// them HTML, SVG and scripts, which a browser could run, archives, and
-// Office files of the older binary formats, which commonly carry macros.
+// them HTML, SVG and XML, which a browser could run, scripts, archives,
+// Office files of the older binary formats and RTF, which commonly carry
+// macros or embedded objects, and Office and OpenDocument files that carry
+// code (see sniffZip).
 func SniffFile(b []byte) (string, error) {
 	if len(b) > MaxFileBytes {
 		return "", errs.E(errs.TooLarge, "the file is larger than 20 MB")
@@ -198,55 +198,8 @@ func SniffFile(b []byte) (string, error) {
 		return GIF, nil
 	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
 		return sniffZip(b)
-	case isPlainText(b):
+	case isPlainText(b) && !isActiveText(b):
 		return Text, nil
-	}
-	return "", unsupportedFile()
-}
-
-// sniffZip tells an Office Open XML or OpenDocument file from any other
-// zip archive by what the archive holds.
-func sniffZip(b []byte) (string, error) {
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return "", unsupportedFile()
-	}
-	var types, word, sheet, slides bool
-	for _, f := range zr.File {
-		switch {
-		case f.Name == "mimetype":
-			rc, err := f.Open()
-			if err != nil {
-				return "", unsupportedFile()
-			}
-			mt, _ := io.ReadAll(io.LimitReader(rc, 100))
-			rc.Close()
-			switch string(mt) {
-			case ODT, ODS, ODP:
-				return string(mt), nil
-			}
-			return "", unsupportedFile()
-		case f.Name == "[Content_Types].xml":
-			types = true
-		case strings.HasPrefix(f.Name, "word/"):
-			word = true
-		case strings.HasPrefix(f.Name, "xl/"):
-			sheet = true
-		case strings.HasPrefix(f.Name, "ppt/"):
-			slides = true
-		}
-		if path.Ext(f.Name) == ".bin" && strings.Contains(strings.ToLower(f.Name), "vbaproject") {
-			// A macro-enabled document renamed to look like a plain one.
-			return "", unsupportedFile()
-		}
-	}
-	switch {
-	case types && word:
-		return DOCX, nil
-	case types && sheet:
-		return XLSX, nil
-	case types && slides:
-		return PPTX, nil
 	}
 	return "", unsupportedFile()
 }
@@ -264,6 +217,44 @@ func isPlainText(b []byte) bool {
 	}
 	return true
 }
+
+// isActiveText reports whether text is something other than prose that
+// a program would take it for: markup (HTML, SVG, XML), which a browser or
+// viewer that guesses would render and run, a script that names its
+// interpreter, or RTF, which embeds OLE objects. Markup counts when the
+// text starts with a tag, a comment, a declaration or a processing
+// instruction, or holds anywhere a tag that runs or draws something:
+// browsers that sniff look past the first line.
+func isActiveText(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
+	start := bytes.TrimLeft(b, " \t\r\n\f")
+	if bytes.HasPrefix(start, []byte("#!")) || bytes.HasPrefix(start, []byte(`{\rtf`)) {
+		return true
+	}
+	if len(start) > 1 && start[0] == '<' && (isASCIILetter(start[1]) || start[1] == '!' || start[1] == '?' || start[1] == '/') {
+		return true
+	}
+	lower := bytes.ToLower(b)
+	for _, tag := range activeTags {
+		for rest := lower; ; {
+			i := bytes.Index(rest, []byte(tag))
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(tag):]
+			if len(rest) == 0 || !isASCIILetter(rest[0]) && (rest[0] < '0' || rest[0] > '9') && rest[0] != '-' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// activeTags open the elements that make a text file a page or a picture
+// that runs code.
+var activeTags = []string{"<html", "<svg", "<script", "<iframe", "<object", "<embed", "<!doctype", "<?xml"}
+
+func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // FileTitle makes a title from an uploaded file's name: its base name,
 // trimmed, "File" when nothing usable is left.

@@ -260,18 +260,47 @@ func AccessLogOf(ctx context.Context, q database.Querier, personID string, limit
 	return out, rows.Err()
 }
 
-// IssueSetupToken stores the digest of a newly printed setup link, valid
-// until expires, and voids every earlier link that was not used: only the
-// latest printed link works.
-func IssueSetupToken(ctx context.Context, q database.Querier, digest string, now, expires time.Time) error {
-	return inTx(ctx, q, func(tx database.Querier) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM staff_setup_tokens WHERE used_at IS NULL`); err != nil {
-			return fmt.Errorf("void setup links: %w", err)
+// SetupToken is the stored half of a first-administrator setup link: the
+// token's digest and when it stops working. The token itself is never
+// stored.
+type SetupToken struct {
+	Digest    string
+	ExpiresAt time.Time
+}
+
+// OpenSetupToken returns the database's one open setup link (unused,
+// unexpired), first storing fresh as that link when none is open. An
+// expired link that was never used gives way. Processes that call it at
+// the same time all get the same link: the unique index on unused links
+// turns every insert but the first into nothing. It fails with
+// database.ErrNotFound when fresh has the digest of a spent link, so that
+// no link is open.
+func OpenSetupToken(ctx context.Context, q database.Querier, fresh SetupToken, now time.Time) (SetupToken, error) {
+	var open SetupToken
+	err := inTx(ctx, q, func(tx database.Querier) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM staff_setup_tokens WHERE used_at IS NULL AND expires_at <= ?`, now.UTC()); err != nil {
+			return fmt.Errorf("drop an expired setup link: %w", err)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO staff_setup_tokens (digest, created_at, expires_at) VALUES (?, ?, ?)`,
-			digest, now.UTC(), expires.UTC())
-		return err
+		if _, err := tx.Exec(ctx, `INSERT INTO staff_setup_tokens (digest, created_at, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			fresh.Digest, now.UTC(), fresh.ExpiresAt.UTC()); err != nil {
+			return fmt.Errorf("store a setup link: %w", err)
+		}
+		err := tx.QueryRow(ctx, `SELECT digest, expires_at FROM staff_setup_tokens WHERE used_at IS NULL`).Scan(&open.Digest, &open.ExpiresAt)
+		if err != nil {
+			return fmt.Errorf("read the open setup link: %w", err)
+		}
+		return nil
 	})
+	return open, err
+}
+
+// VoidSetupToken removes the open setup link with digest, so that the next
+// OpenSetupToken stores a new one.
+func VoidSetupToken(ctx context.Context, q database.Querier, digest string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM staff_setup_tokens WHERE digest = ? AND used_at IS NULL`, digest); err != nil {
+		return fmt.Errorf("void a setup link: %w", err)
+	}
+	return nil
 }
 
 // SetupTokenUsable reports whether the setup link with digest may still

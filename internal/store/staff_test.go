@@ -173,45 +173,108 @@ func TestSetupTokens(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
+	open := func(digest string, now time.Time) string {
+		t.Helper()
+		got, err := store.OpenSetupToken(ctx, db, store.SetupToken{Digest: digest, ExpiresAt: now.Add(staff.SetupTTL)}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Digest
+	}
+	usable := func(digest string, now time.Time) bool {
+		t.Helper()
+		ok, err := store.SetupTokenUsable(ctx, db, digest, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
 	exp := staffTestNow.Add(staff.SetupTTL)
-	if err := store.IssueSetupToken(ctx, db, "first", staffTestNow, exp); err != nil {
-		t.Fatal(err)
+	if got := open("first", staffTestNow); got != "first" || !usable("first", staffTestNow) {
+		t.Fatalf("the first link: opened %q, usable %v", got, usable("first", staffTestNow))
 	}
-	if ok, err := store.SetupTokenUsable(ctx, db, "first", staffTestNow); err != nil || !ok {
-		t.Fatalf("a fresh link: %v, %v", ok, err)
-	}
-	if ok, _ := store.SetupTokenUsable(ctx, db, "first", exp); ok {
+	if usable("first", exp) {
 		t.Fatal("the link works at its expiry")
 	}
-	// A newer link voids the older one.
-	if err := store.IssueSetupToken(ctx, db, "second", staffTestNow, exp); err != nil {
+	// A later start gets the open link and voids nothing.
+	if got := open("second", staffTestNow.Add(time.Hour)); got != "first" {
+		t.Fatalf("a second start opened %q, want the first link", got)
+	}
+	if !usable("first", staffTestNow.Add(time.Hour)) || usable("second", staffTestNow.Add(time.Hour)) {
+		t.Fatal("a second start replaced the open link")
+	}
+	// An expired, unused link gives way to a new one.
+	if got := open("third", exp); got != "third" {
+		t.Fatalf("after the expiry: opened %q, want a new link", got)
+	}
+	spend := func(digest string, now time.Time) error {
+		return db.InTx(ctx, func(tx *database.Tx) error { return store.SpendSetupToken(ctx, tx, digest, now) })
+	}
+	if err := spend("third", exp); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := store.SetupTokenUsable(ctx, db, "first", staffTestNow); ok {
-		t.Fatal("an older link still works after a newer one was printed")
-	}
-	spend := func(digest string) error {
-		return db.InTx(ctx, func(tx *database.Tx) error { return store.SpendSetupToken(ctx, tx, digest, staffTestNow) })
-	}
-	if err := spend("second"); err != nil {
-		t.Fatal(err)
-	}
-	if err := spend("second"); errs.CodeOf(err) == errs.Internal || err == nil {
+	if err := spend("third", exp); errs.CodeOf(err) == errs.Internal || err == nil {
 		t.Fatalf("spending twice: %v, want a safe refusal", err)
 	}
-
-	// Once an administrator exists, a fresh link is dead as well.
-	if err := store.IssueSetupToken(ctx, db, "third", staffTestNow, exp); err != nil {
+	// A spent link does not stand in the way of the next one, and a voided
+	// one neither.
+	if got := open("fourth", exp); got != "fourth" {
+		t.Fatalf("after a spent link: opened %q", got)
+	}
+	if err := store.VoidSetupToken(ctx, db, "fourth"); err != nil {
 		t.Fatal(err)
 	}
+	if usable("fourth", exp) {
+		t.Fatal("a voided link still works")
+	}
+	if got := open("fifth", exp); got != "fifth" {
+		t.Fatalf("after a voided link: opened %q", got)
+	}
+
+	// Once an administrator exists, the open link is dead as well.
 	admin := staffTestAccount(t, db, "admin@example.com")
 	if _, err := store.GrantStaffRole(ctx, db, staffTestSecret, staffTestOperator, admin, staff.Admin, staffTestNow); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := store.SetupTokenUsable(ctx, db, "third", staffTestNow); ok {
+	if usable("fifth", exp) {
 		t.Fatal("a setup link works although an administrator exists")
 	}
-	if err := spend("third"); err == nil {
+	if err := spend("fifth", exp); err == nil {
 		t.Fatal("a setup link was spent although an administrator exists")
+	}
+}
+
+// TestSetupTokenIsOnePerDatabase: processes that start at the same time
+// with no link open all get one and the same link.
+func TestSetupTokenIsOnePerDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	const n = 8
+	got := make([]string, n)
+	failed := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			now := staffTestNow.Add(time.Duration(i) * time.Second)
+			var tok store.SetupToken
+			tok, failed[i] = store.OpenSetupToken(ctx, db, store.SetupToken{Digest: "digest-" + string(rune('a'+i)), ExpiresAt: now.Add(staff.SetupTTL)}, now)
+			got[i] = tok.Digest
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if failed[i] != nil {
+			t.Fatalf("start %d: %v", i, failed[i])
+		}
+		if got[i] != got[0] {
+			t.Fatalf("starts at once got different links: %q", got)
+		}
+	}
+	for i := range n {
+		digest := "digest-" + string(rune('a'+i))
+		if ok, _ := store.SetupTokenUsable(ctx, db, digest, staffTestNow.Add(n*time.Second)); ok != (digest == got[0]) {
+			t.Errorf("%s usable = %v; only the one handed out should work", digest, ok)
+		}
 	}
 }

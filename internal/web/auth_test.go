@@ -3,8 +3,10 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -346,7 +348,7 @@ func rawPost(t *testing.T, h *harness, ip, path string, form url.Values) *httpte
 	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	r.RemoteAddr = ip + ":40000"
+	r.RemoteAddr = net.JoinHostPort(ip, "40000")
 	rec := httptest.NewRecorder()
 	h.Srv.ServeHTTP(rec, r)
 	return rec
@@ -407,6 +409,28 @@ func TestLockoutPerIP(t *testing.T) {
 	var n int
 	if err := h.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM auth_throttle WHERE key LIKE ? OR key LIKE ?`, "%203.0.113%", "%example.com%").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("throttle keys hold raw values: %d, %v", n, err)
+	}
+}
+
+// TestLockoutPerIPv6Slash64: failed sign-ins from many addresses of one
+// /64, which one client can choose freely, lock that /64 as one address
+// would be locked; the neighbouring /64 is not locked.
+func TestLockoutPerIPv6Slash64(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	m := h.newMember(t)
+	for i := range account.IPThrottle.Limit {
+		ip := fmt.Sprintf("2001:db8:5:6:%x::%x", i, i+1)
+		addr := fmt.Sprintf("guess%d@example.com", i)
+		if rec := rawPost(t, h, ip, "/signin", url.Values{"email": {addr}, "password": {"guess"}}); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: status %d", i+1, rec.Code)
+		}
+	}
+	if rec := rawPost(t, h, "2001:db8:5:6:ffff::1", "/signin", url.Values{"email": {m.Email}, "password": {m.Password}}); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("after %d failures from one /64: status %d, want 429", account.IPThrottle.Limit, rec.Code)
+	}
+	if rec := rawPost(t, h, "2001:db8:5:7::1", "/signin", url.Values{"email": {m.Email}, "password": {m.Password}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("the neighbouring /64 is locked too: status %d", rec.Code)
 	}
 }
 

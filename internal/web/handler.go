@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 )
 
 // handlerFunc is the shape of every handler: it returns an error instead of
@@ -170,8 +171,9 @@ func jsonEncode(w io.Writer, v any) error {
 
 // Open routes that write — the cookie tool, the analytics collector, the
 // guardian's confirmation, the first-admin setup and one-click unsubscribe
-// — take at most this many requests per address: far above what a person
-// or a mail provider sends, far below a flood.
+// — take at most this many requests per address (per /64 for IPv6, see
+// ratelimit.ClientKey): far above what a person or a mail provider sends,
+// far below a flood.
 const (
 	openRoutesPerMinute = 300
 	openRoutesBurst     = 300
@@ -181,7 +183,7 @@ const (
 // address has used up its share of the open routes.
 func (s *Server) throttled(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if ok, wait := s.openLimits.Take(clientIP(r)); !ok {
+		if ok, wait := s.openLimits.Take(ratelimit.ClientKey(clientIP(r))); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
 			return errs.E(errs.RateLimited, "too many requests from this address; try again shortly")
 		}

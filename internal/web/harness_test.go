@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -410,7 +411,7 @@ func (c *client) do(t testing.TB, method, path string, body io.Reader, header ht
 	t.Helper()
 	r := httptest.NewRequest(method, path, body)
 	if c.ip != "" {
-		r.RemoteAddr = c.ip + ":40000"
+		r.RemoteAddr = net.JoinHostPort(c.ip, "40000")
 	}
 	for k, v := range header {
 		r.Header[k] = v

@@ -192,6 +192,8 @@ func TestMeetingUploadsAreCheckedAndStoreNothingWhenRefused(t *testing.T) {
 		{"over the limit", append([]byte("%PDF-1.7\n"), make([]byte, 21<<20)...), http.StatusRequestEntityTooLarge},
 		{"an executable named .pdf", []byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00"), http.StatusUnsupportedMediaType},
 		{"html named .txt", []byte("<html>\x00</html>"), http.StatusUnsupportedMediaType},
+		{"html that is valid text", []byte("<!doctype html>\n<title>Agenda</title><script>alert(1)</script>\n"), http.StatusUnsupportedMediaType},
+		{"svg that is valid text", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`), http.StatusUnsupportedMediaType},
 	}
 	for _, tc := range cases {
 		if res := upload(t, c, path, "file.pdf", tc.data); res.StatusCode != tc.want {

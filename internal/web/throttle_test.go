@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -39,5 +40,37 @@ func TestOpenRoutesAreRateLimited(t *testing.T) {
 	}
 	if n := h.count(t, "SELECT COUNT(*) FROM analytics_events"); n != 0 {
 		t.Fatalf("%d analytics events stored without consent", n)
+	}
+}
+
+// TestOpenRoutesCountAnIPv6ClientPerSlash64: a client that takes a new
+// address from its /64 for every request is held to one share, as is one
+// that alternates between an IPv4 address and its IPv4-mapped IPv6 form;
+// the next /64 is another client.
+func TestOpenRoutesCountAnIPv6ClientPerSlash64(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	body := `{"type":"pageview","path":"/"}`
+	send := func(ip string) int {
+		c := h.anon()
+		c.ip = ip
+		return c.do(t, http.MethodPost, "/api/analytics/events", strings.NewReader(body),
+			http.Header{"Content-Type": {"application/json"}, "Sec-Fetch-Site": {"same-origin"}}).StatusCode
+	}
+	flood := map[string]func(i int) string{
+		"one /64":        func(i int) string { return fmt.Sprintf("2001:db8:7:8:%x::%x", i, i+1) },
+		"IPv4 or mapped": func(i int) string { return []string{"192.0.2.44", "::ffff:192.0.2.44"}[i%2] },
+	}
+	for name, ip := range flood {
+		refused := false
+		for i := 0; i < 400 && !refused; i++ {
+			refused = send(ip(i)) == http.StatusTooManyRequests
+		}
+		if !refused {
+			t.Errorf("%s: 400 requests were never refused", name)
+		}
+	}
+	if status := send("2001:db8:7:9::1"); status == http.StatusTooManyRequests {
+		t.Error("the neighbouring /64 was refused too")
 	}
 }

@@ -41,38 +41,55 @@ var ErrRefused = errors.New("the address is not a public internet address")
 // blocked are the ranges no request may reach besides those netip
 // classifies (loopback, private, link-local, multicast, unspecified):
 // shared address space, special-purpose, documentation and reserved
-// ranges, and the IPv6 prefixes that embed or translate IPv4 addresses.
+// ranges, and the IPv6 prefixes that carry IPv4 addresses in a way that
+// cannot be judged here.
 var blocked = func() []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range []string{
-		"0.0.0.0/8",         // "this network"
-		"100.64.0.0/10",     // carrier-grade NAT, shared address space
-		"192.0.0.0/24",      // IETF protocol assignments
-		"192.0.2.0/24",      // documentation
-		"192.88.99.0/24",    // 6to4 relay anycast
-		"198.18.0.0/15",     // benchmarking
-		"198.51.100.0/24",   // documentation
-		"203.0.113.0/24",    // documentation
-		"240.0.0.0/4",       // reserved, and the broadcast address
-		"64:ff9b::/96",      // NAT64, reaches IPv4 through a translator
-		"64:ff9b:1::/48",    // local-use NAT64
-		"100::/64",          // discard
-		"2001::/32",         // Teredo
-		"2001:db8::/32",     // documentation
-		"2002::/16",         // 6to4
-		"fec0::/10",         // site-local, deprecated
-		"::/128", "::1/128", // unspecified and loopback, also when not caught below
+		"0.0.0.0/8",       // "this network"
+		"100.64.0.0/10",   // carrier-grade NAT, shared address space
+		"192.0.0.0/24",    // IETF protocol assignments
+		"192.0.2.0/24",    // documentation
+		"192.88.99.0/24",  // 6to4 relay anycast
+		"198.18.0.0/15",   // benchmarking
+		"198.51.100.0/24", // documentation
+		"203.0.113.0/24",  // documentation
+		"240.0.0.0/4",     // reserved, and the broadcast address
+		// IPv4-compatible (deprecated), which some stacks still send to
+		// the IPv4 address in its last 32 bits: [::127.0.0.1] is loopback.
+		// It holds :: and ::1 too.
+		"::/96",
+		"::ffff:0:0:0/96", // IPv4-translated (SIIT), the same trick
+		"64:ff9b:1::/48",  // local-use NAT64: the network's own translator, to any IPv4 it likes
+		"100::/64",        // discard
+		"2001::/32",       // Teredo: tunnels through a relay to an obfuscated IPv4 address
+		"2001:2::/48",     // benchmarking
+		"2001:db8::/32",   // documentation
+		"2002::/16",       // 6to4 (deprecated): relays to the IPv4 address in bits 16 to 47
+		"3fff::/20",       // documentation
+		"fec0::/10",       // site-local, deprecated
 	} {
 		out = append(out, netip.MustParsePrefix(s))
 	}
 	return out
 }()
 
+// nat64 is NAT64's well-known prefix. An IPv6-only host reaches IPv4
+// services through it (DNS64 answers with these addresses), and the
+// translator forwards to the IPv4 address in the last 32 bits, so the
+// address is judged by that IPv4 address: 64:ff9b::8.8.8.8 is public,
+// 64:ff9b::10.0.0.1 is not.
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
 // PublicOnly reports whether addr is a public unicast address that a
-// request may reach. An IPv4 address mapped into IPv6 is judged as the
-// IPv4 address it is.
+// request may reach. An IPv4 address mapped into IPv6 (::ffff:0:0/96) is
+// judged as the IPv4 address it is, and so is a NAT64 address; the other
+// ways of putting IPv4 into IPv6 are refused.
 func PublicOnly(addr netip.Addr) bool {
 	addr = addr.Unmap()
+	if nat64.Contains(addr) {
+		return PublicOnly(netip.AddrFrom4([4]byte(addr.AsSlice()[12:16])))
+	}
 	if !addr.IsValid() || addr.Zone() != "" || addr.IsUnspecified() || addr.IsLoopback() || addr.IsPrivate() ||
 		addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast() || addr.IsInterfaceLocalMulticast() || addr.IsMulticast() {
 		return false

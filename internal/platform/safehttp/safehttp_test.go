@@ -54,9 +54,9 @@ func TestPublicOnly(t *testing.T) {
 		{"::ffff:10.0.0.1", false},
 		{"::ffff:169.254.169.254", false},
 		{"::ffff:8.8.8.8", true},
-		{"64:ff9b::7f00:1", false},
-		{"2002:7f00:1::", false},
 		{"2001:db8::1", false},
+		{"3fff::1", false},
+		{"2001:2::1", false},
 	} {
 		a, err := netip.ParseAddr(tc.addr)
 		if err != nil {
@@ -65,6 +65,59 @@ func TestPublicOnly(t *testing.T) {
 		if got := safehttp.PublicOnly(a); got != tc.want {
 			t.Errorf("PublicOnly(%s) = %v, want %v", tc.addr, got, tc.want)
 		}
+	}
+}
+
+// TestIPv4CarriedInIPv6IsJudgedOrRefused: https://[::127.0.0.1]/ passed
+// the check, because the IPv4-compatible form slipped past every list.
+// Each way of carrying IPv4 in IPv6 is either judged by the IPv4 address
+// the traffic ends up at or refused outright.
+func TestIPv4CarriedInIPv6IsJudgedOrRefused(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		want bool
+	}{
+		// IPv4-compatible and IPv4-translated forms reach the IPv4
+		// address on some stacks: refused whatever they carry.
+		{"::127.0.0.1", false},
+		{"::10.0.0.1", false},
+		{"::169.254.169.254", false},
+		{"::8.8.8.8", false},
+		{"::ffff:0:127.0.0.1", false},
+		{"::ffff:0:8.8.8.8", false},
+		// IPv4-mapped: judged as the IPv4 address.
+		{"::ffff:100.64.0.1", false},
+		{"::ffff:192.0.2.1", false},
+		{"::ffff:0.0.0.0", false},
+		// NAT64's well-known prefix: judged by the IPv4 address it leads to.
+		{"64:ff9b::7f00:1", false},
+		{"64:ff9b::10.0.0.1", false},
+		{"64:ff9b::192.168.1.1", false},
+		{"64:ff9b::169.254.169.254", false},
+		{"64:ff9b::100.64.0.1", false},
+		{"64:ff9b::8.8.8.8", true},
+		// Local-use NAT64, 6to4 and Teredo: refused, public IPv4 or not.
+		{"64:ff9b:1::8.8.8.8", false},
+		{"2002:7f00:1::", false},
+		{"2002:a00:1::1", false},
+		{"2002:808:808::1", false},
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", false},
+		{"2001:0:53aa:64c:0:0:f5ff:fffe", false},
+	} {
+		a, err := netip.ParseAddr(tc.addr)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.addr, err)
+		}
+		if got := safehttp.PublicOnly(a); got != tc.want {
+			t.Errorf("PublicOnly(%s) = %v, want %v", tc.addr, got, tc.want)
+		}
+	}
+	u, err := safehttp.CheckURL("https://[::127.0.0.1]/import")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&safehttp.Client{}).Check(context.Background(), u); !errors.Is(err, safehttp.ErrRefused) {
+		t.Fatalf("Check(https://[::127.0.0.1]/) = %v, want refused", err)
 	}
 }
 
@@ -105,7 +158,7 @@ func TestPrivateTargetsAreRefused(t *testing.T) {
 	defer srv.Close()
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
 	c := &safehttp.Client{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
-	for _, host := range []string{"127.0.0.1", "[::1]", "localhost", "[::ffff:127.0.0.1]", "10.1.2.3", "169.254.169.254", "[fe80::1]", "100.64.1.1", "0.0.0.0", "[fd00::1]", "224.0.0.1"} {
+	for _, host := range []string{"127.0.0.1", "[::1]", "localhost", "[::ffff:127.0.0.1]", "[::127.0.0.1]", "[::ffff:0:127.0.0.1]", "[64:ff9b::127.0.0.1]", "[2002:7f00:1::1]", "10.1.2.3", "169.254.169.254", "[fe80::1]", "100.64.1.1", "0.0.0.0", "[fd00::1]", "224.0.0.1"} {
 		u, err := safehttp.CheckURL("https://" + host + ":" + strconv.Itoa(port) + "/import")
 		if err != nil {
 			t.Fatalf("%s: %v", host, err)

@@ -28,7 +28,22 @@ var enc = base64.RawURLEncoding
 func Make(secret []byte, purpose, subject string, expires time.Time) string {
 	var nonce [12]byte
 	_, _ = rand.Read(nonce[:])
-	payload := enc.EncodeToString([]byte(subject)) + "." + strconv.FormatInt(expires.Unix(), 10) + "." + enc.EncodeToString(nonce[:])
+	return makeWith(secret, purpose, subject, expires, nonce[:])
+}
+
+// MakeFixed is Make without the randomness: the nonce is derived from the
+// other inputs, so the same secret, purpose, subject and expiry always
+// give the same token. It is for a link that several processes sharing the
+// secret must each be able to write out while the database keeps only its
+// expiry and digest. The token is as hard to forge as one from Make: that
+// rests on the MAC, not on the nonce.
+func MakeFixed(secret []byte, purpose, subject string, expires time.Time) string {
+	nonce := mac(secret, "nonce\x00"+purpose, subject+"."+strconv.FormatInt(expires.Unix(), 10))[:12]
+	return makeWith(secret, purpose, subject, expires, nonce)
+}
+
+func makeWith(secret []byte, purpose, subject string, expires time.Time, nonce []byte) string {
+	payload := enc.EncodeToString([]byte(subject)) + "." + strconv.FormatInt(expires.Unix(), 10) + "." + enc.EncodeToString(nonce)
 	return payload + "." + enc.EncodeToString(mac(secret, purpose, payload))
 }
 

@@ -42,3 +42,27 @@ func TestTokens(t *testing.T) {
 		t.Fatal("digest")
 	}
 }
+
+func TestFixedTokens(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tok := MakeFixed(secret, "staff.setup", "first-admin", now.Add(time.Hour))
+	if sub, err := Check(secret, "staff.setup", tok, now); err != nil || sub != "first-admin" {
+		t.Fatalf("a fixed token does not check: %q %v", sub, err)
+	}
+	if MakeFixed(secret, "staff.setup", "first-admin", now.Add(time.Hour)) != tok {
+		t.Fatal("the same inputs gave two tokens")
+	}
+	for name, other := range map[string]string{
+		"another expiry":  MakeFixed(secret, "staff.setup", "first-admin", now.Add(2*time.Hour)),
+		"another secret":  MakeFixed([]byte("another secret, just as long....."), "staff.setup", "first-admin", now.Add(time.Hour)),
+		"another purpose": MakeFixed(secret, "reset-password", "first-admin", now.Add(time.Hour)),
+	} {
+		if other == tok {
+			t.Errorf("%s gave the same token", name)
+		}
+	}
+	if _, err := Check([]byte("another secret, just as long....."), "staff.setup", tok, now); err != ErrInvalid {
+		t.Fatal("a fixed token checks under another secret")
+	}
+}

@@ -58,10 +58,10 @@ func staffAccessLog() Table {
 func staffSetupTokens() Table {
 	return Table{
 		Name:        "staff_setup_tokens",
-		Description: "Digests of the one-time links, printed at start while no administrator exists, that create the first administrator.",
+		Description: "Digests of the one-time links that create the first administrator, issued at start while no administrator exists: one open link per database.",
 		Columns: []Column{
 			plain("digest", "SHA-256 digest of a signed token; it names nobody."),
-			plain("created_at", "When the link was printed."),
+			plain("created_at", "When the link was issued."),
 			plain("expires_at", "When the link stops working."),
 			plain("used_at", "When the link was used, which spends it."),
 		},

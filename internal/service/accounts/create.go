@@ -293,24 +293,53 @@ func (s *Service) grantAdmin(ctx context.Context, tx *service.Tx, accountID stri
 	return true, tx.Audit(ctx, staff.GrantEntry(operatorParty, accountID, staff.Admin, now))
 }
 
-// AnnounceSetup returns, while no administrator exists, a fresh one-time
-// link that creates the first one, voiding the earlier ones; "" once an
-// administrator exists.
-func (s *Service) AnnounceSetup(ctx context.Context) (string, error) {
-	var link string
+// SetupLink is the link that creates the first administrator.
+type SetupLink struct {
+	URL       string
+	ExpiresAt time.Time
+}
+
+// AnnounceSetup returns, while no administrator exists, the database's one
+// open link that creates the first one, issuing it when none is open; the
+// zero SetupLink once an administrator exists. Every instance that shares
+// the secret key gets the same link, and none voids another's: the
+// database keeps the link's expiry and digest, and the token is derived
+// from the key and the expiry (signed.MakeFixed).
+func (s *Service) AnnounceSetup(ctx context.Context) (SetupLink, error) {
+	var link SetupLink
 	err := s.env.InTx(ctx, func(tx *service.Tx) error {
 		exists, err := store.AdminExists(ctx, tx)
 		if err != nil || exists {
 			return err
 		}
 		now := s.env.Clock.Now()
-		exp := now.Add(staff.SetupTTL)
-		token := signed.Make(s.env.Secret, staff.SetupPurpose, staff.SetupSubject, exp)
-		if err := store.IssueSetupToken(ctx, tx, signed.Digest(token), now, exp); err != nil {
-			return err
+		tokenFor := func(expires time.Time) string {
+			return signed.MakeFixed(s.env.Secret, staff.SetupPurpose, staff.SetupSubject, expires)
 		}
-		link = s.linkTo("/setup", token)
-		return nil
+		fresh := now.Add(staff.SetupTTL).Truncate(time.Second)
+		// A few rounds at most: an open link that this key does not make
+		// was issued under another secret key and is dead here, so it
+		// gives way to one that works; and a fresh link that was issued
+		// and spent in this same second already is taken a second later.
+		for range 3 {
+			open, err := store.OpenSetupToken(ctx, tx, store.SetupToken{Digest: signed.Digest(tokenFor(fresh)), ExpiresAt: fresh}, now)
+			if errors.Is(err, database.ErrNotFound) {
+				fresh = fresh.Add(time.Second)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			token := tokenFor(open.ExpiresAt)
+			if signed.Digest(token) == open.Digest {
+				link = SetupLink{URL: s.linkTo("/setup", token), ExpiresAt: open.ExpiresAt}
+				return nil
+			}
+			if err := store.VoidSetupToken(ctx, tx, open.Digest); err != nil {
+				return err
+			}
+		}
+		return errs.E(errs.Internal, "no setup link could be issued")
 	})
 	return link, err
 }

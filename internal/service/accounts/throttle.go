@@ -21,7 +21,7 @@ func (s *Service) accountThrottle(email string) service.Throttle {
 }
 
 func (s *Service) ipThrottle(ip string) service.Throttle {
-	return service.Throttle{Key: ratelimit.Key(s.env.Secret, "signin-ip", ip), Policy: account.IPThrottle}
+	return service.Throttle{Key: ratelimit.Key(s.env.Secret, "signin-ip", ratelimit.ClientKey(ip)), Policy: account.IPThrottle}
 }
 
 // secondStepThrottle counts the wrong second-factor codes typed for an
@@ -35,7 +35,7 @@ func (s *Service) secondStepThrottle(accountID string) service.Throttle {
 // address); too many to one address are quietly not sent, so that nobody
 // can flood a mailbox, and the answer still does not change.
 func (s *Service) mailAllowed(ctx context.Context, ip, email string) (bool, error) {
-	ipT := service.Throttle{Key: ratelimit.Key(s.env.Secret, "mail-ip", ip), Policy: account.IPMailThrottle}
+	ipT := service.Throttle{Key: ratelimit.Key(s.env.Secret, "mail-ip", ratelimit.ClientKey(ip)), Policy: account.IPMailThrottle}
 	if _, err := s.env.Attempt(ctx, ipT); err != nil {
 		return false, err
 	}
