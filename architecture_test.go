@@ -28,7 +28,7 @@ func layer(rel string) string {
 		return false
 	}
 	switch {
-	case strings.HasSuffix(rel, "test") && (strings.HasSuffix(rel, "/dbtest") || strings.HasSuffix(rel, "/mailtest") || strings.HasSuffix(rel, "/videotest")):
+	case strings.HasSuffix(rel, "test") && (strings.HasSuffix(rel, "/dbtest") || strings.HasSuffix(rel, "/mailtest") || strings.HasSuffix(rel, "/s3test") || strings.HasSuffix(rel, "/videotest")):
 		return "" // helpers that tests share
 	case under("bench"):
 		return "" // the benchmarks seed data as tests do
@@ -138,6 +138,7 @@ func TestLayerOf(t *testing.T) {
 		"internal/platform/database":        "platform",
 		"internal/platform/database/dbtest": "",
 		"internal/video":                    "platform",
+		"internal/platform/blob/s3test":     "",
 		"internal/video/videotest":          "",
 		"internal/privacy/datamap":          "domain",
 		"internal/meeting":                  "domain",

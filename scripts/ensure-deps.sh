@@ -50,3 +50,44 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "installing Chromium"
   apt_install chromium
 fi
+
+# Redis on 127.0.0.1:6379 for the two-node LiveKit cluster of the
+# scale-out test (cmd/sessions/scaleout_e2e_test.go). Nothing is saved to
+# disk: the test empties the database it claims anyway.
+redis_ok() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+if ! redis_ok; then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "installing Redis"
+    apt_install redis-server
+  fi
+  # The package may have started it already.
+  if ! redis_ok; then
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  fi
+  for _ in $(seq 1 50); do
+    redis_ok && break
+    sleep 0.2
+  done
+  redis_ok || { echo "Redis is not reachable at 127.0.0.1:6379" >&2; exit 1; }
+fi
+
+# versitygw, the S3 server of the scale-out test, built from the Go
+# module proxy once per machine into the cache folder where the test
+# looks for it (internal/platform/blob/s3test names the module and the
+# version). It is a tool of the tests, not a dependency of the module.
+s3test="$(dirname "$0")/../internal/platform/blob/s3test/s3test.go"
+vgw_module=$(sed -n 's/^[[:space:]]*Module[[:space:]]*= "\(.*\)"$/\1/p' "$s3test")
+vgw_version=$(sed -n 's/^[[:space:]]*Version[[:space:]]*= "\(.*\)"$/\1/p' "$s3test")
+if [ -z "$vgw_module" ] || [ -z "$vgw_version" ]; then
+  echo "cannot read the versitygw module and version from $s3test" >&2
+  exit 1
+fi
+vgw_dir="${XDG_CACHE_HOME:-$HOME/.cache}/sessions-test/versitygw-${vgw_version}"
+if [ ! -x "${vgw_dir}/versitygw" ]; then
+  echo "building versitygw ${vgw_version}"
+  mkdir -p "$vgw_dir"
+  vgw_tmp=$(mktemp -d "${vgw_dir}/build-XXXXXX")
+  (cd "$vgw_tmp" && GOBIN="$vgw_tmp" GOFLAGS= GOWORK=off go install "${vgw_module}/cmd/versitygw@${vgw_version}")
+  mv "${vgw_tmp}/versitygw" "${vgw_dir}/versitygw"
+  rm -rf "$vgw_tmp"
+fi

@@ -1,11 +1,14 @@
 // Package videotest is what call tests share: a real livekit-server
 // process for tests that need an external LiveKit (the video package's own
 // tests and the end-to-end tests of the binary given SESSIONS_LIVEKIT_URL),
-// and the people in a call, one speaking and one listening, that show
+// or several nodes of one cluster through Redis, and the people in a call, one speaking and one listening, that show
 // media flows through whichever server is under test.
 package videotest
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // LiveKit is a running livekit-server and the credentials it accepts.
@@ -35,34 +40,74 @@ type LiveKit struct {
 // video, as an operator would write their own.
 func StartLiveKit(t testing.TB, webhookURL string) LiveKit {
 	t.Helper()
+	return startNodes(t, webhookURL, 1, nil)[0]
+}
+
+// StartLiveKitCluster starts n livekit-server nodes that share their
+// rooms through Redis, as LiveKit is run behind several instances of the
+// product: a client may connect to any node, and LiveKit relays its
+// signalling to the one node that hosts the room. Every node takes the
+// same key and sends its webhooks to webhookURL.
+//
+// Redis is SESSIONS_TEST_REDIS_ADDR, or 127.0.0.1:6379 where
+// scripts/ensure-deps.sh starts it. The cluster keeps its state in a
+// Redis database of its own, emptied before and after, so that clusters
+// of tests running at the same time, or left behind by a killed run,
+// never see each other's nodes or rooms.
+func StartLiveKitCluster(t testing.TB, webhookURL string, n int) []LiveKit {
+	t.Helper()
+	addr, db := redisDatabase(t)
+	return startNodes(t, webhookURL, n, map[string]any{"address": addr, "db": db})
+}
+
+// startNodes starts n nodes with one key, sharing redis when it is set.
+func startNodes(t testing.TB, webhookURL string, n int, redis map[string]any) []LiveKit {
+	t.Helper()
 	bin := os.Getenv("SESSIONS_TEST_LIVEKIT_SERVER")
 	if bin == "" {
 		bin = serverTool(t)
 	}
-	lk := LiveKit{APIKey: "APItest", APISecret: "a-test-secret-of-at-least-32-characters"}
-	port := FreePort(t, "tcp")
-	conf, err := json.Marshal(map[string]any{ // JSON is YAML
-		"port":           port,
-		"bind_addresses": []string{"127.0.0.1"},
-		"rtc": map[string]any{
-			"udp_port":                  FreePort(t, "udp"),
-			"tcp_port":                  0,
-			"node_ip":                   "127.0.0.1",
-			"use_external_ip":           false,
-			"enable_loopback_candidate": true,
-			"ips":                       map[string]any{"includes": []string{"127.0.0.1/32"}},
-		},
-		"turn":    map[string]any{"enabled": false},
-		"keys":    map[string]string{lk.APIKey: lk.APISecret},
-		"webhook": map[string]any{"api_key": lk.APIKey, "urls": []string{webhookURL}},
-		"logging": map[string]any{"level": "warn"},
-	})
+	nodes := make([]LiveKit, n)
+	for i := range nodes {
+		lk := LiveKit{APIKey: "APItest", APISecret: "a-test-secret-of-at-least-32-characters"}
+		port := FreePort(t, "tcp")
+		conf := map[string]any{
+			"port":           port,
+			"bind_addresses": []string{"127.0.0.1"},
+			"rtc": map[string]any{
+				"udp_port":                  FreePort(t, "udp"),
+				"tcp_port":                  0,
+				"node_ip":                   "127.0.0.1",
+				"use_external_ip":           false,
+				"enable_loopback_candidate": true,
+				"ips":                       map[string]any{"includes": []string{"127.0.0.1/32"}},
+			},
+			"turn":    map[string]any{"enabled": false},
+			"keys":    map[string]string{lk.APIKey: lk.APISecret},
+			"webhook": map[string]any{"api_key": lk.APIKey, "urls": []string{webhookURL}},
+			"logging": map[string]any{"level": "warn"},
+		}
+		if redis != nil {
+			conf["redis"] = redis
+		}
+		startNode(t, bin, fmt.Sprintf("livekit-%d", i+1), port, conf)
+		lk.URL = "ws://" + net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
+		nodes[i] = lk
+	}
+	return nodes
+}
+
+// startNode runs one livekit-server with conf until the test ends, and
+// returns once it accepts connections on port.
+func startNode(t testing.TB, bin, name string, port int, conf map[string]any) {
+	t.Helper()
+	raw, err := json.Marshal(conf) // JSON is YAML
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	confPath, logPath := filepath.Join(dir, "livekit.yaml"), filepath.Join(dir, "livekit.log")
-	if err := os.WriteFile(confPath, conf, 0o600); err != nil {
+	confPath, logPath := filepath.Join(dir, name+".yaml"), filepath.Join(dir, name+".log")
+	if err := os.WriteFile(confPath, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	logFile, err := os.Create(logPath)
@@ -100,7 +145,7 @@ func StartLiveKit(t testing.TB, webhookURL string) LiveKit {
 			}
 		}
 		if t.Failed() {
-			t.Logf("livekit-server output:\n%s", output())
+			t.Logf("%s output:\n%s", name, output())
 		}
 	})
 
@@ -109,21 +154,75 @@ func StartLiveKit(t testing.TB, webhookURL string) LiveKit {
 	for {
 		select {
 		case err := <-exited:
-			t.Fatalf("livekit-server exited: %v\n%s", err, output())
+			t.Fatalf("%s exited: %v\n%s", name, err, output())
 		default:
 		}
 		if resp, err := http.Get("http://" + addr + "/"); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("livekit-server did not accept connections\n%s", output())
+			t.Fatalf("%s did not accept connections\n%s", name, output())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	lk.URL = "ws://" + addr
-	return lk
+}
+
+// redisDatabase claims a Redis database for one cluster until the test
+// ends: a key in database 0 marks it taken (and lapses on its own should
+// the test be killed), and the database is emptied before and after use.
+func redisDatabase(t testing.TB) (addr string, db int) {
+	t.Helper()
+	addr = os.Getenv("SESSIONS_TEST_REDIS_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	claims := redis.NewClient(&redis.Options{Addr: addr})
+	defer claims.Close()
+	if err := claims.Ping(ctx).Err(); err != nil {
+		t.Fatalf("Redis is not reachable at %s (scripts/ensure-deps.sh starts it; SESSIONS_TEST_REDIS_ADDR names another): %v", addr, err)
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	owner := hex.EncodeToString(b[:])
+	// Database 0 holds the claims; Redis has 16 databases unless
+	// configured otherwise.
+	for db = 1; db < 16; db++ {
+		key := fmt.Sprintf("sessions-videotest:db:%d", db)
+		ok, err := claims.SetNX(ctx, key, owner, 30*time.Minute).Result()
+		if err != nil {
+			t.Fatalf("claiming a Redis database: %v", err)
+		}
+		if !ok {
+			continue
+		}
+		flush := func() {
+			c := redis.NewClient(&redis.Options{Addr: addr, DB: db})
+			defer c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := c.FlushDB(ctx).Err(); err != nil {
+				t.Errorf("emptying Redis database %d: %v", db, err)
+			}
+		}
+		flush()
+		t.Cleanup(func() {
+			flush()
+			c := redis.NewClient(&redis.Options{Addr: addr})
+			defer c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if v, err := c.Get(ctx, key).Result(); err == nil && v == owner {
+				_ = c.Del(ctx, key).Err()
+			}
+		})
+		return addr, db
+	}
+	t.Fatalf("every Redis database at %s is claimed by another LiveKit cluster", addr)
+	return "", 0
 }
 
 // serverTool returns the livekit-server binary named by go.mod's tool
