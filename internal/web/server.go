@@ -12,10 +12,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sessionshq/sessions/internal/platform/ratelimit"
-
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
+	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/video"
 )
@@ -44,8 +43,9 @@ type Server struct {
 	patterns []string
 	pages    *pages
 	// openLimits bounds how often one address may call the routes open to
-	// anyone that write something (see s.throttled).
-	openLimits *ratelimit.Buckets
+	// anyone that write something (see s.throttled), counted in the
+	// database every instance shares.
+	openLimits ratelimit.Limiter
 	// crossOrigin refuses writes from other sites on page and script
 	// routes (s.route).
 	crossOrigin *http.CrossOriginProtection
@@ -61,7 +61,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux(), pages: p,
-		openLimits:  ratelimit.NewBuckets(openRoutesPerMinute, openRoutesBurst, d.Clock.Now),
+		openLimits:  ratelimit.NewShared(openRoutes, d.Services.RequestCounts, d.Secret, d.Clock.Now),
 		crossOrigin: http.NewCrossOriginProtection()}
 	if err := s.initAuth(); err != nil {
 		return nil, err
