@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/platform/clock"
@@ -49,6 +50,10 @@ type Server struct {
 	// crossOrigin refuses writes from other sites on page and script
 	// routes (s.route).
 	crossOrigin *http.CrossOriginProtection
+	// draining is set by Drain: /readyz answers 503 and connections close
+	// after their response. running is the server Serve runs, nil before.
+	draining atomic.Bool
+	running  atomic.Pointer[http.Server]
 }
 
 // New builds the server and its route table.
@@ -79,8 +84,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Patterns returns every registered route pattern.
 func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
 
+// Drain prepares the server for its end while it keeps serving: /readyz
+// answers 503, so that load balancers take it out of rotation, and every
+// connection closes after its next response, so that none is left idle
+// for a balancer to send a request on just as Serve's shutdown closes it.
+// Everything else is answered as before.
+func (s *Server) Drain() {
+	s.draining.Store(true)
+	if srv := s.running.Load(); srv != nil {
+		srv.SetKeepAlivesEnabled(false)
+	}
+}
+
+// Draining reports whether Drain was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
 // Serve answers on ln until ctx ends, then shuts down gracefully within
 // timeout: the listener closes at once and requests in flight may finish.
+// Call Drain, and wait, before ending ctx to stop without refusing anyone.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Duration) error {
 	srv := &http.Server{
 		Handler:           s,
@@ -91,6 +112,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Durati
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	s.running.Store(srv)
+	if s.draining.Load() {
+		srv.SetKeepAlivesEnabled(false)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
