@@ -118,9 +118,11 @@ func startBinaryFrom(t *testing.T, bin string, extraEnv ...string) *server {
 	target := dbtest.NewTarget(t)
 	cmd := exec.Command(bin)
 	// Free ports for the embedded SFU too, so that binaries started by
-	// tests running at the same time never collide.
+	// tests running at the same time never collide. No load balancer
+	// waits on these servers, so they stop without draining unless a
+	// test asks for it.
 	cmd.Env = append(os.Environ(), "SESSIONS_ADDR=127.0.0.1:0", "SESSIONS_LOG_FORMAT=json",
-		"SESSIONS_VIDEO_PORT=0", "SESSIONS_VIDEO_UDP_PORT=0")
+		"SESSIONS_VIDEO_PORT=0", "SESSIONS_VIDEO_UDP_PORT=0", "SESSIONS_DRAIN_TIMEOUT=0s")
 	cmd.Env = append(cmd.Env, target.Env()...)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	stdout, err := cmd.StdoutPipe()

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/app"
@@ -61,14 +64,18 @@ func cmdServe(ctx context.Context, e env) error {
 		ln.Close()
 		return err
 	}
-	// On shutdown the SFU stops first, ending every call, while the HTTP
+	// On shutdown the server first drains: it keeps serving, calls
+	// included, while load balancers learn from /readyz to send requests
+	// elsewhere. Then the SFU stops, ending every call, while the HTTP
 	// server still takes the webhooks that record who left; only then does
-	// the HTTP server stop.
+	// the HTTP server stop, finishing the requests in flight, and after it
+	// the background jobs (deferred above).
 	serving, stopServing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServing()
 	go func() {
 		select {
 		case <-ctx.Done():
+			drain(srv, a.Config.DrainTimeout, a.Log)
 			closeVideo(sfu, a.Config.ShutdownTimeout, a.Log)
 			stopServing()
 		case <-serving.Done():
@@ -77,6 +84,30 @@ func cmdServe(ctx context.Context, e env) error {
 	err = srv.Serve(serving, ln, a.Config.ShutdownTimeout)
 	a.Log.Info("stopped")
 	return err
+}
+
+// drain takes the server out of its load balancers' rotation and keeps
+// serving for d, long enough for them to see /readyz fail and stop
+// sending requests before the listener closes. The wait is on the wall
+// clock, as the balancers' probes are. A second SIGINT or SIGTERM ends it
+// early, for an operator at a terminal with no balancer to wait for.
+func drain(srv *web.Server, d time.Duration, log *slog.Logger) {
+	if d <= 0 {
+		srv.Drain()
+		return
+	}
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	srv.Drain()
+	log.Info("draining before shutdown", slog.Duration("for", d))
+	wait := time.NewTimer(d)
+	defer wait.Stop()
+	select {
+	case <-wait.C:
+	case <-again:
+		log.Info("draining cut short by a second signal")
+	}
 }
 
 // closeVideo stops an embedded SFU within timeout; it does nothing for an

@@ -169,22 +169,25 @@ func jsonEncode(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// Open routes that write — the cookie tool, the analytics collector, the
-// guardian's confirmation, the first-admin setup and one-click unsubscribe
-// — take at most this many requests per address (per /64 for IPv6, see
-// ratelimit.ClientKey): far above what a person or a mail provider sends,
-// far below a flood.
-const (
-	openRoutesPerMinute = 300
-	openRoutesBurst     = 300
-)
+// openRoutes limits the open routes that write — the cookie tool, the
+// analytics collector, the guardian's confirmation, the first-admin setup,
+// one-click unsubscribe, the guest's door and chat and the public request
+// form — to this many requests per client address and minute, between
+// them and across every instance (per /64 for IPv6, see
+// ratelimit.ClientKey): far above what a person or a mail
+// provider sends, far below a flood.
+var openRoutes = ratelimit.Window{Name: "open-routes", Limit: 300, Period: time.Minute}
 
 // throttled refuses a request with 429 and Retry-After once the caller's
 // address has used up its share of the open routes.
 func (s *Server) throttled(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if ok, wait := s.openLimits.Take(ratelimit.ClientKey(clientIP(r))); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+		ok, wait, err := s.openLimits.Allow(r.Context(), ratelimit.ClientKey(clientIP(r)))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)))
 			return errs.E(errs.RateLimited, "too many requests from this address; try again shortly")
 		}
 		return h(w, r)

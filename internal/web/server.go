@@ -10,12 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
-
-	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/config"
+	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 	"github.com/sessionshq/sessions/internal/service/wire"
 	"github.com/sessionshq/sessions/internal/video"
 )
@@ -44,11 +44,16 @@ type Server struct {
 	patterns []string
 	pages    *pages
 	// openLimits bounds how often one address may call the routes open to
-	// anyone that write something (see s.throttled).
-	openLimits *ratelimit.Buckets
+	// anyone that write something (see s.throttled), counted in the
+	// database every instance shares.
+	openLimits ratelimit.Limiter
 	// crossOrigin refuses writes from other sites on page and script
 	// routes (s.route).
 	crossOrigin *http.CrossOriginProtection
+	// draining is set by Drain: /readyz answers 503 and connections close
+	// after their response. running is the server Serve runs, nil before.
+	draining atomic.Bool
+	running  atomic.Pointer[http.Server]
 }
 
 // New builds the server and its route table.
@@ -61,7 +66,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux(), pages: p,
-		openLimits:  ratelimit.NewBuckets(openRoutesPerMinute, openRoutesBurst, d.Clock.Now),
+		openLimits:  ratelimit.NewShared(openRoutes, d.Services.RequestCounts, d.Secret, d.Clock.Now),
 		crossOrigin: http.NewCrossOriginProtection()}
 	if err := s.initAuth(); err != nil {
 		return nil, err
@@ -79,8 +84,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Patterns returns every registered route pattern.
 func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
 
+// Drain prepares the server for its end while it keeps serving: /readyz
+// answers 503, so that load balancers take it out of rotation, and every
+// connection closes after its next response, so that none is left idle
+// for a balancer to send a request on just as Serve's shutdown closes it.
+// Everything else is answered as before.
+func (s *Server) Drain() {
+	s.draining.Store(true)
+	if srv := s.running.Load(); srv != nil {
+		srv.SetKeepAlivesEnabled(false)
+	}
+}
+
+// Draining reports whether Drain was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
 // Serve answers on ln until ctx ends, then shuts down gracefully within
 // timeout: the listener closes at once and requests in flight may finish.
+// Call Drain, and wait, before ending ctx to stop without refusing anyone.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Duration) error {
 	srv := &http.Server{
 		Handler:           s,
@@ -91,6 +112,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Durati
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	s.running.Store(srv)
+	if s.draining.Load() {
+		srv.SetKeepAlivesEnabled(false)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -4,7 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/sessionshq/sessions/internal/service/wire"
+	"github.com/sessionshq/sessions/internal/web"
 )
 
 // TestOpenRoutesAreRateLimited: one address flooding an open route that
@@ -73,4 +78,58 @@ func TestOpenRoutesCountAnIPv6ClientPerSlash64(t *testing.T) {
 	if status := send("2001:db8:7:9::1"); status == http.StatusTooManyRequests {
 		t.Error("the neighbouring /64 was refused too")
 	}
+}
+
+// TestOpenRouteLimitHoldsAcrossInstances: two instances on one database,
+// as behind a load balancer, count one address together. A flood spread
+// over both at once is admitted exactly as often as the limit says, not
+// once per instance.
+func TestOpenRouteLimitHoldsAcrossInstances(t *testing.T) {
+	t.Parallel()
+	const limit, perWorker = 300, 200
+	first := newHarness(t)
+	second := *first
+	second.Srv = anotherInstance(t, first)
+	var admitted, refused, other atomic.Int64
+	var wg sync.WaitGroup
+	for _, h := range []*harness{first, &second, first, &second} {
+		wg.Go(func() {
+			c := h.anon()
+			c.ip = "198.51.100.7"
+			for range perWorker {
+				res := c.do(t, http.MethodPost, "/api/analytics/events", strings.NewReader(`{"type":"pageview","path":"/"}`),
+					http.Header{"Content-Type": {"application/json"}, "Sec-Fetch-Site": {"same-origin"}})
+				switch res.StatusCode {
+				case http.StatusAccepted:
+					admitted.Add(1)
+				case http.StatusTooManyRequests:
+					refused.Add(1)
+				default:
+					other.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if admitted.Load() != limit || other.Load() != 0 {
+		t.Fatalf("two instances admitted %d of %d requests from one address (and answered %d otherwise), want exactly %d",
+			admitted.Load(), 4*perWorker, other.Load(), limit)
+	}
+}
+
+// anotherInstance is a second server on h's database, configuration,
+// clock and secret, built as another process would build it: its own
+// services and its own memory.
+func anotherInstance(t *testing.T, h *harness) *web.Server {
+	t.Helper()
+	services, err := wire.New(wire.Parts{Config: h.Config, DB: h.DB, Clock: h.Clock, Secret: h.Secret, Mail: h.Mail,
+		Passwords: harnessHasher, Blobs: h.Blobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Deps{Config: h.Config, Clock: h.Clock, Log: h.Srv.Log, Secret: h.Secret, Services: services})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }

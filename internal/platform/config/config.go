@@ -45,6 +45,10 @@ type Config struct {
 	JobWorkers      int
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	// DrainTimeout is how long the server keeps serving after SIGTERM
+	// while /readyz answers 503, so that load balancers stop sending it
+	// requests before its listener closes.
+	DrainTimeout time.Duration
 
 	// ReactivationGrace is how long a deactivated account can be brought
 	// back by signing in.
@@ -243,6 +247,14 @@ var settings = []setting{
 			return errors.New("must be a duration from 1s to 1h, such as 30s")
 		}
 		c.ErasureLease = d
+		return nil
+	}},
+	{name: "drain-timeout", usage: "how long the server keeps serving after SIGTERM with /readyz unready, before it stops taking requests", def: "10s", set: func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < 0 || d > 10*time.Minute {
+			return errors.New("must be a duration from 0s to 10m, such as 10s")
+		}
+		c.DrainTimeout = d
 		return nil
 	}},
 	{name: "shutdown-timeout", usage: "how long shutdown waits for requests and jobs", def: "4s", set: func(c *Config, v string) error {

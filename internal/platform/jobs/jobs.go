@@ -39,13 +39,21 @@ type Job[T Args] struct {
 	Args    T
 }
 
-// Schedule makes a job run periodically.
+// Schedule makes a job run periodically: once in every period of length
+// Every, however many processes there are and however often the one that
+// schedules changes. Periods are aligned as time.Time.Truncate aligns
+// them (an hourly schedule's periods are the hours of the UTC clock), and
+// runs fall in their middle. A job must still be safe to
+// run twice (a run may be retried after a crash), but a rolling restart
+// does not add runs.
 type Schedule struct {
 	Every time.Duration
 	Args  Args
 	// RunOnStart also enqueues the job as soon as this process becomes the
-	// one that schedules periodic work, so a long interval is not waited
-	// out again after every restart.
+	// one that schedules periodic work, unless it already ran (or is
+	// waiting to run) in the current period, so that a long interval is
+	// not waited out again after a restart that happened to stop the
+	// schedule before its period's run.
 	RunOnStart bool
 }
 
@@ -144,8 +152,16 @@ func Register[T Args](r *Runner, work func(ctx context.Context, job Job[T]) erro
 }
 
 // Periodic adds a schedule. The job's kind must have a registered worker.
+//
 // Only one process at a time (River's elected leader) enqueues periodic
-// jobs, so several servers do not multiply them.
+// jobs, so several servers do not multiply them. But each new leader
+// starts its schedules afresh, and a rolling restart of N instances
+// elects up to N leaders in a row: without more, every one of them would
+// run the RunOnStart jobs again, and a schedule's first run would come
+// Every after each election. So each run is a unique job per period
+// (River's UniqueOpts.ByPeriod, which counts finished jobs too): a
+// leader that finds its period's run already enqueued, waiting or done
+// enqueues nothing.
 func (r *Runner) Periodic(s Schedule) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -156,11 +172,26 @@ func (r *Runner) Periodic(s Schedule) {
 		panic(fmt.Sprintf("jobs: periodic %s every %s: the interval must be at least a second", s.Args.Kind(), s.Every))
 	}
 	args := s.Args
+	once := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: s.Every}}
 	r.periodic = append(r.periodic, river.NewPeriodicJob(
-		river.PeriodicInterval(s.Every),
-		func() (river.JobArgs, *river.InsertOpts) { return args, nil },
+		midPeriod(s.Every),
+		func() (river.JobArgs, *river.InsertOpts) { return args, once },
 		&river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: s.RunOnStart},
 	))
+}
+
+// midPeriod schedules a run in the middle of each period, the periods
+// being those River's uniqueness counts (time.Time.Truncate by the
+// period). River dates a periodic job by the moment it inserts it, a
+// little early or late; a run due at a period's edge could then land in
+// the period of the run before and be dropped as its duplicate. In the
+// middle, half a period of slack separates every run from either edge.
+type midPeriod time.Duration
+
+// Next is the middle of the period after the one holding t.
+func (p midPeriod) Next(t time.Time) time.Time {
+	d := time.Duration(p)
+	return t.Truncate(d).Add(d + d/2)
 }
 
 // build creates the River client once, fixing the registered set.

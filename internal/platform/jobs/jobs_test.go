@@ -259,6 +259,61 @@ func TestPeriodicJobRuns(t *testing.T) {
 	receive(t, ticks, "the second tick")
 }
 
+// TestPeriodicJobRunsOncePerPeriodAcrossLeaders: a rolling restart hands
+// the scheduling of periodic work from one process to the next, and each
+// new leader enqueues the jobs that run on start. Within one period the
+// second leader's run is dropped, so the work runs once, not once per
+// instance restarted.
+func TestPeriodicJobRunsOncePerPeriodAcrossLeaders(t *testing.T) {
+	// Far longer than the test: both leaders fall in one period unless
+	// the test straddles its edge, which the loop detects and retries.
+	const every = 24 * time.Hour
+	for try := 1; ; try++ {
+		period := time.Now().Truncate(every)
+		db := dbtest.Open(t)
+		ticks := make(chan struct{}, 4)
+		for leader := range 2 {
+			runLeader(t, db, every, leader, ticks)
+		}
+		if !time.Now().Truncate(every).Equal(period) && try < 3 {
+			continue // two periods: two runs would be right
+		}
+		var runs int
+		if err := db.QueryRow(context.Background(), "SELECT COUNT(*) FROM river_job WHERE kind = ?", tickArgs{}.Kind()).Scan(&runs); err != nil {
+			t.Fatal(err)
+		}
+		if runs != 1 || len(ticks) != 0 {
+			t.Fatalf("two leaders in one period enqueued %d runs, and %d ran after the first; want 1 and none", runs, len(ticks))
+		}
+		return
+	}
+}
+
+// runLeader starts a runner on db that becomes the leader, with a tick
+// scheduled to run on start, and stops it once its start-up runs are
+// done. A ping scheduled alongside, whose arguments differ per leader,
+// tells when they were enqueued (River inserts them in one transaction);
+// the first leader also waits for its tick.
+func runLeader(t *testing.T, db *database.DB, every time.Duration, leader int, ticks chan struct{}) {
+	t.Helper()
+	r := newRunner(db)
+	pinged := make(chan int, 1)
+	jobs.Register(r, func(ctx context.Context, j jobs.Job[tickArgs]) error { ticks <- struct{}{}; return nil })
+	jobs.Register(r, func(ctx context.Context, j jobs.Job[pingArgs]) error { pinged <- j.Args.N; return nil })
+	r.Periodic(jobs.Schedule{Every: every, Args: tickArgs{}, RunOnStart: true})
+	r.Periodic(jobs.Schedule{Every: every, Args: pingArgs{N: leader}, RunOnStart: true})
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer stop(t, r)
+	if got := receive(t, pinged, "the leader's start-up runs"); got != leader {
+		t.Fatalf("leader %d ran the ping of leader %d", leader, got)
+	}
+	if leader == 0 {
+		receive(t, ticks, "the first leader's tick")
+	}
+}
+
 func TestUniqueSkipsDuplicateWhileWaiting(t *testing.T) {
 	db := dbtest.Open(t)
 	ctx := context.Background()

@@ -1,9 +1,10 @@
-// Package ratelimit owns the arithmetic of attempt counters with a
-// temporary lockout: how a counter moves on each attempt and on a success,
-// and when it lets the next attempt through. Storage is the caller's
-// (store keeps the counters in the database so that every server instance
-// sees the same ones, and moves them by these rules in one statement), and
-// so is the clock.
+// Package ratelimit owns the arithmetic of limits: attempt counters with a
+// temporary lockout (Policy: how a counter moves on each attempt and on a
+// success, and when it lets the next attempt through), and request limits
+// per window of the clock (Window, Limiter). Storage is the caller's:
+// store keeps both kinds of counter in the database so that every server
+// instance sees the same ones, and moves them in one statement. So is the
+// clock.
 package ratelimit
 
 import (

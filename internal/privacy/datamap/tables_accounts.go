@@ -5,7 +5,7 @@ package datamap
 // recovery codes, pending two-step sign-ins and the counters of failed
 // sign-ins.
 func accountTables() []Table {
-	return []Table{accounts(), accountSessions(), apiTokens(), emailTokens(), recoveryCodes(), signinChallenges(), authThrottle()}
+	return []Table{accounts(), accountSessions(), apiTokens(), emailTokens(), recoveryCodes(), signinChallenges(), authThrottle(), requestCounts()}
 }
 
 // signInUses are the purposes of what proves who a member is: letting
@@ -167,6 +167,26 @@ func signinChallenges() Table {
 			idColumn("account_id", "Id of the member signing in.", "auth-expired-1d"),
 			col("created_at", "When the password was accepted.", Observed, "account.sign-in-history"),
 			plain("expires_at", "When the second step lapses."),
+		},
+	}
+}
+
+func requestCounts() Table {
+	col := func(name, note string, source Source, cats ...string) Column {
+		return Column{Name: name, Personal: true, Note: note, Categories: cats, Uses: []Use{{"security", LegitimateInterest}},
+			Source: source, Retention: "throttle-1d", Erasure: deleted(), Recipients: hosting()}
+	}
+	return Table{
+		Name:        "request_counts",
+		Description: "Counts of requests to the routes anyone may call (cookie choices, analytics, guest links, unsubscribing, the public request form and the like) per client address and minute, behind their rate limit. The address is not stored: only a keyed digest of it.",
+		Subjects:    []Subject{Visitor, Guest, Member},
+		Unkeyed:     "A count is found only by a keyed digest of an IP address, never by a person's id; each is deleted within minutes of its window's end, and at the latest a day after it began.",
+		Columns: []Column{
+			plain("name", "Which limit the count belongs to."),
+			col("key", "Keyed digest of the IP address being counted.", Derived, "pseudonym.id"),
+			col("window_start", "When the window of counting began.", Observed, "online.usage"),
+			col("window_end", "When the window of counting ends.", Observed, "online.usage"),
+			col("hits", "How many requests came in the window.", Observed, "online.usage"),
 		},
 	}
 }

@@ -301,7 +301,7 @@ func retentionRules() []RetentionRule {
 		},
 		{
 			ID: "throttle-1d", Period: Period{Days: 1}, Anchor: "window_start", AtEnd: Delete,
-			Description: "Counters of failed sign-ins and of requests for e-mailed links are deleted a day after they started counting; a lockout lasts minutes, so nothing older is needed.",
+			Description: "Counters of failed sign-ins, of requests for e-mailed links and of requests to the routes anyone may call are deleted a day after they started counting; a lockout lasts minutes, so nothing older is needed.",
 		},
 		{
 			ID: "invitation-count-2d", Period: Period{Days: 2}, Anchor: "day", AtEnd: Delete,

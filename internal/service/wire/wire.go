@@ -4,6 +4,7 @@
 package wire
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/jobs"
 	"github.com/sessionshq/sessions/internal/platform/mail"
+	"github.com/sessionshq/sessions/internal/platform/ratelimit"
 	"github.com/sessionshq/sessions/internal/platform/safehttp"
 	"github.com/sessionshq/sessions/internal/privacy/datamap"
 	"github.com/sessionshq/sessions/internal/service"
@@ -63,6 +65,10 @@ type Services struct {
 	Console   *console.Service
 	Rights    *dsr.Service
 	Retention *retain.Service
+	// RequestCounts count requests to the routes anyone may call in the
+	// database, for web's limits (ratelimit.Shared): shared by every
+	// instance, so a limit holds however many instances answer.
+	RequestCounts ratelimit.Counter
 }
 
 // New builds every service. When p.Jobs is set it also registers the
@@ -99,6 +105,8 @@ func New(p Parts) (*Services, error) {
 		Notices:  notices.New(env),
 		Console:  console.New(env),
 		Rights:   dsr.New(env),
+
+		RequestCounts: store.NewRequestCounts(p.DB),
 	}
 	s.Retention = retain.New(env, s.Rights)
 	s.Campaigns = campaigns.New(env, s.Consents)
@@ -114,6 +122,13 @@ func (s *Services) registerJobs(r *jobs.Runner) {
 	s.Rights.RegisterJobs(r)
 	s.Campaigns.RegisterJobs(r)
 	s.Notices.RegisterJobs(r)
+	// Counts of ended windows go within minutes of their end; retention
+	// would delete them only after a day.
+	jobs.Register(r, func(ctx context.Context, _ jobs.Job[ratelimit.PruneArgs]) error {
+		_, err := store.PruneRequestCounts(ctx, s.Env.Store.DB, s.Env.Now())
+		return err
+	})
+	r.Periodic(jobs.Schedule{Every: ratelimit.PruneEvery, Args: ratelimit.PruneArgs{}})
 }
 
 // UseVideo gives the services the SFU calls run on, once it has started
