@@ -7,8 +7,9 @@ import (
 	"github.com/livekit/protocol/auth"
 )
 
-// Role is what a person may do in a call. It mirrors the session roles; only
-// hosts and co-hosts may act on other people.
+// Role is the person's role in the meeting. It mirrors the meeting roles;
+// LiveKit grants the same to every role, since acting on other people goes
+// through the product's API, never through a token.
 type Role string
 
 const (
@@ -57,12 +58,13 @@ func videoGrant(g Grant) (*auth.VideoGrant, error) {
 	v.SetCanSubscribe(true)
 	v.SetCanPublishData(true) // raise hand and reactions travel as data messages
 	v.SetCanUpdateOwnMetadata(false)
+	// No role gets roomAdmin: with it, a token opens LiveKit's server API
+	// for its room, and a co-host could remove the host, which the product
+	// refuses. Hosts and co-hosts moderate through the product's API,
+	// which checks the roles and asks LiveKit with the API secret.
+	v.RoomAdmin = false
 	switch g.Role {
-	case Host, CoHost:
-		// roomAdmin lets the holder's client mute and remove others; our
-		// server API does the same with the API secret.
-		v.RoomAdmin = true
-	case Participant:
+	case Host, CoHost, Participant:
 	default:
 		return nil, errors.New("video: unknown role")
 	}

@@ -36,6 +36,7 @@ const DefaultTokenTTL = 5 * time.Minute
 // rest of the product sees no difference between the two.
 type SFU struct {
 	url       string // for browsers and SDKs
+	apiURL    string // LiveKit's server API, which only the API secret opens
 	apiKey    string
 	apiSecret string
 	keys      auth.KeyProvider
@@ -83,6 +84,7 @@ func newSFU(publicURL, apiURL, key, secret string, ttl time.Duration, clk clock.
 	}
 	return &SFU{
 		url:       publicURL,
+		apiURL:    apiURL,
 		apiKey:    key,
 		apiSecret: secret,
 		keys:      auth.NewSimpleKeyProvider(key, secret),

@@ -255,8 +255,8 @@ func expectJoin(t *testing.T, h *harness, res *response, status int, room, ident
 	if grants.Identity != identity || grants.Video == nil || grants.Video.Room != room || !grants.Video.RoomJoin {
 		t.Fatalf("token grants %+v %+v", grants, grants.Video)
 	}
-	if admin := role == "host" || role == "co-host"; grants.Video.RoomAdmin != admin {
-		t.Fatalf("a %s's token has roomAdmin %v", role, grants.Video.RoomAdmin)
+	if grants.Video.RoomAdmin {
+		t.Fatalf("a %s's token has roomAdmin, which opens LiveKit's server API past our moderation rules", role)
 	}
 	return a
 }
