@@ -713,6 +713,8 @@ func TestWebhookDrivesAttendance(t *testing.T) {
 	ada := h.newMember(t)
 	adaPID := cm.member(t, h, ada, meeting.RoleParticipant)
 	t0 := h.Clock.Now().Truncate(time.Second)
+	// Ada came through the door: the webhooks hold her to it.
+	expectJoin(t, h, postJSON(t, h.apiClient(t, ada), cm.path("/join"), nil), 200, cm.ID, adaPID, "participant")
 
 	send := func(body []byte) int {
 		return postWebhook(t, h, body, signWebhook(t, body, harnessLiveKitKey, harnessLiveKitSecret))
