@@ -75,7 +75,8 @@ type callPerson struct {
 // runBinaryCall: two members get tokens through the binary's API and join
 // with LiveKit's Go SDK; the host publishes audio and the other receives
 // its RTP packets; the attendance appears from the webhooks; the host
-// removes the other, who is disconnected and cannot come back.
+// removes the other, who is disconnected and cannot come back, neither
+// through the door nor with the LiveKit token she already holds.
 func runBinaryCall(t *testing.T, bin string, external func(webhookURL string) []string) {
 	ctx := context.Background()
 	db, target := dbtest.OpenTarget(t)
@@ -152,6 +153,20 @@ func runBinaryCall(t *testing.T, bin string, external func(webhookURL string) []
 		t.Errorf("Ada joins again after removal: %d", res.StatusCode)
 	}
 	videotest.WaitUntil(t, "Ada's visit to end", func() bool { return callAttendanceOf(t, s, meetingID, host).left(ada.pid) })
+
+	// The token the door gave her before is still one LiveKit accepts,
+	// but the product ends the connection as soon as LiveKit reports it:
+	// she never stays in the call.
+	back := videotest.NewListener()
+	if again, err := videotest.Connect(adaAnswer.URL, adaAnswer.Token, back.Callback()); err == nil {
+		defer again.Disconnect()
+		select {
+		case <-back.Disconnected():
+		case <-time.After(videotest.Patience):
+			t.Fatal("Ada came back into the call with the token from before her removal")
+		}
+	}
+	videotest.WaitUntil(t, "the host no longer sees Ada", func() bool { return hostRoom.GetParticipantByIdentity(ada.pid) == nil })
 
 	stop()
 	hostRoom.Disconnect()

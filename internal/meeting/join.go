@@ -117,6 +117,54 @@ func InCall(m Meeting, p Participant) bool {
 	return err == nil && s == Admitted
 }
 
+// Why a connection to a call is ended: the reasons MayStayInCall gives,
+// written to the audit log.
+const (
+	RefusedCancelled   = "cancelled"    // the meeting was cancelled
+	RefusedStranger    = "not_invited"  // the identity takes no part in the meeting
+	RefusedNoLink      = "link_expired" // a guest's personal link expired or was revoked
+	RefusedOldToken    = "old_token"    // minted before a host last turned the person away
+	RefusedTurnedAway  = "turned_away"  // a host turned the person away or removed them
+	RefusedLocked      = "locked"       // the meeting is locked
+	RefusedNotAdmitted = "not_admitted" // the person is not through the door (lobby, reset door)
+)
+
+// MayStayInCall decides whether a connection that just opened in the
+// meeting's call may stay: p holds it, with a token minted at door
+// generation door. It is the door's own rule (Join), applied to someone
+// who did not ask: whoever the door would not admit now is refused, and so
+// is a token minted before a host last turned p away, even once they are
+// let in again, since the door hands them a fresh one.
+//
+// A connection opening in a locked meeting is refused, whoever held it
+// before the lock: like the door, the lock lets nobody but the host and
+// co-hosts come (back) in. The people already talking are never asked,
+// since only a new connection is checked.
+//
+// It returns "" when the connection may stay, otherwise one of the
+// Refused* reasons.
+func MayStayInCall(m Meeting, p Participant, door int64, now time.Time) string {
+	switch {
+	case m.State == Cancelled:
+		return RefusedCancelled
+	case CanModerate(p.Role):
+		return ""
+	case p.Guest() && (p.InviteExpiresAt == nil || !now.Before(*p.InviteExpiresAt)):
+		// A guest comes only through their link, and the door no longer
+		// opens to it.
+		return RefusedNoLink
+	case door < p.DoorGeneration:
+		return RefusedOldToken
+	case p.LobbyState == LobbyDenied:
+		return RefusedTurnedAway
+	case m.Locked:
+		return RefusedLocked
+	case !InCall(m, p):
+		return RefusedNotAdmitted
+	}
+	return ""
+}
+
 // CanBeModerated reports whether a host or co-host may act on target:
 // admit, turn away, mute or remove them. Nobody acts on the host, and
 // nobody on themselves.

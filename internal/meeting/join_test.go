@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
 )
@@ -110,5 +111,59 @@ func TestCheckMessage(t *testing.T) {
 		if _, _, err := CheckMessage(c.kind, c.body); errs.CodeOf(err) != errs.Invalid {
 			t.Errorf("%q %q: %v, want invalid", c.kind, c.body, err)
 		}
+	}
+}
+
+// A connection to the call is held to the door's rules, and to the door
+// generation its token was minted at.
+func TestMayStayInCall(t *testing.T) {
+	now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	later, earlier := now.Add(time.Hour), now.Add(-time.Hour)
+	open := Meeting{ID: "mtg_1", State: Scheduled, Lobby: true}
+	locked := open
+	locked.Locked = true
+	noLobby := open
+	noLobby.Lobby = false
+	cancelled := open
+	cancelled.State = Cancelled
+
+	member := Participant{ID: "par_m", AccountID: "acc_1", Role: RoleParticipant, LobbyState: LobbyAdmitted}
+	guest := Participant{ID: "par_g", Role: RoleParticipant, LobbyState: LobbyAdmitted, InviteExpiresAt: &later}
+	host := Participant{ID: "par_h", AccountID: "acc_h", Role: Host}
+	coHost := Participant{ID: "par_c", AccountID: "acc_c", Role: CoHost, LobbyState: LobbyDenied, DoorGeneration: 2}
+	with := func(p Participant, f func(*Participant)) Participant { f(&p); return p }
+	removed := func(p *Participant) { p.LobbyState, p.DoorGeneration = LobbyDenied, 1 }
+	readmitted := func(p *Participant) { p.LobbyState, p.DoorGeneration = LobbyAdmitted, 1 }
+
+	cases := []struct {
+		name string
+		m    Meeting
+		p    Participant
+		door int64
+		want string
+	}{
+		{"admitted member", open, member, 0, ""},
+		{"admitted guest", open, guest, 0, ""},
+		{"host", locked, host, 0, ""},
+		{"co-host turned away still runs the meeting", locked, coHost, 0, ""},
+		{"removed member with the token from before", open, with(member, removed), 0, RefusedOldToken},
+		{"removed member with a token from after", open, with(member, removed), 1, RefusedTurnedAway},
+		{"let in again with the token from before", open, with(guest, readmitted), 0, RefusedOldToken},
+		{"let in again with a fresh token", open, with(guest, readmitted), 1, ""},
+		{"a token that carried no number", open, guest, -1, RefusedOldToken},
+		{"locked meeting", locked, member, 0, RefusedLocked},
+		{"guest waiting in the lobby", open, with(guest, func(p *Participant) { p.LobbyState = LobbyWaiting }), 0, RefusedNotAdmitted},
+		{"waiting guest once the lobby is off", noLobby, with(guest, func(p *Participant) { p.LobbyState = LobbyWaiting }), 0, ""},
+		{"door reset after the call ended", open, with(member, func(p *Participant) { p.LobbyState = "" }), 0, RefusedNotAdmitted},
+		{"guest whose link expired", open, with(guest, func(p *Participant) { p.InviteExpiresAt = &earlier }), 0, RefusedNoLink},
+		{"guest whose link was revoked", open, with(guest, func(p *Participant) { p.InviteExpiresAt = nil }), 0, RefusedNoLink},
+		{"cancelled meeting", cancelled, host, 0, RefusedCancelled},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := MayStayInCall(c.m, c.p, c.door, now); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
 	}
 }

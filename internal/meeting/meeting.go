@@ -112,7 +112,11 @@ type Participant struct {
 	InviteExpiresAt *time.Time
 	LobbyState      string
 	LobbyAt         *time.Time
-	CreatedAt       time.Time
+	// DoorGeneration counts the times a host turned the person away or
+	// removed them. Call tokens carry the count they were minted at;
+	// one minted before the latest is refused (MayStayInCall).
+	DoorGeneration int64
+	CreatedAt      time.Time
 	// AcceptedAt is when the person first came through the meeting's
 	// door; nil while they are only invited. The host is accepted from
 	// the start.

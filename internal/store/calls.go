@@ -16,7 +16,7 @@ import (
 // questions written in it, and the attendance and live state the video
 // server's webhooks report. The meeting and participant rows themselves are
 // meetings.go's, read with its queries; this file writes only their
-// lobby_state, lobby_at and locked.
+// lobby_state, lobby_at, door_generation and locked.
 
 // webhookMemory is how long handled webhook ids are kept. LiveKit retries a
 // failed delivery within minutes; a day is far beyond that.
@@ -51,6 +51,28 @@ func SetLobbyState(ctx context.Context, q database.Querier, participantID, state
 		return fmt.Errorf("set lobby state: %w", err)
 	}
 	return nil
+}
+
+// TurnAway stores that a host turned the participant away or removed
+// them, and counts it in their door generation, so that every call token
+// minted for them until now is refused.
+func TurnAway(ctx context.Context, q database.Querier, participantID string, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE meeting_participants SET lobby_state = ?, lobby_at = ?, door_generation = door_generation + 1 WHERE id = ?`,
+		meeting.LobbyDenied, now.UTC(), participantID)
+	if err != nil {
+		return fmt.Errorf("turn away: %w", err)
+	}
+	return nil
+}
+
+// CallEventSeen reports whether the video server's event id was handled
+// before (within webhookMemory).
+func CallEventSeen(ctx context.Context, q database.Querier, id string) (bool, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM livekit_webhook_events WHERE id = ?`, id).Scan(&n); err != nil {
+		return false, fmt.Errorf("webhook seen: %w", err)
+	}
+	return n > 0, nil
 }
 
 // GuestArrives stores what a guest gave at the door, their name (and the

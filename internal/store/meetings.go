@@ -29,7 +29,7 @@ const meetingColumns = `m.id, m.org_id, m.host_id, m.title, m.description, m.sta
 	m.created_at, m.updated_at, m.cancelled_at`
 
 const participantColumns = `p.id, p.meeting_id, p.account_id, p.email, p.name, COALESCE(a.name, ''), p.role,
-	p.invite_expires_at, p.lobby_state, p.lobby_at, p.created_at, p.accepted_at`
+	p.invite_expires_at, p.lobby_state, p.lobby_at, p.door_generation, p.created_at, p.accepted_at`
 
 // participantFrom joins the account for the member's name.
 const participantFrom = ` FROM meeting_participants p LEFT JOIN accounts a ON a.id = p.account_id`
@@ -80,7 +80,7 @@ func scanParticipant(s scanner) (meeting.Participant, error) {
 		expires, lobbyAt       sql.NullTime
 		accepted               sql.NullTime
 	)
-	if err := s.Scan(&p.ID, &p.MeetingID, &accountID, &email, &name, &p.AccountName, &role, &expires, &lobby, &lobbyAt, &p.CreatedAt,
+	if err := s.Scan(&p.ID, &p.MeetingID, &accountID, &email, &name, &p.AccountName, &role, &expires, &lobby, &lobbyAt, &p.DoorGeneration, &p.CreatedAt,
 		&accepted); err != nil {
 		return meeting.Participant{}, err
 	}

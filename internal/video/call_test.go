@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/livekit/protocol/auth"
+	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/twitchtv/twirp"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/clock"
@@ -392,4 +394,58 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestCoHostTokenCannotRemoveTheHost: a call token opens nothing of
+// LiveKit's server API. With roomAdmin in co-hosts' tokens, a co-host
+// could call RoomService/RemoveParticipant on the host directly, past the
+// product's rule that nobody acts on the host; LiveKit must answer
+// permission denied, and the host stays in the call.
+func TestCoHostTokenCannotRemoveTheHost(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) {
+		hooks := newHookRecorder(t)
+		sfu := startEmbeddedOnFreePorts(t, EmbeddedConfig{WebhookURL: hooks.URL()}, slog.New(slog.DiscardHandler))
+		hooks.use(sfu)
+		coHostCannotRemoveHost(t, sfu)
+	})
+	t.Run("external", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("builds and starts a livekit-server process")
+		}
+		hooks := newHookRecorder(t)
+		sfu := startExternalServer(t, hooks.URL())
+		hooks.use(sfu)
+		coHostCannotRemoveHost(t, sfu)
+	})
+}
+
+func coHostCannotRemoveHost(t *testing.T, sfu *SFU) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*patience)
+	defer cancel()
+	coHostGrant := Grant{Room: hostGrant.Room, Identity: "par-cohost-3", Name: "Cora Cohost", Role: CoHost}
+	join(t, sfu, hostGrant, &lksdk.RoomCallback{})
+	join(t, sfu, coHostGrant, &lksdk.RoomCallback{})
+	coHostToken, err := sfu.Token(coHostGrant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The co-host speaks LiveKit's server API with their own token, as a
+	// browser's script could.
+	api := livekit.NewRoomServiceProtobufClient(strings.Replace(sfu.apiURL, "ws://", "http://", 1), &http.Client{Timeout: patience})
+	withToken, err := twirp.WithHTTPRequestHeaders(ctx, http.Header{"Authorization": {"Bearer " + coHostToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = api.RemoveParticipant(withToken, &livekit.RoomParticipantIdentity{Room: hostGrant.Room, Identity: hostGrant.Identity})
+	var te twirp.Error
+	if !errors.As(err, &te) || (te.Code() != twirp.PermissionDenied && te.Code() != twirp.Unauthenticated) {
+		t.Errorf("a co-host's token removing the host: %v, want permission denied", err)
+	}
+	_, err = api.MutePublishedTrack(withToken, &livekit.MuteRoomTrackRequest{Room: hostGrant.Room, Identity: hostGrant.Identity, TrackSid: "TR_any", Muted: true})
+	if !errors.As(err, &te) || (te.Code() != twirp.PermissionDenied && te.Code() != twirp.Unauthenticated) {
+		t.Errorf("a co-host's token muting the host: %v, want permission denied", err)
+	}
+	if _, err := sfu.rooms.GetParticipant(ctx, &livekit.RoomParticipantIdentity{Room: hostGrant.Room, Identity: hostGrant.Identity}); err != nil {
+		t.Errorf("the host is no longer in the call: %v", err)
+	}
 }

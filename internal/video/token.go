@@ -2,13 +2,15 @@ package video
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/livekit/protocol/auth"
 )
 
-// Role is what a person may do in a call. It mirrors the session roles; only
-// hosts and co-hosts may act on other people.
+// Role is the person's role in the meeting. It mirrors the meeting roles;
+// LiveKit grants the same to every role, since acting on other people goes
+// through the product's API, never through a token.
 type Role string
 
 const (
@@ -23,7 +25,17 @@ type Grant struct {
 	Identity string // the participant's opaque id, stable across reconnects; never an e-mail address
 	Name     string // display name, shown to the others in the call
 	Role     Role
+	// Door is the person's door generation when the token is minted. It
+	// travels in the token's attributes, which LiveKit copies into the
+	// refreshed tokens it hands connected clients and reports in its
+	// participant_joined webhook, so that a connection made with a token
+	// from before a host turned the person away can be told apart.
+	Door int64
 }
+
+// doorAttribute names the participant attribute carrying Grant.Door.
+// Everyone in the call can read attributes; a count is no personal data.
+const doorAttribute = "door"
 
 // Token mints a short-lived LiveKit access token for g. The caller has
 // already checked that the person may join; this only encodes what they may
@@ -46,7 +58,23 @@ func (s *SFU) Token(g Grant) (string, error) {
 		SetName(g.Name).
 		SetValidFor(s.tokenTTL).
 		SetVideoGrant(video).
+		SetAttributes(map[string]string{doorAttribute: strconv.FormatInt(g.Door, 10)}).
 		ToJWT()
+}
+
+// doorOf reads the door generation a participant's token carried: 0 when
+// it carried none (a token minted before generations existed), and -1,
+// older than any, when it is not a number.
+func doorOf(attributes map[string]string) int64 {
+	v, ok := attributes[doorAttribute]
+	if !ok {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 func videoGrant(g Grant) (*auth.VideoGrant, error) {
@@ -56,13 +84,16 @@ func videoGrant(g Grant) (*auth.VideoGrant, error) {
 	v.SetCanPublish(true)
 	v.SetCanSubscribe(true)
 	v.SetCanPublishData(true) // raise hand and reactions travel as data messages
+	// Nor may anyone change their own attributes, the door generation
+	// among them.
 	v.SetCanUpdateOwnMetadata(false)
+	// No role gets roomAdmin: with it, a token opens LiveKit's server API
+	// for its room, and a co-host could remove the host, which the product
+	// refuses. Hosts and co-hosts moderate through the product's API,
+	// which checks the roles and asks LiveKit with the API secret.
+	v.RoomAdmin = false
 	switch g.Role {
-	case Host, CoHost:
-		// roomAdmin lets the holder's client mute and remove others; our
-		// server API does the same with the API secret.
-		v.RoomAdmin = true
-	case Participant:
+	case Host, CoHost, Participant:
 	default:
 		return nil, errors.New("video: unknown role")
 	}

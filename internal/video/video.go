@@ -27,15 +27,17 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/clock"
 )
 
-// DefaultTokenTTL bounds how long a minted token can be used to connect. A
-// token is only checked when joining; once in the call LiveKit refreshes it
-// on its own, so the token can be short-lived without cutting calls short.
-const DefaultTokenTTL = 5 * time.Minute
+// DefaultTokenTTL bounds how long a minted token can be used to connect.
+// Pages connect as soon as the door hands them a token, and once in the
+// call LiveKit refreshes it on its own, so a minute cuts no call short and
+// leaves little time for a token that leaked.
+const DefaultTokenTTL = time.Minute
 
 // SFU is a LiveKit server this process talks to, embedded or external. The
 // rest of the product sees no difference between the two.
 type SFU struct {
 	url       string // for browsers and SDKs
+	apiURL    string // LiveKit's server API, which only the API secret opens
 	apiKey    string
 	apiSecret string
 	keys      auth.KeyProvider
@@ -83,6 +85,7 @@ func newSFU(publicURL, apiURL, key, secret string, ttl time.Duration, clk clock.
 	}
 	return &SFU{
 		url:       publicURL,
+		apiURL:    apiURL,
 		apiKey:    key,
 		apiSecret: secret,
 		keys:      auth.NewSimpleKeyProvider(key, secret),
@@ -131,6 +134,24 @@ func (s *SFU) RemoveParticipant(ctx context.Context, room, identity string) erro
 	defer cancel()
 	_, err := s.rooms.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
 	return serverError(err, "remove participant", "the participant is not in the call")
+}
+
+// RemoveConnection ends one connection of a participant: the one LiveKit
+// knows by connection (its participant sid). A later connection of the same
+// person, made in the meantime, is left alone; when that connection is no
+// longer there the error is errs.NotFound.
+func (s *SFU) RemoveConnection(ctx context.Context, room, identity, connection string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	p, err := s.rooms.GetParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
+	if err != nil {
+		return serverError(err, "remove connection", "the connection is not in the call")
+	}
+	if p.GetSid() != connection {
+		return errs.E(errs.NotFound, "the connection is not in the call")
+	}
+	_, err = s.rooms.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
+	return serverError(err, "remove connection", "the connection is not in the call")
 }
 
 // MuteTrack mutes (or, where the server allows remote unmute, unmutes) one

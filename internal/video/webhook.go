@@ -35,7 +35,10 @@ type Event struct {
 	// second tab), and webhooks are not ordered: pair joined and left by
 	// Connection, not by Participant, or a late "left" closes the new visit.
 	Connection string
-	At         time.Time
+	// Door is the door generation the connection's token was minted at
+	// (Grant.Door), for ParticipantJoined.
+	Door int64
+	At   time.Time
 }
 
 // maxWebhookBytes is far above any event LiveKit sends; it only stops a
@@ -60,6 +63,7 @@ func (s *SFU) ReceiveWebhook(r *http.Request) (ev Event, ok bool, err error) {
 		Room:        e.GetRoom().GetName(),
 		Participant: e.GetParticipant().GetIdentity(),
 		Connection:  e.GetParticipant().GetSid(),
+		Door:        doorOf(e.GetParticipant().GetAttributes()),
 		At:          s.clock.Now(),
 	}
 	if e.GetCreatedAt() > 0 {

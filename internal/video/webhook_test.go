@@ -53,6 +53,12 @@ func TestReceiveWebhookEvents(t *testing.T) {
 			Event{ID: "EV_1", Kind: RoomStarted, Room: "ses-1", At: time.Unix(1772355600, 0).UTC()}, true},
 		{"joined", `{"event":"participant_joined","id":"EV_2","createdAt":"1772355601","room":{"name":"ses-1"},` + participant + `}`,
 			Event{ID: "EV_2", Kind: ParticipantJoined, Room: "ses-1", Participant: "par-7", Connection: "PA_1", At: time.Unix(1772355601, 0).UTC()}, true},
+		{"joined with a door generation", `{"event":"participant_joined","id":"EV_2d","createdAt":"1772355601","room":{"name":"ses-1"},` +
+			`"participant":{"sid":"PA_2","identity":"par-7","attributes":{"door":"4"}}}`,
+			Event{ID: "EV_2d", Kind: ParticipantJoined, Room: "ses-1", Participant: "par-7", Connection: "PA_2", Door: 4, At: time.Unix(1772355601, 0).UTC()}, true},
+		{"joined with a door that is no number", `{"event":"participant_joined","id":"EV_2e","createdAt":"1772355601","room":{"name":"ses-1"},` +
+			`"participant":{"sid":"PA_3","identity":"par-7","attributes":{"door":"x"}}}`,
+			Event{ID: "EV_2e", Kind: ParticipantJoined, Room: "ses-1", Participant: "par-7", Connection: "PA_3", Door: -1, At: time.Unix(1772355601, 0).UTC()}, true},
 		{"left", `{"event":"participant_left","id":"EV_3","createdAt":"1772355602","room":{"name":"ses-1"},` + participant + `}`,
 			Event{ID: "EV_3", Kind: ParticipantLeft, Room: "ses-1", Participant: "par-7", Connection: "PA_1", At: time.Unix(1772355602, 0).UTC()}, true},
 		{"aborted counts as left", `{"event":"participant_connection_aborted","id":"EV_4","createdAt":"1772355603","room":{"name":"ses-1"},` + participant + `}`,

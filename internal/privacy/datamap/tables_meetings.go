@@ -79,6 +79,7 @@ func meetingParticipants() Table {
 			col("invite_expires_at", "When the personal link stops working.", Derived, "activity.audit-trail"),
 			col("lobby_state", "Whether the person waits in the lobby, was admitted or was turned away.", Observed, "online.usage"),
 			col("lobby_at", "When the person's lobby state last changed.", Observed, "online.usage"),
+			col("door_generation", "How many times a host turned the person away or removed them; call tokens minted before the last time are refused.", Observed, "online.usage"),
 			col("created_at", "When the person was invited or added.", Observed, "activity.audit-trail"),
 			col("accepted_at", "When the person first came through the meeting's door; until then others see only that someone was invited.", Observed, "online.usage"),
 		},

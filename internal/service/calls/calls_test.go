@@ -91,7 +91,7 @@ func TestModerationIsAudited(t *testing.T) {
 	if disconnected, err := f.calls.Deny(ctx, f.host, f.meetingID, f.guest); err != nil || disconnected {
 		t.Fatalf("deny: %v %v", disconnected, err)
 	}
-	if got, _ := store.MeetingParticipant(ctx, f.db, f.meetingID, f.guest); got.LobbyState != meeting.LobbyDenied || got.LobbyAt == nil {
+	if got, _ := store.MeetingParticipant(ctx, f.db, f.meetingID, f.guest); got.LobbyState != meeting.LobbyDenied || got.LobbyAt == nil || got.DoorGeneration != 1 {
 		t.Fatalf("after deny: %+v", got)
 	}
 	if n := auditCount(t, f.db, "meeting.deny"); n != 1 {

@@ -289,7 +289,9 @@ func (s *Service) entry(m meeting.Meeting, p meeting.Participant, standing meeti
 	if err := s.requireVideo(); err != nil {
 		return Entry{}, err
 	}
-	token, err := s.env.Video.Token(video.Grant{Room: m.ID, Identity: p.ID, Name: p.DisplayName(), Role: video.Role(p.Role)})
+	token, err := s.env.Video.Token(video.Grant{
+		Room: m.ID, Identity: p.ID, Name: p.DisplayName(), Role: video.Role(p.Role), Door: p.DoorGeneration,
+	})
 	if err != nil {
 		return Entry{}, err
 	}

@@ -2,8 +2,12 @@ package calls
 
 import (
 	"context"
+	"time"
 
+	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/meeting"
+	"github.com/sessionshq/sessions/internal/platform/database"
+	"github.com/sessionshq/sessions/internal/privacy/audit"
 	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/store"
 	"github.com/sessionshq/sessions/internal/video"
@@ -43,12 +47,82 @@ func (s *Service) Live(ctx context.Context, a service.Actor, meetingID string) (
 // the live state and the door's reset for calls starting and finishing.
 // An event seen before, and rooms and identities that are not ours, change
 // nothing.
+//
+// A person joining is also held to the door: a LiveKit token stays valid
+// after the door closed on its holder, and LiveKit hands every connected
+// client refreshed copies of it, so the door alone cannot keep anyone out.
+// A connection the door would not let in now (meeting.MayStayInCall) is
+// ended at once, and the ending is audited. The video server is asked
+// after the commit, as everywhere in this package; when it cannot be
+// reached the error makes LiveKit deliver the event again, and the
+// repeated delivery asks again without a second audit entry.
 func (s *Service) RecordEvent(ctx context.Context, ev video.Event) error {
-	return s.env.InTx(ctx, func(tx *service.Tx) error {
-		_, err := store.RecordCallEvent(ctx, tx, meeting.CallEvent{
+	var refused bool
+	err := s.env.InTx(ctx, func(tx *service.Tx) error {
+		now := s.env.Clock.Now()
+		seen := false
+		if ev.ID != "" && ev.Kind == video.ParticipantJoined {
+			var err error
+			if seen, err = store.CallEventSeen(ctx, tx, ev.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := store.RecordCallEvent(ctx, tx, meeting.CallEvent{
 			ID: ev.ID, Kind: meeting.CallEventKind(ev.Kind), MeetingID: ev.Room,
 			ParticipantID: ev.Participant, ConnectionID: ev.Connection, At: ev.At,
-		}, s.env.Clock.Now())
-		return err
+		}, now); err != nil {
+			return err
+		}
+		if ev.Kind != video.ParticipantJoined {
+			return nil
+		}
+		subject, reason, err := s.refusal(ctx, tx, ev, now)
+		if err != nil || reason == "" {
+			return err
+		}
+		refused = true
+		if seen {
+			return nil
+		}
+		return tx.Audit(ctx, audit.Entry{
+			At: now, Actor: audit.Party{Kind: "system"}, Action: "meeting.connection_refused", Subject: subject, Purpose: callPurpose,
+			Detail: map[string]string{"meeting": ev.Room, "participant": ev.Participant, "connection": ev.Connection, "reason": reason},
+		})
 	})
+	if err != nil || !refused || s.env.Video == nil {
+		return err
+	}
+	err = s.env.Video.RemoveConnection(ctx, ev.Room, ev.Participant, ev.Connection)
+	if errs.CodeOf(err) == errs.NotFound {
+		// Gone already: it left, or an earlier delivery ended it.
+		return nil
+	}
+	return err
+}
+
+// refusal decides whether the connection ev reports joining may stay
+// (meeting.MayStayInCall), and gives the reason it may not, with whom to
+// name in the audit log. Rooms that are not meetings of ours are left
+// alone: a LiveKit cluster may serve other applications too.
+func (s *Service) refusal(ctx context.Context, q database.Querier, ev video.Event, now time.Time) (audit.Party, string, error) {
+	m, err := store.GetMeeting(ctx, q, ev.Room)
+	if errs.CodeOf(err) == errs.NotFound {
+		return audit.Party{}, "", nil
+	}
+	if err != nil {
+		return audit.Party{}, "", err
+	}
+	p, err := store.MeetingParticipant(ctx, q, m.ID, ev.Participant)
+	if errs.CodeOf(err) == errs.NotFound {
+		// Someone holding a token for our meeting whom the meeting no
+		// longer lists: taken off the list, or erased.
+		return audit.Party{Kind: "meeting", ID: m.ID}, meeting.RefusedStranger, nil
+	}
+	if err != nil {
+		return audit.Party{}, "", err
+	}
+	if reason := meeting.MayStayInCall(m, p, ev.Door, now); reason != "" {
+		return partyOf(p), reason, nil
+	}
+	return audit.Party{}, "", nil
 }

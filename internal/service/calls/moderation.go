@@ -103,7 +103,13 @@ func (s *Service) keepOut(ctx context.Context, a service.Actor, meetingID, parti
 		if m, target, err = s.moderationTarget(ctx, tx, a, meetingID, participantID); err != nil {
 			return err
 		}
-		return s.moderate(ctx, tx, a, action, target, meeting.LobbyDenied)
+		// Turning away also voids every call token handed out so far,
+		// the refreshed copies LiveKit gave a connected client included:
+		// the video server's webhooks refuse them (RecordEvent).
+		if err := store.TurnAway(ctx, tx, target.ID, s.env.Clock.Now()); err != nil {
+			return err
+		}
+		return s.moderate(ctx, tx, a, action, target, "")
 	})
 	if err != nil || s.env.Video == nil {
 		return false, err

@@ -1,0 +1,270 @@
+package calls_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	lksdk "github.com/livekit/server-sdk-go/v2"
+
+	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/meeting"
+	"github.com/sessionshq/sessions/internal/platform/clock"
+	"github.com/sessionshq/sessions/internal/service/calls"
+	"github.com/sessionshq/sessions/internal/video"
+	"github.com/sessionshq/sessions/internal/video/videotest"
+)
+
+// TestRemovedAndLockedOutPeopleCannotComeBackWithTheirToken: the door is
+// also kept on the video server. A LiveKit token stays valid after the
+// door closes on its holder, and LiveKit hands connected clients refreshed
+// copies of it; a connection made with one after the holder was removed,
+// or after the meeting was locked, is ended as soon as LiveKit reports it,
+// through a real LiveKit, embedded and external.
+func TestRemovedAndLockedOutPeopleCannotComeBackWithTheirToken(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) {
+		if !video.HasEmbedded {
+			t.Skip("this build has no embedded SFU")
+		}
+		hooks := newWebhookReceiver(t)
+		hooks.use(t, startEmbedded(t, hooks.URL()))
+		comingBackIsRefused(t, hooks)
+	})
+	t.Run("external", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("builds and starts a livekit-server process")
+		}
+		hooks := newWebhookReceiver(t)
+		lk := videotest.StartLiveKit(t, hooks.URL())
+		sfu, err := video.Connect(video.ExternalConfig{URL: lk.URL, APIKey: lk.APIKey, APISecret: lk.APISecret},
+			clock.System{}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hooks.use(t, sfu)
+		comingBackIsRefused(t, hooks)
+	})
+}
+
+func comingBackIsRefused(t *testing.T, hooks *webhookReceiver) {
+	ctx := context.Background()
+	f, sfu := hooks.f, hooks.sfu
+
+	host, err := f.calls.Join(ctx, calls.MemberDoor(f.host, f.meetingID), calls.JoinInput{})
+	if err != nil || host.Token == "" {
+		t.Fatalf("the host joins: %+v %v", host, err)
+	}
+	hostRoom, err := videotest.Connect(host.URL, host.Token, &lksdk.RoomCallback{})
+	if err != nil {
+		t.Fatalf("the host connects: %v", err)
+	}
+	t.Cleanup(hostRoom.Disconnect)
+
+	// The guest comes through the lobby and is let in.
+	door := calls.GuestDoor(f.guestToken)
+	if e, err := f.calls.Join(ctx, door, calls.JoinInput{Name: "Gina Guest", Email: "guest@example.com"}); err != nil || e.Standing != meeting.Waiting {
+		t.Fatalf("the guest asks: %+v %v", e, err)
+	}
+	if err := f.calls.Admit(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+	first := admittedToken(t, f, door)
+	guest := hooks.stays(t, hostRoom, first)
+
+	// The host removes the guest: the door answers 403 from now on.
+	if disconnected, err := f.calls.Remove(ctx, f.host, f.meetingID, f.guest); err != nil || !disconnected {
+		t.Fatalf("remove: %v %v", disconnected, err)
+	}
+	videotest.WaitUntil(t, "the removed guest is disconnected", func() bool { return closed(guest.Disconnected()) })
+	if _, err := f.calls.Join(ctx, door, calls.JoinInput{}); errs.CodeOf(err) != errs.Forbidden {
+		t.Fatalf("the door after removal: %v", err)
+	}
+
+	// Coming back with the token the door gave before: ended.
+	hooks.refused(t, hostRoom, f.guest, first)
+	// With a token such as LiveKit hands a connected client: the same
+	// grants and attributes, a later expiry. Ended too.
+	refreshed, err := sfu.Token(video.Grant{Room: f.meetingID, Identity: f.guest, Name: "Gina Guest", Role: video.Participant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks.refused(t, hostRoom, f.guest, refreshed)
+
+	// Let in again, the guest comes in with the door's fresh token; the
+	// tokens from before the removal stay void.
+	if err := f.calls.Admit(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+	hooks.stays(t, hostRoom, admittedToken(t, f, door)).room.Disconnect()
+	hooks.refused(t, hostRoom, f.guest, first)
+	hooks.refused(t, hostRoom, f.guest, refreshed)
+
+	// A token the door handed out before the host locked the meeting lets
+	// nobody in after it.
+	beforeLock := admittedToken(t, f, door)
+	if err := f.calls.SetLocked(ctx, f.host, f.meetingID, true); err != nil {
+		t.Fatal(err)
+	}
+	hooks.refused(t, hostRoom, f.guest, beforeLock)
+
+	if n := auditCount(t, f.db, "meeting.connection_refused"); n != 5 {
+		t.Errorf("%d refused connections in the audit log, want one for each of the 5", n)
+	}
+}
+
+// admittedToken is the call token the door hands the admitted guest.
+func admittedToken(t *testing.T, f fixture, door calls.Door) string {
+	t.Helper()
+	e, err := f.calls.Poll(context.Background(), door)
+	if err != nil || e.Standing != meeting.Admitted || e.Token == "" {
+		t.Fatalf("the admitted guest polls: %+v %v", e, err)
+	}
+	return e.Token
+}
+
+// webhookReceiver is the product's webhook route in small: it verifies
+// each delivery with the SFU and hands it to the calls service, and
+// remembers the connections whose "joined" the service has handled.
+type webhookReceiver struct {
+	srv     *httptest.Server
+	sfu     *video.SFU
+	f       fixture
+	ready   atomic.Bool
+	mu      sync.Mutex
+	handled map[string]bool // connection ids whose participant_joined was handled
+}
+
+func newWebhookReceiver(t *testing.T) *webhookReceiver {
+	h := &webhookReceiver{handled: map[string]bool{}}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h.ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable) // LiveKit retries
+			return
+		}
+		ev, ok, err := h.sfu.ReceiveWebhook(r)
+		if err != nil {
+			http.Error(w, "refused", http.StatusUnauthorized)
+			return
+		}
+		if ok {
+			if err := h.f.calls.RecordEvent(r.Context(), ev); err != nil {
+				t.Logf("webhook: %v", err)
+				http.Error(w, "failed", http.StatusInternalServerError)
+				return
+			}
+			if ev.Kind == video.ParticipantJoined {
+				h.mu.Lock()
+				h.handled[ev.Connection] = true
+				h.mu.Unlock()
+			}
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *webhookReceiver) URL() string { return h.srv.URL + "/api/livekit/webhook" }
+
+// use makes the meeting and starts taking deliveries.
+func (h *webhookReceiver) use(t *testing.T, sfu *video.SFU) {
+	h.sfu = sfu
+	h.f = newFixture(t, "", sfu)
+	h.ready.Store(true)
+	// Deliveries that come while the test winds down (people leaving as
+	// the SFU stops) find the database closed; LiveKit may retry them.
+	t.Cleanup(func() { h.ready.Store(false) })
+}
+
+func (h *webhookReceiver) wasHandled(connection string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.handled[connection]
+}
+
+// inCall is someone connected with a token, and what they notice.
+type inCall struct {
+	room *lksdk.Room
+	*videotest.Listener
+}
+
+// stays connects with token and checks that the service, once it has
+// handled LiveKit's report of the connection, did not refuse it.
+func (h *webhookReceiver) stays(t *testing.T, other *lksdk.Room, token string) inCall {
+	t.Helper()
+	refusals := auditCount(t, h.f.db, "meeting.connection_refused")
+	l := videotest.NewListener()
+	room, err := videotest.Connect(h.sfu.URL(), token, l.Callback())
+	if err != nil {
+		t.Fatalf("connecting: %v", err)
+	}
+	t.Cleanup(room.Disconnect)
+	sid, identity := room.LocalParticipant.SID(), room.LocalParticipant.Identity()
+	videotest.WaitUntil(t, "the service handles the join", func() bool { return h.wasHandled(sid) })
+	videotest.WaitUntil(t, "the others see the newcomer", func() bool { return other.GetParticipantByIdentity(identity) != nil })
+	if auditCount(t, h.f.db, "meeting.connection_refused") != refusals || closed(l.Disconnected()) {
+		t.Fatal("a connection the door let in was ended")
+	}
+	return inCall{room: room, Listener: l}
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// refused connects as identity with token and checks that LiveKit ends
+// the connection and that the others in the call stop seeing it.
+func (h *webhookReceiver) refused(t *testing.T, other *lksdk.Room, identity, token string) {
+	t.Helper()
+	l := videotest.NewListener()
+	room, err := videotest.Connect(h.sfu.URL(), token, l.Callback())
+	if err == nil {
+		// Ended before the join finished is refused too.
+		t.Cleanup(room.Disconnect)
+		videotest.WaitUntil(t, "the connection is ended", func() bool { return closed(l.Disconnected()) })
+	}
+	videotest.WaitUntil(t, "the others stop seeing the refused person", func() bool {
+		return other.GetParticipantByIdentity(identity) == nil
+	})
+}
+
+// startEmbedded starts the embedded SFU on ports the kernel just handed
+// out, retrying with fresh ones when another process took one first.
+func startEmbedded(t *testing.T, webhookURL string) *video.SFU {
+	t.Helper()
+	var lastErr error
+	for range 3 {
+		cfg := video.EmbeddedConfig{
+			Port: videotest.FreePort(t, "tcp"), UDPPort: videotest.FreePort(t, "udp"), WebhookURL: webhookURL,
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), videotest.Patience)
+		sfu, err := video.StartEmbedded(ctx, cfg, clock.System{}, slog.New(slog.DiscardHandler))
+		cancel()
+		if err == nil {
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), videotest.Patience)
+				defer cancel()
+				_ = sfu.Close(ctx)
+			})
+			return sfu
+		}
+		lastErr = err
+		if !errors.Is(err, syscall.EADDRINUSE) && !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
+	t.Fatalf("embedded SFU did not start: %v", lastErr)
+	return nil
+}
