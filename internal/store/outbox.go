@@ -17,7 +17,7 @@ import (
 )
 
 const outboxColumns = `id, created_at, person_id, category, template, to_address, subject, body_text, body_html,
-	headers, status, attempts, next_attempt_at, last_error, sent_at, attachments`
+	headers, status, attempts, next_attempt_at, last_error, sent_at, attachments, staff_subject, staff_text`
 
 // EnqueueMail writes m to the outbox and returns its id. Call it with the
 // transaction that makes the change the message is about, so that the
@@ -49,11 +49,14 @@ func EnqueueMail(ctx context.Context, q database.Querier, now time.Time, m mail.
 		return "", err
 	}
 	now = now.UTC()
+	// The staff copy is made now, while the composer's list of secrets is
+	// at hand; the list itself is not stored.
+	staffCopy := m.StaffCopy()
 	_, err = q.Exec(ctx, `INSERT INTO mail_outbox (id, created_at, person_id, category, template, to_address, subject,
-		body_text, body_html, headers, status, attempts, next_attempt_at, last_error, attachments)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?)`,
+		body_text, body_html, headers, status, attempts, next_attempt_at, last_error, attachments, staff_subject, staff_text)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?, ?, ?)`,
 		id, now, outboxNull(m.PersonID), string(m.Category), m.Template, m.To, m.Subject,
-		m.Text, m.HTML, string(hj), now, attachments)
+		m.Text, m.HTML, string(hj), now, attachments, staffCopy.Subject, staffCopy.Text)
 	if err != nil {
 		return "", fmt.Errorf("enqueue mail: %w", err)
 	}
@@ -244,7 +247,7 @@ func scanOutbox(s interface{ Scan(...any) error }) (mail.Record, error) {
 		files    string
 	)
 	err := s.Scan(&r.ID, &r.CreatedAt, &person, &category, &r.Template, &r.To, &r.Subject, &r.Text, &r.HTML,
-		&headers, &status, &r.Attempts, &r.NextAttemptAt, &r.LastError, &sentAt, &files)
+		&headers, &status, &r.Attempts, &r.NextAttemptAt, &r.LastError, &sentAt, &files, &r.Staff.Subject, &r.Staff.Text)
 	if err != nil {
 		return mail.Record{}, err
 	}

@@ -77,6 +77,13 @@ type Message struct {
 	// Attachments are files sent with the message, such as the iCalendar
 	// invitation of a meeting; they are stored with it in the outbox.
 	Attachments []Attachment
+	// Secrets are the values in the subject or the text that act for the
+	// recipient: a link with a token, a confirmation code. Private is
+	// what the message quotes of what people wrote, such as a meeting's
+	// title and description. Neither is stored apart from the message:
+	// they only keep their values out of the staff copy (see StaffCopy).
+	Secrets []string
+	Private []string
 }
 
 // Attachment is one file sent with a message.
@@ -101,6 +108,9 @@ type Record struct {
 	// the stage and the SMTP status code, never the server's free text.
 	LastError string
 	SentAt    *time.Time
+	// Staff is the staff copy made when the message was queued; empty for
+	// a message queued before staff copies existed.
+	Staff StaffCopy
 }
 
 // Filter selects outbox records for listing, newest first.
