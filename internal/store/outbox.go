@@ -145,13 +145,17 @@ func (o *Outbox) settle(ctx context.Context, query string, args ...any) error {
 }
 
 // Due lists pending messages due at now, the longest waiting first.
-func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	rows, err := o.db.Query(ctx, `SELECT id FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= ?
+func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]mail.Due, error) {
+	rows, err := o.db.Query(ctx, `SELECT id, attempts FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id LIMIT ?`, now.UTC(), limit)
 	if err != nil {
 		return nil, err
 	}
-	return collectRows(rows, scanID)
+	return collectRows(rows, func(s scanner) (mail.Due, error) {
+		var d mail.Due
+		err := s.Scan(&d.ID, &d.Attempts)
+		return d, err
+	})
 }
 
 // List returns messages matching f, newest first.

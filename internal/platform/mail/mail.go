@@ -141,7 +141,7 @@ type Outbox interface {
 	// Fail records a failed attempt after which no more are made.
 	Fail(ctx context.Context, id string, attempt int, lastError string) error
 	// Due lists pending messages whose next attempt is due at now.
-	Due(ctx context.Context, now time.Time, limit int) ([]string, error)
+	Due(ctx context.Context, now time.Time, limit int) ([]Due, error)
 	List(ctx context.Context, f Filter) ([]Record, error)
 	// Get returns one message, or an errs.NotFound error.
 	Get(ctx context.Context, id string) (Record, error)
@@ -149,6 +149,13 @@ type Outbox interface {
 	// attempts, due at now. It returns errs.NotFound or errs.Conflict when
 	// the message does not exist or has not failed.
 	Requeue(ctx context.Context, id string, now time.Time) (Record, error)
+}
+
+// Due is a message waiting for its next attempt: its id and how many
+// attempts it has had, counting claims whose worker never reported back.
+type Due struct {
+	ID       string
+	Attempts int
 }
 
 // ErrLeaseLost means a delivery outcome was not recorded because the
