@@ -132,8 +132,10 @@ var settings = []setting{
 	{name: "smtp-tls", usage: "starttls, tls or none", def: "starttls", set: str(func(c *Config) *string { return &c.SMTPTLS })},
 	{name: "smtp-timeout", usage: "how long one delivery may take; mail a crashed process had claimed is sent again 30s after this", def: "1m", set: func(c *Config, v string) error {
 		d, err := time.ParseDuration(strings.TrimSpace(v))
-		if err != nil || d < time.Second || d > 10*time.Minute {
-			return errors.New("must be a duration from 1s to 10m, such as 1m")
+		// A delivery runs as a background job, which is cancelled after
+		// two minutes whatever this says; the claim must end before that.
+		if err != nil || d < time.Second || d > 90*time.Second {
+			return errors.New("must be a duration from 1s to 90s, such as 1m")
 		}
 		c.SMTPTimeout = d
 		return nil
