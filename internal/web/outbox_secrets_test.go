@@ -254,7 +254,7 @@ func TestStaffMailViewWithholdsSecretsOfEveryKind(t *testing.T) {
 // pass of the staff copy still runs over them.
 var mailKindsWithoutSecrets = []string{
 	"account.signup-taken", "account.password-changed", "account.email-change-taken", "account.email-changed",
-	"account.security-notice", "account.deactivated", "account.erasure-received",
+	"account.security-notice", "account.second-step-locked", "account.deactivated", "account.erasure-received",
 	"rights.request_", "rights.restriction_lift", "rights.erasure_done", "rights.recipient_notice",
 	"retention.inactivity-warning", "notice.changed",
 }
