@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
@@ -111,11 +112,18 @@ func (a *App) openPlatform(ctx context.Context) error {
 		}
 		sender = mail.NewSMTP(mail.SMTPConfig{
 			Addr: cfg.SMTPAddr, Security: cfg.SMTPTLS, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, HelloName: hello,
+			Timeout: cfg.SMTPTimeout,
 		})
+	}
+	// The claim on a message lasts as long as its delivery may take; zero
+	// (a configuration not loaded from settings) keeps the default.
+	var lease time.Duration
+	if cfg.SMTPTimeout > 0 {
+		lease = cfg.SMTPTimeout + mail.LeaseMargin
 	}
 	var err error
 	a.Mail, err = mail.New(mail.Config{
-		From: cfg.MailFrom, Outbox: store.NewOutbox(a.DB), Sender: sender, Jobs: a.Jobs, Clock: a.Clock, Log: a.Log,
+		From: cfg.MailFrom, Outbox: store.NewOutbox(a.DB), Sender: sender, Jobs: a.Jobs, Clock: a.Clock, Log: a.Log, Lease: lease,
 	})
 	if err != nil {
 		return err

@@ -177,6 +177,8 @@ func Compose(c Campaign, to Recipient, l Links) outmail.Message {
 			"List-Unsubscribe":      "<" + l.Unsubscribe + ">",
 			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 		},
+		// Both signed links act for the recipient without a sign-in.
+		Secrets: []string{l.Unsubscribe, l.Preferences},
 	}
 	if c.HTML != "" {
 		htmlFooter := `<hr><p style="font-size:small">You receive this because you have an account on Sessions, which makes you one of our customers, and you have not switched marketing e-mail off. ` +

@@ -43,10 +43,11 @@ func InvitationMail(in Invitation, update bool) mail.Message {
 		lead = "A meeting you are invited to has changed. The calendar entry attached replaces the one you had."
 		template = "meeting.update"
 	}
+	title, description := oneLine(m.Title), strings.ReplaceAll(m.Description, "\r", "")
 	var b strings.Builder
-	fmt.Fprintf(&b, "Hello,\n\n%s\n\n%s\nWhen: %s\n", lead, oneLine(m.Title), m.Describe())
-	if m.Description != "" {
-		fmt.Fprintf(&b, "\n%s\n", strings.ReplaceAll(m.Description, "\r", ""))
+	fmt.Fprintf(&b, "Hello,\n\n%s\n\n%s\nWhen: %s\n", lead, title, m.Describe())
+	if description != "" {
+		fmt.Fprintf(&b, "\n%s\n", description)
 	}
 	fmt.Fprintf(&b, "\nJoin with your personal link:\n%s\n\nThe link is yours alone; please do not pass it on.", in.Link)
 	if in.PageURL != "" {
@@ -65,6 +66,11 @@ func InvitationMail(in Invitation, update bool) mail.Message {
 		Attachments: []mail.Attachment{{
 			Filename: "invite.ics", ContentType: "text/calendar; charset=utf-8; method=REQUEST", Data: cal,
 		}},
+		// The personal link lets its holder into the meeting; the title
+		// and the description are the meeting's content, which staff
+		// never read.
+		Secrets: []string{in.Link},
+		Private: []string{title, description},
 	}
 }
 
@@ -86,6 +92,7 @@ func CancellationMail(in Invitation) mail.Message {
 		Attachments: []mail.Attachment{{
 			Filename: "cancel.ics", ContentType: "text/calendar; charset=utf-8; method=CANCEL", Data: cal,
 		}},
+		Private: []string{oneLine(m.Title)},
 	}
 }
 

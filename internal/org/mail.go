@@ -33,6 +33,8 @@ Sessions
 		To:       inv.Email,
 		Subject:  fmt.Sprintf("Invitation to join %s on Sessions", o.Name),
 		Text:     text,
+		// Whoever holds the link can accept the invitation.
+		Secrets: []string{link},
 	}
 }
 

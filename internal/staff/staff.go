@@ -114,7 +114,12 @@ const (
 	// OperateOutbox lists outgoing mail (without bodies or full
 	// addresses) and retries failed deliveries.
 	OperateOutbox Permission = "outbox.operate"
-	// ReadMail shows one outgoing message in full, after a reason.
+	// ReadMail shows one outgoing message, after a reason: its address
+	// and its staff copy, in which links' tokens, codes and quoted meeting
+	// content are withheld. It belongs to the privacy officer, who
+	// answers complaints about what was sent, and not to the
+	// administrator, who operates the outbox: whoever operates the mail
+	// should not also read it.
 	ReadMail Permission = "outbox.read"
 	// SendMarketing composes marketing campaigns and sends them to the
 	// members the purpose gate allows.
@@ -145,13 +150,14 @@ var Permissions = []Permission{
 // grants is the whole policy. Support needs a person's contact details and
 // account state to help them, and nothing else. The privacy officer also
 // finds people, because rights requests are about a person, and keeps the
-// registers. The administrator runs the instance but has no business with
-// any one person's data beyond the mail it operates. Nobody reads meeting
-// content.
+// registers, and reads a message the outbox holds when a complaint needs
+// it. The administrator runs the instance, the outbox's delivery
+// included, but has no business with any one person's data. Nobody reads
+// meeting content.
 var grants = map[Role][]Permission{
 	Support:        {OpenConsole, LookUpPeople, ViewContact, ViewAccountStatus},
-	PrivacyOfficer: {OpenConsole, LookUpPeople, ViewContact, ViewAccountStatus, ReadAuditLog, EditSubprocessors, HandleRightsRequests, ViewAnalytics, PublishNotice, ReviewRetention, ManageLegalHolds},
-	Admin:          {OpenConsole, ManageStaff, ManageSettings, OperateOutbox, ReadMail, SendMarketing, ViewAnalytics, PublishNotice},
+	PrivacyOfficer: {OpenConsole, LookUpPeople, ViewContact, ViewAccountStatus, ReadAuditLog, EditSubprocessors, HandleRightsRequests, ReadMail, ViewAnalytics, PublishNotice, ReviewRetention, ManageLegalHolds},
+	Admin:          {OpenConsole, ManageStaff, ManageSettings, OperateOutbox, SendMarketing, ViewAnalytics, PublishNotice},
 }
 
 // Grants reports whether role r has permission p.

@@ -17,7 +17,7 @@ import (
 )
 
 const outboxColumns = `id, created_at, person_id, category, template, to_address, subject, body_text, body_html,
-	headers, status, attempts, next_attempt_at, last_error, sent_at, attachments`
+	headers, status, attempts, next_attempt_at, last_error, sent_at, attachments, staff_subject, staff_text`
 
 // EnqueueMail writes m to the outbox and returns its id. Call it with the
 // transaction that makes the change the message is about, so that the
@@ -49,11 +49,14 @@ func EnqueueMail(ctx context.Context, q database.Querier, now time.Time, m mail.
 		return "", err
 	}
 	now = now.UTC()
+	// The staff copy is made now, while the composer's list of secrets is
+	// at hand; the list itself is not stored.
+	staffCopy := m.StaffCopy()
 	_, err = q.Exec(ctx, `INSERT INTO mail_outbox (id, created_at, person_id, category, template, to_address, subject,
-		body_text, body_html, headers, status, attempts, next_attempt_at, last_error, attachments)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?)`,
+		body_text, body_html, headers, status, attempts, next_attempt_at, last_error, attachments, staff_subject, staff_text)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?, ?, ?)`,
 		id, now, outboxNull(m.PersonID), string(m.Category), m.Template, m.To, m.Subject,
-		m.Text, m.HTML, string(hj), now, attachments)
+		m.Text, m.HTML, string(hj), now, attachments, staffCopy.Subject, staffCopy.Text)
 	if err != nil {
 		return "", fmt.Errorf("enqueue mail: %w", err)
 	}
@@ -142,13 +145,17 @@ func (o *Outbox) settle(ctx context.Context, query string, args ...any) error {
 }
 
 // Due lists pending messages due at now, the longest waiting first.
-func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	rows, err := o.db.Query(ctx, `SELECT id FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= ?
+func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]mail.Due, error) {
+	rows, err := o.db.Query(ctx, `SELECT id, attempts FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id LIMIT ?`, now.UTC(), limit)
 	if err != nil {
 		return nil, err
 	}
-	return collectRows(rows, scanID)
+	return collectRows(rows, func(s scanner) (mail.Due, error) {
+		var d mail.Due
+		err := s.Scan(&d.ID, &d.Attempts)
+		return d, err
+	})
 }
 
 // List returns messages matching f, newest first.
@@ -244,7 +251,7 @@ func scanOutbox(s interface{ Scan(...any) error }) (mail.Record, error) {
 		files    string
 	)
 	err := s.Scan(&r.ID, &r.CreatedAt, &person, &category, &r.Template, &r.To, &r.Subject, &r.Text, &r.HTML,
-		&headers, &status, &r.Attempts, &r.NextAttemptAt, &r.LastError, &sentAt, &files)
+		&headers, &status, &r.Attempts, &r.NextAttemptAt, &r.LastError, &sentAt, &files, &r.Staff.Subject, &r.Staff.Text)
 	if err != nil {
 		return mail.Record{}, err
 	}

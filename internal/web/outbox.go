@@ -17,10 +17,11 @@ import (
 
 // The mail outbox on the staff console: every message the product has
 // queued, whether or not an SMTP server is configured. Lists and summaries
-// show the recipient's address masked and no subject or body; the whole
-// message is shown only after the staff member gives a reason, which the
-// access log of the person it was sent to records. routes.go guards each
-// handler with s.can.
+// show the recipient's address masked and no subject or body; a privacy
+// officer reads a message only after giving a reason, which the access
+// log of the person it was sent to records, and then sees its staff copy,
+// with links' tokens, codes and meeting content withheld. routes.go
+// guards each handler with s.can.
 
 // outboxFilter reads ?status= and ?limit= into a filter.
 func outboxFilter(q url.Values) (mail.Filter, error) {
@@ -56,8 +57,10 @@ type outboxSummaryJSON struct {
 	SentAt        *time.Time `json:"sent_at"`
 }
 
-// outboxMessageJSON is one message in full, with the access-log entry
-// that reading it wrote (none for a message that names no person).
+// outboxMessageJSON is one message as staff may read it, with the
+// access-log entry that reading it wrote (none for a message that names
+// no person). Subject and text are the staff copy; html is always empty
+// and header values are withheld.
 type outboxMessageJSON struct {
 	outboxSummaryJSON
 	To      string            `json:"to"`
@@ -246,7 +249,10 @@ type outboxMessageView struct {
 	Badge       string
 	Headers     []outboxHeader
 	CanRetry    bool
-	SMTP        bool
+	// CanRead says whether the viewer may read the message (the privacy
+	// officer); the reason form is shown only then.
+	CanRead bool
+	SMTP    bool
 	// Full is set once a reason was given: the page then shows the
 	// address, subject, headers and bodies. Otherwise it shows the
 	// delivery state and asks for the reason.
@@ -255,12 +261,14 @@ type outboxMessageView struct {
 	Reason reasonView
 }
 
-func newOutboxMessageView(rec mail.Record, smtp bool) outboxMessageView {
+func newOutboxMessageView(r *http.Request, rec mail.Record, smtp bool) outboxMessageView {
+	roles := staffRoles(r)
 	v := outboxMessageView{
 		Record: rec, Recipient: maskAddress(rec.To), Created: outboxTime(rec.CreatedAt), NextAttempt: outboxTime(rec.NextAttemptAt),
-		Badge: outboxBadge(rec.Status), CanRetry: rec.Status == mail.Failed, SMTP: smtp,
+		Badge: outboxBadge(rec.Status), CanRetry: rec.Status == mail.Failed && staff.Can(roles, staff.OperateOutbox),
+		CanRead: staff.Can(roles, staff.ReadMail), SMTP: smtp,
 		Reason: reasonView{Action: "/admin/outbox/" + url.PathEscape(rec.ID), Subject: rec.ID,
-			Shows: "the recipient's address, the subject, the headers and both bodies"},
+			Shows: "the recipient's address, the subject and the plain text, with every link's token, every code and the meeting's content withheld"},
 	}
 	if rec.SentAt != nil {
 		v.Sent = outboxTime(*rec.SentAt)
@@ -276,13 +284,13 @@ func (s *Server) outboxMessagePage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return s.pages.render(w, r, http.StatusOK, "admin_outbox_message", view{Title: "Outbox message", Section: "admin", Data: newOutboxMessageView(rec, smtp)})
+	return s.pages.render(w, r, http.StatusOK, "admin_outbox_message", view{Title: "Outbox message", Section: "admin", Data: newOutboxMessageView(r, rec, smtp)})
 }
 
 // outboxMessagePost answers POST /admin/outbox/{id} with a reason: the
-// message in full. Bodies are shown as text: the stored HTML is escaped
-// like any other string and never rendered, so a message cannot run
-// script or load anything in the console.
+// message as staff may read it. The text is shown as text, escaped like
+// any other string, so a message cannot run script or load anything in
+// the console.
 func (s *Server) outboxMessagePost(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(r); err != nil {
 		return err
@@ -294,14 +302,14 @@ func (s *Server) outboxMessagePost(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return err
 		}
-		v := newOutboxMessageView(rec, smtp)
+		v := newOutboxMessageView(r, rec, smtp)
 		v.Reason.Reason, v.Reason.Error = r.PostForm.Get("reason"), e.Fields["reason"]
 		return s.pages.render(w, r, http.StatusUnprocessableEntity, "admin_outbox_message", view{Title: "Outbox message", Section: "admin", Data: v})
 	}
 	if err != nil {
 		return err
 	}
-	v := newOutboxMessageView(rec, s.Services.Console.SMTP())
+	v := newOutboxMessageView(r, rec, s.Services.Console.SMTP())
 	v.Full, v.Access = true, a
 	for name, value := range rec.Headers {
 		v.Headers = append(v.Headers, outboxHeader{name, value})

@@ -89,7 +89,7 @@ func (s *Server) routes() {
 
 	// Mail outbox.
 	s.page("GET /admin/outbox", s.can(staff.OperateOutbox)(s.outboxPage))
-	s.page("GET /admin/outbox/{id}", s.can(staff.OperateOutbox)(s.outboxMessagePage))
+	s.page("GET /admin/outbox/{id}", s.canEither(staff.OperateOutbox, staff.ReadMail)(s.outboxMessagePage))
 	s.page("POST /admin/outbox/{id}", s.can(staff.ReadMail)(s.outboxMessagePost))
 	s.page("POST /admin/outbox/{id}/retry", s.can(staff.OperateOutbox)(s.outboxRetryForm))
 	s.api("GET /api/admin/outbox", s.can(staff.OperateOutbox)(s.apiOutboxList))

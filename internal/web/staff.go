@@ -35,6 +35,21 @@ func (s *Server) can(p staff.Permission) func(handlerFunc) handlerFunc {
 	}
 }
 
+// canEither is can for a route that either of two permissions opens; the
+// refusal names the first.
+func (s *Server) canEither(p, q staff.Permission) func(handlerFunc) handlerFunc {
+	return func(h handlerFunc) handlerFunc {
+		return s.member(func(w http.ResponseWriter, r *http.Request) error {
+			if a := actorOf(r); !a.Can(q) {
+				if err := a.Require(p); err != nil {
+					return err
+				}
+			}
+			return h(w, r)
+		})
+	}
+}
+
 // actorOf is the service layer's name for the member behind a request,
 // nobody when it is anonymous.
 func actorOf(r *http.Request) service.Actor {

@@ -31,7 +31,10 @@ type Config struct {
 	SMTPUsername string
 	SMTPPassword string // secret
 	SMTPTLS      string // "starttls" (default), "tls" or "none"
-	MailFrom     string
+	// SMTPTimeout bounds one delivery. A message claimed by a process that
+	// died is sent by another once this and mail.LeaseMargin have passed.
+	SMTPTimeout time.Duration
+	MailFrom    string
 
 	SecretKey string // secret used to sign links and tokens
 
@@ -149,6 +152,16 @@ var settings = []setting{
 	{name: "smtp-username", usage: "SMTP user name", set: str(func(c *Config) *string { return &c.SMTPUsername })},
 	{name: "smtp-password", usage: "SMTP password", secret: true, set: func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
 	{name: "smtp-tls", usage: "starttls, tls or none", def: "starttls", set: str(func(c *Config) *string { return &c.SMTPTLS })},
+	{name: "smtp-timeout", usage: "how long one delivery may take; mail a crashed process had claimed is sent again 30s after this", def: "1m", set: func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		// A delivery runs as a background job, which is cancelled after
+		// two minutes whatever this says; the claim must end before that.
+		if err != nil || d < time.Second || d > 90*time.Second {
+			return errors.New("must be a duration from 1s to 90s, such as 1m")
+		}
+		c.SMTPTimeout = d
+		return nil
+	}},
 	{name: "mail-from", usage: "sender address of outgoing mail", def: "Sessions <no-reply@sessions.localhost>", set: str(func(c *Config) *string { return &c.MailFrom })},
 	{name: "secret-key", usage: "key that signs links and tokens (at least 32 bytes); generated into the data folder when empty", secret: true, set: func(c *Config, v string) error { c.SecretKey = v; return nil }},
 	{name: "log-level", usage: "debug, info, warn or error", def: "info", set: str(func(c *Config) *string { return &c.LogLevel })},

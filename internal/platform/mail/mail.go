@@ -77,6 +77,13 @@ type Message struct {
 	// Attachments are files sent with the message, such as the iCalendar
 	// invitation of a meeting; they are stored with it in the outbox.
 	Attachments []Attachment
+	// Secrets are the values in the subject or the text that act for the
+	// recipient: a link with a token, a confirmation code. Private is
+	// what the message quotes of what people wrote, such as a meeting's
+	// title and description. Neither is stored apart from the message:
+	// they only keep their values out of the staff copy (see StaffCopy).
+	Secrets []string
+	Private []string
 }
 
 // Attachment is one file sent with a message.
@@ -101,6 +108,9 @@ type Record struct {
 	// the stage and the SMTP status code, never the server's free text.
 	LastError string
 	SentAt    *time.Time
+	// Staff is the staff copy made when the message was queued; empty for
+	// a message queued before staff copies existed.
+	Staff StaffCopy
 }
 
 // Filter selects outbox records for listing, newest first.
@@ -131,7 +141,7 @@ type Outbox interface {
 	// Fail records a failed attempt after which no more are made.
 	Fail(ctx context.Context, id string, attempt int, lastError string) error
 	// Due lists pending messages whose next attempt is due at now.
-	Due(ctx context.Context, now time.Time, limit int) ([]string, error)
+	Due(ctx context.Context, now time.Time, limit int) ([]Due, error)
 	List(ctx context.Context, f Filter) ([]Record, error)
 	// Get returns one message, or an errs.NotFound error.
 	Get(ctx context.Context, id string) (Record, error)
@@ -139,6 +149,13 @@ type Outbox interface {
 	// attempts, due at now. It returns errs.NotFound or errs.Conflict when
 	// the message does not exist or has not failed.
 	Requeue(ctx context.Context, id string, now time.Time) (Record, error)
+}
+
+// Due is a message waiting for its next attempt: its id and how many
+// attempts it has had, counting claims whose worker never reported back.
+type Due struct {
+	ID       string
+	Attempts int
 }
 
 // ErrLeaseLost means a delivery outcome was not recorded because the

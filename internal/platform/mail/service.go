@@ -32,6 +32,13 @@ type Config struct {
 	// Backoff is the wait after failed attempt n (from 1); nil means one
 	// minute doubling each time, at most six hours.
 	Backoff func(attempt int) time.Duration
+	// Lease is how long a claimed message is left to the worker that
+	// claimed it; zero means DefaultLease. A message whose worker died is
+	// sent by another once the lease has run out, so it should be no
+	// longer than a delivery takes: Deliver gives up a send that is still
+	// running LeaseMargin before the lease ends, so that no two workers
+	// ever send one message at the same time.
+	Lease time.Duration
 }
 
 // Service delivers the outbox and lets staff inspect it.
@@ -44,12 +51,17 @@ type Service struct {
 	log         *slog.Logger
 	maxAttempts int
 	backoff     func(int) time.Duration
+	lease       time.Duration
 }
 
-// lease is how long a claimed message is left to the worker that claimed
-// it. It is longer than any delivery may take (the SMTP timeout and the
-// job timeout are shorter), so only a worker that died loses its claim.
-const lease = 10 * time.Minute
+// DefaultLease leaves a claimed message to its worker for as long as one
+// delivery takes with the default SMTP timeout of a minute, plus
+// LeaseMargin.
+const DefaultLease = time.Minute + LeaseMargin
+
+// LeaseMargin is how long before its lease ends a worker gives up a send:
+// time to record the outcome before another worker may claim the message.
+const LeaseMargin = 30 * time.Second
 
 // sweepEvery is how often pending messages that are due are enqueued for
 // delivery: those whose enqueue after commit never happened, and retries.
@@ -84,6 +96,13 @@ func New(cfg Config) (*Service, error) {
 		log:         cfg.Log,
 		maxAttempts: cfg.MaxAttempts,
 		backoff:     cfg.Backoff,
+		lease:       cfg.Lease,
+	}
+	if s.lease == 0 {
+		s.lease = DefaultLease
+	}
+	if s.lease <= LeaseMargin {
+		return nil, fmt.Errorf("mail: the lease must be longer than %s", LeaseMargin)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -113,9 +132,15 @@ func New(cfg Config) (*Service, error) {
 }
 
 // DeliverArgs is the job that delivers one message. It carries the outbox
-// id only.
+// id, and the number of attempts the message had when the job was asked
+// for. Jobs are unique by both: a job left running by a process that died
+// holds the count from before its claim, so it does not stop the sweep
+// from asking for the next attempt once the claim's lease has run out.
+// Without the count the sweep would wait for River to rescue that job,
+// which it does only long after the job's timeout.
 type DeliverArgs struct {
-	ID string `json:"id"`
+	ID       string `json:"id"`
+	Attempts int    `json:"attempts,omitempty"`
 }
 
 func (DeliverArgs) Kind() string { return "mail.deliver" }
@@ -162,16 +187,16 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	if s.sender == nil || s.jobs == nil {
 		return 0, nil
 	}
-	ids, err := s.outbox.Due(ctx, s.clock.Now(), 500)
+	due, err := s.outbox.Due(ctx, s.clock.Now(), 500)
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range ids {
-		if _, err := s.jobs.Enqueue(ctx, DeliverArgs{ID: id}, &jobs.Options{Unique: true}); err != nil {
+	for _, d := range due {
+		if _, err := s.jobs.Enqueue(ctx, DeliverArgs{ID: d.ID, Attempts: d.Attempts}, &jobs.Options{Unique: true}); err != nil {
 			return 0, err
 		}
 	}
-	return len(ids), nil
+	return len(due), nil
 }
 
 // Deliver makes one delivery attempt for message id, if it is pending and
@@ -183,7 +208,7 @@ func (s *Service) Deliver(ctx context.Context, id string) (Outcome, error) {
 		return Skipped, nil
 	}
 	now := s.clock.Now()
-	rec, ok, err := s.outbox.Claim(ctx, id, now, now.Add(lease))
+	rec, ok, err := s.outbox.Claim(ctx, id, now, now.Add(s.lease))
 	if err != nil {
 		return "", err
 	}
@@ -204,7 +229,12 @@ func (s *Service) Deliver(ctx context.Context, id string) (Outcome, error) {
 		return GaveUp, nil
 	}
 	to, _ := ParseRecipient(rec.To) // Compose has parsed it already
-	sendErr := s.sender.Send(ctx, s.from.Address, to.Address, raw)
+	// A send still running when the lease is about to end is given up, so
+	// that it cannot overlap with the next worker's; the message is then
+	// retried like any other failure.
+	sendCtx, cancel := context.WithTimeout(ctx, s.lease-LeaseMargin)
+	sendErr := s.sender.Send(sendCtx, s.from.Address, to.Address, raw)
+	cancel()
 	if sendErr == nil {
 		if err := s.outbox.MarkSent(ctx, id, attempt, s.clock.Now()); err != nil {
 			return "", err

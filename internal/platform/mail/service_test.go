@@ -453,3 +453,83 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// killedAfterSending hands the message to the SMTP server and then stops
+// the worker dead, as a SIGKILL between the server's answer and the
+// record of the delivery would: nothing after the send runs.
+type killedAfterSending struct{ mailpkg.Sender }
+
+var errKilled = errors.New("the process was killed")
+
+func (k killedAfterSending) Send(ctx context.Context, from, to string, msg []byte) error {
+	if err := k.Sender.Send(ctx, from, to, msg); err != nil {
+		return err
+	}
+	panic(errKilled)
+}
+
+// TestMessageOfADeadWorkerIsSentByAnotherAfterItsLease: an instance
+// claims a message, hands it to the SMTP server and is killed before it
+// records the delivery, leaving its River job running. Once the claim's
+// lease (a minute and a half by default) has run out, the sweep of
+// another instance gets the message sent, without waiting for River to
+// rescue the dead job; the repeat carries the same Message-ID, by which
+// the receiving server can drop it.
+func TestMessageOfADeadWorkerIsSentByAnotherAfterItsLease(t *testing.T) {
+	f := newFixture(t, setup{jobs: true})
+	ctx := context.Background()
+	id := f.enqueue(t, newsletter())
+
+	// The dead instance's delivery job, still marked running.
+	jobID, err := f.runner.Enqueue(ctx, mailpkg.DeliverArgs{ID: id}, &jobs.Options{Unique: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1 WHERE id = ?`, jobID); err != nil {
+		t.Fatal(err)
+	}
+	dead, err := mailpkg.New(mailpkg.Config{
+		From:   "Sessions <no-reply@sessions.example>",
+		Outbox: store.NewOutbox(f.db), Clock: f.clock,
+		Sender: killedAfterSending{mailpkg.NewSMTP(mailpkg.SMTPConfig{Addr: f.srv.Addr, Security: "none", HelloName: "sessions.example"})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != errKilled {
+				t.Fatalf("the worker was not killed after sending: %v", r)
+			}
+		}()
+		_, _ = dead.Deliver(ctx, id)
+	}()
+	first := f.srv.Next(t)
+	if rec := f.get(t, id); rec.Status != mailpkg.Pending || rec.Attempts != 1 {
+		t.Fatalf("after the kill: %+v", rec)
+	}
+
+	// While the lease holds, nobody sends it again.
+	if err := f.runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.svc.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep within the lease: %d (%v)", n, err)
+	}
+
+	f.clock.Advance(2 * time.Minute)
+	if n, err := f.svc.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep after the lease: %d (%v)", n, err)
+	}
+	again := f.srv.Next(t)
+	if mid := again.Header.Get("Message-ID"); mid == "" || mid != first.Header.Get("Message-ID") || mid != "<"+id+"@sessions.example>" {
+		t.Fatalf("Message-ID of the repeat %q, of the first %q", mid, first.Header.Get("Message-ID"))
+	}
+	if again.Text != first.Text || again.Subject != first.Subject {
+		t.Fatal("the repeat differs from the first delivery")
+	}
+	waitFor(t, func() bool { return f.get(t, id).Status == mailpkg.Sent })
+	if rec := f.get(t, id); rec.Attempts != 2 {
+		t.Fatalf("after the repeat: %+v", rec)
+	}
+}

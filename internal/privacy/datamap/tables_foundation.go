@@ -91,6 +91,8 @@ func mailOutbox() Table {
 			mailed("body_html", "HTML body.", Derived, "content.email-message"),
 			mailed("headers", "Extra headers, such as the one-click unsubscribe link with its token.", Derived, "pseudonym.id"),
 			mailed("attachments", "Files sent with the message, such as a meeting's calendar invitation, which names the meeting and its organiser.", Derived, "content.email-message"),
+			mailed("staff_subject", "Subject line as staff may read it, with quoted meeting content withheld.", Derived, "content.email-message"),
+			mailed("staff_text", "Plain-text body as staff may read it, with links' tokens, codes and quoted meeting content withheld.", Derived, "content.email-message"),
 			plain("status", "Delivery state."),
 			plain("attempts", "How many deliveries were tried."),
 			plain("next_attempt_at", "When delivery is tried next."),

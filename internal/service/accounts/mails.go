@@ -10,7 +10,9 @@ import (
 )
 
 // The texts of the mails accounts send. Links and the site's address are
-// passed in, so each function is the whole message and nothing else.
+// passed in, so each function is the whole message and nothing else. A
+// link that carries a token is named in Secrets, which keeps it out of
+// what staff may read of the message.
 
 func signUpTakenMail(a account.Account, base string) mail.Message {
 	return mail.Message{
@@ -30,6 +32,7 @@ func verifyMail(a account.Account, link string) mail.Message {
 		Text: "Please confirm that this is your e-mail address for Sessions by opening this link:\n\n" +
 			link + "\n\n" +
 			"The link works once, for 48 hours. If you did not create an account, ignore this message.\n",
+		Secrets: []string{link},
 	}
 }
 
@@ -41,6 +44,7 @@ func resetMail(a account.Account, link string) mail.Message {
 			"To choose a new password, open this link:\n\n" + link + "\n\n" +
 			"The link works once, for one hour. Choosing a new password signs you out everywhere.\n" +
 			"If you did not ask for this, ignore this message; your password stays as it is.\n",
+		Secrets: []string{link},
 	}
 }
 
@@ -68,6 +72,7 @@ func changeEmailMail(accountID, newEmail, link string) mail.Message {
 		Subject: "Confirm your new e-mail address",
 		Text: "Please confirm that Sessions should use this address for your account by opening this link:\n\n" +
 			link + "\n\nThe link works once, for 24 hours. If you did not ask for this, ignore this message.\n",
+		Secrets: []string{link},
 	}
 }
 
@@ -108,6 +113,7 @@ func guardianMail(childName, to, link string) mail.Message {
 			"Because of their age, marketing, analytics, recordings and AI features stay off on their account until a parent or guardian agrees. " +
 			"The page behind this link explains what you would agree to; nothing changes unless you confirm there:\n\n" + link + "\n\n" +
 			"The link works for seven days. If you do not know this person or do not agree, ignore this message.\n",
+		Secrets: []string{link},
 	}
 }
 

@@ -162,15 +162,19 @@ func TestViewMailMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := service.Actor{AccountID: "acc_admin", Roles: []staff.Role{staff.Admin}}
-	rec, got, err := w.svc.ReadOutboxMessage(ctx, admin, toPerson, "bounce report from the provider")
+	if _, _, err := w.svc.ReadOutboxMessage(ctx, admin, toPerson, "bounce report from the provider"); errs.CodeOf(err) != errs.Forbidden {
+		t.Fatalf("an administrator read mail: %v", err)
+	}
+	officer := service.Actor{AccountID: "acc_po", Roles: []staff.Role{staff.PrivacyOfficer}}
+	rec, got, err := w.svc.ReadOutboxMessage(ctx, officer, toPerson, "bounce report from the provider")
 	if err != nil || rec.Text != "Hello" || got.PersonID != person {
 		t.Fatalf("view: %+v, %+v, %v", rec, got, err)
 	}
-	if _, got, err := w.svc.ReadOutboxMessage(ctx, admin, toGuest, "bounce report from the provider"); err != nil || got.PersonID != "" {
+	if _, got, err := w.svc.ReadOutboxMessage(ctx, officer, toGuest, "bounce report from the provider"); err != nil || got.PersonID != "" {
 		t.Fatalf("view a guest's message: %+v, %v", got, err)
 	}
 	log, _ := store.AccessLogOf(ctx, w.db, person, 50)
-	if len(log) != 1 || log[0].View != staff.ViewMailMessage || log[0].Role != staff.Admin {
+	if len(log) != 1 || log[0].View != staff.ViewMailMessage || log[0].Role != staff.PrivacyOfficer {
 		t.Fatalf("access log = %+v", log)
 	}
 	recs := w.audit(t)

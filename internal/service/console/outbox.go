@@ -15,9 +15,12 @@ import (
 )
 
 // The mail outbox: every message the product has queued, whether or not
-// an SMTP server is configured. Staff see lists and delivery states; the
-// whole of a message only after giving a reason, which the access log of
-// the person it was sent to records.
+// an SMTP server is configured. The administrator sees lists and delivery
+// states; the privacy officer reads a message only after giving a reason,
+// which the access log of the person it was sent to records. Staff never
+// see more of a message than its staff copy (mail.Record.ForStaff): the
+// links and codes in it act for the recipient, and whoever read them
+// could take over the recipient's account.
 
 // Outbox is one listing of the outbox.
 type Outbox struct {
@@ -53,6 +56,9 @@ func (s *Service) Outbox(ctx context.Context, actor service.Actor, f mail.Filter
 		out, err = s.listOutbox(ctx, tx, f)
 		return err
 	})
+	for i, rec := range out.Messages {
+		out.Messages[i] = rec.ForStaff()
+	}
 	return out, err
 }
 
@@ -73,11 +79,18 @@ func (s *Service) listOutbox(ctx context.Context, q database.Querier, f mail.Fil
 	return Outbox{SMTP: s.env.Mail.Enabled(), Messages: recs}, err
 }
 
-// OutboxMessage returns one message for its delivery state; what staff
-// may see of it without a reason is the caller's to choose.
+// OutboxMessage returns one message for its delivery state, to the
+// administrator who operates the outbox and to the privacy officer who
+// is about to read it; what staff may see of it without a reason is the
+// caller's to choose, and is never more than its staff copy.
 func (s *Service) OutboxMessage(ctx context.Context, actor service.Actor, id string) (mail.Record, bool, error) {
 	var rec mail.Record
-	err := s.staffRead(ctx, actor, staff.OperateOutbox, func(tx *service.Tx) error {
+	err := s.env.InTx(ctx, func(tx *service.Tx) error {
+		if !actor.Can(staff.ReadMail) {
+			if err := actor.Require(staff.OperateOutbox); err != nil {
+				return err
+			}
+		}
 		if s.env.Mail == nil {
 			return errNoMail
 		}
@@ -85,7 +98,7 @@ func (s *Service) OutboxMessage(ctx context.Context, actor service.Actor, id str
 		rec, err = store.GetOutbox(ctx, tx, id)
 		return err
 	})
-	return rec, err == nil && s.env.Mail.Enabled(), err
+	return rec.ForStaff(), err == nil && s.env.Mail.Enabled(), err
 }
 
 // OperatorOutboxMessage returns one message whole to the operator at the
@@ -94,11 +107,11 @@ func (s *Service) OperatorOutboxMessage(ctx context.Context, id string) (mail.Re
 	return store.GetOutbox(ctx, s.env.Store.DB, id)
 }
 
-// ReadOutboxMessage shows actor, who gave reason, one message in full,
-// and writes its audit entry and, when the message is addressed to a
-// person with an id, the row of that person's access log, in the same
-// transaction. It returns that row (without a person for a message to
-// nobody known).
+// ReadOutboxMessage shows actor, who gave reason, one message as staff
+// may read it (its address and its staff copy), and writes its audit
+// entry and, when the message is addressed to a person with an id, the
+// row of that person's access log, in the same transaction. It returns
+// that row (without a person for a message to nobody known).
 func (s *Service) ReadOutboxMessage(ctx context.Context, actor service.Actor, id, reason string) (mail.Record, staff.Access, error) {
 	var (
 		rec mail.Record
@@ -123,7 +136,7 @@ func (s *Service) ReadOutboxMessage(ctx context.Context, actor service.Actor, id
 		}
 		return s.recordAccess(ctx, tx, a, subject)
 	})
-	return rec, a, err
+	return rec.ForStaff(), a, err
 }
 
 // RetryOutbox puts a failed message back in the queue with a fresh count
@@ -144,6 +157,7 @@ func (s *Service) RetryOutbox(ctx context.Context, actor service.Actor, id strin
 		tx.Deliver(id)
 		return nil
 	})
+	rec = rec.ForStaff()
 	if err == nil {
 		s.env.Log.Info("mail: requeued by staff", slog.String("message_id", id))
 	}

@@ -144,7 +144,8 @@ func (s *Service) OpenVerification(ctx context.Context, in rights.Intake) (strin
 			return err
 		}
 		subject, text := rights.CodeNotice(code)
-		_, err = tx.Mail(ctx, mail.Message{Category: mail.Transactional, Template: "rights.request_code", To: r.Email, Subject: subject, Text: text})
+		_, err = tx.Mail(ctx, mail.Message{Category: mail.Transactional, Template: "rights.request_code", To: r.Email, Subject: subject, Text: text,
+			Secrets: []string{code}})
 		return err
 	})
 	if err != nil {
