@@ -124,7 +124,7 @@ func TestReceiptsValidateAgainstSchema(t *testing.T) {
 	}
 
 	api := h.apiClient(t, ada)
-	api.ip = "[2001:db8:abcd:12::9]"
+	api.ip = "2001:db8:abcd:12::9"
 	h.Clock.Advance(time.Minute)
 	if res := api.withHeader(t, http.MethodPost, "/api/me/consents", map[string]any{"purposes": []string{"behaviour-tracking"}, "state": "given"}, gpcHeader); res.StatusCode != http.StatusCreated {
 		t.Fatalf("give: %d %s", res.StatusCode, res.Body)

@@ -33,6 +33,10 @@ func TestAPITokensAreRevokedByAPasswordReset(t *testing.T) {
 	m := h.newMember(t)
 	api := bearer(h, makeToken(t, h.signIn(t, m), tokenForm("sync", account.ScopeAccountRead)))
 	wantStatus(t, api.get(t, "/api/me"), http.StatusOK)
+	// Making the token told the owner by mail; that notice comes first.
+	if notice := h.nextMail(t); !strings.Contains(notice.Text, `named "sync"`) {
+		t.Fatalf("the first mail is not the new-token notice:\n%s", notice.Text)
+	}
 
 	wantStatus(t, h.anon().postForm(t, "/forgot-password", url.Values{"email": {m.Email}}), http.StatusOK)
 	reset := tokenFrom(t, h.nextMail(t).Text)
