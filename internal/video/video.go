@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/livekit/protocol/auth"
@@ -52,6 +53,9 @@ type SFU struct {
 	// signal proxies browsers' signalling to an embedded server; nil for an
 	// external one.
 	signal http.Handler
+	// gate, when set, decides which signalling connections signal lets
+	// through (GuardSignalling).
+	gate atomic.Pointer[Gate]
 }
 
 // ExternalConfig names an external LiveKit server or cluster.

@@ -110,6 +110,9 @@ func New(p Parts) (*Services, error) {
 	}
 	s.Retention = retain.New(env, s.Rights)
 	s.Campaigns = campaigns.New(env, s.Consents)
+	if p.Video != nil {
+		s.UseVideo(p.Video)
+	}
 	if p.Jobs != nil {
 		s.registerJobs(p.Jobs)
 	}
@@ -132,5 +135,11 @@ func (s *Services) registerJobs(r *jobs.Runner) {
 }
 
 // UseVideo gives the services the SFU calls run on, once it has started
-// (it needs the server's listener, which opens after the services).
-func (s *Services) UseVideo(sfu *video.SFU) { s.Env.Video = sfu }
+// (it needs the server's listener, which opens after the services), and
+// puts the call door in front of an embedded SFU's signalling.
+func (s *Services) UseVideo(sfu *video.SFU) {
+	s.Env.Video = sfu
+	if sfu != nil {
+		sfu.GuardSignalling(s.Calls.MayConnect)
+	}
+}
