@@ -126,16 +126,30 @@ func TestRemovedPersonsTokenCannotOpenTheEmbeddedSFUsSignalling(t *testing.T) {
 	if code := signalHandshake(t, hooks.srv.URL, first); code != http.StatusForbidden {
 		t.Errorf("the token from before the removal after re-admission: %d, want 403", code)
 	}
+
+	// The lock keeps newcomers out here as at the door, but someone
+	// already talking whose signalling dropped may resume it.
+	beforeLock := admittedToken(t, f, door)
+	if err := f.calls.SetLocked(ctx, f.host, f.meetingID, true); err != nil {
+		t.Fatal(err)
+	}
+	if code := signalHandshake(t, hooks.srv.URL, beforeLock); code != http.StatusForbidden {
+		t.Errorf("a token from before the lock opens signalling: %d, want 403", code)
+	}
+	if code := signalHandshake(t, hooks.srv.URL, beforeLock, "reconnect=1"); code != http.StatusSwitchingProtocols {
+		t.Errorf("resuming signalling in a locked meeting: %d, want it to open", code)
+	}
 }
 
 // signalHandshake opens LiveKit's signalling WebSocket (/rtc) on base
-// with token, as a browser does, and gives the handshake's status: 101
-// when the socket opened, which it then closes.
-func signalHandshake(t *testing.T, base, token string) int {
+// with token and any further query parameters, as a browser does, and
+// gives the handshake's status: 101 when the socket opened, which it then
+// closes.
+func signalHandshake(t *testing.T, base, token string, params ...string) int {
 	t.Helper()
 	key := make([]byte, 16)
 	_, _ = rand.Read(key)
-	req, err := http.NewRequest(http.MethodGet, base+"/rtc?access_token="+url.QueryEscape(token), nil)
+	req, err := http.NewRequest(http.MethodGet, base+"/rtc?"+strings.Join(append(params, "access_token="+url.QueryEscape(token)), "&"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
