@@ -141,11 +141,112 @@ func TestRemovedPersonsTokenCannotOpenTheEmbeddedSFUsSignalling(t *testing.T) {
 	}
 }
 
+// TestStaleTokenSignallingOnExternalLiveKitIsSwept: an external LiveKit
+// is reached directly, so no gate stands before its signalling, and it
+// reports a connection only once its media flows. A removed person's old
+// token holding only the signalling connection is ended by the door's
+// sweep, while the people already talking stay, even once the meeting is
+// locked.
+func TestStaleTokenSignallingOnExternalLiveKitIsSwept(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts a livekit-server process")
+	}
+	ctx := context.Background()
+	hooks := newWebhookReceiver(t)
+	lk := videotest.StartLiveKit(t, hooks.URL())
+	sfu, err := video.Connect(video.ExternalConfig{URL: lk.URL, APIKey: lk.APIKey, APISecret: lk.APISecret},
+		clock.System{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks.use(t, sfu)
+	f := hooks.f
+
+	host, err := f.calls.Join(ctx, calls.MemberDoor(f.host, f.meetingID), calls.JoinInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostRoom, err := videotest.Connect(host.URL, host.Token, &lksdk.RoomCallback{})
+	if err != nil {
+		t.Fatalf("the host connects: %v", err)
+	}
+	t.Cleanup(hostRoom.Disconnect)
+
+	door := calls.GuestDoor(f.guestToken)
+	if _, err := f.calls.Join(ctx, door, calls.JoinInput{Name: "Gina Guest", Email: "guest@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.calls.Admit(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+	first := admittedToken(t, f, door)
+	if _, err := f.calls.Remove(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+
+	base := "http://" + strings.TrimPrefix(strings.TrimPrefix(lk.URL, "ws://"), "http://")
+	resp := openSignalling(t, base, first)
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("LiveKit refused the signalling itself (%d); the sweep has nothing to do", resp.StatusCode)
+	}
+	signalling := func() bool {
+		conns, err := sfu.Connections(ctx, f.meetingID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range conns {
+			if c.Identity == f.guest {
+				return true
+			}
+		}
+		return false
+	}
+	videotest.WaitUntil(t, "LiveKit holds the removed guest's signalling", signalling)
+
+	refusals := auditCount(t, f.db, "meeting.connection_refused")
+	if n, err := f.calls.SweepConnections(ctx); err != nil || n != 1 {
+		t.Fatalf("the sweep ended %d connections (%v), want the removed guest's", n, err)
+	}
+	if signalling() {
+		t.Error("the removed guest's signalling outlived the sweep")
+	}
+	if auditCount(t, f.db, "meeting.connection_refused") != refusals+1 {
+		t.Error("the ended connection is not in the audit log")
+	}
+
+	// Let in again, the guest talks with the door's fresh token. Locking
+	// keeps newcomers out; the guest, talking already, stays.
+	if err := f.calls.Admit(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+	guest := hooks.stays(t, hostRoom, admittedToken(t, f, door))
+	if err := f.calls.SetLocked(ctx, f.host, f.meetingID, true); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.calls.SweepConnections(ctx); err != nil || n != 0 {
+		t.Fatalf("the sweep after the lock ended %d connections (%v), want none", n, err)
+	}
+	if closed(guest.Disconnected()) || hostRoom.GetParticipantByIdentity(f.guest) == nil {
+		t.Error("the lock ended the call of someone already talking")
+	}
+}
+
 // signalHandshake opens LiveKit's signalling WebSocket (/rtc) on base
 // with token and any further query parameters, as a browser does, and
 // gives the handshake's status: 101 when the socket opened, which it then
 // closes.
 func signalHandshake(t *testing.T, base, token string, params ...string) int {
+	t.Helper()
+	resp := openSignalling(t, base, token, params...)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// openSignalling opens LiveKit's signalling WebSocket and leaves it open
+// (on 101, the response's body is the socket) and silent: no media
+// follows.
+func openSignalling(t *testing.T, base, token string, params ...string) *http.Response {
 	t.Helper()
 	key := make([]byte, 16)
 	_, _ = rand.Read(key)
@@ -161,8 +262,7 @@ func signalHandshake(t *testing.T, base, token string, params ...string) int {
 	if err != nil {
 		t.Fatalf("signalling handshake: %v", err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return resp
 }
 
 func comingBackIsRefused(t *testing.T, hooks *webhookReceiver) {

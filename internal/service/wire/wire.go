@@ -125,6 +125,7 @@ func (s *Services) registerJobs(r *jobs.Runner) {
 	s.Rights.RegisterJobs(r)
 	s.Campaigns.RegisterJobs(r)
 	s.Notices.RegisterJobs(r)
+	s.Calls.RegisterJobs(r)
 	// Counts of ended windows go within minutes of their end; retention
 	// would delete them only after a day.
 	jobs.Register(r, func(ctx context.Context, _ jobs.Job[ratelimit.PruneArgs]) error {
