@@ -19,6 +19,8 @@ import (
 	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sessionshq/sessions/internal/errs"
 )
 
 // SignalPaths are the routes LiveKit's client SDKs open on the server URL:
@@ -39,8 +41,9 @@ type Connecting struct {
 	Resuming bool
 }
 
-// Gate decides whether a signalling connection may open: an error
-// refuses it. The product's own rules for who may be in a call live with
+// Gate decides whether a signalling connection may open: an error with
+// the code errs.Forbidden refuses it, any other error is a failure to
+// decide, answered as the server being unavailable. The product's own rules for who may be in a call live with
 // the caller, which sets the gate (SFU.GuardSignalling).
 type Gate func(ctx context.Context, c Connecting) error
 
@@ -97,7 +100,14 @@ func (s *SFU) guarded(proxy http.Handler) http.Handler {
 			return
 		}
 		if err := (*gate)(r.Context(), c); err != nil {
-			http.Error(w, "this token no longer opens the call", http.StatusForbidden)
+			if errs.CodeOf(err) == errs.Forbidden {
+				http.Error(w, "this token no longer opens the call", http.StatusForbidden)
+				return
+			}
+			// The door could not be asked (its database failed): the
+			// client retries, as it does when the server is away.
+			s.log.Error("video: asking the call door", slog.String("error", err.Error()))
+			http.Error(w, "the call cannot be reached now", http.StatusServiceUnavailable)
 			return
 		}
 		proxy.ServeHTTP(w, r)
