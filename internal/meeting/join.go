@@ -203,3 +203,16 @@ func CheckGuest(p Participant, name, email string) (GuestDetails, error) {
 	}
 	return d, nil
 }
+
+// DoorSweepArgs is the periodic job that holds connections to the door
+// before LiveKit reports them: a connection whose signalling is up but
+// whose media is not shows its holder who is in the call, and LiveKit
+// only reports it (and so only has it checked) once its media flows, or
+// drops it after a minute.
+type DoorSweepArgs struct{}
+
+func (DoorSweepArgs) Kind() string { return "calls.door_sweep" }
+
+// DoorSweepEvery is how often that job runs: well under LiveKit's
+// minute, and a few cheap server API calls per running call.
+const DoorSweepEvery = 20 * time.Second

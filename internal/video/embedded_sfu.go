@@ -100,7 +100,7 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig, clk clock.Clock, log
 	}
 
 	sfu := newSFU(cfg.PublicURL, "http://"+proxyTarget(cfg), cfg.APIKey, cfg.APISecret, cfg.TokenTTL, clk, log)
-	sfu.signal = newSignalProxy(proxyTarget(cfg), log)
+	sfu.signal = sfu.guarded(newSignalProxy(proxyTarget(cfg), log))
 	var once sync.Once
 	sfu.stop = func(ctx context.Context) error {
 		var err error

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/livekit/protocol/auth"
@@ -52,6 +53,9 @@ type SFU struct {
 	// signal proxies browsers' signalling to an embedded server; nil for an
 	// external one.
 	signal http.Handler
+	// gate, when set, decides which signalling connections signal lets
+	// through (GuardSignalling).
+	gate atomic.Pointer[Gate]
 }
 
 // ExternalConfig names an external LiveKit server or cluster.
@@ -152,6 +156,52 @@ func (s *SFU) RemoveConnection(ctx context.Context, room, identity, connection s
 	}
 	_, err = s.rooms.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
 	return serverError(err, "remove connection", "the connection is not in the call")
+}
+
+// Connection is one connection LiveKit holds in a call, whether or not
+// its media is up yet.
+type Connection struct {
+	Identity   string // the participant's opaque id
+	Connection string // LiveKit's participant sid
+	Door       int64  // the door generation its token was minted at (Grant.Door)
+	// Joining is true while only its signalling is up: LiveKit has not
+	// reported it (participant_joined) and may never do so.
+	Joining bool
+}
+
+// Rooms lists the calls the server holds, by room name.
+func (s *SFU) Rooms(ctx context.Context) ([]string, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	res, err := s.rooms.ListRooms(ctx, &livekit.ListRoomsRequest{})
+	if err != nil {
+		return nil, serverError(err, "list rooms", "no call is running")
+	}
+	names := make([]string, 0, len(res.GetRooms()))
+	for _, r := range res.GetRooms() {
+		names = append(names, r.GetName())
+	}
+	return names, nil
+}
+
+// Connections lists the connections LiveKit holds in a call.
+func (s *SFU) Connections(ctx context.Context, room string) ([]Connection, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	res, err := s.rooms.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: room})
+	if err != nil {
+		return nil, serverError(err, "list participants", "the call is not running")
+	}
+	out := make([]Connection, 0, len(res.GetParticipants()))
+	for _, p := range res.GetParticipants() {
+		out = append(out, Connection{
+			Identity: p.GetIdentity(), Connection: p.GetSid(), Door: doorOf(p.GetAttributes()),
+			// LiveKit's JOINED means the join response went out; its
+			// participant_joined webhook waits for ACTIVE, media up.
+			Joining: p.GetState() == livekit.ParticipantInfo_JOINING || p.GetState() == livekit.ParticipantInfo_JOINED,
+		})
+	}
+	return out, nil
 }
 
 // MuteTrack mutes (or, where the server allows remote unmute, unmutes) one

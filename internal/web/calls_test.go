@@ -810,4 +810,13 @@ func TestEmbeddedSFUServesTheRoutes(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(res.text(), `"disconnected": false`) {
 		t.Errorf("remove: %d %s", res.StatusCode, res.Body)
 	}
+	// Removed, her token no longer passes signalling on our origin.
+	resp, err = http.Get(h.URL + "/rtc/validate?access_token=" + url.QueryEscape(a.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("/rtc/validate with the removed member's token: %d, want 403", resp.StatusCode)
+	}
 }

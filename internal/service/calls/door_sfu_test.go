@@ -2,10 +2,13 @@ package calls_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,7 +37,7 @@ func TestRemovedAndLockedOutPeopleCannotComeBackWithTheirToken(t *testing.T) {
 			t.Skip("this build has no embedded SFU")
 		}
 		hooks := newWebhookReceiver(t)
-		hooks.use(t, startEmbedded(t, hooks.URL()))
+		hooks.use(t, startEmbedded(t, hooks.URL(), ""))
 		comingBackIsRefused(t, hooks)
 	})
 	t.Run("external", func(t *testing.T) {
@@ -51,6 +54,215 @@ func TestRemovedAndLockedOutPeopleCannotComeBackWithTheirToken(t *testing.T) {
 		hooks.use(t, sfu)
 		comingBackIsRefused(t, hooks)
 	})
+}
+
+// TestRemovedPersonsTokenCannotOpenTheEmbeddedSFUsSignalling: LiveKit
+// reports a connection only once its media flows, but the signalling
+// WebSocket alone already shows who is in the call and earns refreshed
+// tokens. Through the embedded SFU's public URL (the product's own
+// origin), a token the door no longer honours does not get the socket at
+// all, while the door's current tokens do.
+func TestRemovedPersonsTokenCannotOpenTheEmbeddedSFUsSignalling(t *testing.T) {
+	if !video.HasEmbedded {
+		t.Skip("this build has no embedded SFU")
+	}
+	ctx := context.Background()
+	hooks := newWebhookReceiver(t)
+	hooks.use(t, startEmbedded(t, hooks.URL(), hooks.srv.URL))
+	f, sfu := hooks.f, hooks.sfu
+	if !strings.HasPrefix(sfu.URL(), "ws://"+strings.TrimPrefix(hooks.srv.URL, "http://")) {
+		t.Fatalf("the SFU is not reached through the product's origin: %s", sfu.URL())
+	}
+
+	host, err := f.calls.Join(ctx, calls.MemberDoor(f.host, f.meetingID), calls.JoinInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostRoom, err := videotest.Connect(sfu.URL(), host.Token, &lksdk.RoomCallback{})
+	if err != nil {
+		t.Fatalf("the host connects through the product's origin: %v", err)
+	}
+	t.Cleanup(hostRoom.Disconnect)
+
+	door := calls.GuestDoor(f.guestToken)
+	if _, err := f.calls.Join(ctx, door, calls.JoinInput{Name: "Gina Guest", Email: "guest@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.calls.Admit(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+	first := admittedToken(t, f, door)
+	if code := signalHandshake(t, hooks.srv.URL, first); code != http.StatusSwitchingProtocols {
+		t.Fatalf("the admitted guest's signalling handshake: %d, want it to open", code)
+	}
+	hooks.stays(t, hostRoom, first).room.Disconnect()
+
+	if _, err := f.calls.Remove(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+	// The token from before the removal, and one such as LiveKit hands a
+	// connected client (same grants, later expiry), no longer open it.
+	refreshed, err := sfu.Token(video.Grant{Room: f.meetingID, Identity: f.guest, Name: "Gina Guest", Role: video.Participant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, token := range map[string]string{"the door's token": first, "a refreshed token": refreshed} {
+		if code := signalHandshake(t, hooks.srv.URL, token); code != http.StatusForbidden {
+			t.Errorf("the removed guest opens signalling with %s: %d, want 403", name, code)
+		}
+	}
+	// Nor does a token nobody signed with the SFU's secret.
+	if code := signalHandshake(t, hooks.srv.URL, first+"x"); code != http.StatusUnauthorized {
+		t.Errorf("a forged token: %d, want 401", code)
+	}
+
+	// Let in again, the guest's fresh token opens it; the old one stays void.
+	if err := f.calls.Admit(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+	if code := signalHandshake(t, hooks.srv.URL, admittedToken(t, f, door)); code != http.StatusSwitchingProtocols {
+		t.Errorf("the re-admitted guest's signalling handshake: %d, want it to open", code)
+	}
+	if code := signalHandshake(t, hooks.srv.URL, first); code != http.StatusForbidden {
+		t.Errorf("the token from before the removal after re-admission: %d, want 403", code)
+	}
+
+	// The lock keeps newcomers out here as at the door, but someone
+	// already talking whose signalling dropped may resume it.
+	beforeLock := admittedToken(t, f, door)
+	if err := f.calls.SetLocked(ctx, f.host, f.meetingID, true); err != nil {
+		t.Fatal(err)
+	}
+	if code := signalHandshake(t, hooks.srv.URL, beforeLock); code != http.StatusForbidden {
+		t.Errorf("a token from before the lock opens signalling: %d, want 403", code)
+	}
+	if code := signalHandshake(t, hooks.srv.URL, beforeLock, "reconnect=1"); code != http.StatusSwitchingProtocols {
+		t.Errorf("resuming signalling in a locked meeting: %d, want it to open", code)
+	}
+}
+
+// TestStaleTokenSignallingOnExternalLiveKitIsSwept: an external LiveKit
+// is reached directly, so no gate stands before its signalling, and it
+// reports a connection only once its media flows. A removed person's old
+// token holding only the signalling connection is ended by the door's
+// sweep, while the people already talking stay, even once the meeting is
+// locked.
+func TestStaleTokenSignallingOnExternalLiveKitIsSwept(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts a livekit-server process")
+	}
+	ctx := context.Background()
+	hooks := newWebhookReceiver(t)
+	lk := videotest.StartLiveKit(t, hooks.URL())
+	sfu, err := video.Connect(video.ExternalConfig{URL: lk.URL, APIKey: lk.APIKey, APISecret: lk.APISecret},
+		clock.System{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks.use(t, sfu)
+	f := hooks.f
+
+	host, err := f.calls.Join(ctx, calls.MemberDoor(f.host, f.meetingID), calls.JoinInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostRoom, err := videotest.Connect(host.URL, host.Token, &lksdk.RoomCallback{})
+	if err != nil {
+		t.Fatalf("the host connects: %v", err)
+	}
+	t.Cleanup(hostRoom.Disconnect)
+
+	door := calls.GuestDoor(f.guestToken)
+	if _, err := f.calls.Join(ctx, door, calls.JoinInput{Name: "Gina Guest", Email: "guest@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.calls.Admit(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+	first := admittedToken(t, f, door)
+	if _, err := f.calls.Remove(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+
+	base := "http://" + strings.TrimPrefix(strings.TrimPrefix(lk.URL, "ws://"), "http://")
+	resp := openSignalling(t, base, first)
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("LiveKit refused the signalling itself (%d); the sweep has nothing to do", resp.StatusCode)
+	}
+	signalling := func() bool {
+		conns, err := sfu.Connections(ctx, f.meetingID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range conns {
+			if c.Identity == f.guest {
+				return true
+			}
+		}
+		return false
+	}
+	videotest.WaitUntil(t, "LiveKit holds the removed guest's signalling", signalling)
+
+	refusals := auditCount(t, f.db, "meeting.connection_refused")
+	if n, err := f.calls.SweepConnections(ctx); err != nil || n != 1 {
+		t.Fatalf("the sweep ended %d connections (%v), want the removed guest's", n, err)
+	}
+	if signalling() {
+		t.Error("the removed guest's signalling outlived the sweep")
+	}
+	if auditCount(t, f.db, "meeting.connection_refused") != refusals+1 {
+		t.Error("the ended connection is not in the audit log")
+	}
+
+	// Let in again, the guest talks with the door's fresh token. Locking
+	// keeps newcomers out; the guest, talking already, stays.
+	if err := f.calls.Admit(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+	guest := hooks.stays(t, hostRoom, admittedToken(t, f, door))
+	if err := f.calls.SetLocked(ctx, f.host, f.meetingID, true); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.calls.SweepConnections(ctx); err != nil || n != 0 {
+		t.Fatalf("the sweep after the lock ended %d connections (%v), want none", n, err)
+	}
+	if closed(guest.Disconnected()) || hostRoom.GetParticipantByIdentity(f.guest) == nil {
+		t.Error("the lock ended the call of someone already talking")
+	}
+}
+
+// signalHandshake opens LiveKit's signalling WebSocket (/rtc) on base
+// with token and any further query parameters, as a browser does, and
+// gives the handshake's status: 101 when the socket opened, which it then
+// closes.
+func signalHandshake(t *testing.T, base, token string, params ...string) int {
+	t.Helper()
+	resp := openSignalling(t, base, token, params...)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// openSignalling opens LiveKit's signalling WebSocket and leaves it open
+// (on 101, the response's body is the socket) and silent: no media
+// follows.
+func openSignalling(t *testing.T, base, token string, params ...string) *http.Response {
+	t.Helper()
+	key := make([]byte, 16)
+	_, _ = rand.Read(key)
+	req, err := http.NewRequest(http.MethodGet, base+"/rtc?"+strings.Join(append(params, "access_token="+url.QueryEscape(token)), "&"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set("Sec-WebSocket-Key", base64.StdEncoding.EncodeToString(key))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("signalling handshake: %v", err)
+	}
+	return resp
 }
 
 func comingBackIsRefused(t *testing.T, hooks *webhookReceiver) {
@@ -143,7 +355,25 @@ type webhookReceiver struct {
 
 func newWebhookReceiver(t *testing.T) *webhookReceiver {
 	h := &webhookReceiver{handled: map[string]bool{}}
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	// An embedded SFU started with PublicURL set to this server takes its
+	// signalling here, as the product serves it on its own origin.
+	for _, p := range video.SignalPaths {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			if !h.ready.Load() {
+				http.Error(w, "not ready", http.StatusServiceUnavailable)
+				return
+			}
+			signal, ok := h.sfu.SignalHandler()
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			signal.ServeHTTP(w, r)
+		})
+	}
+	h.srv = httptest.NewServer(mux)
+	mux.HandleFunc("/api/livekit/webhook", func(w http.ResponseWriter, r *http.Request) {
 		if !h.ready.Load() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable) // LiveKit retries
 			return
@@ -166,7 +396,7 @@ func newWebhookReceiver(t *testing.T) *webhookReceiver {
 			}
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}))
+	})
 	t.Cleanup(h.srv.Close)
 	return h
 }
@@ -242,12 +472,13 @@ func (h *webhookReceiver) refused(t *testing.T, other *lksdk.Room, identity, tok
 
 // startEmbedded starts the embedded SFU on ports the kernel just handed
 // out, retrying with fresh ones when another process took one first.
-func startEmbedded(t *testing.T, webhookURL string) *video.SFU {
+func startEmbedded(t *testing.T, webhookURL, publicURL string) *video.SFU {
 	t.Helper()
 	var lastErr error
 	for range 3 {
 		cfg := video.EmbeddedConfig{
 			Port: videotest.FreePort(t, "tcp"), UDPPort: videotest.FreePort(t, "udp"), WebhookURL: webhookURL,
+			PublicURL: publicURL,
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), videotest.Patience)
 		sfu, err := video.StartEmbedded(ctx, cfg, clock.System{}, slog.New(slog.DiscardHandler))

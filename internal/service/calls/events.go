@@ -126,3 +126,45 @@ func (s *Service) refusal(ctx context.Context, q database.Querier, ev video.Even
 	}
 	return audit.Party{}, "", nil
 }
+
+// MayConnect is the door kept at the video server's own door: the
+// embedded SFU asks it (video.Gate) before it lets a signalling
+// connection open. LiveKit reports a connection (RecordEvent) only once
+// its media flows, while the signalling alone already shows the call's
+// roster and earns refreshed tokens; a token the door would not honour
+// now (meeting.MayStayInCall) is refused before LiveKit sees it.
+//
+// A client resuming a connection it holds is not held to the lock, which
+// keeps newcomers out and not the people already talking; LiveKit resumes
+// only a connection it still has, so claiming to resume lets nobody new in.
+// The embedded SFU serves our meetings alone, so a room that is not one
+// is refused.
+//
+// It changes nothing and audits nothing: the removal or lock that made
+// the token void is audited already, and SDKs retry a refused handshake
+// with back-off, which would fill the audit log with repeats.
+func (s *Service) MayConnect(ctx context.Context, c video.Connecting) error {
+	q := s.env.Store.DB
+	refused := errs.E(errs.Forbidden, "this token does not open the call")
+	m, err := store.GetMeeting(ctx, q, c.Room)
+	if errs.CodeOf(err) == errs.NotFound {
+		return refused
+	}
+	if err != nil {
+		return err
+	}
+	p, err := store.MeetingParticipant(ctx, q, m.ID, c.Identity)
+	if errs.CodeOf(err) == errs.NotFound {
+		return refused
+	}
+	if err != nil {
+		return err
+	}
+	if c.Resuming {
+		m.Locked = false
+	}
+	if meeting.MayStayInCall(m, p, c.Door, s.env.Clock.Now()) != "" {
+		return refused
+	}
+	return nil
+}

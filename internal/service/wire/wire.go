@@ -110,6 +110,9 @@ func New(p Parts) (*Services, error) {
 	}
 	s.Retention = retain.New(env, s.Rights)
 	s.Campaigns = campaigns.New(env, s.Consents)
+	if p.Video != nil {
+		s.UseVideo(p.Video)
+	}
 	if p.Jobs != nil {
 		s.registerJobs(p.Jobs)
 	}
@@ -122,6 +125,7 @@ func (s *Services) registerJobs(r *jobs.Runner) {
 	s.Rights.RegisterJobs(r)
 	s.Campaigns.RegisterJobs(r)
 	s.Notices.RegisterJobs(r)
+	s.Calls.RegisterJobs(r)
 	// Counts of ended windows go within minutes of their end; retention
 	// would delete them only after a day.
 	jobs.Register(r, func(ctx context.Context, _ jobs.Job[ratelimit.PruneArgs]) error {
@@ -132,5 +136,11 @@ func (s *Services) registerJobs(r *jobs.Runner) {
 }
 
 // UseVideo gives the services the SFU calls run on, once it has started
-// (it needs the server's listener, which opens after the services).
-func (s *Services) UseVideo(sfu *video.SFU) { s.Env.Video = sfu }
+// (it needs the server's listener, which opens after the services), and
+// puts the call door in front of an embedded SFU's signalling.
+func (s *Services) UseVideo(sfu *video.SFU) {
+	s.Env.Video = sfu
+	if sfu != nil {
+		sfu.GuardSignalling(s.Calls.MayConnect)
+	}
+}
