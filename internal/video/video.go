@@ -137,7 +137,25 @@ func (s *SFU) RemoveParticipant(ctx context.Context, room, identity string) erro
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	_, err := s.rooms.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
-	return serverError(err, "remove participant", "the participant is not in the call")
+	return serverError(s.leftMeanwhile(ctx, room, identity, err), "remove participant", "the participant is not in the call")
+}
+
+// leftMeanwhile turns the error of a removal that raced the participant's
+// own departure into LiveKit's not-found. LiveKit checks its room store
+// first and then asks the node that holds the participant; when the
+// participant leaves between the two, no node answers and the call fails
+// with psrpc's "no response from servers". Asking again tells the two
+// apart: if the participant is gone, there was nothing left to remove.
+func (s *SFU) leftMeanwhile(ctx context.Context, room, identity string, err error) error {
+	if err == nil || !strings.Contains(err.Error(), "no response from servers") {
+		return err
+	}
+	_, again := s.rooms.GetParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
+	var te twirp.Error
+	if errors.As(again, &te) && te.Code() == twirp.NotFound {
+		return again
+	}
+	return err
 }
 
 // RemoveConnection ends one connection of a participant: the one LiveKit
@@ -155,7 +173,7 @@ func (s *SFU) RemoveConnection(ctx context.Context, room, identity, connection s
 		return errs.E(errs.NotFound, "the connection is not in the call")
 	}
 	_, err = s.rooms.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
-	return serverError(err, "remove connection", "the connection is not in the call")
+	return serverError(s.leftMeanwhile(ctx, room, identity, err), "remove connection", "the connection is not in the call")
 }
 
 // Connection is one connection LiveKit holds in a call, whether or not
