@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/sessionshq/sessions/internal/platform/proctest"
 	"io"
 	"net"
 	"net/http"
@@ -106,67 +107,20 @@ func startNode(t testing.TB, bin, name string, port int, conf map[string]any) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	confPath, logPath := filepath.Join(dir, name+".yaml"), filepath.Join(dir, name+".log")
+	confPath := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(confPath, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-
-	cmd := exec.Command(bin, "--config", confPath)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	output := func() string {
-		out, _ := os.ReadFile(logPath)
-		if len(out) > 4000 {
-			out = out[len(out)-4000:]
-		}
-		return string(out)
-	}
-	t.Cleanup(func() {
-		// One interrupt drains, a second forces: an operator's two Ctrl-Cs.
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Signal(os.Interrupt)
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-			}
-		}
-		if t.Failed() {
-			t.Logf("%s output:\n%s", name, output())
-		}
-	})
-
+	proc := proctest.Start(t, name, exec.Command(bin, "--config", confPath))
 	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
-	deadline := time.Now().Add(time.Minute) // generous: a loaded CI machine
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("%s exited: %v\n%s", name, err, output())
-		default:
+	proc.WaitReady(t, 50*time.Millisecond, func() error {
+		resp, err := http.Get("http://" + addr + "/")
+		if err != nil {
+			return err
 		}
-		if resp, err := http.Get("http://" + addr + "/"); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not accept connections\n%s", name, output())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	})
 }
 
 // redisDatabase claims a Redis database for one cluster until the test

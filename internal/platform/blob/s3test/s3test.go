@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/sessionshq/sessions/internal/platform/proctest"
 	"io"
 	"net"
 	"net/url"
@@ -62,40 +63,9 @@ func Start(t testing.TB) *Server {
 	// Metadata in a folder beside the objects rather than in extended
 	// attributes, which the temporary folder's filesystem may not keep.
 	root, meta := t.TempDir(), t.TempDir()
-	logPath := filepath.Join(t.TempDir(), "versitygw.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region,
-		"--port", addr, "--quiet", "posix", "--sidecar", meta, root)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	output := func() string {
-		out, _ := os.ReadFile(logPath)
-		if len(out) > 4000 {
-			out = out[len(out)-4000:]
-		}
-		return string(out)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("versitygw output:\n%s", output())
-		}
-	})
+	proc := proctest.Start(t, "versitygw", exec.Command(bin, "--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region,
+		"--port", addr, "--quiet", "posix", "--sidecar", meta, root))
 	s.Endpoint = "http://" + addr
 	s.client = s3.New(s3.Options{
 		Region:       s.Region,
@@ -106,24 +76,13 @@ func Start(t testing.TB) *Server {
 
 	// The bucket is made through the API once the server answers, as an
 	// operator makes theirs before pointing the product at it.
-	deadline := time.Now().Add(time.Minute) // generous: a loaded CI machine
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("versitygw exited: %v\n%s", err, output())
-		default:
-		}
+	proc.WaitReady(t, 100*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
 		_, err := s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(s.Bucket)})
-		cancel()
-		if err == nil {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("versitygw did not create the bucket: %v\n%s", err, output())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err
+	})
+	return s
 }
 
 // BlobURL is the bucket as SESSIONS_BLOB_URL names it: path-style
