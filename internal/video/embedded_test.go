@@ -113,6 +113,46 @@ func TestEmbeddedConfig(t *testing.T) {
 	}
 }
 
+// ICE/TCP and TURN are rendered as asked when media leaves the machine,
+// the TURN server bound and relaying to the node IP only, and left off on
+// loopback, where they would only open ports.
+func TestEmbeddedConfigTCPAndTURN(t *testing.T) {
+	firewall := EmbeddedConfig{TCPPort: 7881, TURN: TURNConfig{UDPPort: 3478, TLSPort: 5349, Domain: "turn.example.org", ExternalTLS: true}}
+	lan := firewall
+	lan.NodeIP = "192.168.1.10"
+	conf := parseLiveKitConfig(t, lan)
+	turn := conf.TURN
+	if conf.RTC.TCPPort != 7881 || !turn.Enabled || turn.UDPPort != 3478 || turn.TLSPort != 5349 ||
+		turn.Domain != "turn.example.org" || !turn.ExternalTLS {
+		t.Errorf("tcp %d, turn %+v", conf.RTC.TCPPort, turn)
+	}
+	if !slices.Equal(turn.BindAddresses, []string{"192.168.1.10"}) || !slices.Equal(turn.AllowRestrictedPeerCIDRs, []string{"192.168.1.10/32"}) {
+		t.Errorf("TURN binds %v and relays to %v", turn.BindAddresses, turn.AllowRestrictedPeerCIDRs)
+	}
+
+	conf = parseLiveKitConfig(t, firewall) // node IP 127.0.0.1
+	if conf.RTC.TCPPort != 0 || conf.TURN.Enabled {
+		t.Errorf("on loopback: tcp %d, turn %v", conf.RTC.TCPPort, conf.TURN.Enabled)
+	}
+}
+
+func parseLiveKitConfig(t *testing.T, in EmbeddedConfig) *config.Config {
+	t.Helper()
+	cfg, err := in.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := cfg.livekitConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := config.NewConfig(string(body), true, nil, nil)
+	if err != nil {
+		t.Fatalf("LiveKit refuses %s: %v", body, err)
+	}
+	return conf
+}
+
 func TestEmbeddedConfigGeneratesFreshKeys(t *testing.T) {
 	a, _ := EmbeddedConfig{}.withDefaults()
 	b, _ := EmbeddedConfig{}.withDefaults()
@@ -127,10 +167,15 @@ func TestEmbeddedConfigGeneratesFreshKeys(t *testing.T) {
 
 func TestEmbeddedConfigRefusesBadValues(t *testing.T) {
 	for name, c := range map[string]EmbeddedConfig{
-		"host name to bind":      {BindAddresses: []string{"localhost"}},
-		"node IP not an IP":      {NodeIP: "lan"},
-		"range without end":      {UDPPortRangeStart: 50000},
-		"range end before start": {UDPPortRangeStart: 50000, UDPPortRangeEnd: 40000},
+		"host name to bind":             {BindAddresses: []string{"localhost"}},
+		"node IP not an IP":             {NodeIP: "lan"},
+		"range without end":             {UDPPortRangeStart: 50000},
+		"range end before start":        {UDPPortRangeStart: 50000, UDPPortRangeEnd: 40000},
+		"TURN/TLS without domain":       {NodeIP: "192.168.1.10", TURN: TURNConfig{TLSPort: 5349, ExternalTLS: true}},
+		"TURN/TLS with an IPv6 literal": {NodeIP: "192.168.1.10", TURN: TURNConfig{TLSPort: 5349, Domain: "::1", ExternalTLS: true}},
+		"TURN/TLS without certificate":  {NodeIP: "192.168.1.10", TURN: TURNConfig{TLSPort: 5349, Domain: "turn.example.org"}},
+		"TURN/TLS certificate missing":  {NodeIP: "192.168.1.10", TURN: TURNConfig{TLSPort: 5349, Domain: "turn.example.org", CertFile: "/nonexistent.pem", KeyFile: "/nonexistent.key"}},
+		"relay range without end":       {NodeIP: "192.168.1.10", TURN: TURNConfig{UDPPort: 3478, RelayPortRangeStart: 20000}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := c.withDefaults(); err == nil {
