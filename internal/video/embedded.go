@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -274,9 +275,12 @@ func (c EmbeddedConfig) turnConfig(nodeIP netip.Addr) map[string]any {
 		// The listeners and relay sockets bind the node IP, not every
 		// interface.
 		"bind_addresses": []string{c.NodeIP},
-		// LiveKit refuses to relay to private addresses unless listed. Our
-		// SFU is the one peer a relay here exists for.
+		// The relay exists for our SFU alone: anyone holding a call token
+		// gets TURN credentials, and must not reach other machines through
+		// us. LiveKit refuses private peers unless allowed, and any peer on
+		// the deny list.
 		"allow_restricted_peer_cidrs": []string{node},
+		"deny_peer_cidrs":             everythingBut(nodeIP),
 	}
 	if t.UDPPort != 0 {
 		turn["udp_port"] = t.UDPPort
@@ -296,4 +300,23 @@ func (c EmbeddedConfig) turnConfig(nodeIP netip.Addr) map[string]any {
 		turn["relay_range_end"] = t.RelayPortRangeEnd
 	}
 	return turn
+}
+
+// everythingBut returns the prefixes that cover every address but ip, of
+// both families: for each bit, the addresses that agree with ip before it
+// and differ at it.
+func everythingBut(ip netip.Addr) []string {
+	other := "::/0"
+	if ip.Is6() {
+		other = "0.0.0.0/0"
+	}
+	out := []string{other}
+	b := ip.AsSlice()
+	for i := range ip.BitLen() {
+		flipped := slices.Clone(b)
+		flipped[i/8] ^= 0x80 >> (i % 8)
+		a, _ := netip.AddrFromSlice(flipped)
+		out = append(out, netip.PrefixFrom(a, i+1).Masked().String())
+	}
+	return out
 }

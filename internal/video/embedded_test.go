@@ -5,7 +5,9 @@ package video
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -128,6 +130,15 @@ func TestEmbeddedConfigTCPAndTURN(t *testing.T) {
 	}
 	if !slices.Equal(turn.BindAddresses, []string{"192.168.1.10"}) || !slices.Equal(turn.AllowRestrictedPeerCIDRs, []string{"192.168.1.10/32"}) {
 		t.Errorf("TURN binds %v and relays to %v", turn.BindAddresses, turn.AllowRestrictedPeerCIDRs)
+	}
+	// The relay reaches the SFU and nothing else.
+	for addr, want := range map[string]bool{"192.168.1.10": true, "192.168.1.11": false, "8.8.8.8": false, "10.0.0.1": false, "::1": false, "2001:db8::1": false} {
+		denied := slices.ContainsFunc(turn.DenyPeerCIDRs, func(c string) bool {
+			return netip.MustParsePrefix(c).Contains(netip.MustParseAddr(addr))
+		})
+		if denied == want {
+			t.Errorf("relaying to %s: allowed %v, want %v", addr, !denied, want)
+		}
 	}
 
 	conf = parseLiveKitConfig(t, firewall) // node IP 127.0.0.1
@@ -264,6 +275,30 @@ func TestEmbeddedCloseEndsCalls(t *testing.T) {
 		case <-gone:
 		case <-time.After(patience):
 			t.Fatal("the participant was not disconnected")
+		}
+	}
+}
+
+// The LiveKit configurations in deploy/ pass LiveKit's own strict parser
+// and offer the ways through firewalls the README says to open.
+func TestDeployLiveKitConfigs(t *testing.T) {
+	files, err := filepath.Glob("../../deploy/livekit/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no LiveKit configurations in deploy/: %v", err)
+	}
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf, err := config.NewConfig(string(body), true, nil, nil)
+		if err != nil {
+			t.Fatalf("%s: LiveKit refuses it: %v", f, err)
+		}
+		turn := conf.TURN
+		if conf.RTC.TCPPort != 7881 || conf.RTC.UDPPort.Start != 7882 || !turn.Enabled || turn.UDPPort != 3478 ||
+			turn.TLSPort != 443 || turn.Domain == "" || turn.CertFile == "" || turn.KeyFile == "" {
+			t.Errorf("%s: ICE/TCP %d, UDP %v, TURN %+v", f, conf.RTC.TCPPort, conf.RTC.UDPPort, turn)
 		}
 	}
 }
