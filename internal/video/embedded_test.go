@@ -204,7 +204,9 @@ func TestEmbeddedBindsLoopbackOnly(t *testing.T) {
 	// Only sockets that appear with the SFU count: clients of earlier tests
 	// in this process may still be closing theirs.
 	before := listeningSockets(t)
-	startEmbeddedOnFreePorts(t, EmbeddedConfig{}, slog.New(slog.DiscardHandler))
+	// ICE/TCP and TURN asked for, as the binary's defaults do: on loopback
+	// they stay closed.
+	startEmbeddedOnFreePorts(t, EmbeddedConfig{TCPPort: 7881, TURN: TURNConfig{UDPPort: 3478}}, slog.New(slog.DiscardHandler))
 	opened := 0
 	for inode, addr := range listeningSockets(t) {
 		if _, old := before[inode]; old {
