@@ -73,21 +73,7 @@ func TestEmbeddedConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := tt.in.withDefaults()
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, err := cfg.livekitConfig()
-			if err != nil {
-				t.Fatal(err)
-			}
-			conf, err := config.NewConfig(string(body), true, nil, nil)
-			if err != nil {
-				t.Fatalf("LiveKit refuses %s: %v", body, err)
-			}
-			if err := conf.ValidateKeys(); err != nil {
-				t.Fatal(err)
-			}
+			cfg, conf := parseLiveKitConfig(t, tt.in)
 			rtc := conf.RTC
 			if !slices.Equal(conf.BindAddresses, tt.bind) || rtc.NodeIP.PrimaryIP() != tt.nodeIP || rtc.UseExternalIP {
 				t.Errorf("bind %v node %v external %v", conf.BindAddresses, rtc.NodeIP, rtc.UseExternalIP)
@@ -122,7 +108,7 @@ func TestEmbeddedConfigTCPAndTURN(t *testing.T) {
 	firewall := EmbeddedConfig{TCPPort: 7881, TURN: TURNConfig{UDPPort: 3478, TLSPort: 5349, Domain: "turn.example.org", ExternalTLS: true}}
 	lan := firewall
 	lan.NodeIP = "192.168.1.10"
-	conf := parseLiveKitConfig(t, lan)
+	_, conf := parseLiveKitConfig(t, lan)
 	turn := conf.TURN
 	if conf.RTC.TCPPort != 7881 || !turn.Enabled || turn.UDPPort != 3478 || turn.TLSPort != 5349 ||
 		turn.Domain != "turn.example.org" || !turn.ExternalTLS {
@@ -141,13 +127,15 @@ func TestEmbeddedConfigTCPAndTURN(t *testing.T) {
 		}
 	}
 
-	conf = parseLiveKitConfig(t, firewall) // node IP 127.0.0.1
+	_, conf = parseLiveKitConfig(t, firewall) // node IP 127.0.0.1
 	if conf.RTC.TCPPort != 0 || conf.TURN.Enabled {
 		t.Errorf("on loopback: tcp %d, turn %v", conf.RTC.TCPPort, conf.TURN.Enabled)
 	}
 }
 
-func parseLiveKitConfig(t *testing.T, in EmbeddedConfig) *config.Config {
+// parseLiveKitConfig renders in as LiveKit's configuration and has
+// LiveKit's own strict parser read it back.
+func parseLiveKitConfig(t *testing.T, in EmbeddedConfig) (EmbeddedConfig, *config.Config) {
 	t.Helper()
 	cfg, err := in.withDefaults()
 	if err != nil {
@@ -161,7 +149,10 @@ func parseLiveKitConfig(t *testing.T, in EmbeddedConfig) *config.Config {
 	if err != nil {
 		t.Fatalf("LiveKit refuses %s: %v", body, err)
 	}
-	return conf
+	if err := conf.ValidateKeys(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, conf
 }
 
 func TestEmbeddedConfigGeneratesFreshKeys(t *testing.T) {

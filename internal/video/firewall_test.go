@@ -4,18 +4,9 @@ package video
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +24,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/sessionshq/sessions/internal/platform/clock"
+	"github.com/sessionshq/sessions/internal/platform/tlstest"
 	"github.com/sessionshq/sessions/internal/video/videotest"
 )
 
@@ -145,7 +137,7 @@ func TestCallThroughFirewall(t *testing.T) {
 		t.Skip("starts the SFU once per case in a network namespace")
 	}
 	dir := t.TempDir()
-	cert, key := writeSelfSignedCert(t, dir, net.ParseIP(firewallNodeIP))
+	cert, key := tlstest.WriteSelfSigned(t, dir, firewallNodeIP)
 	for _, c := range firewallCases {
 		t.Run(c.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestCallThroughFirewall$", "-test.v", "-test.count=1", "-test.timeout=5m")
@@ -428,41 +420,4 @@ func setUpFirewall(t *testing.T, c firewallCase) {
 			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
 		}
 	}
-}
-
-// writeSelfSignedCert writes a certificate for ip that is its own
-// authority, and its key, as PEM files in dir.
-func writeSelfSignedCert(t *testing.T, dir string, ip net.IP) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "TURN test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{ip},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "turn.pem"), filepath.Join(dir, "turn-key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
 }

@@ -1,19 +1,15 @@
 package config
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionshq/sessions/internal/platform/tlstest"
 )
 
 func env(m map[string]string) func(string) string {
@@ -213,8 +209,7 @@ func TestVideoFirewallSettings(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	cert, key := filepath.Join(dir, "turn.pem"), filepath.Join(dir, "turn.key")
-	writeTestCertificate(t, cert, key)
+	cert, key := tlstest.WriteSelfSigned(t, dir, "turn.example.com")
 	c, _, err = Load(nil, env(map[string]string{
 		"SESSIONS_VIDEO_TCP_PORT": "0", "SESSIONS_VIDEO_TURN_UDP_PORT": "0", "SESSIONS_VIDEO_TURN_TLS_PORT": "443",
 		"SESSIONS_VIDEO_TURN_DOMAIN": "turn.example.com", "SESSIONS_VIDEO_TURN_CERT_FILE": cert, "SESSIONS_VIDEO_TURN_KEY_FILE": key,
@@ -250,31 +245,6 @@ func TestVideoFirewallSettings(t *testing.T) {
 	} {
 		_, _, err := Load(nil, env(tc.env), io.Discard)
 		assertSetting(t, err, tc.setting)
-	}
-}
-
-// writeTestCertificate writes a self-signed certificate and its key.
-func writeTestCertificate(t *testing.T, certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), DNSNames: []string{"turn.example.com"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 
