@@ -43,10 +43,13 @@ const relayPorts = "20000-20099"
 
 type firewallCase struct {
 	name string
-	// firewall is what the network lets through, as ip-rule selectors
-	// whose packets are refused (before them, allowed ones).
-	allow, refuse []string
-	sfu           func(turnCert, turnKey string) EmbeddedConfig
+	// refuse is what the firewall blocks, as ip-rule selectors. UDP
+	// between the TURN relay and the SFU, on this machine, always passes,
+	// as it does behind a firewall in front of a server.
+	refuse []string
+	// iceTCP and turn say whether the SFU offers ICE/TCP on 7881 and TURN
+	// (UDP on 3478, TLS on 443).
+	iceTCP, turn bool
 	// run has people join and checks whether media flows, as connects
 	// says it must or must not: the cases where it must not show that the
 	// firewall really blocks what the others get around.
@@ -54,69 +57,30 @@ type firewallCase struct {
 	connects bool
 }
 
-// turnOn443 is TURN with TLS on port 443, where LiveKit tells clients to
-// find it, and TURN/UDP, with the relay on relayPorts.
-func turnOn443(cert, key string) TURNConfig {
-	return TURNConfig{
-		UDPPort: 3478, TLSPort: 443, Domain: firewallNodeIP, CertFile: cert, KeyFile: key,
-		RelayPortRangeStart: 20000, RelayPortRangeEnd: 20099,
-	}
-}
-
-// The relay talks to the SFU over UDP on this machine; a firewall in
-// front of a server leaves that alone.
-var relayToSFU = []string{"ipproto udp sport " + relayPorts, "ipproto udp dport " + relayPorts}
+// Two networks: one that drops UDP, and one that lets out nothing but
+// HTTPS (UDP and TCP to the ICE/TCP port refused).
+var (
+	noUDP     = []string{"ipproto udp"}
+	onlyHTTPS = []string{"ipproto udp", "ipproto tcp dport 7881"}
+)
 
 var firewallCases = []firewallCase{
-	{
-		// The listener is a client that, like a browser, does ICE over TCP;
-		// the speaker gets through over TURN/TLS.
-		name:   "UDP blocked, media over ICE/TCP",
-		allow:  relayToSFU,
-		refuse: []string{"ipproto udp"},
-		sfu: func(cert, key string) EmbeddedConfig {
-			return EmbeddedConfig{TCPPort: 7881, TURN: turnOn443(cert, key)}
-		},
-		run:      listenOverICETCP,
-		connects: true,
-	},
-	{
-		name:   "UDP blocked and no ICE/TCP: no media",
-		allow:  relayToSFU,
-		refuse: []string{"ipproto udp"},
-		sfu: func(cert, key string) EmbeddedConfig {
-			return EmbeddedConfig{TURN: turnOn443(cert, key)}
-		},
-		run: listenOverICETCP,
-	},
-	{
-		// A network that lets out nothing but HTTPS: TURN/TLS on 443 is
-		// the way through. The SFU still offers ICE/TCP and TURN/UDP.
-		name:   "only TCP 443 open, media both ways over TURN/TLS",
-		allow:  relayToSFU,
-		refuse: []string{"ipproto udp", "ipproto tcp dport 7881"},
-		sfu: func(cert, key string) EmbeddedConfig {
-			return EmbeddedConfig{TCPPort: 7881, TURN: turnOn443(cert, key)}
-		},
-		run:      talkWithSDK,
-		connects: true,
-	},
-	{
-		name:   "only TCP 443 open and no TURN: no call",
-		allow:  relayToSFU,
-		refuse: []string{"ipproto udp", "ipproto tcp dport 7881"},
-		sfu: func(string, string) EmbeddedConfig {
-			return EmbeddedConfig{TCPPort: 7881}
-		},
-		run: talkWithSDK,
-	},
+	// The listener is a client that, like a browser, does ICE over TCP;
+	// the speaker gets through over TURN/TLS.
+	{name: "UDP blocked, media over ICE/TCP", refuse: noUDP, iceTCP: true, turn: true, run: listenOverICETCP, connects: true},
+	{name: "UDP blocked and no ICE/TCP: no media", refuse: noUDP, turn: true, run: listenOverICETCP},
+	// TURN/TLS on 443 is the way through; the SFU still offers ICE/TCP
+	// and TURN/UDP.
+	{name: "only TCP 443 open, media both ways over TURN/TLS", refuse: onlyHTTPS, iceTCP: true, turn: true, run: talkWithSDK, connects: true},
+	{name: "only TCP 443 open and no TURN: no call", refuse: onlyHTTPS, iceTCP: true, run: talkWithSDK},
 }
 
-// TestCallThroughFirewall: two people behind a firewall that blocks UDP
-// still talk to each other, media flowing both ways, over ICE/TCP; behind
-// one that lets out only TCP 443, over TURN/TLS with a certificate the
-// clients trust. The same firewalls without those ways through give no
-// call, which shows the rules block what they claim.
+// TestCallThroughFirewall: behind a firewall that drops UDP, a client that
+// does ICE over TCP, as browsers do, receives the call's media over TCP;
+// behind one that lets out only TCP 443, two people talk both ways over
+// TURN/TLS with a certificate their systems trust. The same firewalls
+// without those ways through leave them without media, which shows the
+// rules block what they claim.
 func TestCallThroughFirewall(t *testing.T) {
 	if name := os.Getenv(firewallCaseEnv); name != "" {
 		for _, c := range firewallCases {
@@ -164,8 +128,19 @@ func TestCallThroughFirewall(t *testing.T) {
 // firewall, starts the SFU and has two people join.
 func runFirewallCase(t *testing.T, c firewallCase) {
 	setUpFirewall(t, c)
-	cfg := c.sfu(os.Getenv("SESSIONS_TEST_TURN_CERT"), os.Getenv("SESSIONS_TEST_TURN_KEY"))
-	cfg.NodeIP, cfg.Port, cfg.UDPPort = firewallNodeIP, 7880, 7882
+	cfg := EmbeddedConfig{NodeIP: firewallNodeIP, Port: 7880, UDPPort: 7882}
+	if c.iceTCP {
+		cfg.TCPPort = 7881
+	}
+	if c.turn {
+		// TLS on 443, where LiveKit tells clients to find it, and the
+		// relay on relayPorts.
+		cfg.TURN = TURNConfig{
+			UDPPort: 3478, TLSPort: 443, Domain: firewallNodeIP,
+			CertFile: os.Getenv("SESSIONS_TEST_TURN_CERT"), KeyFile: os.Getenv("SESSIONS_TEST_TURN_KEY"),
+			RelayPortRangeStart: 20000, RelayPortRangeEnd: 20099,
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	sfu, err := StartEmbedded(ctx, cfg, clock.System{}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
@@ -408,7 +383,8 @@ func setUpFirewall(t *testing.T, c firewallCase) {
 			[]string{family, "rule", "del", "pref", "0"})
 		// Lower preferences are looked at first: what is allowed, then
 		// what is refused, then the local table.
-		for i, sel := range c.allow {
+		relayToSFU := []string{"ipproto udp sport " + relayPorts, "ipproto udp dport " + relayPorts}
+		for i, sel := range relayToSFU {
 			cmds = append(cmds, slices.Concat([]string{family, "rule", "add", "pref", strconv.Itoa(1 + i)}, strings.Fields(sel), []string{"lookup", "local"}))
 		}
 		for i, sel := range c.refuse {
