@@ -40,6 +40,8 @@ func startVideo(ctx context.Context, cfg config.Config, clk clock.Clock, log *sl
 		NodeIP:    cfg.VideoNodeIP.String(),
 		Port:      cfg.VideoPort,
 		UDPPort:   cfg.VideoUDPPort,
+		TCPPort:   cfg.VideoTCPPort,
+		TURN:      video.TURNConfig{UDPPort: cfg.VideoTURNUDPPort},
 		APIKey:    cfg.LiveKitAPIKey,
 		APISecret: cfg.LiveKitAPISecret,
 		// Browsers and SDKs signal through our own origin (routes.go mounts
@@ -47,6 +49,10 @@ func startVideo(ctx context.Context, cfg config.Config, clk clock.Clock, log *sl
 		// loopback and calls ride on the product's TLS.
 		PublicURL:  cfg.BaseURL,
 		WebhookURL: "http://" + loopbackFor(self) + webhookPath,
+	}
+	if cfg.VideoTURNTLS() {
+		ec.TURN.TLSPort, ec.TURN.Domain = cfg.VideoTURNTLSPort, cfg.VideoTURNDomain
+		ec.TURN.CertFile, ec.TURN.KeyFile, ec.TURN.ExternalTLS = cfg.VideoTURNCertFile, cfg.VideoTURNKeyFile, cfg.VideoTURNExternalTLS
 	}
 	for _, a := range cfg.VideoBind {
 		ec.BindAddresses = append(ec.BindAddresses, a.String())
@@ -66,8 +72,8 @@ func startVideo(ctx context.Context, cfg config.Config, clk clock.Clock, log *sl
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, &exitError{code: 1, msg: fmt.Sprintf(
-				"cannot start the embedded video server: TCP port %d or UDP port %d is in use; set SESSIONS_VIDEO_PORT and SESSIONS_VIDEO_UDP_PORT, or SESSIONS_LIVEKIT_URL for an external LiveKit",
-				ec.Port, ec.UDPPort)}
+				"cannot start the embedded video server: one of its ports is in use (signalling TCP %d, media UDP %d, ICE/TCP %d, TURN UDP %d, TURN/TLS %d; 0 is off); set SESSIONS_VIDEO_PORT, SESSIONS_VIDEO_UDP_PORT, SESSIONS_VIDEO_TCP_PORT, SESSIONS_VIDEO_TURN_UDP_PORT or SESSIONS_VIDEO_TURN_TLS_PORT, or SESSIONS_LIVEKIT_URL for an external LiveKit",
+				ec.Port, ec.UDPPort, ec.TCPPort, ec.TURN.UDPPort, ec.TURN.TLSPort)}
 		}
 		return nil, &exitError{code: 1, msg: fmt.Sprintf("cannot start the embedded video server: %v", err)}
 	}

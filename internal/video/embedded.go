@@ -3,12 +3,15 @@ package video
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -33,9 +36,14 @@ type EmbeddedConfig struct {
 	// UDPPortRangeStart and End, when both are set, replace UDPPort with one
 	// ephemeral port per connection from the range.
 	UDPPortRangeStart, UDPPortRangeEnd int
-	// TCPPort turns on ICE over TCP for networks that block UDP. LiveKit
-	// binds it on every interface, so it is off unless asked for.
+	// TCPPort turns on ICE over TCP, for networks that block UDP; 0 leaves
+	// it off. LiveKit binds it on every interface, so it stays off while
+	// media is served on loopback only, where nothing blocks UDP anyway.
 	TCPPort int
+	// TURN configures LiveKit's built-in TURN server, which relays media
+	// for clients that reach neither media port. It stays off while media
+	// is served on loopback only.
+	TURN TURNConfig
 	// APIKey and APISecret sign tokens and webhooks. When empty, a fresh pair
 	// is generated at every start: tokens live minutes and the SFU lives in
 	// this process, so nothing else needs to know them.
@@ -56,6 +64,57 @@ type EmbeddedConfig struct {
 	// DepartureTimeout is how long a room outlives its last participant
 	// before room_finished. Default LiveKit's 20 seconds.
 	DepartureTimeout time.Duration
+}
+
+// TURNConfig is LiveKit's built-in TURN server. Browsers are told about
+// it with every join: TURN/UDP at the node IP, TURN/TLS at
+// turns:Domain:443, whatever TLSPort is, so port 443 of Domain must reach
+// TLSPort (directly, or through a proxy or load balancer).
+type TURNConfig struct {
+	// UDPPort is TURN over UDP on the node IP; 0 leaves it off.
+	UDPPort int
+	// TLSPort is TURN over TLS (TCP); 0 leaves it off. It needs Domain and
+	// either CertFile and KeyFile, or ExternalTLS.
+	TLSPort int
+	// Domain is the name browsers connect to for TURN/TLS, on port 443,
+	// and the name the certificate is for.
+	Domain string
+	// CertFile and KeyFile are the PEM certificate chain and key TURN/TLS
+	// serves.
+	CertFile, KeyFile string
+	// ExternalTLS says a proxy in front terminates TLS and forwards plain
+	// TCP to TLSPort, which then speaks TURN without TLS.
+	ExternalTLS bool
+	// RelayPortRangeStart and End bound the UDP ports the relay opens on
+	// the node IP towards the SFU's media port. They carry traffic between
+	// the two on this machine only, and need no firewall opening. Default
+	// LiveKit's 30000-40000.
+	RelayPortRangeStart, RelayPortRangeEnd int
+}
+
+func (t TURNConfig) enabled() bool { return t.UDPPort != 0 || t.TLSPort != 0 }
+
+// turnDomain is the rule LiveKit holds a TURN domain to: at least two
+// labels of letters, digits and hyphens.
+var turnDomain = regexp.MustCompile(`^(?i)[a-z0-9-]+(\.[a-z0-9-]+)+\.?$`)
+
+func (t TURNConfig) validate() error {
+	if t.TLSPort == 0 {
+		return nil
+	}
+	if !turnDomain.MatchString(t.Domain) {
+		return fmt.Errorf("video: TURN/TLS needs a domain name such as turn.example.com, not %q", t.Domain)
+	}
+	if t.ExternalTLS {
+		return nil
+	}
+	if t.CertFile == "" || t.KeyFile == "" {
+		return errors.New("video: TURN/TLS needs a certificate and its key, or a TLS-terminating proxy in front (external TLS)")
+	}
+	if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
+		return fmt.Errorf("video: TURN/TLS certificate: %w", err)
+	}
+	return nil
 }
 
 // endAllCalls closes every room, which sends each participant a "room
@@ -120,6 +179,18 @@ func (c EmbeddedConfig) withDefaults() (EmbeddedConfig, error) {
 	if c.UDPPort == 0 && c.UDPPortRangeStart == 0 {
 		c.UDPPort = 7882
 	}
+	if node, _ := netip.ParseAddr(c.NodeIP); node.IsLoopback() {
+		// Nobody else can reach media on loopback, and nothing blocks UDP
+		// there: ICE/TCP, which opens a port on every interface, and TURN
+		// would only add exposure.
+		c.TCPPort, c.TURN = 0, TURNConfig{}
+	}
+	if err := c.TURN.validate(); err != nil {
+		return c, err
+	}
+	if (c.TURN.RelayPortRangeStart == 0) != (c.TURN.RelayPortRangeEnd == 0) || c.TURN.RelayPortRangeEnd < c.TURN.RelayPortRangeStart {
+		return c, errors.New("video: TURN relay port range needs a start and a larger end")
+	}
 	if c.APIKey == "" || c.APISecret == "" {
 		c.APIKey = "API" + rand.Text()[:12]
 		// LiveKit wants at least 32 characters; rand.Text gives 26 with 130 bits.
@@ -139,6 +210,8 @@ func (c EmbeddedConfig) withDefaults() (EmbeddedConfig, error) {
 	return c, nil
 }
 
+// loopbackOnly reports whether media and signalling are served to this
+// machine alone.
 func (c EmbeddedConfig) loopbackOnly() bool {
 	for _, a := range append([]string{c.NodeIP}, c.BindAddresses...) {
 		if ip, _ := netip.ParseAddr(a); !ip.IsLoopback() {
@@ -182,12 +255,68 @@ func (c EmbeddedConfig) livekitConfig() ([]byte, error) {
 		"rtc":            rtc,
 		"keys":           map[string]string{c.APIKey: c.APISecret},
 		"room":           room,
-		// TURN would open more ports on every interface; ICE over UDP (and
-		// TCP when asked) covers loopback and LAN.
-		"turn": map[string]any{"enabled": false},
+		"turn":           c.turnConfig(nodeIP),
 	}
 	if c.WebhookURL != "" {
 		conf["webhook"] = map[string]any{"api_key": c.APIKey, "urls": []string{c.WebhookURL}}
 	}
 	return json.Marshal(conf)
+}
+
+// turnConfig renders LiveKit's turn section.
+func (c EmbeddedConfig) turnConfig(nodeIP netip.Addr) map[string]any {
+	t := c.TURN
+	if !t.enabled() {
+		return map[string]any{"enabled": false}
+	}
+	node := netip.PrefixFrom(nodeIP, nodeIP.BitLen()).String()
+	turn := map[string]any{
+		"enabled": true,
+		// The listeners and relay sockets bind the node IP, not every
+		// interface.
+		"bind_addresses": []string{c.NodeIP},
+		// The relay exists for our SFU alone: anyone holding a call token
+		// gets TURN credentials, and must not reach other machines through
+		// us. LiveKit refuses private peers unless allowed, and any peer on
+		// the deny list.
+		"allow_restricted_peer_cidrs": []string{node},
+		"deny_peer_cidrs":             everythingBut(nodeIP),
+	}
+	if t.UDPPort != 0 {
+		turn["udp_port"] = t.UDPPort
+	}
+	if t.TLSPort != 0 {
+		turn["tls_port"] = t.TLSPort
+		turn["domain"] = t.Domain
+		if t.ExternalTLS {
+			turn["external_tls"] = true
+		} else {
+			turn["cert_file"] = t.CertFile
+			turn["key_file"] = t.KeyFile
+		}
+	}
+	if t.RelayPortRangeStart != 0 {
+		turn["relay_range_start"] = t.RelayPortRangeStart
+		turn["relay_range_end"] = t.RelayPortRangeEnd
+	}
+	return turn
+}
+
+// everythingBut returns the prefixes that cover every address but ip, of
+// both families: for each bit, the addresses that agree with ip before it
+// and differ at it.
+func everythingBut(ip netip.Addr) []string {
+	other := "::/0"
+	if ip.Is6() {
+		other = "0.0.0.0/0"
+	}
+	out := []string{other}
+	b := ip.AsSlice()
+	for i := range ip.BitLen() {
+		flipped := slices.Clone(b)
+		flipped[i/8] ^= 0x80 >> (i % 8)
+		a, _ := netip.AddrFromSlice(flipped)
+		out = append(out, netip.PrefixFrom(a, i+1).Masked().String())
+	}
+	return out
 }

@@ -123,7 +123,10 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig, clk clock.Clock, log
 		return err
 	}
 
+	// The ports say what a firewall must let in; 0 is off.
 	log.Info("embedded video server started",
-		slog.Int("port", cfg.Port), slog.Bool("loopback_only", cfg.loopbackOnly()))
+		slog.Int("port", cfg.Port), slog.Bool("loopback_only", cfg.loopbackOnly()),
+		slog.Int("udp_port", cfg.UDPPort), slog.Int("ice_tcp_port", cfg.TCPPort),
+		slog.Int("turn_udp_port", cfg.TURN.UDPPort), slog.Int("turn_tls_port", cfg.TURN.TLSPort))
 	return sfu, nil
 }

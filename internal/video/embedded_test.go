@@ -5,7 +5,9 @@ package video
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -71,21 +73,7 @@ func TestEmbeddedConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := tt.in.withDefaults()
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, err := cfg.livekitConfig()
-			if err != nil {
-				t.Fatal(err)
-			}
-			conf, err := config.NewConfig(string(body), true, nil, nil)
-			if err != nil {
-				t.Fatalf("LiveKit refuses %s: %v", body, err)
-			}
-			if err := conf.ValidateKeys(); err != nil {
-				t.Fatal(err)
-			}
+			cfg, conf := parseLiveKitConfig(t, tt.in)
 			rtc := conf.RTC
 			if !slices.Equal(conf.BindAddresses, tt.bind) || rtc.NodeIP.PrimaryIP() != tt.nodeIP || rtc.UseExternalIP {
 				t.Errorf("bind %v node %v external %v", conf.BindAddresses, rtc.NodeIP, rtc.UseExternalIP)
@@ -113,6 +101,60 @@ func TestEmbeddedConfig(t *testing.T) {
 	}
 }
 
+// ICE/TCP and TURN are rendered as asked when media leaves the machine,
+// the TURN server bound and relaying to the node IP only, and left off on
+// loopback, where they would only open ports.
+func TestEmbeddedConfigTCPAndTURN(t *testing.T) {
+	firewall := EmbeddedConfig{TCPPort: 7881, TURN: TURNConfig{UDPPort: 3478, TLSPort: 5349, Domain: "turn.example.org", ExternalTLS: true}}
+	lan := firewall
+	lan.NodeIP = "192.168.1.10"
+	_, conf := parseLiveKitConfig(t, lan)
+	turn := conf.TURN
+	if conf.RTC.TCPPort != 7881 || !turn.Enabled || turn.UDPPort != 3478 || turn.TLSPort != 5349 ||
+		turn.Domain != "turn.example.org" || !turn.ExternalTLS {
+		t.Errorf("tcp %d, turn %+v", conf.RTC.TCPPort, turn)
+	}
+	if !slices.Equal(turn.BindAddresses, []string{"192.168.1.10"}) || !slices.Equal(turn.AllowRestrictedPeerCIDRs, []string{"192.168.1.10/32"}) {
+		t.Errorf("TURN binds %v and relays to %v", turn.BindAddresses, turn.AllowRestrictedPeerCIDRs)
+	}
+	// The relay reaches the SFU and nothing else.
+	for addr, want := range map[string]bool{"192.168.1.10": true, "192.168.1.11": false, "8.8.8.8": false, "10.0.0.1": false, "::1": false, "2001:db8::1": false} {
+		denied := slices.ContainsFunc(turn.DenyPeerCIDRs, func(c string) bool {
+			return netip.MustParsePrefix(c).Contains(netip.MustParseAddr(addr))
+		})
+		if denied == want {
+			t.Errorf("relaying to %s: allowed %v, want %v", addr, !denied, want)
+		}
+	}
+
+	_, conf = parseLiveKitConfig(t, firewall) // node IP 127.0.0.1
+	if conf.RTC.TCPPort != 0 || conf.TURN.Enabled {
+		t.Errorf("on loopback: tcp %d, turn %v", conf.RTC.TCPPort, conf.TURN.Enabled)
+	}
+}
+
+// parseLiveKitConfig renders in as LiveKit's configuration and has
+// LiveKit's own strict parser read it back.
+func parseLiveKitConfig(t *testing.T, in EmbeddedConfig) (EmbeddedConfig, *config.Config) {
+	t.Helper()
+	cfg, err := in.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := cfg.livekitConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := config.NewConfig(string(body), true, nil, nil)
+	if err != nil {
+		t.Fatalf("LiveKit refuses %s: %v", body, err)
+	}
+	if err := conf.ValidateKeys(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, conf
+}
+
 func TestEmbeddedConfigGeneratesFreshKeys(t *testing.T) {
 	a, _ := EmbeddedConfig{}.withDefaults()
 	b, _ := EmbeddedConfig{}.withDefaults()
@@ -127,10 +169,15 @@ func TestEmbeddedConfigGeneratesFreshKeys(t *testing.T) {
 
 func TestEmbeddedConfigRefusesBadValues(t *testing.T) {
 	for name, c := range map[string]EmbeddedConfig{
-		"host name to bind":      {BindAddresses: []string{"localhost"}},
-		"node IP not an IP":      {NodeIP: "lan"},
-		"range without end":      {UDPPortRangeStart: 50000},
-		"range end before start": {UDPPortRangeStart: 50000, UDPPortRangeEnd: 40000},
+		"host name to bind":             {BindAddresses: []string{"localhost"}},
+		"node IP not an IP":             {NodeIP: "lan"},
+		"range without end":             {UDPPortRangeStart: 50000},
+		"range end before start":        {UDPPortRangeStart: 50000, UDPPortRangeEnd: 40000},
+		"TURN/TLS without domain":       {NodeIP: "192.168.1.10", TURN: TURNConfig{TLSPort: 5349, ExternalTLS: true}},
+		"TURN/TLS with an IPv6 literal": {NodeIP: "192.168.1.10", TURN: TURNConfig{TLSPort: 5349, Domain: "::1", ExternalTLS: true}},
+		"TURN/TLS without certificate":  {NodeIP: "192.168.1.10", TURN: TURNConfig{TLSPort: 5349, Domain: "turn.example.org"}},
+		"TURN/TLS certificate missing":  {NodeIP: "192.168.1.10", TURN: TURNConfig{TLSPort: 5349, Domain: "turn.example.org", CertFile: "/nonexistent.pem", KeyFile: "/nonexistent.key"}},
+		"relay range without end":       {NodeIP: "192.168.1.10", TURN: TURNConfig{UDPPort: 3478, RelayPortRangeStart: 20000}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := c.withDefaults(); err == nil {
@@ -148,7 +195,9 @@ func TestEmbeddedBindsLoopbackOnly(t *testing.T) {
 	// Only sockets that appear with the SFU count: clients of earlier tests
 	// in this process may still be closing theirs.
 	before := listeningSockets(t)
-	startEmbeddedOnFreePorts(t, EmbeddedConfig{}, slog.New(slog.DiscardHandler))
+	// ICE/TCP and TURN asked for, as the binary's defaults do: on loopback
+	// they stay closed.
+	startEmbeddedOnFreePorts(t, EmbeddedConfig{TCPPort: 7881, TURN: TURNConfig{UDPPort: 3478}}, slog.New(slog.DiscardHandler))
 	opened := 0
 	for inode, addr := range listeningSockets(t) {
 		if _, old := before[inode]; old {
@@ -219,6 +268,30 @@ func TestEmbeddedCloseEndsCalls(t *testing.T) {
 		case <-gone:
 		case <-time.After(patience):
 			t.Fatal("the participant was not disconnected")
+		}
+	}
+}
+
+// The LiveKit configurations in deploy/ pass LiveKit's own strict parser
+// and offer the ways through firewalls the README says to open.
+func TestDeployLiveKitConfigs(t *testing.T) {
+	files, err := filepath.Glob("../../deploy/livekit/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no LiveKit configurations in deploy/: %v", err)
+	}
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf, err := config.NewConfig(string(body), true, nil, nil)
+		if err != nil {
+			t.Fatalf("%s: LiveKit refuses it: %v", f, err)
+		}
+		turn := conf.TURN
+		if conf.RTC.TCPPort != 7881 || conf.RTC.UDPPort.Start != 7882 || !turn.Enabled || turn.UDPPort != 3478 ||
+			turn.TLSPort != 443 || turn.Domain == "" || turn.CertFile == "" || turn.KeyFile == "" {
+			t.Errorf("%s: ICE/TCP %d, UDP %v, TURN %+v", f, conf.RTC.TCPPort, conf.RTC.UDPPort, turn)
 		}
 	}
 }

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -94,7 +96,26 @@ type Config struct {
 	// embedded SFU; 0 picks a free port at start.
 	VideoPort    int
 	VideoUDPPort int
+	// VideoTCPPort is ICE over TCP, for networks that drop UDP; 0 is off.
+	// LiveKit opens it on every interface, and the SFU leaves it (and
+	// TURN) off while VideoNodeIP is loopback.
+	VideoTCPPort int
+	// VideoTURNUDPPort is LiveKit's TURN server over UDP on the node IP;
+	// 0 is off.
+	VideoTURNUDPPort int
+	// VideoTURNTLSPort is TURN over TLS, on only with a certificate
+	// (VideoTURNCertFile and VideoTURNKeyFile) or with VideoTURNExternalTLS
+	// (a proxy in front terminates TLS). Browsers are sent to port 443 of
+	// VideoTURNDomain, which must reach this port.
+	VideoTURNTLSPort     int
+	VideoTURNDomain      string
+	VideoTURNCertFile    string
+	VideoTURNKeyFile     string
+	VideoTURNExternalTLS bool
 }
+
+// VideoTURNTLS reports whether the embedded SFU serves TURN over TLS.
+func (c Config) VideoTURNTLS() bool { return c.VideoTURNCertFile != "" || c.VideoTURNExternalTLS }
 
 // Error names the setting that is wrong and why.
 type Error struct {
@@ -254,6 +275,20 @@ var settings = []setting{
 	}},
 	{name: "video-port", usage: "TCP port of the embedded SFU's signalling (0: any free port)", def: "7880", set: port(func(c *Config) *int { return &c.VideoPort })},
 	{name: "video-udp-port", usage: "UDP port all media of the embedded SFU goes through (0: any free port)", def: "7882", set: port(func(c *Config) *int { return &c.VideoUDPPort })},
+	{name: "video-tcp-port", usage: "TCP port for ICE over TCP, media for networks that drop UDP; opened on every interface, only while the node IP is not loopback (0: off)", def: "7881", set: port(func(c *Config) *int { return &c.VideoTCPPort })},
+	{name: "video-turn-udp-port", usage: "UDP port of the embedded SFU's TURN server on the node IP, only while the node IP is not loopback (0: off)", def: "3478", set: port(func(c *Config) *int { return &c.VideoTURNUDPPort })},
+	{name: "video-turn-tls-port", usage: "TCP port of TURN over TLS, on with -video-turn-cert-file or -video-turn-external-tls; browsers connect to port 443 of -video-turn-domain, which must reach it", def: "5349", set: port(func(c *Config) *int { return &c.VideoTURNTLSPort })},
+	{name: "video-turn-domain", usage: "name browsers reach TURN over TLS at, on port 443, and the certificate is for", set: str(func(c *Config) *string { return &c.VideoTURNDomain })},
+	{name: "video-turn-cert-file", usage: "PEM certificate chain for TURN over TLS; turns it on", set: str(func(c *Config) *string { return &c.VideoTURNCertFile })},
+	{name: "video-turn-key-file", usage: "PEM private key of -video-turn-cert-file", set: str(func(c *Config) *string { return &c.VideoTURNKeyFile })},
+	{name: "video-turn-external-tls", usage: "true when a proxy in front terminates TLS for TURN and forwards plain TCP to -video-turn-tls-port; turns TURN over TLS on", def: "false", set: func(c *Config, v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		c.VideoTURNExternalTLS = b
+		return nil
+	}},
 	{name: "erasure-lease", usage: "how long an erasure worker holds its run between batches; a run whose process died resumes once it lapses", def: "30s", set: func(c *Config, v string) error {
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil || d < time.Second || d > time.Hour {
@@ -423,6 +458,53 @@ func (c *Config) validateVideo() error {
 	// external server checks its own.
 	if c.LiveKitURL == "" && c.LiveKitAPISecret != "" && len(c.LiveKitAPISecret) < 32 {
 		return &Error{"SESSIONS_LIVEKIT_API_SECRET", "must be at least 32 characters long for the embedded SFU"}
+	}
+	return c.validateVideoFirewall()
+}
+
+// turnDomain is the rule LiveKit holds a TURN domain to.
+var turnDomain = regexp.MustCompile(`^(?i)[a-z0-9-]+(\.[a-z0-9-]+)+\.?$`)
+
+// validateVideoFirewall checks the embedded SFU's ways through firewalls:
+// ports that do not collide, and TURN/TLS with all it needs.
+func (c *Config) validateVideoFirewall() error {
+	if c.LiveKitURL != "" {
+		if c.VideoTURNTLS() || c.VideoTURNDomain != "" {
+			return &Error{"SESSIONS_VIDEO_TURN_CERT_FILE", "TURN settings apply to the embedded SFU only; with SESSIONS_LIVEKIT_URL, configure TURN in LiveKit's own configuration (its turn section)"}
+		}
+		return nil
+	}
+	if c.VideoTCPPort != 0 && c.VideoTCPPort == c.VideoPort {
+		return &Error{"SESSIONS_VIDEO_TCP_PORT", "must differ from SESSIONS_VIDEO_PORT: both are TCP ports"}
+	}
+	if c.VideoTURNUDPPort != 0 && c.VideoTURNUDPPort == c.VideoUDPPort {
+		return &Error{"SESSIONS_VIDEO_TURN_UDP_PORT", "must differ from SESSIONS_VIDEO_UDP_PORT: both are UDP ports on the node IP"}
+	}
+	if (c.VideoTURNCertFile == "") != (c.VideoTURNKeyFile == "") {
+		return &Error{"SESSIONS_VIDEO_TURN_KEY_FILE", "the TURN certificate and key go together: set both or neither"}
+	}
+	if !c.VideoTURNTLS() {
+		return nil
+	}
+	if c.VideoTURNTLSPort == 0 {
+		return &Error{"SESSIONS_VIDEO_TURN_TLS_PORT", "must be a port number for TURN over TLS, such as 5349"}
+	}
+	if c.VideoTURNTLSPort == c.VideoPort || c.VideoTURNTLSPort == c.VideoTCPPort {
+		return &Error{"SESSIONS_VIDEO_TURN_TLS_PORT", "must differ from SESSIONS_VIDEO_PORT and SESSIONS_VIDEO_TCP_PORT"}
+	}
+	if c.VideoTURNDomain == "" {
+		return &Error{"SESSIONS_VIDEO_TURN_DOMAIN", "is required for TURN over TLS: the name whose port 443 reaches the TURN TLS port, such as turn.example.com"}
+	}
+	if !turnDomain.MatchString(c.VideoTURNDomain) {
+		return &Error{"SESSIONS_VIDEO_TURN_DOMAIN", "must be a domain name such as turn.example.com"}
+	}
+	if c.VideoTURNCertFile != "" && c.VideoTURNExternalTLS {
+		return &Error{"SESSIONS_VIDEO_TURN_EXTERNAL_TLS", "a proxy terminating TLS and a certificate for TURN exclude each other: set one"}
+	}
+	if c.VideoTURNCertFile != "" {
+		if _, err := tls.LoadX509KeyPair(c.VideoTURNCertFile, c.VideoTURNKeyFile); err != nil {
+			return &Error{"SESSIONS_VIDEO_TURN_CERT_FILE", "cannot load the certificate and key: " + err.Error()}
+		}
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionshq/sessions/internal/platform/tlstest"
 )
 
 func env(m map[string]string) func(string) string {
@@ -188,6 +190,58 @@ func TestVideoSettings(t *testing.T) {
 		{map[string]string{"SESSIONS_VIDEO_NODE_IP": "0.0.0.0"}, "SESSIONS_VIDEO_NODE_IP"},
 		{map[string]string{"SESSIONS_VIDEO_PORT": "70000"}, "SESSIONS_VIDEO_PORT"},
 		{map[string]string{"SESSIONS_VIDEO_UDP_PORT": "-1"}, "SESSIONS_VIDEO_UDP_PORT"},
+	} {
+		_, _, err := Load(nil, env(tc.env), io.Discard)
+		assertSetting(t, err, tc.setting)
+	}
+}
+
+// The ways through firewalls are on by default (the SFU still leaves them
+// off while media stays on loopback), TURN/TLS only with a certificate or
+// a TLS proxy in front, and a half-done setup names what is missing.
+func TestVideoFirewallSettings(t *testing.T) {
+	c, _, err := Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.VideoTCPPort != 7881 || c.VideoTURNUDPPort != 3478 || c.VideoTURNTLSPort != 5349 || c.VideoTURNTLS() {
+		t.Fatalf("defaults: tcp %d, turn udp %d, tls %d (on %v)", c.VideoTCPPort, c.VideoTURNUDPPort, c.VideoTURNTLSPort, c.VideoTURNTLS())
+	}
+
+	dir := t.TempDir()
+	cert, key := tlstest.WriteSelfSigned(t, dir, "turn.example.com")
+	c, _, err = Load(nil, env(map[string]string{
+		"SESSIONS_VIDEO_TCP_PORT": "0", "SESSIONS_VIDEO_TURN_UDP_PORT": "0", "SESSIONS_VIDEO_TURN_TLS_PORT": "443",
+		"SESSIONS_VIDEO_TURN_DOMAIN": "turn.example.com", "SESSIONS_VIDEO_TURN_CERT_FILE": cert, "SESSIONS_VIDEO_TURN_KEY_FILE": key,
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.VideoTCPPort != 0 || c.VideoTURNUDPPort != 0 || c.VideoTURNTLSPort != 443 || !c.VideoTURNTLS() || c.VideoTURNDomain != "turn.example.com" {
+		t.Fatalf("settings: %+v", c)
+	}
+	c, _, err = Load(nil, env(map[string]string{"SESSIONS_VIDEO_TURN_EXTERNAL_TLS": "true", "SESSIONS_VIDEO_TURN_DOMAIN": "turn.example.com"}), io.Discard)
+	if err != nil || !c.VideoTURNTLS() || !c.VideoTURNExternalTLS {
+		t.Fatalf("external TLS: %v, %+v", err, c)
+	}
+
+	for _, tc := range []struct {
+		env     map[string]string
+		setting string
+	}{
+		{map[string]string{"SESSIONS_VIDEO_TCP_PORT": "70000"}, "SESSIONS_VIDEO_TCP_PORT"},
+		{map[string]string{"SESSIONS_VIDEO_TCP_PORT": "7880"}, "SESSIONS_VIDEO_TCP_PORT"},
+		{map[string]string{"SESSIONS_VIDEO_TURN_UDP_PORT": "7882"}, "SESSIONS_VIDEO_TURN_UDP_PORT"},
+		{map[string]string{"SESSIONS_VIDEO_TURN_EXTERNAL_TLS": "maybe"}, "SESSIONS_VIDEO_TURN_EXTERNAL_TLS"},
+		{map[string]string{"SESSIONS_VIDEO_TURN_EXTERNAL_TLS": "true"}, "SESSIONS_VIDEO_TURN_DOMAIN"},
+		{map[string]string{"SESSIONS_VIDEO_TURN_EXTERNAL_TLS": "true", "SESSIONS_VIDEO_TURN_DOMAIN": "turn"}, "SESSIONS_VIDEO_TURN_DOMAIN"},
+		{map[string]string{"SESSIONS_VIDEO_TURN_EXTERNAL_TLS": "true", "SESSIONS_VIDEO_TURN_DOMAIN": "turn.example.com", "SESSIONS_VIDEO_TURN_TLS_PORT": "0"}, "SESSIONS_VIDEO_TURN_TLS_PORT"},
+		{map[string]string{"SESSIONS_VIDEO_TURN_EXTERNAL_TLS": "true", "SESSIONS_VIDEO_TURN_DOMAIN": "turn.example.com", "SESSIONS_VIDEO_TURN_TLS_PORT": "7881"}, "SESSIONS_VIDEO_TURN_TLS_PORT"},
+		{map[string]string{"SESSIONS_VIDEO_TURN_CERT_FILE": cert, "SESSIONS_VIDEO_TURN_DOMAIN": "turn.example.com"}, "SESSIONS_VIDEO_TURN_KEY_FILE"},
+		{map[string]string{"SESSIONS_VIDEO_TURN_CERT_FILE": key, "SESSIONS_VIDEO_TURN_KEY_FILE": key, "SESSIONS_VIDEO_TURN_DOMAIN": "turn.example.com"}, "SESSIONS_VIDEO_TURN_CERT_FILE"},
+		{map[string]string{"SESSIONS_VIDEO_TURN_CERT_FILE": cert, "SESSIONS_VIDEO_TURN_KEY_FILE": key, "SESSIONS_VIDEO_TURN_DOMAIN": "turn.example.com", "SESSIONS_VIDEO_TURN_EXTERNAL_TLS": "true"}, "SESSIONS_VIDEO_TURN_EXTERNAL_TLS"},
+		{map[string]string{"SESSIONS_LIVEKIT_URL": "wss://livekit.example.com", "SESSIONS_LIVEKIT_API_KEY": "k", "SESSIONS_LIVEKIT_API_SECRET": "s",
+			"SESSIONS_VIDEO_TURN_EXTERNAL_TLS": "true", "SESSIONS_VIDEO_TURN_DOMAIN": "turn.example.com"}, "SESSIONS_VIDEO_TURN_CERT_FILE"},
 	} {
 		_, _, err := Load(nil, env(tc.env), io.Discard)
 		assertSetting(t, err, tc.setting)
