@@ -154,7 +154,7 @@ func (m Map) checkTable(p *problems, t Table, registry map[string]vendors.Subpro
 	case !personal && (len(t.PersonKeys) > 0 || t.Unkeyed != ""):
 		p.add("table %s: has person keys but no personal column", t.Name)
 	}
-	for _, k := range t.PersonKeys {
+	for i, k := range t.PersonKeys {
 		c, ok := t.Column(k.Column)
 		switch {
 		case !ok:
@@ -162,8 +162,11 @@ func (m Map) checkTable(p *problems, t Table, registry map[string]vendors.Subpro
 		case !c.Personal:
 			p.add("table %s: person key %s is not marked personal", t.Name, k.Column)
 		}
-		if k.Holds != KeyPersonID && k.Holds != KeyEmail && k.Holds != KeyParticipantID {
+		if k.Holds != KeyPersonID && k.Holds != KeyEmail && k.Holds != KeyParticipantID && k.Holds != KeyNamedPersonID {
 			p.add("table %s: person key %s holds unknown %q", t.Name, k.Column, k.Holds)
+		}
+		if k.Holds == KeyNamedPersonID && (i == 0 || t.RowErasure() != Delete) {
+			p.add("table %s: person key %s names someone the row quotes, so it needs an owner key before it and rows that erasure deletes", t.Name, k.Column)
 		}
 	}
 	for _, fk := range t.Parents {
