@@ -91,6 +91,10 @@ func TestProblemsCanFail(t *testing.T) {
 			tbl(m, "audit_log").PersonKeys = append(tbl(m, "audit_log").PersonKeys, PersonKey{"actor_id", KeyNamedPersonID})
 		},
 			"person key actor_id names someone the row quotes"},
+		{"reference to a person that is no key", func(m *Map) {
+			b := tbl(m, "meeting_resources")
+			b.PersonKeys = slices.DeleteFunc(b.PersonKeys, func(k PersonKey) bool { return k.Column == "added_by" })
+		}, "meeting_resources: added_by refers to a person (accounts.id) but is not a person key"},
 		{"duplicate column", func(m *Map) { b := tbl(m, "blobs"); b.Columns = append(b.Columns, b.Columns[0]) }, "column blobs.key is declared twice"},
 		{"foreign key to nowhere", func(m *Map) { tbl(m, "blobs").Parents = []ForeignKey{{"person_id", "people", "id"}} }, "foreign key to unknown table people"},
 		{"purpose without basis", func(m *Map) { m.Purposes[0].Bases = nil }, "purpose account: no lawful basis"},

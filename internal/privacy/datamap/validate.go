@@ -178,6 +178,10 @@ func (m Map) checkTable(p *problems, t Table, registry map[string]vendors.Subpro
 			p.add("table %s: foreign key to unknown table %s", t.Name, fk.Table)
 		} else if _, ok := parent.Column(fk.RefColumn); !ok {
 			p.add("table %s: foreign key to unknown column %s.%s", t.Name, fk.Table, fk.RefColumn)
+		} else if namesPerson(parent, fk.RefColumn) && !slices.ContainsFunc(t.PersonKeys, func(k PersonKey) bool { return k.Column == fk.Column }) {
+			// A reference to a person that is no person key leaves the
+			// row out of that person's export and erasure.
+			p.add("table %s: %s refers to a person (%s.%s) but is not a person key", t.Name, fk.Column, fk.Table, fk.RefColumn)
 		}
 	}
 	rowDeleted := t.RowErasure() == Delete
@@ -366,4 +370,12 @@ func (m Map) parentsOf(t Table) []string {
 		}
 	}
 	return out
+}
+
+// namesPerson reports whether column of t is the id of a person: an
+// account id or a place in a meeting that t's own rows define.
+func namesPerson(t Table, column string) bool {
+	return slices.ContainsFunc(t.PersonKeys, func(k PersonKey) bool {
+		return k.Column == column && (k.Holds == KeyPersonID || k.Holds == KeyParticipantID)
+	})
 }
