@@ -11,6 +11,8 @@ import (
 
 // Invitation is what an invitation e-mail is made from.
 type Invitation struct {
+	// Meeting is the meeting; its host is the organiser the message names,
+	// so the message is linked to them too (mail.Message.AboutID).
 	Meeting Meeting
 	// Organiser is the host; its address goes into the calendar object.
 	Organiser CalendarPerson
@@ -58,6 +60,7 @@ func InvitationMail(in Invitation, update bool) mail.Message {
 		URL: in.Link, Domain: in.Domain, Now: in.Now})
 	return mail.Message{
 		PersonID: in.PersonID,
+		AboutID:  in.Meeting.HostID,
 		Category: mail.Transactional,
 		Template: template,
 		To:       in.To.Email,
@@ -84,6 +87,7 @@ func CancellationMail(in Invitation) mail.Message {
 		Domain: in.Domain, Now: in.Now})
 	return mail.Message{
 		PersonID: in.PersonID,
+		AboutID:  in.Meeting.HostID,
 		Category: mail.Transactional,
 		Template: "meeting.cancel",
 		To:       in.To.Email,

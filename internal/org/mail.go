@@ -8,8 +8,9 @@ import (
 
 // InvitationMail is the e-mail that carries an invitation's link. It says
 // who invited whom to what, in which role, and until when the link works;
-// nothing else. It is linked to no person: the address may have no
-// account yet, and the outbox row is found by the address instead.
+// nothing else. It is linked to no recipient: the address may have no
+// account yet, and the outbox row is found by the address instead. It is
+// linked to the inviter, whom it names.
 func InvitationMail(o Organisation, inviter string, inv Invitation, link string) mail.Message {
 	by := inviter
 	if by == "" {
@@ -28,6 +29,7 @@ The link works once, until %s. If you did not expect this invitation, ignore thi
 Sessions
 `, by, o.Name, article(inv.Role), link, inv.ExpiresAt.UTC().Format("2 January 2006 at 15:04 UTC"))
 	return mail.Message{
+		AboutID:  inv.InvitedBy,
 		Category: mail.Transactional,
 		Template: "org.invitation",
 		To:       inv.Email,

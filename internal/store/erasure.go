@@ -191,7 +191,8 @@ func anyKeyMatch(keys []datamap.PersonKey, p rights.Person) (string, []any) {
 }
 
 // ownedMatch is the condition that a row is the person's own: its owner
-// key (keys[0]) is theirs, or it is empty and another key is theirs.
+// key (keys[0]) is theirs, or it is empty and another key, other than one
+// that only names them, is theirs.
 func ownedMatch(keys []datamap.PersonKey, p rights.Person) (string, []any) {
 	return personMatch{p: p}.owned(keys)
 }
@@ -212,7 +213,7 @@ func (m personMatch) key(k datamap.PersonKey) (string, []any) {
 	col := quoteIdent(k.Column)
 	var vals []string
 	switch k.Holds {
-	case datamap.KeyPersonID:
+	case datamap.KeyPersonID, datamap.KeyNamedPersonID:
 		if p.AccountID == "" {
 			return "", nil
 		}
@@ -254,7 +255,11 @@ func (m personMatch) anyKey(keys []datamap.PersonKey) (string, []any) {
 
 func (m personMatch) owned(keys []datamap.PersonKey) (string, []any) {
 	owner, ownerArgs := m.key(keys[0])
-	others, otherArgs := m.anyKey(keys[1:])
+	// A row without an owner is not the person's for naming them: a
+	// guest's invitation names its host, yet its link is the guest's.
+	others, otherArgs := m.anyKey(slices.DeleteFunc(slices.Clone(keys[1:]), func(k datamap.PersonKey) bool {
+		return k.Holds == datamap.KeyNamedPersonID
+	}))
 	switch {
 	case owner == "" && others == "":
 		return "", nil
@@ -450,21 +455,23 @@ func (e *ErasureSteps) runStep(ctx context.Context, runID string, s rights.Step,
 	if s.Action == datamap.Delete {
 		own, args := ownedMatch(s.Keys, p)
 		if own != "" {
-			if err := e.batched(ctx, runID, s, own, args, func(ctx context.Context, tx *database.Tx, sel string, selArgs []any) (int64, error) {
-				res, err := tx.Exec(ctx, `DELETE FROM `+quoteIdent(s.Table)+` WHERE `+rowID(tx.Dialect())+` IN (`+sel+`)`, selArgs...)
-				if err != nil {
-					return 0, err
-				}
-				return res.RowsAffected()
-			}); err != nil {
+			if err := e.batched(ctx, runID, s, own, args, deleteRows(s.Table)); err != nil {
 				return err
 			}
 		}
 		// Rows found only through another key are someone else's: only
-		// that key is cleared, where the column may be empty.
+		// that key is cleared, where the column may be empty. A row that
+		// names the person as the one who caused it quotes them beyond
+		// the key, and goes whole.
 		for _, k := range s.Keys[1:] {
 			cond, args := keyMatch(k, p)
 			if cond == "" {
+				continue
+			}
+			if k.Holds == datamap.KeyNamedPersonID {
+				if err := e.batched(ctx, runID, s, cond, args, deleteRows(s.Table)); err != nil {
+					return err
+				}
 				continue
 			}
 			nullable, err := e.columnNullable(ctx, s.Table, k.Column)
@@ -513,6 +520,17 @@ func (e *ErasureSteps) runStep(ctx context.Context, runID string, s rights.Step,
 		}
 	}
 	return nil
+}
+
+// deleteRows is the change of a batch that deletes the rows selected.
+func deleteRows(table string) func(ctx context.Context, tx *database.Tx, sel string, selArgs []any) (int64, error) {
+	return func(ctx context.Context, tx *database.Tx, sel string, selArgs []any) (int64, error) {
+		res, err := tx.Exec(ctx, `DELETE FROM `+quoteIdent(table)+` WHERE `+rowID(tx.Dialect())+` IN (`+sel+`)`, selArgs...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
 }
 
 // clear sets cols on the rows matching cond, in batches; only rows whose

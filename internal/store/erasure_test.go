@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/analytics"
+	"github.com/sessionshq/sessions/internal/meeting"
 	"github.com/sessionshq/sessions/internal/platform/blob"
 	"github.com/sessionshq/sessions/internal/platform/clock"
 	"github.com/sessionshq/sessions/internal/platform/database"
@@ -22,7 +25,10 @@ import (
 	"github.com/sessionshq/sessions/internal/privacy/rights"
 	"github.com/sessionshq/sessions/internal/privacy/rights/markerscan"
 	"github.com/sessionshq/sessions/internal/privacy/vendors"
+	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/service/dsr"
+	"github.com/sessionshq/sessions/internal/service/meetings"
+	"github.com/sessionshq/sessions/internal/service/orgs"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
@@ -53,6 +59,7 @@ type rightsWorld struct {
 	m       *markers
 	id      string
 	email   string
+	name    string
 	other   string
 	filled  map[string]bool
 	// earlierExport is the file of an export the member made before.
@@ -60,6 +67,9 @@ type rightsWorld struct {
 	// sharedFile is the content of a file the member shared with a
 	// meeting, which stays for the others.
 	sharedFile string
+	// planned is the meeting to which the member invited a guest and the
+	// other member.
+	planned string
 }
 
 func newRightsWorld(t *testing.T) *rightsWorld {
@@ -94,6 +104,7 @@ func (w *rightsWorld) fill(t *testing.T) {
 	w.fillPrivacy(t)
 	w.fillRights(t)
 	w.fillMeetings(t)
+	w.fillMailToOthers(t)
 }
 
 // fillAccount writes the member's account and what proves who they are,
@@ -104,9 +115,10 @@ func (w *rightsWorld) fillAccount(t *testing.T) {
 	m, now := w.m, w.clk.Now()
 	w.id = account.NewID()
 	w.email = m.Email("accounts", "email")
+	w.name = m.Mk("accounts", "name")
 	m.Keep(w.id, "accounts", "id")
 	if err := store.CreateAccount(ctx, w.db, account.Account{
-		ID: w.id, Email: w.email, PasswordHash: m.Mk("accounts", "password_hash"), PasswordChangedAt: now, Name: m.Mk("accounts", "name"),
+		ID: w.id, Email: w.email, PasswordHash: m.Mk("accounts", "password_hash"), PasswordChangedAt: now, Name: w.name,
 		Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now,
 	}); err != nil {
 		t.Fatal(err)
@@ -336,6 +348,77 @@ func (w *rightsWorld) fillMeetings(t *testing.T) {
 		"connection_id": m.Mk("meeting_attendance", "connection_id"), "joined_at": now, "left_at": now.Add(30 * time.Minute)})
 }
 
+// guestAddress is the guest the member invites to a meeting.
+const guestAddress = "guest@example.com"
+
+// fillMailToOthers has the member invite a guest and the other member to
+// a meeting they host, and someone to their organisation, through the
+// use cases that do it: each message is addressed to someone else and
+// names the member, in its text and in the calendar file's organiser.
+func (w *rightsWorld) fillMailToOthers(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	_, env := rightsService(t, w.db, rightsSecret, w.blobs, w.clk)
+	env.Log = slog.New(slog.DiscardHandler)
+	env.Config.BaseURL = "https://sessions.example"
+	mtg, err := meetings.New(env).Create(ctx, w.id, "", meeting.Input{Title: "Planning", Start: "2026-04-02T10:00",
+		TimeZone: "Europe/London", DurationMinutes: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.planned = mtg.ID
+	for _, to := range []string{guestAddress, "other@example.com"} {
+		if _, err := meetings.New(env).Invite(ctx, w.id, mtg.ID, to, ""); err != nil {
+			t.Fatalf("invite %s to the meeting: %v", to, err)
+		}
+	}
+	if _, err := orgs.New(env).Invite(ctx, service.Actor{AccountID: w.id}, "org_"+w.id, "newcomer@example.com", "member"); err != nil {
+		t.Fatalf("invite to the organisation: %v", err)
+	}
+	// The messages name the member: the test would prove nothing if they
+	// did not.
+	for _, tmpl := range []string{"meeting.invitation", "org.invitation"} {
+		var found bool
+		for _, r := range w.outbox(t) {
+			if r.Template == tmpl && r.PersonID != w.id && r.To != w.email && strings.Contains(r.Text, w.name) {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no %s to someone else names the member", tmpl)
+		}
+	}
+	if !bytes.Contains(w.outboxBytes(t), []byte("mailto:"+w.email)) {
+		t.Fatal("no calendar file names the member as organiser")
+	}
+}
+
+// outbox returns every message of the outbox.
+func (w *rightsWorld) outbox(t *testing.T) []mail.Record {
+	t.Helper()
+	recs, err := store.ListOutbox(context.Background(), w.db, mail.Filter{Limit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// outboxBytes is everything the outbox holds, with the files sent as they
+// are sent rather than encoded as stored, so that a marker in a calendar
+// file shows.
+func (w *rightsWorld) outboxBytes(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	for _, r := range w.outbox(t) {
+		fmt.Fprintf(&b, "%s\n%s\n%s\n%s\n%s\n%v\n%s\n%s\n", r.To, r.Subject, r.Text, r.HTML, r.LastError, r.Headers, r.Staff.Subject, r.Staff.Text)
+		for _, a := range r.Attachments {
+			b.WriteString(a.Filename + "\n")
+			b.Write(a.Data)
+		}
+	}
+	return b.Bytes()
+}
+
 // markers are the marker set of internal/privacy/rights/markerscan, with
 // where naming its Where map for the tests written against it.
 type markers struct {
@@ -459,6 +542,19 @@ func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 			t.Errorf("export lacks the member's rows of %s", tb.Name)
 		}
 	}
+	// The messages the member caused to be sent to others are listed,
+	// without what is the recipients' own: their address and their link.
+	sent := string(files["tables/mail_outbox.csv"])
+	for _, tmpl := range []string{"meeting.invitation", "org.invitation"} {
+		if !strings.Contains(sent, tmpl) {
+			t.Errorf("the export does not list the %s the member caused to be sent", tmpl)
+		}
+	}
+	for _, theirs := range []string{guestAddress, "newcomer@example.com", "/j/", "/invitations/"} {
+		if strings.Contains(sent, theirs) {
+			t.Errorf("the export holds %q of a message to someone else", theirs)
+		}
+	}
 	if _, ok := files["files/"+w.earlierExport]; ok {
 		t.Error("the export holds the file of an earlier export")
 	}
@@ -535,6 +631,31 @@ func TestExportThenErasureLeavesNoMarker(t *testing.T) {
 	raw := w.scanRaw(t)
 	for _, leak := range w.m.Leaks(raw) {
 		t.Errorf("marker of %s survived erasure", leak)
+	}
+	// Nor does any message to someone else still name the member, in its
+	// text or in a file sent with it.
+	for _, leak := range w.m.Leaks(w.outboxBytes(t)) {
+		t.Errorf("marker of %s survived erasure in the outbox", leak)
+	}
+	// The other member's own export, made after the erasure, names the
+	// member nowhere.
+	ox, err := w.rights(t).RequestExport(ctx, w.other, rights.ExportAccess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.rights(t).BuildExport(ctx, ox.ID); err != nil {
+		t.Fatalf("build the other member's export: %v", err)
+	}
+	if ox, err = store.ExportOf(ctx, w.db, w.other, ox.ID); err != nil {
+		t.Fatal(err)
+	}
+	var theirs bytes.Buffer
+	for name, b := range readExport(t, w, ox) {
+		theirs.WriteString(name + "\n")
+		theirs.Write(b)
+	}
+	for _, leak := range w.m.Leaks(theirs.Bytes()) {
+		t.Errorf("the other member's export after the erasure holds the marker of %s", leak)
 	}
 	// What others share stays, without the member.
 	if n := countRows(t, w.db, `SELECT COUNT(*) FROM accounts WHERE id = '`+w.other+`'`); n != 1 {

@@ -24,14 +24,14 @@ func TestExportHoldsMeetingsAsICalendar(t *testing.T) {
 	x, _ = store.ExportOf(ctx, w.db, w.id, x.ID)
 	files := readExport(t, w, x)
 	ics := string(files["meetings.ics"])
-	// The meeting the member hosts and the one they take part in.
-	for _, uid := range []string{"UID:mtg_own_" + w.id + "@", "UID:mtg_shared_" + w.id + "@"} {
+	// The meetings the member hosts and the one they take part in.
+	for _, uid := range []string{"UID:mtg_own_" + w.id + "@", "UID:" + w.planned + "@", "UID:mtg_shared_" + w.id + "@"} {
 		if !strings.Contains(ics, uid) {
 			t.Errorf("meetings.ics lacks %s:\n%s", uid, ics)
 		}
 	}
-	if n := strings.Count(ics, "BEGIN:VCALENDAR"); n != 2 || strings.Count(ics, "END:VCALENDAR") != 2 {
-		t.Errorf("meetings.ics holds %d calendars, want 2", n)
+	if n := strings.Count(ics, "BEGIN:VCALENDAR"); n != 3 || strings.Count(ics, "END:VCALENDAR") != 3 {
+		t.Errorf("meetings.ics holds %d calendars, want 3", n)
 	}
 	if !strings.Contains(ics, "SUMMARY:Shared meeting") || !strings.Contains(ics, "\r\n") {
 		t.Errorf("meetings.ics is not a calendar of the meetings:\n%s", ics)

@@ -16,7 +16,7 @@ import (
 	"github.com/sessionshq/sessions/internal/platform/mail"
 )
 
-const outboxColumns = `id, created_at, person_id, category, template, to_address, subject, body_text, body_html,
+const outboxColumns = `id, created_at, person_id, about_id, category, template, to_address, subject, body_text, body_html,
 	headers, status, attempts, next_attempt_at, last_error, sent_at, attachments, staff_subject, staff_text`
 
 // EnqueueMail writes m to the outbox and returns its id. Call it with the
@@ -52,10 +52,10 @@ func EnqueueMail(ctx context.Context, q database.Querier, now time.Time, m mail.
 	// The staff copy is made now, while the composer's list of secrets is
 	// at hand; the list itself is not stored.
 	staffCopy := m.StaffCopy()
-	_, err = q.Exec(ctx, `INSERT INTO mail_outbox (id, created_at, person_id, category, template, to_address, subject,
+	_, err = q.Exec(ctx, `INSERT INTO mail_outbox (id, created_at, person_id, about_id, category, template, to_address, subject,
 		body_text, body_html, headers, status, attempts, next_attempt_at, last_error, attachments, staff_subject, staff_text)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?, ?, ?)`,
-		id, now, outboxNull(m.PersonID), string(m.Category), m.Template, m.To, m.Subject,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?, ?, ?)`,
+		id, now, outboxNull(m.PersonID), outboxNull(m.AboutID), string(m.Category), m.Template, m.To, m.Subject,
 		m.Text, m.HTML, string(hj), now, attachments, staffCopy.Subject, staffCopy.Text)
 	if err != nil {
 		return "", fmt.Errorf("enqueue mail: %w", err)
@@ -244,18 +244,19 @@ func scanOutbox(s interface{ Scan(...any) error }) (mail.Record, error) {
 	var (
 		r        mail.Record
 		person   sql.NullString
+		about    sql.NullString
 		category string
 		status   string
 		headers  string
 		sentAt   sql.NullTime
 		files    string
 	)
-	err := s.Scan(&r.ID, &r.CreatedAt, &person, &category, &r.Template, &r.To, &r.Subject, &r.Text, &r.HTML,
+	err := s.Scan(&r.ID, &r.CreatedAt, &person, &about, &category, &r.Template, &r.To, &r.Subject, &r.Text, &r.HTML,
 		&headers, &status, &r.Attempts, &r.NextAttemptAt, &r.LastError, &sentAt, &files, &r.Staff.Subject, &r.Staff.Text)
 	if err != nil {
 		return mail.Record{}, err
 	}
-	r.PersonID = person.String
+	r.PersonID, r.AboutID = person.String, about.String
 	r.Category = mail.Category(category)
 	r.Status = mail.Status(status)
 	r.CreatedAt = r.CreatedAt.UTC()

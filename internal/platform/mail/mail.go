@@ -62,6 +62,14 @@ type Message struct {
 	// export and erasure find it; empty when there is no such person yet
 	// (an invitation to an address, for example).
 	PersonID string
+	// AboutID is the account id of someone other than the recipient whom
+	// the message names, because their action caused it: the host of a
+	// meeting invitation, the member who invited someone to an
+	// organisation. Their export lists the message (without its text,
+	// which is the recipient's) and their erasure deletes it, delivered
+	// or not, so that their name and address do not stay behind in mail
+	// to others.
+	AboutID  string
 	Category Category
 	// Template names the kind of message ("account.verify"); it tells the
 	// operator what a message is without reading it.

@@ -109,6 +109,15 @@ const (
 	// found through these; export and erasure first collect the person's
 	// participant ids from their account id and e-mail addresses.
 	KeyParticipantID KeyKind = "participant-id"
+	// KeyNamedPersonID: the id of a person the row names though it is
+	// someone else's, because that person's action caused it, such as
+	// the host a meeting invitation to a guest names. Other columns of the
+	// row quote that person (their name, their address), so their export
+	// lists the row as another's, and their erasure deletes it whole:
+	// clearing the key alone would leave the quotes where nothing of
+	// theirs finds them. It never comes first, and only a table whose
+	// rows erasure deletes may have one.
+	KeyNamedPersonID KeyKind = "named-person-id"
 )
 
 // Map is the whole catalogue. Default builds it; nothing mutates a shared

@@ -83,6 +83,18 @@ func TestProblemsCanFail(t *testing.T) {
 		{"personal table without subjects", func(m *Map) { tbl(m, "blobs").Subjects = nil }, "blobs: holds personal data but names no data subject"},
 		{"personal table without key or reason", func(m *Map) { tbl(m, "river_job").Unkeyed = "" }, "river_job: holds personal data but has no person key"},
 		{"person key that is no column", func(m *Map) { tbl(m, "blobs").PersonKeys[0].Column = "owner" }, "person key owner is not a column"},
+		{"named person first", func(m *Map) {
+			b := tbl(m, "mail_outbox")
+			b.PersonKeys = append(b.PersonKeys[len(b.PersonKeys)-1:], b.PersonKeys[:len(b.PersonKeys)-1]...)
+		}, "person key about_id names someone the row quotes"},
+		{"named person in kept rows", func(m *Map) {
+			tbl(m, "audit_log").PersonKeys = append(tbl(m, "audit_log").PersonKeys, PersonKey{"actor_id", KeyNamedPersonID})
+		},
+			"person key actor_id names someone the row quotes"},
+		{"reference to a person that is no key", func(m *Map) {
+			b := tbl(m, "meeting_resources")
+			b.PersonKeys = slices.DeleteFunc(b.PersonKeys, func(k PersonKey) bool { return k.Column == "added_by" })
+		}, "meeting_resources: added_by refers to a person (accounts.id) but is not a person key"},
 		{"duplicate column", func(m *Map) { b := tbl(m, "blobs"); b.Columns = append(b.Columns, b.Columns[0]) }, "column blobs.key is declared twice"},
 		{"foreign key to nowhere", func(m *Map) { tbl(m, "blobs").Parents = []ForeignKey{{"person_id", "people", "id"}} }, "foreign key to unknown table people"},
 		{"purpose without basis", func(m *Map) { m.Purposes[0].Bases = nil }, "purpose account: no lawful basis"},

@@ -154,7 +154,7 @@ func (m Map) checkTable(p *problems, t Table, registry map[string]vendors.Subpro
 	case !personal && (len(t.PersonKeys) > 0 || t.Unkeyed != ""):
 		p.add("table %s: has person keys but no personal column", t.Name)
 	}
-	for _, k := range t.PersonKeys {
+	for i, k := range t.PersonKeys {
 		c, ok := t.Column(k.Column)
 		switch {
 		case !ok:
@@ -162,8 +162,11 @@ func (m Map) checkTable(p *problems, t Table, registry map[string]vendors.Subpro
 		case !c.Personal:
 			p.add("table %s: person key %s is not marked personal", t.Name, k.Column)
 		}
-		if k.Holds != KeyPersonID && k.Holds != KeyEmail && k.Holds != KeyParticipantID {
+		if k.Holds != KeyPersonID && k.Holds != KeyEmail && k.Holds != KeyParticipantID && k.Holds != KeyNamedPersonID {
 			p.add("table %s: person key %s holds unknown %q", t.Name, k.Column, k.Holds)
+		}
+		if k.Holds == KeyNamedPersonID && (i == 0 || t.RowErasure() != Delete) {
+			p.add("table %s: person key %s names someone the row quotes, so it needs an owner key before it and rows that erasure deletes", t.Name, k.Column)
 		}
 	}
 	for _, fk := range t.Parents {
@@ -175,6 +178,10 @@ func (m Map) checkTable(p *problems, t Table, registry map[string]vendors.Subpro
 			p.add("table %s: foreign key to unknown table %s", t.Name, fk.Table)
 		} else if _, ok := parent.Column(fk.RefColumn); !ok {
 			p.add("table %s: foreign key to unknown column %s.%s", t.Name, fk.Table, fk.RefColumn)
+		} else if namesPerson(parent, fk.RefColumn) && !slices.ContainsFunc(t.PersonKeys, func(k PersonKey) bool { return k.Column == fk.Column }) {
+			// A reference to a person that is no person key leaves the
+			// row out of that person's export and erasure.
+			p.add("table %s: %s refers to a person (%s.%s) but is not a person key", t.Name, fk.Column, fk.Table, fk.RefColumn)
 		}
 	}
 	rowDeleted := t.RowErasure() == Delete
@@ -363,4 +370,12 @@ func (m Map) parentsOf(t Table) []string {
 		}
 	}
 	return out
+}
+
+// namesPerson reports whether column of t is the id of a person: an
+// account id or a place in a meeting that t's own rows define.
+func namesPerson(t Table, column string) bool {
+	return slices.ContainsFunc(t.PersonKeys, func(k PersonKey) bool {
+		return k.Column == column && (k.Holds == KeyPersonID || k.Holds == KeyParticipantID)
+	})
 }

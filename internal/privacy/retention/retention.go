@@ -302,7 +302,7 @@ func sweepsOf(m datamap.Map, t datamap.Table) []Sweep {
 func holdKeys(t datamap.Table) []string {
 	var out []string
 	for _, k := range t.PersonKeys {
-		if (k.Holds == datamap.KeyPersonID || k.Holds == datamap.KeyParticipantID) && !slices.Contains(out, k.Column) {
+		if (k.Holds == datamap.KeyPersonID || k.Holds == datamap.KeyNamedPersonID || k.Holds == datamap.KeyParticipantID) && !slices.Contains(out, k.Column) {
 			out = append(out, k.Column)
 		}
 	}

@@ -16,7 +16,9 @@ type Step struct {
 	// is the person's own when its owner key is theirs or empty. A row
 	// found only through another key belongs to someone else and only
 	// that key is cleared: erasing a guardian must not delete the child's
-	// profile that names the guardian's address.
+	// profile that names the guardian's address. A row found through a
+	// datamap.KeyNamedPersonID key quotes the person beyond the key and
+	// is deleted.
 	Keys []datamap.PersonKey
 	// Clear are the columns an anonymised row loses.
 	Clear []Clear
