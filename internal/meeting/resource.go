@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"bytes"
+	"errors"
 	"net/url"
 	"path"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/picture"
 )
 
 // ResourceKind says whether a resource is a stored file or a link.
@@ -202,6 +204,30 @@ func SniffFile(b []byte) (string, error) {
 		return Text, nil
 	}
 	return "", unsupportedFile()
+}
+
+// CleanFile returns what is kept of an upload that SniffFile found to be
+// of type ct: a picture becomes a copy of its pixels without the metadata
+// its file carried, such as where a photo was taken (picture.Clean),
+// since a file shared with a meeting reaches everyone in it; any other
+// file stays as it is. A picture that cannot be decoded as its type is
+// refused with errs.Invalid on the file field.
+func CleanFile(ct string, b []byte) ([]byte, error) {
+	switch ct {
+	case PNG, JPEG, WebP, GIF:
+	default:
+		return b, nil
+	}
+	got, clean, err := picture.Clean(b)
+	switch {
+	case errors.Is(err, picture.ErrTooManyPixels):
+		return nil, &errs.Error{Code: errs.Invalid, Message: "the picture is too large",
+			Fields: map[string]string{"file": "must be a picture of at most 50 megapixels"}}
+	case err != nil || got != ct:
+		return nil, &errs.Error{Code: errs.Invalid, Message: "the picture cannot be read",
+			Fields: map[string]string{"file": "is not a readable " + strings.TrimPrefix(ct, "image/") + " picture"}}
+	}
+	return clean, nil
 }
 
 // isPlainText reports whether b is UTF-8 text without control characters
