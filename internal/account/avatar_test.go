@@ -52,15 +52,16 @@ func TestCheckAvatar(t *testing.T) {
 	}
 	truncated := webpLossless(8, 8)
 	for name, data := range map[string][]byte{
-		"empty":           nil,
-		"html":            []byte("<!doctype html><script>alert(1)</script>"),
-		"svg":             []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`),
-		"gif":             []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"),
-		"png header only": []byte("\x89PNG\r\n\x1a\n"),
-		"truncated webp":  truncated[:len(truncated)-1],
-		"too wide":        encodePNG(t, MaxAvatarSide+1, 1),
-		"webp too high":   webpLossless(10, MaxAvatarSide+1),
-		"over 2 MB":       append(encodePNG(t, 8, 8), make([]byte, MaxAvatarBytes)...),
+		"empty":            nil,
+		"html":             []byte("<!doctype html><script>alert(1)</script>"),
+		"svg":              []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`),
+		"gif":              []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"),
+		"png header only":  []byte("\x89PNG\r\n\x1a\n"),
+		"truncated webp":   truncated[:len(truncated)-1],
+		"jpeg cut in half": jpg.Bytes()[:jpg.Len()/2],
+		"too wide":         encodePNG(t, MaxAvatarSide+1, 1),
+		"webp too high":    webpLossless(10, MaxAvatarSide+1),
+		"over 2 MB":        append(encodePNG(t, 8, 8), make([]byte, MaxAvatarBytes)...),
 	} {
 		_, _, err := CheckAvatar(data)
 		if e, ok := errs.As(err); !ok || e.Code != errs.Invalid || e.Fields[FieldAvatar] == "" {

@@ -268,6 +268,7 @@ func TestSniffLogo(t *testing.T) {
 		{"gif", []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), errs.Unsupported},
 		{"empty", nil, errs.Unsupported},
 		{"truncated png", truncatedPNG, errs.Invalid},
+		{"jpeg cut in half", testJPEG(t)[:len(testJPEG(t))/2], errs.Invalid},
 		{"webp with a wrong size", badWebP, errs.Invalid},
 		{"too large", huge, errs.TooLarge},
 		{"too wide", testPNG(t, MaxLogoSide+1, 1), errs.Invalid},

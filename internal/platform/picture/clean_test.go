@@ -16,14 +16,8 @@ import (
 
 const marker = "MARKER-47.3769N-8.5417E"
 
-func pngWithText(t *testing.T) []byte { return picturetest.PNGWithText(marker) }
-
-func jpegWithExif(t *testing.T, orientation uint16) []byte {
-	return picturetest.JPEGWithGPS(marker, orientation)
-}
-
 func TestCleanDropsPNGText(t *testing.T) {
-	in := pngWithText(t)
+	in := picturetest.PNGWithText(marker)
 	if !bytes.Contains(in, []byte(marker)) {
 		t.Fatal("the test picture has no marker")
 	}
@@ -58,7 +52,7 @@ func TestCleanDropsJPEGMetadataAndKeepsItUpright(t *testing.T) {
 		{6, 4, 8, image.Pt(2, 1), image.Pt(2, 6)}, // turned clockwise: red on top
 		{8, 4, 8, image.Pt(2, 6), image.Pt(2, 1)}, // turned anticlockwise: red below
 	} {
-		in := jpegWithExif(t, tc.orientation)
+		in := picturetest.JPEGWithGPS(marker, tc.orientation)
 		if got := jpegOrientation(in); got != int(tc.orientation) {
 			t.Fatalf("the test picture's orientation reads %d, want %d", got, tc.orientation)
 		}
@@ -86,15 +80,8 @@ func TestCleanDropsJPEGMetadataAndKeepsItUpright(t *testing.T) {
 	}
 }
 
-func testWebP(w, h int, metadata bool) []byte {
-	if metadata {
-		return picturetest.WebP(w, h, marker)
-	}
-	return picturetest.WebP(w, h, "")
-}
-
 func TestCleanDropsWebPMetadata(t *testing.T) {
-	in := testWebP(16, 16, true)
+	in := picturetest.WebP(16, 16, marker)
 	ct, out, err := Clean(in)
 	if err != nil || ct != WebP {
 		t.Fatalf("Clean: %q %v", ct, err)
@@ -105,7 +92,7 @@ func TestCleanDropsWebPMetadata(t *testing.T) {
 	if _, cfg, err := Inspect(out); err != nil || cfg.Width != 16 {
 		t.Errorf("the clean copy: %+v %v", cfg, err)
 	}
-	plain := testWebP(16, 16, false)
+	plain := picturetest.WebP(16, 16, "")
 	if _, out, err := Clean(plain); err != nil || !bytes.Equal(out, plain) {
 		t.Errorf("a WebP without metadata changed: %v", err)
 	}
@@ -144,8 +131,8 @@ func TestCleanDropsGIFComments(t *testing.T) {
 }
 
 func TestCleanRefusesWhatItCannotDecode(t *testing.T) {
-	good := pngWithText(t)
-	jpg := jpegWithExif(t, 1)
+	good := picturetest.PNGWithText(marker)
+	jpg := picturetest.JPEGWithGPS(marker, 1)
 	bomb := func() []byte {
 		// A PNG header that promises 20000 × 20000 pixels.
 		var b bytes.Buffer
@@ -165,7 +152,7 @@ func TestCleanRefusesWhatItCannotDecode(t *testing.T) {
 		"png header only":  {good[:40], ErrUndecodable},
 		"truncated jpeg":   {jpg[:len(jpg)/2], ErrUndecodable},
 		"jpeg magic only":  {[]byte("\xff\xd8\xff\xe0 not really"), ErrUndecodable},
-		"webp header only": {testWebP(16, 16, false)[:24], ErrUndecodable},
+		"webp header only": {picturetest.WebP(16, 16, "")[:24], ErrUndecodable},
 		"gif header only":  {[]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), ErrUndecodable},
 		"huge png":         {bomb, ErrTooManyPixels},
 	} {
