@@ -210,22 +210,21 @@ func SniffFile(b []byte) (string, error) {
 // of type ct: a picture becomes a copy of its pixels without the metadata
 // its file carried, such as where a photo was taken (picture.Clean),
 // since a file shared with a meeting reaches everyone in it; any other
-// file stays as it is. A picture that cannot be decoded as its type is
-// refused with errs.Invalid on the file field.
+// file stays as it is. A picture that cannot be decoded as its type, or
+// is too large to decode, is refused with errs.Invalid.
 func CleanFile(ct string, b []byte) ([]byte, error) {
 	switch ct {
 	case PNG, JPEG, WebP, GIF:
 	default:
 		return b, nil
 	}
+	// The messages name no field: the page shows them above its forms.
 	got, clean, err := picture.Clean(b)
 	switch {
 	case errors.Is(err, picture.ErrTooManyPixels):
-		return nil, &errs.Error{Code: errs.Invalid, Message: "the picture is too large",
-			Fields: map[string]string{"file": "must be a picture of at most 50 megapixels"}}
+		return nil, errs.E(errs.Invalid, "the picture has more than 50 megapixels; make it smaller and upload it again")
 	case err != nil || got != ct:
-		return nil, &errs.Error{Code: errs.Invalid, Message: "the picture cannot be read",
-			Fields: map[string]string{"file": "is not a readable " + strings.TrimPrefix(ct, "image/") + " picture"}}
+		return nil, errs.E(errs.Invalid, "the file starts like a %s picture but is not a readable one", strings.ToUpper(strings.TrimPrefix(ct, "image/")))
 	}
 	return clean, nil
 }

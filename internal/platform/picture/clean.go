@@ -48,7 +48,8 @@ var (
 // wide-gamut photos a little. WebP and GIF have no encoder in the
 // standard library, and re-encoding a WebP loses quality, so their
 // containers are rewritten instead: a WebP keeps only its image chunks
-// (its EXIF orientation is never applied by browsers), a GIF only its
+// (its EXIF orientation goes with the rest, which leaves a WebP that
+// relied on it as stored: cameras write JPEG), a GIF only its
 // images, palettes, frame timing and loop count. Both are then decoded
 // (a GIF's first frame, a WebP unless it is animated) to check that they
 // are whole.
