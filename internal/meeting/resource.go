@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"bytes"
+	"errors"
 	"net/url"
 	"path"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sessionshq/sessions/internal/errs"
+	"github.com/sessionshq/sessions/internal/platform/picture"
 )
 
 // ResourceKind says whether a resource is a stored file or a link.
@@ -202,6 +204,29 @@ func SniffFile(b []byte) (string, error) {
 		return Text, nil
 	}
 	return "", unsupportedFile()
+}
+
+// CleanFile returns what is kept of an upload that SniffFile found to be
+// of type ct: a picture becomes a copy of its pixels without the metadata
+// its file carried, such as where a photo was taken (picture.Clean),
+// since a file shared with a meeting reaches everyone in it; any other
+// file stays as it is. A picture that cannot be decoded as its type, or
+// is too large to decode, is refused with errs.Invalid.
+func CleanFile(ct string, b []byte) ([]byte, error) {
+	switch ct {
+	case PNG, JPEG, WebP, GIF:
+	default:
+		return b, nil
+	}
+	// The messages name no field: the page shows them above its forms.
+	got, clean, err := picture.Clean(b)
+	switch {
+	case errors.Is(err, picture.ErrTooManyPixels):
+		return nil, errs.E(errs.Invalid, "the picture has more than 50 megapixels; make it smaller and upload it again")
+	case err != nil || got != ct:
+		return nil, errs.E(errs.Invalid, "the file starts like a %s picture but is not a readable one", strings.ToUpper(strings.TrimPrefix(ct, "image/")))
+	}
+	return clean, nil
 }
 
 // isPlainText reports whether b is UTF-8 text without control characters

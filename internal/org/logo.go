@@ -24,24 +24,31 @@ const (
 )
 
 // SniffLogo decides what a logo file is from its content, never from the
-// name or type the uploader claimed, and checks that it is a whole image
-// header of a type we accept. It returns errs.TooLarge for a file over
-// MaxLogoBytes and errs.Unsupported for anything else than PNG, JPEG or
-// WebP.
-func SniffLogo(b []byte) (string, error) {
+// name or type the uploader claimed, checks that it is a whole image of a
+// type we accept, and returns the copy to store, without the metadata the
+// file carried (picture.Clean). It returns errs.TooLarge for a file over
+// MaxLogoBytes, errs.Unsupported for anything else than PNG, JPEG or
+// WebP, and errs.Invalid for a file that starts like one of them but
+// cannot be decoded as one.
+func SniffLogo(b []byte) (contentType string, clean []byte, err error) {
 	if len(b) > MaxLogoBytes {
-		return "", errs.E(errs.TooLarge, "the logo is larger than 1 MB")
+		return "", nil, errs.E(errs.TooLarge, "the logo is larger than 1 MB")
 	}
+	unreadable := &errs.Error{Code: errs.Invalid, Message: "the logo is not a readable image",
+		Fields: map[string]string{"logo": "is not a readable PNG, JPEG or WebP image"}}
 	ct, cfg, err := picture.Inspect(b)
 	if errors.Is(err, picture.ErrUnsupported) {
-		return "", errs.E(errs.Unsupported, "the logo must be a PNG, JPEG or WebP image")
+		return "", nil, errs.E(errs.Unsupported, "the logo must be a PNG, JPEG or WebP image")
 	}
 	if err != nil {
-		return "", errs.E(errs.Unsupported, "the logo is not a readable PNG, JPEG or WebP image")
+		return "", nil, unreadable
 	}
 	if cfg.Width > MaxLogoSide || cfg.Height > MaxLogoSide {
-		return "", &errs.Error{Code: errs.Invalid, Message: "the logo's size is out of range",
+		return "", nil, &errs.Error{Code: errs.Invalid, Message: "the logo's size is out of range",
 			Fields: map[string]string{"logo": "must be at most 4096 pixels wide and high"}}
 	}
-	return ct, nil
+	if ct, clean, err = picture.Clean(b); err != nil {
+		return "", nil, unreadable
+	}
+	return ct, clean, nil
 }

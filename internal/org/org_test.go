@@ -222,25 +222,21 @@ func testJPEG(t *testing.T) []byte {
 	return b.Bytes()
 }
 
-// testWebP builds a lossless WebP header for a w×h image: enough for the
-// sniffer, which reads dimensions and does not decode pixels.
+// testWebP builds a lossless WebP of one colour, w×h pixels: the
+// smallest whole picture of that size.
 func testWebP(w, h int) []byte {
-	body := make([]byte, 5, 6)
+	body := make([]byte, 5, 8)
 	body[0] = 0x2f
 	binary.LittleEndian.PutUint32(body[1:], uint32(w-1)|uint32(h-1)<<14)
-	body = append(body, 0) // pad the chunk to an even length
+	// No transform, no colour cache, and five codes of one symbol each.
+	body = append(body, 0x88, 0x88, 0x08)
 	var b bytes.Buffer
 	b.WriteString("RIFF")
 	_ = binary.Write(&b, binary.LittleEndian, uint32(4+8+len(body)))
 	b.WriteString("WEBPVP8L")
-	_ = binary.Write(&b, binary.LittleEndian, uint32(5))
+	_ = binary.Write(&b, binary.LittleEndian, uint32(len(body)))
 	b.Write(body)
-	for b.Len() < 30 {
-		b.WriteByte(0)
-	}
-	out := b.Bytes()
-	binary.LittleEndian.PutUint32(out[4:8], uint32(len(out)-8))
-	return out
+	return b.Bytes()
 }
 
 func TestSniffLogo(t *testing.T) {
@@ -250,7 +246,7 @@ func TestSniffLogo(t *testing.T) {
 		WebP: testWebP(64, 48),
 	}
 	for want, b := range ok {
-		got, err := SniffLogo(b)
+		got, _, err := SniffLogo(b)
 		if err != nil || got != want {
 			t.Errorf("SniffLogo(%s) = %q, %v", want, got, err)
 		}
@@ -271,14 +267,15 @@ func TestSniffLogo(t *testing.T) {
 		{"html", []byte("<!doctype html><html><script>alert(1)</script></html>"), errs.Unsupported},
 		{"gif", []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), errs.Unsupported},
 		{"empty", nil, errs.Unsupported},
-		{"truncated png", truncatedPNG, errs.Unsupported},
-		{"webp with a wrong size", badWebP, errs.Unsupported},
+		{"truncated png", truncatedPNG, errs.Invalid},
+		{"jpeg cut in half", testJPEG(t)[:len(testJPEG(t))/2], errs.Invalid},
+		{"webp with a wrong size", badWebP, errs.Invalid},
 		{"too large", huge, errs.TooLarge},
 		{"too wide", testPNG(t, MaxLogoSide+1, 1), errs.Invalid},
 		{"webp too high", testWebP(10, MaxLogoSide+1), errs.Invalid},
 	}
 	for _, c := range cases {
-		_, err := SniffLogo(c.b)
+		_, _, err := SniffLogo(c.b)
 		if got := errs.CodeOf(err); err == nil || got != c.want {
 			t.Errorf("%s: got %v (%v), want %s", c.name, got, err, c.want)
 		}

@@ -656,6 +656,26 @@ func (e *ErasureSteps) ForgetErasedFile(ctx context.Context, runID, key string) 
 	})
 }
 
+// EraseMembership is the erasure of one membership of the run's person,
+// taken out of the memberships step so that it happens in the caller's
+// transaction tx together with what the organisation becomes (a new
+// owner, or its deletion scheduled). The run counts the row.
+func EraseMembership(ctx context.Context, tx *database.Tx, runID, orgID, accountID string, now time.Time) error {
+	if err := secureDelete(ctx, tx); err != nil {
+		return err
+	}
+	res, err := tx.Exec(ctx, `DELETE FROM memberships WHERE organisation_id = ? AND account_id = ?`, orgID, accountID)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE erasure_runs SET rows_done = rows_done + ?, updated_at = ? WHERE id = ?`, n, now.UTC(), runID)
+	return err
+}
+
 // columnNullable reports whether the column may be NULL, from the live
 // schema, cached for the steps' life.
 func (e *ErasureSteps) columnNullable(ctx context.Context, table, column string) (bool, error) {

@@ -176,13 +176,15 @@ func (w *rightsWorld) fillAccount(t *testing.T) {
 // fillOrganisation makes the member the owner of an organisation who
 // accepted its addendum, joined it by an invitation to their address and
 // invited someone else, and a support member of staff at whose account
-// another member of staff looked.
+// another member of staff looked. The other member is an admin there, who
+// takes the organisation over when the member is erased.
 func (w *rightsWorld) fillOrganisation(t *testing.T) {
 	t.Helper()
 	m, now := w.m, w.clk.Now()
 	org := "org_" + w.id
 	insert(t, w.db, "organisations", map[string]any{"id": org, "name": "Shared Organisation", "created_at": now, "updated_at": now})
 	w.row(t, "memberships", map[string]any{"organisation_id": org, "account_id": w.id, "role": "owner", "joined_at": now, "updated_at": now})
+	insert(t, w.db, "memberships", map[string]any{"organisation_id": org, "account_id": w.other, "role": "admin", "joined_at": now, "updated_at": now})
 	w.row(t, "organisation_invitations", map[string]any{"id": "inv_" + w.id, "organisation_id": org, "email": w.email, "role": "owner",
 		"invited_by": w.other, "token_digest": "ivd_" + w.id, "created_at": now, "expires_at": now.Add(time.Hour),
 		"accepted_at": now, "accepted_by": w.id, "closes_at": now})

@@ -462,3 +462,34 @@ func CurrentDPA(ctx context.Context, q database.Querier, orgID string) (*org.DPA
 	}
 	return &list[0], nil
 }
+
+// OrganisationsOwnedBy lists, by id, the organisations in which the
+// account is an owner.
+func OrganisationsOwnedBy(ctx context.Context, q database.Querier, accountID string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT organisation_id FROM memberships WHERE account_id = ? AND role = ? ORDER BY organisation_id`,
+		accountID, string(org.Owner))
+	if err != nil {
+		return nil, err
+	}
+	return collectRows(rows, scanID)
+}
+
+// MarkOwnerless records that the organisation lost its last owner at now
+// with nobody to take it over, which starts its retention rule, and
+// withdraws its invitations still open: nobody is left to answer for
+// whoever would accept them. It returns how many it withdrew.
+func MarkOwnerless(ctx context.Context, q database.Querier, orgID string, now time.Time) (int64, error) {
+	var n int64
+	err := inTx(ctx, q, func(tx database.Querier) error {
+		if _, err := tx.Exec(ctx, `UPDATE organisations SET ownerless_since = ? WHERE id = ? AND ownerless_since IS NULL`, now.UTC(), orgID); err != nil {
+			return fmt.Errorf("mark organisation ownerless: %w", err)
+		}
+		res, err := tx.Exec(ctx, `DELETE FROM organisation_invitations WHERE organisation_id = ? AND accepted_at IS NULL`, orgID)
+		if err != nil {
+			return fmt.Errorf("withdraw invitations: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/sessionshq/sessions/internal/account"
+	"github.com/sessionshq/sessions/internal/platform/picture/picturetest"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
@@ -152,16 +153,8 @@ func uploadAvatar(t *testing.T, c *client, name string, data []byte) *response {
 	return c.do(t, http.MethodPost, "/account/avatar", &body, http.Header{"Content-Type": {w.FormDataContentType()}})
 }
 
-// webpBytes is a lossless WebP header of the given size, enough for the
-// content check.
-func webpBytes(w, h int) []byte {
-	bits := uint32(w-1) | uint32(h-1)<<14
-	body := []byte{0x2f, byte(bits), byte(bits >> 8), byte(bits >> 16), byte(bits >> 24), 0, 0, 0, 0, 0}
-	chunk := append([]byte("VP8L"), byte(len(body)), 0, 0, 0)
-	payload := append(append([]byte("WEBP"), chunk...), body...)
-	n := len(payload)
-	return append(append([]byte("RIFF"), byte(n), byte(n>>8), 0, 0), payload...)
-}
+// webpBytes is a lossless WebP of one colour of the given size.
+func webpBytes(w, h int) []byte { return picturetest.WebP(w, h, "") }
 
 // checkPage fails the test when a page has code the Content Security
 // Policy would block (inline script, style or event handlers), an

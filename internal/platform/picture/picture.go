@@ -1,6 +1,8 @@
 // Package picture decides what an uploaded picture is from its bytes, never
-// from the file name or the type the upload claimed. Only PNG, JPEG and
-// WebP are pictures here: SVG is a document that can carry script.
+// from the file name or the type the upload claimed, and makes the copy of
+// it that is stored: its pixels without the metadata beside them (see
+// Clean). Only PNG, JPEG and WebP, and for meeting files GIF, are pictures
+// here: SVG is a document that can carry script.
 package picture
 
 import (

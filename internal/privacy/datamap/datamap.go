@@ -222,7 +222,13 @@ type Table struct {
 	// Parents are the table's foreign keys, which order export (parents
 	// first) and deletion (children first).
 	Parents []ForeignKey `json:"parents"`
-	Columns []Column     `json:"columns"`
+	// Retention names the rule that ends the rows themselves, for a table
+	// without personal data whose rows must not outlive their purpose
+	// all the same: an organisation left with no one to answer for it.
+	// The rule runs from a column of the table; retention deletes the
+	// rows, with the files their blob-key columns name.
+	Retention string   `json:"retention,omitempty"`
+	Columns   []Column `json:"columns"`
 }
 
 // PersonKey is a column that links rows to a person.

@@ -95,6 +95,10 @@ func TestProblemsCanFail(t *testing.T) {
 			b := tbl(m, "meeting_resources")
 			b.PersonKeys = slices.DeleteFunc(b.PersonKeys, func(k PersonKey) bool { return k.Column == "added_by" })
 		}, "meeting_resources: added_by refers to a person (accounts.id) but is not a person key"},
+		{"row rule on a personal table", func(m *Map) { tbl(m, "blobs").Retention = "org-ownerless-30d" }, "blobs: holds personal data, whose columns name their own retention"},
+		{"row rule that is unknown", func(m *Map) { tbl(m, "organisations").Retention = "forever" }, `organisations: unknown retention rule "forever"`},
+		{"row rule that ends with an event", func(m *Map) { tbl(m, "organisations").Retention = "with-owner" }, "organisations: the rule for its rows, with-owner, must delete them after a period"},
+		{"row rule from a missing column", func(m *Map) { tbl(m, "organisations").Retention = "auth-expired-1d" }, "organisations: retention rule auth-expired-1d runs from expires_at"},
 		{"duplicate column", func(m *Map) { b := tbl(m, "blobs"); b.Columns = append(b.Columns, b.Columns[0]) }, "column blobs.key is declared twice"},
 		{"foreign key to nowhere", func(m *Map) { tbl(m, "blobs").Parents = []ForeignKey{{"person_id", "people", "id"}} }, "foreign key to unknown table people"},
 		{"purpose without basis", func(m *Map) { m.Purposes[0].Bases = nil }, "purpose account: no lawful basis"},

@@ -143,6 +143,9 @@ func (r Record) Markdown() []byte {
 		w.blank()
 		if !t.Personal() {
 			w.line("- Personal data: none")
+			if t.Retention != "" {
+				w.line("- The rows themselves end under: `%s`", t.Retention)
+			}
 		} else {
 			subjects := make([]string, len(t.Subjects))
 			for i, s := range t.Subjects {

@@ -139,6 +139,9 @@ func BuildRecord(m Map, subprocessors []vendors.Subprocessor) Record {
 		for _, s := range t.Subjects {
 			subjectTables[s] = append(subjectTables[s], t.Name)
 		}
+		if t.Retention != "" {
+			ruleCols[t.Retention] = append(ruleCols[t.Retention], t.Name)
+		}
 		for _, c := range t.PersonalColumns() {
 			where := t.Name + "." + c.Name
 			ruleCols[c.Retention] = append(ruleCols[c.Retention], where)

@@ -11,15 +11,17 @@ func organisations() Table {
 	const business = "Describes a customer organisation, which is a business, not a person."
 	return Table{
 		Name:        "organisations",
-		Description: "Customer workspaces with their name and brand (colour and logo).",
+		Description: "Customer workspaces with their name and brand (colour and logo). When the account of an organisation's last owner is erased, the organisation passes to its longest-standing admin, else its longest-standing member; with neither, it is deleted after a grace period.",
 		Parents:     []ForeignKey{{"logo_key", "blobs", "key"}},
+		Retention:   "org-ownerless-30d",
 		Columns: []Column{
 			plain("id", "Random id of the organisation."),
 			plain("name", business),
 			plain("colour", business),
-			plain("logo_key", "Storage key of the organisation's logo, a picture of its brand."),
+			{Name: "logo_key", Note: "Storage key of the organisation's logo, a picture of its brand, stored without the metadata of the uploaded file.", BlobKey: true},
 			plain("created_at", "When the organisation was created."),
 			plain("updated_at", "When its name or brand last changed."),
+			plain("ownerless_since", "When the organisation lost its last owner with no admin or member to take it over; empty while it has an owner. Its deletion runs from here."),
 		},
 	}
 }

@@ -139,6 +139,19 @@ func (m Map) checkTable(p *problems, t Table, registry map[string]vendors.Subpro
 		cols[c.Name] = true
 	}
 	personal := t.Personal()
+	if t.Retention != "" {
+		rule, ok := m.Rule(t.Retention)
+		switch {
+		case personal:
+			p.add("table %s: holds personal data, whose columns name their own retention, yet names a rule for its rows", t.Name)
+		case !ok:
+			p.add("table %s: unknown retention rule %q", t.Name, t.Retention)
+		case rule.Anchor == "" || rule.AtEnd != Delete:
+			p.add("table %s: the rule for its rows, %s, must delete them after a period", t.Name, rule.ID)
+		case !cols[rule.Anchor]:
+			p.add("table %s: retention rule %s runs from %s, which the table lacks", t.Name, rule.ID, rule.Anchor)
+		}
+	}
 	for _, s := range t.Subjects {
 		if _, ok := m.Subject(s); !ok {
 			p.add("table %s: unknown data subject %q", t.Name, s)

@@ -244,6 +244,10 @@ func retentionRules() []RetentionRule {
 			Description: "Records that belong to an organisation rather than to one person, such as its acceptances of the Data Processing Addendum, are kept while it exists; the audit log keeps the proof of each acceptance for its own period after that.",
 		},
 		{
+			ID: "org-ownerless-30d", Period: Period{Days: 30}, Anchor: "ownerless_since", AtEnd: Delete,
+			Description: "When the account of an organisation's last owner is erased, the organisation passes to its longest-standing admin or, with none, its longest-standing member, who is told by e-mail. With neither, nobody is left to answer for it: its open invitations are withdrawn at once, and 30 days later the organisation is deleted with its logo, its invitations, its acceptances of the Data Processing Addendum, its meetings and the memberships of any guests.",
+		},
+		{
 			ID: "with-meeting", Event: "the meeting is deleted by its host, or with the organisation that owns it", AtEnd: Delete,
 			Description: "What belongs to a meeting, among it the places of the people invited and guests' addresses and names, is kept while the meeting exists and deleted with it. Erasing a person removes their places in meetings at once; what they wrote for others in a shared meeting stays, no longer linked to them.",
 		},

@@ -182,7 +182,8 @@ func (p Plan) Rules() []string {
 	return slices.Compact(ids)
 }
 
-// Build works the plan out from the data map. A personal column is swept
+// Build works the plan out from the data map. A table whose rows end
+// under a rule of their own is swept under it (rowSweep). A personal column is swept
 // under its own retention rule and, when it is kept under a legal
 // obligation, under the rule that ends the keeping too, so a kept value
 // never outlives it. Where every personal column of a row has expired, or
@@ -198,8 +199,31 @@ func Build(m datamap.Map) Plan {
 			continue
 		}
 		plan.Sweeps = append(plan.Sweeps, sweepsOf(m, t)...)
+		if s, ok := rowSweep(m, t); ok {
+			plan.Sweeps = append(plan.Sweeps, s)
+		}
 	}
 	return plan
+}
+
+// rowSweep is the sweep of a table whose rows hold no personal data but
+// end under a rule of their own (datamap.Table.Retention): they are
+// deleted, with the files they name.
+func rowSweep(m datamap.Map, t datamap.Table) (Sweep, bool) {
+	r, ok := m.Rule(t.Retention)
+	if !ok || r.Anchor == "" || r.Period.IsZero() || r.AtEnd != datamap.Delete {
+		return Sweep{}, false
+	}
+	if _, ok := t.Column(r.Anchor); !ok {
+		return Sweep{}, false
+	}
+	s := Sweep{Rule: r.ID, Table: t.Name, Anchor: r.Anchor, Action: Delete, HeldBy: holdKeys(t), Example: exampleColumn(t)}
+	for _, c := range t.Columns {
+		if c.BlobKey {
+			s.Files = append(s.Files, c.Name)
+		}
+	}
+	return s, true
 }
 
 // personTable reports whether the rows of t are people (an account) or a

@@ -46,6 +46,16 @@ func TestBuildCoversEveryAnchoredRule(t *testing.T) {
 			}
 		}
 	}
+	for _, tb := range m.Tables {
+		if r, ok := m.Rule(tb.Retention); ok && r.Anchor != "" && !swept[r.ID+" "+tb.Name] {
+			t.Errorf("%s: the rule of its rows, %s, is not swept", tb.Name, r.ID)
+		}
+	}
+	if i := slices.IndexFunc(plan.Sweeps, func(s Sweep) bool { return s.Table == "organisations" }); i < 0 {
+		t.Error("organisations left without an owner are never deleted")
+	} else if s := plan.Sweeps[i]; s.Action != Delete || !slices.Contains(s.Files, "logo_key") {
+		t.Errorf("organisations sweep = %+v", s)
+	}
 	kinds := map[PersonKind]PersonRule{}
 	for _, p := range plan.People {
 		kinds[p.Kind] = p

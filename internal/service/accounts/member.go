@@ -121,9 +121,10 @@ func (s *Service) SaveProfile(ctx context.Context, accountID string, edit accoun
 	return changed, nil
 }
 
-// SetAvatar checks the picture by its content, stores it with the
-// member's id (so that export and erasure find it), makes it the profile
-// picture and, once that has committed, deletes the one it replaces.
+// SetAvatar checks the picture by its content, stores a copy of its
+// pixels without its metadata with the member's id (so that export and
+// erasure find it), makes it the profile picture and, once that has
+// committed, deletes the one it replaces.
 func (s *Service) SetAvatar(ctx context.Context, accountID string, body io.Reader) error {
 	blobs := s.env.Blobs
 	if blobs == nil {
@@ -133,11 +134,14 @@ func (s *Service) SetAvatar(ctx context.Context, accountID string, body io.Reade
 	if err != nil {
 		return err
 	}
-	ct, err := account.CheckAvatar(data)
+	// What is stored is a copy without the file's metadata, which may
+	// be larger than the upload: a PNG written again compresses less
+	// well than one an optimiser made. The limit is the upload's.
+	ct, clean, err := account.CheckAvatar(data)
 	if err != nil {
 		return err
 	}
-	info, err := blobs.Put(ctx, blob.PutInput{PersonID: accountID, Kind: AvatarKind, ContentType: ct, MaxBytes: account.MaxAvatarBytes}, bytes.NewReader(data))
+	info, err := blobs.Put(ctx, blob.PutInput{PersonID: accountID, Kind: AvatarKind, ContentType: ct, MaxBytes: int64(len(clean))}, bytes.NewReader(clean))
 	if err != nil {
 		return err
 	}

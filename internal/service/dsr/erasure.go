@@ -97,6 +97,9 @@ func (s *Service) RunErasure(ctx context.Context, id string) error {
 		if err := s.steps.SetStep(ctx, id, step.Table); err != nil {
 			return err
 		}
+		if err := s.settleBeforeStep(ctx, id, step, run.Person); err != nil {
+			return err
+		}
 		if err := s.steps.Step(ctx, id, step, run.Person); err != nil {
 			return err
 		}

@@ -31,14 +31,18 @@ func (s *Service) Resources(ctx context.Context, accountID, meetingID string) ([
 
 // AddFile checks an uploaded file by its content and, only when it passes
 // and the member takes part in the meeting, stores it and shares it with
-// the meeting under title (the file's name when empty). A refused file
-// leaves nothing behind, in storage or in the database.
+// the meeting under title (the file's name when empty). A picture is
+// stored as a copy of its pixels without its metadata (meeting.CleanFile).
+// A refused file leaves nothing behind, in storage or in the database.
 func (s *Service) AddFile(ctx context.Context, accountID, meetingID string, data []byte, filename, title string) (meeting.Resource, error) {
 	if s.env.Blobs == nil {
 		return meeting.Resource{}, errs.E(errs.Unavailable, "file storage is not available")
 	}
 	ct, err := meeting.SniffFile(data)
 	if err != nil {
+		return meeting.Resource{}, err
+	}
+	if data, err = meeting.CleanFile(ct, data); err != nil {
 		return meeting.Resource{}, err
 	}
 	v := errs.Validation{}
@@ -56,7 +60,9 @@ func (s *Service) AddFile(ctx context.Context, accountID, meetingID string, data
 	} else if err := acc.RequireParticipant(); err != nil {
 		return meeting.Resource{}, err
 	}
-	info, err := s.env.Blobs.Put(ctx, blob.PutInput{Kind: fileKind, ContentType: ct, MaxBytes: meeting.MaxFileBytes}, bytes.NewReader(data))
+	// A picture written again may come out a little larger than the
+	// upload, whose size SniffFile checked.
+	info, err := s.env.Blobs.Put(ctx, blob.PutInput{Kind: fileKind, ContentType: ct, MaxBytes: max(meeting.MaxFileBytes, int64(len(data)))}, bytes.NewReader(data))
 	if err != nil {
 		return meeting.Resource{}, err
 	}

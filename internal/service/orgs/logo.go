@@ -50,7 +50,7 @@ func noLogo() error {
 }
 
 // SetLogo reads a new logo from r, decides what it is from its bytes,
-// stores it and points the organisation at it, for owners and admins.
+// stores a copy of its pixels without its metadata and points the organisation at it, for owners and admins.
 // Too large gives TooLarge, a type we do not take Unsupported, nothing at
 // all Invalid. Errors of r itself are returned as they are.
 //
@@ -75,14 +75,16 @@ func (s *Service) SetLogo(ctx context.Context, actor service.Actor, orgID string
 	if len(b) == 0 {
 		return org.WithRole{}, noLogo()
 	}
-	ct, err := org.SniffLogo(b)
+	ct, clean, err := org.SniffLogo(b)
 	if err != nil {
 		return org.WithRole{}, err
 	}
 	if s.env.Blobs == nil {
 		return org.WithRole{}, errs.E(errs.Unavailable, "file storage is not available")
 	}
-	info, err := s.env.Blobs.Put(ctx, blob.PutInput{Kind: logoKind, ContentType: ct, MaxBytes: org.MaxLogoBytes}, bytes.NewReader(b))
+	// The copy stored holds the pixels without the file's metadata; it
+	// may be a little larger than the upload, whose size was checked.
+	info, err := s.env.Blobs.Put(ctx, blob.PutInput{Kind: logoKind, ContentType: ct, MaxBytes: int64(len(clean))}, bytes.NewReader(clean))
 	if err != nil {
 		return org.WithRole{}, err
 	}
