@@ -2,6 +2,7 @@ package dsr_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +189,55 @@ func TestErasureMessagesGoWhenTheMailServerNeverComesBack(t *testing.T) {
 	}
 	for _, leak := range w.m.Leaks(markerscan.ScanLive(t, w.db, "")) {
 		t.Errorf("marker of %s outlived the time the messages are kept", leak)
+	}
+}
+
+// TestErasureCheckpointsWhileOthersWrite erases a member while another
+// connection keeps writing: the writes all go through, and the erasure
+// still reports done with nothing of the member in the database's files
+// but the address on the messages that wait for delivery.
+func TestErasureCheckpointsWhileOthersWrite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newErasureWorld(t)
+	other := account.NewID()
+	if err := store.CreateAccount(ctx, w.db, account.Account{ID: other, Email: "writer@example.com", PasswordHash: "x",
+		PasswordChangedAt: erasureNow, Name: "Writer", Status: account.Active,
+		CreatedAt: erasureNow, UpdatedAt: erasureNow, LastActiveAt: erasureNow}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	wrote := make(chan int)
+	failed := make(chan error, 1)
+	go func() {
+		n := 0
+		defer func() { wrote <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := w.db.Exec(ctx, `INSERT INTO agenda_templates (id, account_id, name, items, created_at) VALUES (?, ?, 'Standing', '[]', ?)`,
+				"agt_writer_"+strconv.Itoa(n), other, erasureNow); err != nil {
+				failed <- err
+				return
+			}
+			n++
+		}
+	}()
+	w.erase(t)
+	close(stop)
+	n := <-wrote
+	select {
+	case err := <-failed:
+		t.Fatalf("a write during the erasure failed: %v", err)
+	default:
+	}
+	if got := w.count(t, `SELECT COUNT(*) FROM agenda_templates WHERE account_id = ?`, other); got != n {
+		t.Errorf("%d of the %d writes during the erasure are there", got, n)
+	}
+	for _, leak := range w.m.Except(w.email).Leaks(markerscan.ScanLive(t, w.db, "")) {
+		t.Errorf("marker of %s outlived the erasure", leak)
 	}
 }
