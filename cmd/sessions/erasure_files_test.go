@@ -2,15 +2,10 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sessionshq/sessions/internal/account"
-	"github.com/sessionshq/sessions/internal/platform/blob"
-	"github.com/sessionshq/sessions/internal/platform/clock"
-	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
 	"github.com/sessionshq/sessions/internal/platform/mail/mailtest"
 	"github.com/sessionshq/sessions/internal/privacy/rights"
@@ -35,54 +30,10 @@ func TestBinaryErasureLeavesNoMarkerInTheRunningFiles(t *testing.T) {
 	secret := "e2e-erasure-files-secret-of-at-least-32-bytes"
 	now := time.Now().UTC()
 	m := markerscan.New()
-
-	id := account.NewID()
-	email := m.Email("accounts", "email")
-	m.Keep(id, "accounts", "id")
-	if err := store.CreateAccount(ctx, db, account.Account{ID: id, Email: email, PasswordHash: m.Mk("accounts", "password_hash"),
-		PasswordChangedAt: now, Name: m.Mk("accounts", "name"), Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	other := account.NewID()
-	if err := store.CreateAccount(ctx, db, account.Account{ID: other, Email: "host@example.com", PasswordHash: "x",
-		PasswordChangedAt: now, Name: "Host", Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(ctx, q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	series := `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT i FROM n`
-	if db.Dialect() == database.Postgres {
-		series = `SELECT i FROM generate_series(1, ?::int) AS i`
-	}
-	exec(`INSERT INTO profiles (account_id, phone, city, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		id, m.Mk("profiles", "phone"), m.Mk("profiles", "city"), now, now)
-	exec(`INSERT INTO meetings (id, host_id, title, starts_at, time_zone, duration_minutes, state, created_at, updated_at)
-		VALUES (?, ?, 'Weekly', ?, 'UTC', 30, 'scheduled', ?, ?)`, "mtg_files", other, now, now, now)
 	// Enough rows to span many pages of the file, each page image of which
 	// the write-ahead log may still hold.
-	exec(`INSERT INTO meeting_participants (id, meeting_id, email, name, role, created_at)
-		SELECT 'par_files_' || CAST(i AS TEXT), ?, ?, ? || CAST(i AS TEXT), 'participant', ? FROM (`+series+`) AS s`,
-		"mtg_files", email, m.Mk("meeting_participants", "name")+"-", now, 300)
-	exec(`INSERT INTO agenda_templates (id, account_id, name, items, created_at)
-		SELECT 'agt_files_' || CAST(i AS TEXT), ?, ? || CAST(i AS TEXT), '[]', ? FROM (`+series+`) AS s`,
-		id, m.Mk("agenda_templates", "name")+"-", now, 500)
-	blobDir := filepath.Join(target.DataDir, "blobs")
-	blobs, err := blob.New(ctx, blob.Config{Dir: blobDir, Index: store.NewBlobIndex(db), Clock: clock.System{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	content := m.Mk("blobs", "content")
-	for range 10 {
-		if _, err := blobs.Put(ctx, blob.PutInput{PersonID: id, Kind: "upload", ContentType: "text/plain"},
-			strings.NewReader(content+" file body")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	blobs.Close()
+	member := fillErasedMember(t, db, target, m, erasedSizes{places: 300, agendas: 500, files: 10, fileBody: " file body"})
+	id, email, blobDir := member.id, member.email, member.blobDir
 
 	runID, err := store.StartErasure(ctx, db, []byte(secret), rights.Person{AccountID: id}, rights.ReasonRequest, now)
 	if err != nil {

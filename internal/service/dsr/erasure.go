@@ -209,7 +209,8 @@ func (s *Service) finishErasure(ctx context.Context, run rights.Run) error {
 // ResumeErasures is the periodic sweep of erasure: it turns account
 // deletion requests not yet started into erasure runs, starts every
 // unfinished run no worker holds, and removes from the outbox the
-// delivered messages to erased people (see store.PurgeErasureNotices). It returns how many runs it started.
+// delivered messages to erased people (see store.PurgeErasureNotices).
+// It returns how many runs it started.
 func (s *Service) ResumeErasures(ctx context.Context) (int, error) {
 	if _, err := s.StartRequestedErasures(ctx); err != nil {
 		return 0, err

@@ -48,33 +48,30 @@ func newErasureWorld(t *testing.T) *erasureWorld {
 		t.Fatal(err)
 	}
 	w.id, w.email = account.NewID(), w.m.Email("accounts", "email")
-	if err := store.CreateAccount(context.Background(), w.db, account.Account{ID: w.id, Email: w.email, PasswordHash: "x",
-		PasswordChangedAt: erasureNow, Name: w.m.Mk("accounts", "name"), Status: account.Active,
+	w.account(t, w.id, w.email, w.m.Mk("accounts", "name"))
+	return w
+}
+
+// account creates an active account.
+func (w *erasureWorld) account(t *testing.T, id, email, name string) {
+	t.Helper()
+	if err := store.CreateAccount(context.Background(), w.db, account.Account{ID: id, Email: email, PasswordHash: "x",
+		PasswordChangedAt: erasureNow, Name: name, Status: account.Active,
 		CreatedAt: erasureNow, UpdatedAt: erasureNow, LastActiveAt: erasureNow}); err != nil {
 		t.Fatal(err)
 	}
-	return w
 }
 
 // deliver makes one delivery attempt of every message due, as the
 // outbox's workers do.
 func (w *erasureWorld) deliver(t *testing.T) {
 	t.Helper()
-	rows, err := w.db.Query(context.Background(), `SELECT id FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= ?`, w.clk.Now().UTC())
+	due, err := store.NewOutbox(w.db).Due(context.Background(), w.clk.Now(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	for _, id := range ids {
-		if _, err := w.mailer.Deliver(context.Background(), id); err != nil {
+	for _, d := range due {
+		if _, err := w.mailer.Deliver(context.Background(), d.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -102,6 +99,14 @@ func (w *erasureWorld) erase(t *testing.T) {
 	w.deliver(t)
 }
 
+// sweep runs the periodic sweep of erasure once.
+func (w *erasureWorld) sweep(t *testing.T) {
+	t.Helper()
+	if _, err := w.svc.Rights.ResumeErasures(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (w *erasureWorld) count(t *testing.T, query string, args ...any) int {
 	t.Helper()
 	var n int
@@ -119,7 +124,6 @@ func (w *erasureWorld) count(t *testing.T, query string, args ...any) int {
 // the member, in the rows or in the database's files.
 func TestErasureKeepsTheMessagesAboutTheRequestUntilDelivered(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	w := newErasureWorld(t)
 	w.erase(t)
 	if got := w.smtp.Messages(); len(got) != 0 {
@@ -135,9 +139,7 @@ func TestErasureKeepsTheMessagesAboutTheRequestUntilDelivered(t *testing.T) {
 		t.Errorf("marker of %s outlived the erasure", leak)
 	}
 	// A sweep before delivery leaves them waiting.
-	if _, err := w.svc.Rights.ResumeErasures(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w.sweep(t)
 	if n := w.count(t, `SELECT COUNT(*) FROM mail_outbox WHERE to_address = ?`, w.email); n != 2 {
 		t.Fatalf("the sweep removed undelivered messages: %d left", n)
 	}
@@ -157,9 +159,7 @@ func TestErasureKeepsTheMessagesAboutTheRequestUntilDelivered(t *testing.T) {
 			t.Errorf("the member never received %q; got %v", want, subjects)
 		}
 	}
-	if _, err := w.svc.Rights.ResumeErasures(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w.sweep(t)
 	if n := w.count(t, `SELECT COUNT(*) FROM mail_outbox WHERE to_address = ?`, w.email) + w.count(t, `SELECT COUNT(*) FROM erasure_run_mail`); n != 0 {
 		t.Errorf("%d messages to the member or their records stayed after delivery", n)
 	}
@@ -173,20 +173,15 @@ func TestErasureKeepsTheMessagesAboutTheRequestUntilDelivered(t *testing.T) {
 // wait 7 days after the erasure and then go, undelivered.
 func TestErasureMessagesGoWhenTheMailServerNeverComesBack(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	w := newErasureWorld(t)
 	w.erase(t)
 	w.clk.Advance(store.ErasureMailKept - time.Minute)
-	if _, err := w.svc.Rights.ResumeErasures(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w.sweep(t)
 	if n := w.count(t, `SELECT COUNT(*) FROM mail_outbox WHERE to_address = ?`, w.email); n != 2 {
 		t.Fatalf("%d of the two messages still wait just before their time is up", n)
 	}
 	w.clk.Advance(2 * time.Minute)
-	if _, err := w.svc.Rights.ResumeErasures(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w.sweep(t)
 	for _, leak := range w.m.Leaks(markerscan.ScanLive(t, w.db, "")) {
 		t.Errorf("marker of %s outlived the time the messages are kept", leak)
 	}
@@ -201,11 +196,7 @@ func TestErasureCheckpointsWhileOthersWrite(t *testing.T) {
 	ctx := context.Background()
 	w := newErasureWorld(t)
 	other := account.NewID()
-	if err := store.CreateAccount(ctx, w.db, account.Account{ID: other, Email: "writer@example.com", PasswordHash: "x",
-		PasswordChangedAt: erasureNow, Name: "Writer", Status: account.Active,
-		CreatedAt: erasureNow, UpdatedAt: erasureNow, LastActiveAt: erasureNow}); err != nil {
-		t.Fatal(err)
-	}
+	w.account(t, other, "writer@example.com", "Writer")
 	stop := make(chan struct{})
 	wrote := make(chan int)
 	failed := make(chan error, 1)
