@@ -265,7 +265,7 @@ func (s *Service) writeExport(ctx context.Context, w io.Writer, job rights.Expor
 		if err != nil {
 			return err
 		}
-		if err := s.writeJSON(ctx, f, job.Kind, p, plan, counts, false); err != nil {
+		if err := s.writeJSON(ctx, f, job.Kind, p, plan, counts, false, nil); err != nil {
 			return err
 		}
 		if len(meetings) > 0 {
@@ -278,7 +278,9 @@ func (s *Service) writeExport(ctx context.Context, w io.Writer, job rights.Expor
 	if err != nil {
 		return err
 	}
-	if err := s.writeJSON(ctx, f, job.Kind, p, plan, counts, true); err != nil {
+	// The files the person uploaded go with portable.json: an access copy
+	// has them already, a portability copy has only these.
+	if err := s.writeJSON(ctx, f, job.Kind, p, plan, counts, true, addKey); err != nil {
 		return err
 	}
 	if err := writeEntry(zw, "portable.schema.json", rights.PortableSchema); err != nil {
@@ -286,7 +288,7 @@ func (s *Service) writeExport(ctx context.Context, w io.Writer, job rights.Expor
 	}
 	if full {
 		// The person's own files from the blob index, besides the ones
-		// their rows point at; copyFile leaves earlier exports out.
+		// their rows point at.
 		if id := p.Person().AccountID; id != "" {
 			infos, err := store.BlobsOfPerson(ctx, db, id)
 			if err != nil {
@@ -296,15 +298,18 @@ func (s *Service) writeExport(ctx context.Context, w io.Writer, job rights.Expor
 				addKey(info.Key)
 			}
 		}
-		for _, key := range fileKeys {
-			f, err := s.copyFile(ctx, zw, key)
-			if err != nil {
-				return err
-			}
-			if f.Path != "" {
-				index.Files = append(index.Files, f)
-			}
+	}
+	// copyFile leaves earlier exports out.
+	for _, key := range fileKeys {
+		f, err := s.copyFile(ctx, zw, key)
+		if err != nil {
+			return err
 		}
+		if f.Path != "" {
+			index.Files = append(index.Files, f)
+		}
+	}
+	if full {
 		subs, err := store.ListSubprocessors(ctx, db, true)
 		if err != nil {
 			return err
@@ -423,14 +428,15 @@ func (s *Service) writePortable(ctx context.Context, w io.Writer, accountID stri
 			return err
 		}
 	}
-	return s.writeJSON(ctx, w, rights.ExportPortability, rows, plan, counts, true)
+	return s.writeJSON(ctx, w, rights.ExportPortability, rows, plan, counts, true, nil)
 }
 
 // writeJSON streams data.json (every column of every row) or, when
 // portable, portable.json (only the columns the person provided, of their
-// own rows), one row at a time.
+// own rows), one row at a time. file, when not nil, is given the storage
+// key of every file the rows written point at.
 func (s *Service) writeJSON(ctx context.Context, f io.Writer, kind string, p store.PersonRows,
-	plan []datamap.Table, counts map[string]int64, portable bool) error {
+	plan []datamap.Table, counts map[string]int64, portable bool, file func(key string)) error {
 	enc := json.NewEncoder(f)
 	write := func(s string) error {
 		_, err := io.WriteString(f, s)
@@ -464,6 +470,11 @@ func (s *Service) writeJSON(ctx context.Context, f io.Writer, kind string, p sto
 				columns[c.Name] = c.Note
 			}
 		}
+		for _, c := range t.Shows {
+			if keep(c.As) {
+				columns[c.As] = c.Note
+			}
+		}
 		tn, _ := json.Marshal(t.Name)
 		meta, _ := json.Marshal(map[string]any{"description": t.Description, "columns": columns})
 		sep := ","
@@ -481,8 +492,14 @@ func (s *Service) writeJSON(ctx context.Context, f io.Writer, kind string, p sto
 			}
 			obj := make(map[string]any, len(r.Cols))
 			for i, c := range r.Cols {
-				if keep(c) {
-					obj[c] = r.Vals[i]
+				if !keep(c) {
+					continue
+				}
+				obj[c] = r.Vals[i]
+				if col, ok := t.Column(c); ok && col.BlobKey && r.Owned && file != nil {
+					if key, ok := r.Vals[i].(string); ok && key != "" {
+						file(key)
+					}
 				}
 			}
 			if !firstRow {
