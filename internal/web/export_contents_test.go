@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/sessionshq/sessions/internal/staff"
 )
 
@@ -182,6 +184,26 @@ func TestPortableCopyHoldsWhatTheMemberGaveAndNothingStaffWrote(t *testing.T) {
 	}
 	if err := json.Unmarshal(files["portable.json"], &portable); err != nil {
 		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(files["portable.schema.json"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := jsonschema.NewCompiler()
+	sc.AssertFormat()
+	if err := sc.AddResource("portable.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := sc.Compile("portable.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(files["portable.json"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("portable.json does not validate against portable.schema.json: %v", err)
 	}
 	if _, ok := portable.Tables["staff_access_log"]; ok {
 		t.Error("portable.json lists staff's looks at the record, which the member did not give")
