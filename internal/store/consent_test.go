@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/database/dbtest"
@@ -265,7 +266,12 @@ func TestConsentLedgerIsAppendOnly(t *testing.T) {
 		if strings.HasSuffix(path, "consent_test.go") && strings.Contains(path, "internal/store") {
 			return nil
 		}
-		// Erasure and retention are the one sanctioned way rows leave.
+		// Erasure and retention are the one sanctioned way rows leave. The
+		// one migration that cut the stored User-Agents down to their
+		// browser family changed no choice: it kept less of the evidence.
+		if strings.HasSuffix(path, "_consent_client.sql") {
+			return nil
+		}
 		if base := filepath.Base(path); strings.Contains(base, "erasure") || strings.Contains(base, "retention") ||
 			strings.Contains(filepath.ToSlash(path), "/erasure/") || strings.Contains(filepath.ToSlash(path), "/retention/") {
 			return nil
@@ -288,5 +294,60 @@ func TestConsentLedgerIsAppendOnly(t *testing.T) {
 	}
 	if scanned < 50 {
 		t.Fatalf("scanned only %d files", scanned)
+	}
+}
+
+// TestConsentClientMigrationReducesStoredUserAgents runs the migration
+// that reduces the User-Agents the ledger kept before it stored only the
+// browser family, over records made the old way, and checks that it
+// agrees with account.DescribeClient, which reduces them now.
+func TestConsentClientMigrationReducesStoredUserAgents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	var reduce string
+	all, err := database.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		if m.Name == "consent_client" {
+			reduce = m.SQL
+		}
+	}
+	if reduce == "" {
+		t.Fatal("no consent_client migration")
+	}
+	agents := []string{
+		"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+		"Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 OPR/111.0.0.0",
+		"curl/8.5.0",
+		"mozilla/5.0 (x11; linux) firefox/128.0",
+		"Mozilla/5.0",
+	}
+	ids := map[string]string{}
+	for _, ua := range agents {
+		r := consentRecord(consent.Visitor, "vis_"+consent.NewID(), consent.Given, consentTestNow, "analytics")
+		r.UserAgent = ua
+		if err := store.AppendConsent(ctx, db, r); err != nil {
+			t.Fatal(err)
+		}
+		ids[r.ID] = ua
+	}
+	if _, err := db.Exec(ctx, reduce); err != nil {
+		t.Fatalf("the migration: %v", err)
+	}
+	for id, ua := range ids {
+		var got string
+		if err := db.QueryRow(ctx, `SELECT user_agent FROM consent_records WHERE id = ?`, id).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if want := account.DescribeClient(ua); got != want {
+			t.Errorf("%q became %q, want %q", ua, got, want)
+		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/errs"
@@ -127,14 +129,15 @@ func (r PersonRows) Count(ctx context.Context, q database.Querier, t datamap.Tab
 	return n, err
 }
 
-// Each reads the person's rows of t: first their own, whole; then the
-// rows of other people that name them, with only the columns that are not
-// personal or that hold one of the person's own identifiers.
+// Each reads the person's rows of t: first their own, whole, with the
+// parent columns t.Shows after the table's own; then the rows of other
+// people that name them, with only the columns that are not personal or
+// that hold one of the person's own identifiers.
 func (r PersonRows) Each(ctx context.Context, q database.Querier, t datamap.Table, fn func(ExportRow) error) error {
 	m := r.m
 	own, ownArgs := m.owned(t.PersonKeys)
 	if own != "" {
-		if err := eachPersonRow(ctx, q, t, m.p, `SELECT * FROM `+quoteIdent(t.Name)+` WHERE `+own, ownArgs, true, fn); err != nil {
+		if err := eachPersonRow(ctx, q, t, m.p, `SELECT *`+shownColumns(t)+` FROM `+quoteIdent(t.Name)+` WHERE `+own, ownArgs, true, fn); err != nil {
 			return err
 		}
 	}
@@ -152,6 +155,22 @@ func (r PersonRows) Each(ctx context.Context, q database.Querier, t datamap.Tabl
 		args = append(slices.Clone(anyArgs), ownArgs...)
 	}
 	return eachPersonRow(ctx, q, t, m.p, `SELECT * FROM `+quoteIdent(t.Name)+` WHERE `+where, args, false, fn)
+}
+
+// shownColumns selects the parent columns t.Shows, each by a subquery on
+// its foreign key, so that the row's own columns keep their names.
+func shownColumns(t datamap.Table) string {
+	var b strings.Builder
+	for _, s := range t.Shows {
+		i := slices.IndexFunc(t.Parents, func(fk datamap.ForeignKey) bool { return fk.Column == s.Via })
+		if i < 0 {
+			continue // the data map's validation refuses it
+		}
+		fk := t.Parents[i]
+		fmt.Fprintf(&b, `, (SELECT p.%s FROM %s p WHERE p.%s = %s.%s) AS %s`, quoteIdent(s.Column), quoteIdent(fk.Table),
+			quoteIdent(fk.RefColumn), quoteIdent(t.Name), quoteIdent(fk.Column), quoteIdent(s.As))
+	}
+	return b.String()
 }
 
 func eachPersonRow(ctx context.Context, q database.Querier, t datamap.Table, p rights.Person, query string, args []any, owned bool, fn func(ExportRow) error) error {

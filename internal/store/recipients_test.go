@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/platform/database"
@@ -23,6 +27,32 @@ import (
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/store"
 )
+
+// validatePortable checks a portability package against the schema
+// published beside it.
+func validatePortable(t *testing.T, body []byte) {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(rights.PortableSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("portable.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("portable.schema.json")
+	if err != nil {
+		t.Fatalf("the portable schema does not compile: %v", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("the package does not validate against its schema: %v", err)
+	}
+}
 
 // receiver is a real https server that keeps what it is sent.
 type receiver struct {
@@ -88,12 +118,32 @@ func TestDirectTransferPostsThePortabilityPackage(t *testing.T) {
 	var pkg struct {
 		Format string                     `json:"format"`
 		Tables map[string]json.RawMessage `json:"tables"`
+		Files  map[string]struct {
+			Base64 string `json:"base64"`
+		} `json:"files"`
 	}
 	if err := json.Unmarshal([]byte(got[0]), &pkg); err != nil || pkg.Format != rights.PortableFormat {
 		t.Fatalf("received %v %q", err, pkg.Format)
 	}
+	validatePortable(t, []byte(got[0]))
 	if !strings.Contains(got[0], w.email) || strings.Contains(got[0], "password_hash") {
 		t.Error("the package is not the member's provided data")
+	}
+	// The files the member uploaded travel with it; an earlier export,
+	// which is not theirs to give, does not.
+	var avatar bool
+	for key, f := range pkg.Files {
+		b, err := base64.StdEncoding.DecodeString(f.Base64)
+		if err != nil {
+			t.Fatalf("file %s: %v", key, err)
+		}
+		avatar = avatar || strings.HasSuffix(string(b), " avatar bytes")
+		if key == w.earlierExport {
+			t.Error("the package carries an earlier export")
+		}
+	}
+	if !avatar {
+		t.Errorf("the package lacks the member's profile picture; files: %d", len(pkg.Files))
 	}
 	x, _ = store.TransferOf(ctx, w.db, w.id, x.ID)
 	if x.State != rights.TransferSent || x.StatusCode != http.StatusCreated || x.Size != int64(len(got[0])) {

@@ -61,9 +61,9 @@ const (
 // States lists every state.
 var States = []State{Given, Refused, Withdrawn, Expired}
 
-// MaxUserAgent bounds the stored user agent. A longer one is refused
-// rather than cut, so that a record never holds a string we altered and
-// oversized headers cannot pad the ledger.
+// MaxUserAgent bounds the stored user agent, which is only a browser and
+// system family and far shorter; records made before the ledger reduced
+// it kept the whole string up to this length.
 const MaxUserAgent = 256
 
 // maxSubjectID and maxNotice bound ids that come from cookies and other
@@ -104,7 +104,8 @@ type Record struct {
 	// IP is the requester's address truncated by TruncateIP, "" when the
 	// record was not made by a request (a job, a link carried over).
 	IP string
-	// UserAgent is the browser's User-Agent, at most MaxUserAgent bytes.
+	// UserAgent is the browser and system family the request's User-Agent
+	// names, such as "Firefox on Linux"; never the full string.
 	UserAgent string
 	// GPC is true when the request carried the Global Privacy Control
 	// signal, so an explicit opt-in made while sending it can be told
@@ -246,8 +247,8 @@ func (r Record) Validate() error {
 	return v.Err()
 }
 
-// CheckUserAgent refuses a user agent that is too long to keep whole or
-// that is not printable text, with a field error on "user_agent".
+// CheckUserAgent refuses a stored user agent that is too long or that is
+// not printable text, with a field error on "user_agent".
 func CheckUserAgent(ua string) error {
 	v := errs.Validation{}
 	switch {

@@ -65,16 +65,21 @@ func (b Basis) valid() bool {
 	return b == Consent || b == Contract || b == LegalObligation || b == LegitimateInterest
 }
 
-// Source says how a column's value reaches us.
+// Source says how a column's value reaches us. Portability (Art. 20)
+// carries exactly the columns marked Provided of a person's own rows, so
+// a value staff or the platform wrote about the person is never Provided.
 type Source string
 
 const (
 	// Provided: given by the person, or by someone acting for them, such as
-	// a host typing a guest's address.
+	// a host typing a guest's address. A column that is not personal may
+	// be Provided too: shared content, such as a meeting's title, that the
+	// person of its row wrote or uploaded and that stays for others.
 	Provided Source = "provided"
 	// Observed: recorded by us as the person uses the service.
 	Observed Source = "observed"
-	// Derived: computed or assigned by us from other data.
+	// Derived: computed, assigned or written by us, staff's notes and
+	// decisions about the person included.
 	Derived Source = "derived"
 )
 
@@ -229,6 +234,21 @@ type Table struct {
 	// rows, with the files their blob-key columns name.
 	Retention string   `json:"retention,omitempty"`
 	Columns   []Column `json:"columns"`
+	// Shows are columns of parent tables that the access copy (Art. 15)
+	// puts beside each of the person's own rows, because they describe
+	// what the person did there, such as the name of an organisation they
+	// belong to.
+	Shows []Shown `json:"export_shows,omitempty"`
+}
+
+// Shown is one column of a parent table that an export shows beside a
+// row, found through the row's foreign key Via.
+type Shown struct {
+	Via    string `json:"via"`
+	Column string `json:"column"`
+	// As is the name the value takes in the export.
+	As   string `json:"as"`
+	Note string `json:"note"`
 }
 
 // PersonKey is a column that links rows to a person.

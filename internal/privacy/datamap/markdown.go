@@ -2,6 +2,7 @@ package datamap
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -179,7 +180,7 @@ func (r Record) Markdown() []byte {
 				name += " (" + c.OnlyOn + " only)"
 			}
 			if !c.Personal {
-				w.row(name, "no", "", "", "", "", "", "", c.Note)
+				w.row(name, "no", "", "", string(c.Source), "", "", "", c.Note)
 				continue
 			}
 			uses := make([]string, len(c.Uses))
@@ -197,6 +198,11 @@ func (r Record) Markdown() []byte {
 				"`"+c.Retention+"`", erasure, codes(c.Recipients), c.Note)
 		}
 		w.blank()
+		for _, s := range t.Shows {
+			via := t.Parents[slices.IndexFunc(t.Parents, func(fk ForeignKey) bool { return fk.Column == s.Via })]
+			w.line("The access copy shows `%s` beside each row, from `%s.%s` through `%s`: %s", s.As, via.Table, s.Column, s.Via, s.Note)
+			w.blank()
+		}
 		// Columns kept for the same reason share one paragraph.
 		var reasons []string
 		kept := map[string][]string{}

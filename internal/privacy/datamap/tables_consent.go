@@ -19,7 +19,7 @@ func consentRecords() Table {
 	}
 	return Table{
 		Name:        "consent_records",
-		Description: "The consent ledger: every choice a member or a visitor made about a purpose that rests on consent (given, refused, withdrawn or expired), with the notice they were shown, how the choice was made and when, a shortened IP address and the browser's description of itself. Records are only ever added, never changed; members download them as receipts.",
+		Description: "The consent ledger: every choice a member or a visitor made about a purpose that rests on consent (given, refused, withdrawn or expired), with the notice they were shown, how the choice was made and when, a shortened IP address and the browser and system family. Records are only ever added, never changed; members download them as receipts.",
 		Subjects:    []Subject{Member, Visitor},
 		PersonKeys:  []PersonKey{{"subject_id", KeyPersonID}},
 		Columns: []Column{
@@ -36,7 +36,7 @@ func consentRecords() Table {
 			col("at", "When the choice was made.", Observed, "preference.privacy"),
 			col("state", "Given, refused, withdrawn or expired.", Provided, "preference.privacy"),
 			col("ip", "The IP address the choice came from, shortened to its network (the first three parts of an IPv4 address, the first three groups of an IPv6 one).", Observed, "online.ip-address"),
-			col("user_agent", "The browser's description of itself, at most 256 characters.", Observed, "online.user-agent"),
+			col("user_agent", "Browser and system family, such as \"Firefox on Linux\", as the list of sign-in sessions keeps it; never the full browser string.", Observed, "online.user-agent"),
 			col("gpc", "Whether the browser sent the Global Privacy Control signal with the choice.", Observed, "preference.privacy"),
 			col("linked_from", "For a visitor's choice carried over to the account they signed in to, the id of the visitor's record, which links the two.", Derived, "pseudonym.id"),
 		},

@@ -20,6 +20,12 @@ func meetingUses() []Use { return []Use{{"service", Contract}} }
 // for everyone in the meeting.
 const sharedContent = "Meeting content written for everyone taking part; it stays with the meeting for them when its author's account is erased, and from then on names no author."
 
+// authored declares a column of shared meeting content that the person of
+// its row (the table's first person key) wrote or uploaded. It is not
+// personal, since it stays with the meeting for the others, but its source
+// is the person: their portable copy carries it.
+func authored(name, note string) Column { return Column{Name: name, Note: note, Source: Provided} }
+
 func meetings() Table {
 	return Table{
 		Name:        "meetings",
@@ -35,12 +41,12 @@ func meetings() Table {
 			{Name: "host_id", Personal: true, Note: "Id of the member who hosts the meeting; cleared when their account is erased, and the meeting stays for the others.",
 				Categories: []string{"pseudonym.id"}, Uses: meetingUses(), Source: Derived,
 				Retention: "with-meeting", Erasure: cleared(), Recipients: hosting()},
-			plain("title", sharedContent),
-			plain("description", sharedContent),
-			plain("starts_at", "When the first occurrence starts; describes the meeting."),
-			plain("time_zone", "Time zone the meeting was scheduled in; describes the meeting."),
-			plain("duration_minutes", "How long each occurrence lasts."),
-			plain("rrule", "Recurrence rule of a series."),
+			authored("title", sharedContent),
+			authored("description", sharedContent),
+			authored("starts_at", "When the first occurrence starts; describes the meeting."),
+			authored("time_zone", "Time zone the meeting was scheduled in; describes the meeting."),
+			authored("duration_minutes", "How long each occurrence lasts."),
+			authored("rrule", "Recurrence rule of a series."),
 			plain("exdates", "Occurrences removed from a series."),
 			plain("follows_id", "The earlier meeting this one follows up."),
 			plain("state", "Whether the meeting is scheduled or cancelled."),
@@ -103,9 +109,9 @@ func agendaItems() Table {
 			plain("id", "Random id of the item."),
 			plain("meeting_id", "Id of the meeting the item belongs to."),
 			plain("position", "Place of the item in the agenda."),
-			plain("title", sharedContent),
-			plain("planned_minutes", "Minutes planned for the item."),
-			plain("notes", sharedContent),
+			authored("title", sharedContent),
+			authored("planned_minutes", "Minutes planned for the item."),
+			authored("notes", sharedContent),
 			link("owner_participant_id", "The participant who leads the item; cleared when that person's data is erased."),
 			link("created_by", "Id of the member who wrote the item; cleared when their account is erased."),
 			plain("created_at", "When the item was written."),
@@ -152,10 +158,10 @@ func meetingResources() Table {
 				Categories: []string{"pseudonym.id"}, Uses: meetingUses(), Source: Derived,
 				Retention: "with-meeting", Erasure: cleared(), Recipients: hosting()},
 			plain("kind", "Whether the resource is a file or a link."),
-			plain("title", sharedContent),
-			plain("url", "Address of a shared link; "+sharedContent),
+			authored("title", sharedContent),
+			authored("url", "Address of a shared link; "+sharedContent),
 			plain("provider", "The service a link points to, recognised from its address."),
-			{Name: "blob_key", BlobKey: true, Note: "Storage key of an uploaded file, shared content of the meeting; the file is deleted with the row."},
+			{Name: "blob_key", BlobKey: true, Source: Provided, Note: "Storage key of an uploaded file, shared content of the meeting; the file is deleted with the row."},
 			plain("content_type", "Media type of an uploaded file."),
 			plain("size_bytes", "Size of an uploaded file."),
 			plain("created_at", "When the resource was shared."),

@@ -38,10 +38,14 @@ func memberships() Table {
 		Subjects:    []Subject{Member, OrgContact},
 		PersonKeys:  []PersonKey{{"account_id", KeyPersonID}},
 		Parents:     []ForeignKey{{"organisation_id", "organisations", "id"}, {"account_id", "accounts", "id"}},
+		// The name describes the organisation, yet which organisations a
+		// person created or joined, under which name, is their activity.
+		Shows: []Shown{{Via: "organisation_id", Column: "name", As: "organisation_name",
+			Note: "Name of the organisation, as its owners named it."}},
 		Columns: []Column{
 			col("organisation_id", "Id of the organisation the person belongs to.", Derived, "pseudonym.id"),
 			col("account_id", "Id of the member's account.", Derived, "pseudonym.id"),
-			col("role", "The person's role in the organisation.", Provided, "professional.company"),
+			col("role", "The person's role in the organisation: owner for whoever created it, otherwise the role an owner or admin gave them.", Derived, "professional.company"),
 			col("joined_at", "When the person joined.", Observed, "activity.audit-trail"),
 			col("updated_at", "When the person's role last changed.", Observed, "activity.audit-trail"),
 		},
@@ -68,7 +72,7 @@ func organisationInvitations() Table {
 			plain("id", "Random id of the invitation."),
 			col("organisation_id", "Id of the organisation the person is invited to.", Derived, "pseudonym.id"),
 			col("email", "Address of the person invited, who may have no account yet.", Provided, "contact.email"),
-			col("role", "The role offered.", Provided, "professional.company"),
+			col("role", "The role offered, chosen by whoever sent the invitation.", Derived, "professional.company"),
 			col("invited_by", "Id of the owner or admin who sent the invitation.", Observed, "pseudonym.id"),
 			plain("token_digest", "One-way digest of the link's token, which makes the link single-use; it cannot be turned back into the link."),
 			col("created_at", "When the invitation was sent.", Observed, "activity.audit-trail"),

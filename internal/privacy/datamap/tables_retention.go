@@ -26,9 +26,9 @@ func legalHolds() Table {
 		Columns: []Column{
 			plain("id", "Random id of the hold."),
 			col("person_id", "Account id of the member, or participant id of the guest, whose data is held.", Derived, "pseudonym.id"),
-			col("reason", "The privacy officer's note of the claim the data is held for.", Provided, "activity.audit-trail"),
-			col("starts_at", "When the hold begins.", Provided, "activity.audit-trail"),
-			col("ends_at", "When the hold ends, if an end was set, or when it was released.", Provided, "activity.audit-trail"),
+			col("reason", "The privacy officer's note of the claim the data is held for.", Derived, "activity.audit-trail"),
+			col("starts_at", "When the hold begins, as the privacy officer set it.", Derived, "activity.audit-trail"),
+			col("ends_at", "When the hold ends, if an end was set, or when it was released.", Derived, "activity.audit-trail"),
 			col("released_at", "When the hold was released before its end.", Observed, "activity.audit-trail"),
 			col("created_at", "When the hold was placed.", Observed, "activity.audit-trail"),
 		},

@@ -21,7 +21,7 @@ func staffRoles() Table {
 		Parents:     []ForeignKey{{"account_id", "accounts", "id"}},
 		Columns: []Column{
 			col("account_id", "Id of the staff member's account.", Derived, "pseudonym.id"),
-			col("role", "The role held.", Provided, "professional.company"),
+			col("role", "The role held, granted by an administrator.", Derived, "professional.company"),
 			col("granted_at", "When the role was granted.", Observed, "activity.audit-trail"),
 		},
 	}
@@ -50,7 +50,7 @@ func staffAccessLog() Table {
 			col("staff_role", "The staff role that allowed the look.", Observed, "activity.audit-trail"),
 			col("person_id", "Id of the person whose data was opened.", Observed, "pseudonym.id"),
 			col("viewed", "What was opened, such as contact details or an e-mail.", Observed, "activity.audit-trail"),
-			col("reason", "The reason the staff member typed, which may mention the person's request.", Provided, "activity.audit-trail"),
+			col("reason", "The reason the staff member typed, which may mention the person's request; staff wrote it, not the person.", Derived, "activity.audit-trail"),
 		},
 	}
 }

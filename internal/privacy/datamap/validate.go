@@ -197,6 +197,19 @@ func (m Map) checkTable(p *problems, t Table, registry map[string]vendors.Subpro
 			p.add("table %s: %s refers to a person (%s.%s) but is not a person key", t.Name, fk.Column, fk.Table, fk.RefColumn)
 		}
 	}
+	for _, s := range t.Shows {
+		i := slices.IndexFunc(t.Parents, func(fk ForeignKey) bool { return fk.Column == s.Via })
+		if i < 0 {
+			p.add("table %s: shows %s through %s, which is not a foreign key", t.Name, s.Column, s.Via)
+		} else if parent, ok := m.Table(t.Parents[i].Table); ok {
+			if _, ok := parent.Column(s.Column); !ok {
+				p.add("table %s: shows unknown column %s.%s", t.Name, parent.Name, s.Column)
+			}
+		}
+		if s.As == "" || cols[s.As] || s.Note == "" {
+			p.add("table %s: a shown column needs a name of its own and a note", t.Name)
+		}
+	}
 	rowDeleted := t.RowErasure() == Delete
 	for _, c := range t.Columns {
 		where := t.Name + "." + c.Name
@@ -207,8 +220,11 @@ func (m Map) checkTable(p *problems, t Table, registry map[string]vendors.Subpro
 			p.add("%s: no note", where)
 		}
 		if !c.Personal {
-			if len(c.Categories) > 0 || len(c.Uses) > 0 || c.Source != "" || c.Retention != "" || c.Erasure != nil || len(c.Recipients) > 0 {
-				p.add("%s: not personal, yet has categories, uses, source, retention, erasure or recipients", where)
+			if len(c.Categories) > 0 || len(c.Uses) > 0 || c.Retention != "" || c.Erasure != nil || len(c.Recipients) > 0 {
+				p.add("%s: not personal, yet has categories, uses, retention, erasure or recipients", where)
+			}
+			if c.Source != "" && (c.Source != Provided || len(t.PersonKeys) == 0) {
+				p.add("%s: not personal, so its source can only be provided, by the person of its row", where)
 			}
 			continue
 		}

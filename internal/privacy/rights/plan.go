@@ -191,11 +191,12 @@ func ParticipantSources(m datamap.Map) []Source {
 	return out
 }
 
-// ProvidedColumns are the columns of t whose values the person gave us,
-// which is what portability covers.
+// ProvidedColumns are the columns of t whose values the person of a row
+// gave us, which is what portability covers: their personal data, and
+// the shared content they wrote or uploaded.
 func ProvidedColumns(t datamap.Table) []string {
 	var out []string
-	for _, c := range t.PersonalColumns() {
+	for _, c := range t.Columns {
 		if c.Source == datamap.Provided {
 			out = append(out, c.Name)
 		}

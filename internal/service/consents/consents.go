@@ -11,6 +11,7 @@ package consents
 import (
 	"time"
 
+	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/privacy/consent"
 	"github.com/sessionshq/sessions/internal/privacy/cookies"
 	"github.com/sessionshq/sessions/internal/service"
@@ -37,7 +38,9 @@ type Browser struct {
 	GPC bool
 	// IP is the client's address as the request gave it; records keep
 	// it truncated.
-	IP        string
+	IP string
+	// UserAgent is the request's User-Agent; records keep only the
+	// browser and system family it names.
 	UserAgent string
 }
 
@@ -54,3 +57,15 @@ func (b Browser) current(now time.Time) (cookies.Choice, bool) {
 // ip is the address a record keeps: truncated, so it shows roughly where
 // a choice came from without identifying the device.
 func (b Browser) ip() string { return consent.TruncateIP(b.IP) }
+
+// client is what a record keeps of the User-Agent: the browser and system
+// family, such as "Firefox on Linux", as the list of sign-in sessions
+// shows it. The full string, with its versions and extensions, would
+// help single a device out for the five years a record is kept, and the
+// evidence of a choice does not need it. "" when the request sent none.
+func (b Browser) client() string {
+	if b.UserAgent == "" {
+		return ""
+	}
+	return account.DescribeClient(b.UserAgent)
+}

@@ -100,9 +100,6 @@ func (s *Service) RecordCookieChoice(ctx context.Context, accountID string, in C
 	if err != nil {
 		return CookieChoiceResult{}, err
 	}
-	if err := consent.CheckUserAgent(b.UserAgent); err != nil {
-		return CookieChoiceResult{}, err
-	}
 	now := s.env.Clock.Now()
 	b.GPC = b.GPC || in.GPC
 	visitorID := cookies.NewVisitorID()
@@ -135,7 +132,7 @@ func (s *Service) RecordCookieChoice(ctx context.Context, accountID string, in C
 				ID: consent.NewID(), SubjectKind: consent.Visitor, SubjectID: visitorID,
 				NoticeID: cookies.NoticeID, NoticeVersion: cookies.NoticeVersion, NoticeHash: cookies.NoticeHash(),
 				Purposes: cat.Purposes(), Basis: datamap.Consent, Method: pc.method, At: now,
-				State: cookies.Transition(choice.Allows(cat), wasGiven), IP: b.ip(), UserAgent: b.UserAgent, GPC: b.GPC,
+				State: cookies.Transition(choice.Allows(cat), wasGiven), IP: b.ip(), UserAgent: b.client(), GPC: b.GPC,
 			}
 			if err := store.AppendConsent(ctx, tx, rec); err != nil {
 				return err

@@ -91,9 +91,7 @@ func (s *Service) gateInputs(ctx context.Context, q database.Querier, subject ga
 // notice), unless the subject's ledger already holds one for the cookie
 // notice's version. Use cases that record a choice made with the signal
 // call it before the choice's own records: an explicit opt-in made at
-// the same moment then comes after it and wins for its purpose. A user
-// agent too long to keep is left out of this record rather than refusing
-// the signal.
+// the same moment then comes after it and wins for its purpose.
 func (s *Service) noteGPC(ctx context.Context, q database.Querier, subject gate.Subject, b Browser) error {
 	if subject.ID == "" {
 		return nil
@@ -102,15 +100,11 @@ func (s *Service) noteGPC(ctx context.Context, q database.Querier, subject gate.
 	if err != nil || has {
 		return err
 	}
-	ua := b.UserAgent
-	if consent.CheckUserAgent(ua) != nil {
-		ua = ""
-	}
 	return store.AppendConsent(ctx, q, consent.Record{
 		ID: consent.NewID(), SubjectKind: subject.Kind, SubjectID: subject.ID,
 		NoticeID: cookies.NoticeID, NoticeVersion: cookies.NoticeVersion, NoticeHash: cookies.NoticeHash(),
 		Purposes: slices.Clone(gate.GPCPurposes), Basis: datamap.Consent, Method: consent.GPC, At: s.env.Clock.Now(),
-		State: consent.Refused, IP: b.ip(), UserAgent: ua, GPC: true,
+		State: consent.Refused, IP: b.ip(), UserAgent: b.client(), GPC: true,
 	})
 }
 

@@ -61,9 +61,6 @@ func (s *Service) RecordChoice(ctx context.Context, actor service.Actor, c Choic
 	if c.SubjectID != "" && c.SubjectID != actor.AccountID {
 		return nil, errs.E(errs.Forbidden, "you can record consent only for yourself")
 	}
-	if err := consent.CheckUserAgent(b.UserAgent); err != nil {
-		return nil, err
-	}
 	if err := checkChoice(c); err != nil {
 		return nil, err
 	}
@@ -99,7 +96,7 @@ func (s *Service) RecordChoice(ctx context.Context, actor service.Actor, c Choic
 				ID: consent.NewID(), SubjectKind: consent.Member, SubjectID: accountID,
 				NoticeID: g.id, NoticeVersion: g.version, NoticeHash: g.hash, Purposes: g.purposes,
 				Basis: datamap.Consent, Method: c.Method, At: now, State: c.State,
-				IP: b.ip(), UserAgent: b.UserAgent, GPC: b.GPC,
+				IP: b.ip(), UserAgent: b.client(), GPC: b.GPC,
 			}
 			if err := store.AppendConsent(ctx, tx, rec); err != nil {
 				return err
@@ -251,9 +248,6 @@ func (s *Service) Withdraw(ctx context.Context, accountID, purpose string, b Bro
 	if !consent.Choosable(purpose) {
 		return Withdrawal{}, errs.E(errs.NotFound, "there is no such consent")
 	}
-	if err := consent.CheckUserAgent(b.UserAgent); err != nil {
-		return Withdrawal{}, err
-	}
 	now := s.env.Clock.Now()
 	choice, browserChose := b.current(now)
 	var out Withdrawal
@@ -271,7 +265,7 @@ func (s *Service) Withdraw(ctx context.Context, accountID, purpose string, b Bro
 			ID: consent.NewID(), SubjectKind: consent.Member, SubjectID: accountID,
 			NoticeID: rec.NoticeID, NoticeVersion: rec.NoticeVersion, NoticeHash: rec.NoticeHash,
 			Purposes: []string{purpose}, Basis: datamap.Consent, Method: consent.Settings, At: now,
-			State: consent.Withdrawn, IP: b.ip(), UserAgent: b.UserAgent, GPC: b.GPC,
+			State: consent.Withdrawn, IP: b.ip(), UserAgent: b.client(), GPC: b.GPC,
 		}); err != nil {
 			return err
 		}
@@ -287,7 +281,7 @@ func (s *Service) Withdraw(ctx context.Context, accountID, purpose string, b Bro
 				ID: consent.NewID(), SubjectKind: consent.Visitor, SubjectID: choice.VisitorID,
 				NoticeID: cookies.NoticeID, NoticeVersion: cookies.NoticeVersion, NoticeHash: cookies.NoticeHash(),
 				Purposes: cat.Purposes(), Basis: datamap.Consent, Method: consent.Settings, At: now,
-				State: consent.Withdrawn, IP: b.ip(), UserAgent: b.UserAgent, GPC: b.GPC,
+				State: consent.Withdrawn, IP: b.ip(), UserAgent: b.client(), GPC: b.GPC,
 			}); err != nil {
 				return err
 			}

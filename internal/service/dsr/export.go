@@ -3,6 +3,7 @@ package dsr
 import (
 	"archive/zip"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -265,7 +266,7 @@ func (s *Service) writeExport(ctx context.Context, w io.Writer, job rights.Expor
 		if err != nil {
 			return err
 		}
-		if err := s.writeJSON(ctx, f, job.Kind, p, plan, counts, false); err != nil {
+		if err := s.writeJSON(ctx, f, job.Kind, p, plan, counts, jsonOptions{}); err != nil {
 			return err
 		}
 		if len(meetings) > 0 {
@@ -278,7 +279,9 @@ func (s *Service) writeExport(ctx context.Context, w io.Writer, job rights.Expor
 	if err != nil {
 		return err
 	}
-	if err := s.writeJSON(ctx, f, job.Kind, p, plan, counts, true); err != nil {
+	// The files the person uploaded go with portable.json: an access copy
+	// has them already, a portability copy has only these.
+	if err := s.writeJSON(ctx, f, job.Kind, p, plan, counts, jsonOptions{portable: true, file: addKey}); err != nil {
 		return err
 	}
 	if err := writeEntry(zw, "portable.schema.json", rights.PortableSchema); err != nil {
@@ -286,7 +289,7 @@ func (s *Service) writeExport(ctx context.Context, w io.Writer, job rights.Expor
 	}
 	if full {
 		// The person's own files from the blob index, besides the ones
-		// their rows point at; copyFile leaves earlier exports out.
+		// their rows point at.
 		if id := p.Person().AccountID; id != "" {
 			infos, err := store.BlobsOfPerson(ctx, db, id)
 			if err != nil {
@@ -296,15 +299,18 @@ func (s *Service) writeExport(ctx context.Context, w io.Writer, job rights.Expor
 				addKey(info.Key)
 			}
 		}
-		for _, key := range fileKeys {
-			f, err := s.copyFile(ctx, zw, key)
-			if err != nil {
-				return err
-			}
-			if f.Path != "" {
-				index.Files = append(index.Files, f)
-			}
+	}
+	// copyFile leaves earlier exports out.
+	for _, key := range fileKeys {
+		f, err := s.copyFile(ctx, zw, key)
+		if err != nil {
+			return err
 		}
+		if f.Path != "" {
+			index.Files = append(index.Files, f)
+		}
+	}
+	if full {
 		subs, err := store.ListSubprocessors(ctx, db, true)
 		if err != nil {
 			return err
@@ -423,14 +429,89 @@ func (s *Service) writePortable(ctx context.Context, w io.Writer, accountID stri
 			return err
 		}
 	}
-	return s.writeJSON(ctx, w, rights.ExportPortability, rows, plan, counts, true)
+	// A transfer is one JSON document: the files its rows name go in it,
+	// base64-encoded, after the tables.
+	var keys []string
+	return s.writeJSON(ctx, w, rights.ExportPortability, rows, plan, counts, jsonOptions{
+		portable: true,
+		file: func(k string) {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		},
+		after: func(w io.Writer) error { return s.writeInlineFiles(ctx, w, keys) },
+	})
+}
+
+// writeInlineFiles writes the "files" member of a transfer's package:
+// each file by its storage key, with its media type and its content in
+// base64. A file deleted meanwhile, or an export, is left out.
+func (s *Service) writeInlineFiles(ctx context.Context, w io.Writer, keys []string) error {
+	if _, err := io.WriteString(w, `,"files":{`); err != nil {
+		return err
+	}
+	if s.env.Blobs == nil {
+		keys = nil // no store, so no file either
+	}
+	first := true
+	for _, key := range keys {
+		r, info, err := s.env.Blobs.Open(ctx, key)
+		if errs.CodeOf(err) == errs.NotFound {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if info.Kind == exportBlobKind {
+			r.Close()
+			continue
+		}
+		k, _ := json.Marshal(key)
+		meta, _ := json.Marshal(map[string]any{"content_type": info.ContentType, "size_bytes": info.Size})
+		sep := ","
+		if first {
+			sep = ""
+		}
+		first = false
+		if _, err := io.WriteString(w, sep+string(k)+":"+string(meta[:len(meta)-1])+`,"base64":"`); err != nil {
+			r.Close()
+			return err
+		}
+		enc := base64.NewEncoder(base64.StdEncoding, w)
+		_, err = io.Copy(enc, r)
+		r.Close()
+		if err == nil {
+			err = enc.Close()
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, `"}`); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "}")
+	return err
+}
+
+// jsonOptions say which of the two JSON files writeJSON writes.
+type jsonOptions struct {
+	// portable writes portable.json instead of data.json.
+	portable bool
+	// file, when set, is given the storage key of every file the rows
+	// written name.
+	file func(key string)
+	// after, when set, writes further members of the top object, each
+	// beginning with a comma, after the tables.
+	after func(w io.Writer) error
 }
 
 // writeJSON streams data.json (every column of every row) or, when
 // portable, portable.json (only the columns the person provided, of their
 // own rows), one row at a time.
 func (s *Service) writeJSON(ctx context.Context, f io.Writer, kind string, p store.PersonRows,
-	plan []datamap.Table, counts map[string]int64, portable bool) error {
+	plan []datamap.Table, counts map[string]int64, o jsonOptions) error {
+	portable, file := o.portable, o.file
 	enc := json.NewEncoder(f)
 	write := func(s string) error {
 		_, err := io.WriteString(f, s)
@@ -464,6 +545,11 @@ func (s *Service) writeJSON(ctx context.Context, f io.Writer, kind string, p sto
 				columns[c.Name] = c.Note
 			}
 		}
+		for _, c := range t.Shows {
+			if keep(c.As) {
+				columns[c.As] = c.Note
+			}
+		}
 		tn, _ := json.Marshal(t.Name)
 		meta, _ := json.Marshal(map[string]any{"description": t.Description, "columns": columns})
 		sep := ","
@@ -481,8 +567,14 @@ func (s *Service) writeJSON(ctx context.Context, f io.Writer, kind string, p sto
 			}
 			obj := make(map[string]any, len(r.Cols))
 			for i, c := range r.Cols {
-				if keep(c) {
-					obj[c] = r.Vals[i]
+				if !keep(c) {
+					continue
+				}
+				obj[c] = r.Vals[i]
+				if col, ok := t.Column(c); ok && col.BlobKey && r.Owned && file != nil {
+					if key, ok := r.Vals[i].(string); ok && key != "" {
+						file(key)
+					}
 				}
 			}
 			if !firstRow {
@@ -500,7 +592,15 @@ func (s *Service) writeJSON(ctx context.Context, f io.Writer, kind string, p sto
 			return err
 		}
 	}
-	return write("}}\n")
+	if err := write("}"); err != nil {
+		return err
+	}
+	if o.after != nil {
+		if err := o.after(f); err != nil {
+			return err
+		}
+	}
+	return write("}\n")
 }
 
 // ExpireExports deletes the files of exports whose link has expired and
