@@ -34,55 +34,10 @@ func TestBinaryErasureSurvivesSIGKILL(t *testing.T) {
 	secret := "e2e-erasure-secret-of-at-least-32-bytes"
 	now := time.Now().UTC()
 	m := markerscan.New()
-
-	id := account.NewID()
-	email := m.Email("accounts", "email")
-	m.Keep(id, "accounts", "id")
-	if err := store.CreateAccount(ctx, db, account.Account{ID: id, Email: email, PasswordHash: m.Mk("accounts", "password_hash"),
-		PasswordChangedAt: now, Name: m.Mk("accounts", "name"), Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	other := account.NewID()
-	if err := store.CreateAccount(ctx, db, account.Account{ID: other, Email: "host@example.com", PasswordHash: "x",
-		PasswordChangedAt: now, Name: "Host", Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(ctx, q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	// series selects the numbers 1 to ? as column i.
-	series := `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT i FROM n`
-	if db.Dialect() == database.Postgres {
-		series = `SELECT i FROM generate_series(1, ?::int) AS i`
-	}
-	exec(`INSERT INTO profiles (account_id, phone, city, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		id, m.Mk("profiles", "phone"), m.Mk("profiles", "city"), now, now)
-	exec(`INSERT INTO meetings (id, host_id, title, starts_at, time_zone, duration_minutes, state, created_at, updated_at)
-		VALUES (?, ?, 'Weekly', ?, 'UTC', 30, 'scheduled', ?, ?)`, "mtg_kill", other, now, now, now)
 	// Thousands of places in meetings, found by the member's address,
-	// and thousands of saved agendas.
-	exec(`INSERT INTO meeting_participants (id, meeting_id, email, name, role, created_at)
-		SELECT 'par_kill_' || CAST(i AS TEXT), ?, ?, ? || CAST(i AS TEXT), 'participant', ? FROM (`+series+`) AS s`,
-		"mtg_kill", email, m.Mk("meeting_participants", "name")+"-", now, 4000)
-	exec(`INSERT INTO agenda_templates (id, account_id, name, items, created_at)
-		SELECT 'agt_kill_' || CAST(i AS TEXT), ?, ? || CAST(i AS TEXT), '[]', ? FROM (`+series+`) AS s`,
-		id, m.Mk("agenda_templates", "name")+"-", now, 6000)
-	blobDir := filepath.Join(target.DataDir, "blobs")
-	blobs, err := blob.New(ctx, blob.Config{Dir: blobDir, Index: store.NewBlobIndex(db), Clock: clock.System{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	content := m.Mk("blobs", "content")
-	for range 300 {
-		if _, err := blobs.Put(ctx, blob.PutInput{PersonID: id, Kind: "upload", ContentType: "text/plain"},
-			strings.NewReader(content+strings.Repeat(" file body", 400))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	blobs.Close()
+	// thousands of saved agendas, and hundreds of files.
+	member := fillErasedMember(t, db, target, m, erasedSizes{places: 4000, agendas: 6000, files: 300, fileBody: strings.Repeat(" file body", 400)})
+	id, email, other, blobDir := member.id, member.email, member.other, member.blobDir
 
 	// The run is recorded before any process works on it: the durable
 	// queue the binary takes up when it starts.
@@ -156,6 +111,79 @@ func TestBinaryErasureSurvivesSIGKILL(t *testing.T) {
 	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE id = ?`, other).Scan(&others); err != nil || others != 1 {
 		t.Errorf("the other member is gone: %d %v", others, err)
 	}
+}
+
+// erasedSizes are how many rows and files fillErasedMember writes.
+type erasedSizes struct {
+	places, agendas, files int
+	// fileBody follows the marker in every file.
+	fileBody string
+}
+
+// erasedMember is a member written for an erasure test.
+type erasedMember struct {
+	id, email string
+	// other is the member who hosts the meeting the member has places in.
+	other   string
+	blobDir string
+}
+
+// fillErasedMember writes, with a marker in every value of theirs, a
+// member with an account and a profile, places in a meeting of another
+// member found by their address, saved agendas, and stored files in the
+// target's blob folder.
+func fillErasedMember(t *testing.T, db *database.DB, target dbtest.Target, m *markerscan.Markers, n erasedSizes) erasedMember {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	e := erasedMember{id: account.NewID(), email: m.Email("accounts", "email"), other: account.NewID(), blobDir: filepath.Join(target.DataDir, "blobs")}
+	m.Keep(e.id, "accounts", "id")
+	if err := store.CreateAccount(ctx, db, account.Account{ID: e.id, Email: e.email, PasswordHash: m.Mk("accounts", "password_hash"),
+		PasswordChangedAt: now, Name: m.Mk("accounts", "name"), Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateAccount(ctx, db, account.Account{ID: e.other, Email: "host@example.com", PasswordHash: "x",
+		PasswordChangedAt: now, Name: "Host", Status: account.Active, CreatedAt: now, UpdatedAt: now, LastActiveAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// series selects the numbers 1 to ? as column i.
+	series := `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT i FROM n`
+	if db.Dialect() == database.Postgres {
+		series = `SELECT i FROM generate_series(1, ?::int) AS i`
+	}
+	exec(`INSERT INTO profiles (account_id, phone, city, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		e.id, m.Mk("profiles", "phone"), m.Mk("profiles", "city"), now, now)
+	// Ids of the rows carry a tag of their own, not the member's id, which
+	// would count as a marker wherever the meeting stays.
+	tag := strings.TrimPrefix(account.NewID(), "acc_")
+	meeting := "mtg_" + tag
+	exec(`INSERT INTO meetings (id, host_id, title, starts_at, time_zone, duration_minutes, state, created_at, updated_at)
+		VALUES (?, ?, 'Weekly', ?, 'UTC', 30, 'scheduled', ?, ?)`, meeting, e.other, now, now, now)
+	exec(`INSERT INTO meeting_participants (id, meeting_id, email, name, role, created_at)
+		SELECT 'par_' || ? || '_' || CAST(i AS TEXT), ?, ?, ? || CAST(i AS TEXT), 'participant', ? FROM (`+series+`) AS s`,
+		tag, meeting, e.email, m.Mk("meeting_participants", "name")+"-", now, n.places)
+	exec(`INSERT INTO agenda_templates (id, account_id, name, items, created_at)
+		SELECT 'agt_' || ? || '_' || CAST(i AS TEXT), ?, ? || CAST(i AS TEXT), '[]', ? FROM (`+series+`) AS s`,
+		tag, e.id, m.Mk("agenda_templates", "name")+"-", now, n.agendas)
+	blobs, err := blob.New(ctx, blob.Config{Dir: e.blobDir, Index: store.NewBlobIndex(db), Clock: clock.System{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blobs.Close()
+	content := m.Mk("blobs", "content")
+	for range n.files {
+		if _, err := blobs.Put(ctx, blob.PutInput{PersonID: e.id, Kind: "upload", ContentType: "text/plain"},
+			strings.NewReader(content+n.fileBody)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
 }
 
 // waitRun polls the run until ok holds or the deadline passes.

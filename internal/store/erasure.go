@@ -28,6 +28,10 @@ import (
 // to the file phase, which deletes each object and then its row.
 const blobIndexTable = "blobs"
 
+// outboxTable is the outgoing mail, of which erasure keeps the messages
+// about the person's own request until they are delivered.
+const outboxTable = "mail_outbox"
+
 const erasureRunColumns = `id, person_ref, person, reason, request_id, state, step, rows_done, files_done, created_at, updated_at, finished_at`
 
 // StartErasure records that person's data is to be erased for reason and
@@ -448,12 +452,17 @@ func (e *ErasureSteps) Step(ctx context.Context, runID string, s rights.Step, pe
 }
 
 // runStep removes or clears the person's rows of one table.
-func (e *ErasureSteps) runStep(ctx context.Context, runID string, s rights.Step, p rights.Person) error {
+func (e *ErasureSteps) runStep(ctx context.Context, runID string, s rights.Step, p rights.Person) (err error) {
 	if s.Table == blobIndexTable {
 		return e.queueIndexedFiles(ctx, runID, s, p)
 	}
 	if s.Action == datamap.Delete {
 		own, args := ownedMatch(s.Keys, p)
+		if own != "" && s.Table == outboxTable {
+			if own, args, err = e.keepRightsMail(ctx, runID, own, args); err != nil {
+				return err
+			}
+		}
 		if own != "" {
 			if err := e.batched(ctx, runID, s, own, args, deleteRows(s.Table)); err != nil {
 				return err
@@ -531,6 +540,26 @@ func deleteRows(table string) func(ctx context.Context, tx *database.Tx, sel str
 		}
 		return res.RowsAffected()
 	}
+}
+
+// keepRightsMail records on the run the person's messages still waiting
+// for delivery that tell them about their own request
+// (rights.KeptAtErasure), and narrows own, the condition matching the
+// person's outbox rows, to the others. The kept ones go once delivered
+// (PurgeErasureNotices), so the person learns that their request arrived
+// even when the mail server is slow or down at the time of the erasure.
+func (e *ErasureSteps) keepRightsMail(ctx context.Context, runID, own string, args []any) (string, []any, error) {
+	templates := make([]any, len(rights.KeptAtErasure))
+	for i, t := range rights.KeptAtErasure {
+		templates[i] = t
+	}
+	_, err := e.DB.Exec(ctx, `INSERT INTO erasure_run_mail (run_id, mail_id, created_at) SELECT ?, id, ? FROM mail_outbox
+		WHERE `+own+` AND status = 'pending' AND template IN (`+database.Placeholders(len(templates))+`) ON CONFLICT DO NOTHING`,
+		append(append([]any{runID, e.Clock.Now().UTC()}, args...), templates...)...)
+	if err != nil {
+		return "", nil, fmt.Errorf("keep the messages about the request: %w", err)
+	}
+	return own + ` AND id NOT IN (SELECT mail_id FROM erasure_run_mail WHERE run_id = ?)`, append(slices.Clone(args), runID), nil
 }
 
 // clear sets cols on the rows matching cond, in batches; only rows whose
@@ -703,36 +732,68 @@ func (e *ErasureSteps) columnNullable(ctx context.Context, table, column string)
 	return nullable, nil
 }
 
-// FinishErasureRun closes the run in tx: the request it carried out is
-// completed, the person's identifiers leave the run, and noticeMail (the
-// outbox id of the message saying so, "" for none) is kept on it until
-// PurgeErasureNotices removes the message. It refuses while files are
-// still queued, and returns the rows and files the run removed.
-func FinishErasureRun(ctx context.Context, tx *database.Tx, run rights.Run, noticeMail string, now time.Time) (rows, files int64, err error) {
+// ErrRunDone is CompleteErasureRun's answer for a run already done.
+var ErrRunDone = errors.New("the erasure run is done already")
+
+// SealErasureRun is the last change of a run before it can report done:
+// once every file is deleted, the person's identifiers leave the run, and
+// noticeMail (the outbox id of the message saying the erasure is done, ""
+// for none) is recorded on it, held back, until CompleteErasureRun.
+// It refuses while files are still queued.
+func SealErasureRun(ctx context.Context, tx *database.Tx, runID, noticeMail string, now time.Time) error {
 	var left int
-	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM erasure_run_files WHERE run_id = ?`, run.ID).Scan(&left); err != nil {
-		return 0, 0, err
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM erasure_run_files WHERE run_id = ?`, runID).Scan(&left); err != nil {
+		return err
 	}
 	if left > 0 {
-		return 0, 0, fmt.Errorf("erasure run %s still has %d files to delete", run.ID, left)
+		return fmt.Errorf("erasure run %s still has %d files to delete", runID, left)
 	}
 	if err := secureDelete(ctx, tx); err != nil {
-		return 0, 0, err
+		return err
 	}
-	if err := tx.QueryRow(ctx, `SELECT rows_done, files_done FROM erasure_runs WHERE id = ?`, run.ID).Scan(&rows, &files); err != nil {
-		return 0, 0, err
-	}
-	if run.RequestID != "" {
-		if _, err := tx.Exec(ctx, `UPDATE account_requests SET state = ? WHERE id = ?`, string(rights.StateCompleted), run.RequestID); err != nil {
-			return 0, 0, err
+	if noticeMail != "" {
+		if _, err := tx.Exec(ctx, `UPDATE mail_outbox SET status = 'held' WHERE id = ? AND status = 'pending'`, noticeMail); err != nil {
+			return err
 		}
 	}
-	now = now.UTC()
-	if _, err := tx.Exec(ctx, `UPDATE erasure_runs SET state = 'done', person = NULL, step = '', finished_at = ?, updated_at = ?, notice_mail = ?
-		WHERE id = ?`, now, now, orNull(noticeMail), run.ID); err != nil {
-		return 0, 0, err
+	_, err := tx.Exec(ctx, `UPDATE erasure_runs SET person = NULL, step = ?, updated_at = ?, notice_mail = ? WHERE id = ?`,
+		rights.StepSealed, now.UTC(), orNull(noticeMail), runID)
+	return err
+}
+
+// CompleteErasureRun closes a sealed run in tx: the request it carried
+// out is completed, the run is done, and the message saying so is let go
+// to the outbox's workers. It returns the rows and files the run removed
+// and the message's outbox id ("" for none), for the caller to deliver
+// after the commit; ErrRunDone when another worker closed it first.
+func CompleteErasureRun(ctx context.Context, tx *database.Tx, runID string, now time.Time) (rows, files int64, noticeMail string, err error) {
+	var (
+		notice, request sql.NullString
+		state           string
+	)
+	if err := tx.QueryRow(ctx, `SELECT rows_done, files_done, notice_mail, request_id, state FROM erasure_runs WHERE id = ?`, runID).
+		Scan(&rows, &files, &notice, &request, &state); err != nil {
+		return 0, 0, "", err
 	}
-	return rows, files, nil
+	if state == string(rights.RunDone) {
+		return 0, 0, "", ErrRunDone
+	}
+	now = now.UTC()
+	if request.Valid && request.String != "" {
+		if _, err := tx.Exec(ctx, `UPDATE account_requests SET state = ? WHERE id = ?`, string(rights.StateCompleted), request.String); err != nil {
+			return 0, 0, "", err
+		}
+	}
+	if notice.Valid {
+		if _, err := tx.Exec(ctx, `UPDATE mail_outbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status = 'held'`, now, notice.String); err != nil {
+			return 0, 0, "", err
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE erasure_runs SET state = 'done', step = '', finished_at = ?, updated_at = ? WHERE id = ?`,
+		now, now, runID); err != nil {
+		return 0, 0, "", err
+	}
+	return rows, files, notice.String, nil
 }
 
 // IdleErasureRuns lists, oldest first and at most 100, the unfinished
@@ -775,18 +836,49 @@ func TakeRequestedErasure(ctx context.Context, q database.Querier, requestID str
 	return n == 1, err
 }
 
-// PurgeErasureNotices deletes from the outbox the delivered (or given up)
-// messages that told people their data was erased, since each repeats the
-// address erased, and forgets them on the run; so too the messages that
-// told recipients of a change to someone's data.
-func PurgeErasureNotices(ctx context.Context, db *database.DB, now time.Time) error {
-	return db.InTx(ctx, func(tx *database.Tx) error {
+// PurgeErasureNotices deletes from the outbox the messages to people
+// whose data was erased, since each repeats the address erased: the one
+// saying the erasure is done and those about their request the erasure
+// kept (erasure_run_mail). Each goes once delivered or given up, and at
+// the latest ErasureMailKept after the erasure finished or kept it, when
+// it would still be waiting (no mail server, or one down for days). So
+// too go the messages that told recipients of a change to someone's
+// data. It returns how many messages to erased people it deleted.
+func PurgeErasureNotices(ctx context.Context, db *database.DB, now time.Time) (int64, error) {
+	var n int64
+	err := db.InTx(ctx, func(tx *database.Tx) error {
+		n = 0
 		if err := purgeRecipientNoticeMail(ctx, tx, now); err != nil {
+			return err
+		}
+		cutoff := now.UTC().Add(-ErasureMailKept)
+		for _, q := range []string{
+			`DELETE FROM mail_outbox WHERE id IN (SELECT notice_mail FROM erasure_runs WHERE notice_mail IS NOT NULL AND state = 'done'
+				AND (mail_outbox.status IN ('sent', 'failed') OR finished_at < ?))`,
+			`DELETE FROM mail_outbox WHERE id IN (SELECT mail_id FROM erasure_run_mail
+				WHERE mail_outbox.status IN ('sent', 'failed') OR erasure_run_mail.created_at < ?)`,
+		} {
+			res, err := tx.Exec(ctx, q, cutoff)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += k
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM erasure_run_mail WHERE NOT EXISTS (SELECT 1 FROM mail_outbox WHERE mail_outbox.id = erasure_run_mail.mail_id)`); err != nil {
 			return err
 		}
 		return purgeSentMail(ctx, tx, "erasure_runs", "notice_mail")
 	})
+	return n, err
 }
+
+// ErasureMailKept bounds how long the messages to an erased person stay
+// in the outbox when they cannot be delivered.
+const ErasureMailKept = 7 * 24 * time.Hour
 
 // purgeSentMail deletes from the outbox the messages that table.column
 // points at once they are delivered or given up, and clears the pointers

@@ -73,10 +73,11 @@ func mailOutbox() Table {
 			Recipients: hosting(vendors.Mailgun, vendors.Mailjet)}
 	}
 	return Table{
-		Name:        "mail_outbox",
-		Description: "Outgoing e-mail, written in the same transaction as the change that caused it and delivered by a background job.",
-		Subjects:    []Subject{Member, Guest, OrgContact},
-		PersonKeys:  []PersonKey{{"person_id", KeyPersonID}, {"to_address", KeyEmail}, {"about_id", KeyNamedPersonID}},
+		Name: "mail_outbox",
+		Description: "Outgoing e-mail, written in the same transaction as the change that caused it and delivered by a background job. " +
+			"Erasure deletes a person's messages, except those that tell them about their own request and the erasure, which stay until delivered or given up, at the latest 7 days (erasure_run_mail, erasure_runs.notice_mail).",
+		Subjects:   []Subject{Member, Guest, OrgContact},
+		PersonKeys: []PersonKey{{"person_id", KeyPersonID}, {"to_address", KeyEmail}, {"about_id", KeyNamedPersonID}},
 		Columns: []Column{
 			plain("id", "Random id of the message."),
 			plain("created_at", "When the message was queued."),

@@ -1,9 +1,10 @@
 package datamap
 
 // rightsTables are the erasure runs the erasure engine works through, the
-// files each still has to delete, and the exports members ask for.
+// files each still has to delete, the messages to the person each keeps
+// until delivered, and the exports members ask for.
 func rightsTables() []Table {
-	return []Table{erasureRuns(), erasureRunFiles(), exportJobs()}
+	return []Table{erasureRuns(), erasureRunFiles(), erasureRunMail(), exportJobs()}
 }
 
 // proofUses are the purposes of the record that an erasure was done.
@@ -41,7 +42,7 @@ func erasureRuns() Table {
 			proof("created_at", "When the erasure began; retention runs from it.", Observed, "activity.audit-trail"),
 			plain("updated_at", "When the run last moved on."),
 			proof("finished_at", "When the erasure was finished.", Observed, "activity.audit-trail"),
-			plain("notice_mail", "Id of the outbox message that tells the person the erasure is done; the message itself is deleted once delivered."),
+			plain("notice_mail", "Id of the outbox message that tells the person the erasure is done; the message itself is deleted once delivered or given up, at the latest 7 days after the erasure finished."),
 			plain("lease_until", "Until when the worker on the run holds it; a lapsed lease lets another take it up."),
 		},
 	}
@@ -60,6 +61,20 @@ func erasureRunFiles() Table {
 				Categories: []string{"content.file"}, Uses: proofUses(), Source: Derived,
 				Retention: "erasure-proof-5y", Erasure: deleted(), Recipients: hosting()},
 			plain("created_at", "When the row pointing at the file was removed."),
+		},
+	}
+}
+
+func erasureRunMail() Table {
+	return Table{
+		Name: "erasure_run_mail",
+		Description: "Messages to a person about their own request (that it was received, and the steps taken on it) that were still waiting for delivery when their erasure removed the rest of their mail. " +
+			"The erasure keeps them in the outbox, so that the person learns of their request even when the mail server is slow or down, and deletes each once it is delivered or given up, at the latest 7 days after it was kept. A row names only a run and an outbox message, and goes with the message.",
+		Parents: []ForeignKey{{"run_id", "erasure_runs", "id"}},
+		Columns: []Column{
+			plain("run_id", "The erasure that kept the message."),
+			plain("mail_id", "Id of the outbox message kept until it is delivered."),
+			plain("created_at", "When the erasure kept the message; it is deleted 7 days later at the latest."),
 		},
 	}
 }

@@ -110,7 +110,9 @@ type Run struct {
 	RequestID string
 	State     RunState
 	// Step is the table being worked on, "" before the first and after the
-	// last; RowsDone counts the rows removed or cleared so far.
+	// last, StepSealed once every row and file is gone and only the
+	// engine's own traces are left to remove; RowsDone counts the rows
+	// removed or cleared so far.
 	Step       string
 	RowsDone   int64
 	FilesDone  int64
@@ -118,6 +120,12 @@ type Run struct {
 	UpdatedAt  time.Time
 	FinishedAt *time.Time
 }
+
+// StepSealed is the step of a run whose rows and files are all removed
+// and whose record no longer names the person, while the database still
+// has to drop the old images of what was removed (on SQLite, a
+// checkpoint of the write-ahead log). A run reports done only after it.
+const StepSealed = "(sealed)"
 
 // EraseArgs is the job that carries out one erasure run.
 type EraseArgs struct {
@@ -145,6 +153,20 @@ type ExportArgs struct {
 
 // Kind names the job.
 func (ExportArgs) Kind() string { return "rights.export" }
+
+// KeptAtErasure are the templates of the messages that tell a person
+// about their own request: its receipt (from their account, or any
+// request once its address is confirmed) and the steps staff take on it.
+// Erasure keeps those still waiting for delivery until they are
+// delivered, instead of deleting them with the rest of the person's mail.
+var KeptAtErasure = []string{
+	"account.erasure-received",
+	"rights.request_" + string(ActVerify), "rights.request_" + string(ActStart), "rights.request_" + string(ActExtend),
+	"rights.request_" + string(ActComplete), "rights.request_" + string(ActRefuse),
+}
+
+// ErasureDoneTemplate names the message of ErasureDoneNotice in the outbox.
+const ErasureDoneTemplate = "rights.erasure_done"
 
 // ErasureDoneNotice is the last message a person whose data was erased at
 // their request receives. It names nothing but the fact.

@@ -87,23 +87,28 @@ func (s *Service) RunErasure(ctx context.Context, id string) error {
 			return nil
 		}
 	}
-	plan := rights.ErasurePlan(*s.env.Map)
-	start := slices.IndexFunc(plan, func(st rights.Step) bool { return st.Table == run.Step })
-	if start < 0 {
-		start = 0
-	}
-	for i := start; i < len(plan); i++ {
-		step := plan[i]
-		if err := s.steps.SetStep(ctx, id, step.Table); err != nil {
-			return err
+	if run.Step != rights.StepSealed {
+		plan := rights.ErasurePlan(*s.env.Map)
+		start := slices.IndexFunc(plan, func(st rights.Step) bool { return st.Table == run.Step })
+		if start < 0 {
+			start = 0
 		}
-		if err := s.settleBeforeStep(ctx, id, step, run.Person); err != nil {
-			return err
+		for i := start; i < len(plan); i++ {
+			step := plan[i]
+			if err := s.steps.SetStep(ctx, id, step.Table); err != nil {
+				return err
+			}
+			if err := s.settleBeforeStep(ctx, id, step, run.Person); err != nil {
+				return err
+			}
+			if err := s.steps.Step(ctx, id, step, run.Person); err != nil {
+				return err
+			}
+			if err := s.deleteFiles(ctx, id); err != nil {
+				return err
+			}
 		}
-		if err := s.steps.Step(ctx, id, step, run.Person); err != nil {
-			return err
-		}
-		if err := s.deleteFiles(ctx, id); err != nil {
+		if err := s.sealErasure(ctx, run); err != nil {
 			return err
 		}
 	}
@@ -137,26 +142,53 @@ func (s *Service) deleteFiles(ctx context.Context, runID string) error {
 	}
 }
 
-// finishErasure closes the run in one transaction: the request it
-// carried out is completed, the person's identifiers leave the run, the
-// erasure is audited under the run's id (not the person's), and the
-// message saying so is queued. The message is removed from the outbox
-// once delivered.
-func (s *Service) finishErasure(ctx context.Context, run rights.Run) error {
-	err := s.env.InTx(ctx, func(tx *service.Tx) error {
+// sealErasure removes the person's identifiers from the run, the last
+// of them the database holds, and queues the message saying the erasure
+// is done, held back until the run reports done.
+func (s *Service) sealErasure(ctx context.Context, run rights.Run) error {
+	return s.env.InTx(ctx, func(tx *service.Tx) error {
 		now := s.env.Now()
 		var mailID string
 		if len(run.Person.Emails) > 0 && run.Reason == rights.ReasonRequest {
 			subject, text := rights.ErasureDoneNotice()
 			var err error
-			if mailID, err = tx.Mail(ctx, mail.Message{Category: mail.Transactional, Template: "rights.erasure_done",
+			// Queued without delivery: CompleteErasureRun lets it go.
+			if mailID, err = store.EnqueueMail(ctx, tx, now, mail.Message{Category: mail.Transactional, Template: rights.ErasureDoneTemplate,
 				To: run.Person.Emails[0], Subject: subject, Text: text}); err != nil {
 				return err
 			}
 		}
-		rows, files, err := store.FinishErasureRun(ctx, tx.Tx, run, mailID, now)
+		return store.SealErasureRun(ctx, tx.Tx, run.ID, mailID, now)
+	})
+}
+
+// finishErasure makes the database drop the old images of what the run
+// removed, then closes the run in one transaction: the request it carried
+// out is completed, the erasure is audited under the run's id (not the
+// person's), and the message saying so is sent. The message is removed
+// from the outbox once delivered.
+//
+// On SQLite, rows deleted with secure_delete are zeroed in the pages
+// written since, but the write-ahead log still holds the pages as they
+// were before, until a checkpoint copies the latest images into the file
+// and empties the log. The run reports done only once that checkpoint
+// went through; one that cannot (other connections held on to the log)
+// leaves the run sealed and working, and the next worker tries again.
+func (s *Service) finishErasure(ctx context.Context, run rights.Run) error {
+	if err := s.steps.SetStep(ctx, run.ID, rights.StepSealed); err != nil {
+		return err
+	}
+	if err := s.env.Store.DB.Checkpoint(ctx); err != nil {
+		return fmt.Errorf("erasure run %s: %w", run.ID, err)
+	}
+	err := s.env.InTx(ctx, func(tx *service.Tx) error {
+		now := s.env.Now()
+		rows, files, mailID, err := store.CompleteErasureRun(ctx, tx.Tx, run.ID, now)
 		if err != nil {
 			return err
+		}
+		if mailID != "" {
+			tx.Deliver(mailID)
 		}
 		detail := map[string]string{"reason": string(run.Reason), "rows": strconv.FormatInt(rows, 10), "files": strconv.FormatInt(files, 10)}
 		if run.RequestID != "" {
@@ -167,6 +199,9 @@ func (s *Service) finishErasure(ctx context.Context, run rights.Run) error {
 			Subject: audit.Party{Kind: "erasure_run", ID: run.ID}, Purpose: "legal-compliance", Detail: detail,
 		})
 	})
+	if errors.Is(err, store.ErrRunDone) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -176,15 +211,24 @@ func (s *Service) finishErasure(ctx context.Context, run rights.Run) error {
 
 // ResumeErasures is the periodic sweep of erasure: it turns account
 // deletion requests not yet started into erasure runs, starts every
-// unfinished run no worker holds, and removes delivered "your data is
-// erased" messages from the outbox. It returns how many runs it started.
+// unfinished run no worker holds, and removes from the outbox the
+// delivered messages to erased people (see store.PurgeErasureNotices).
+// It returns how many runs it started.
 func (s *Service) ResumeErasures(ctx context.Context) (int, error) {
 	if _, err := s.StartRequestedErasures(ctx); err != nil {
 		return 0, err
 	}
 	db := s.env.Store.DB
-	if err := store.PurgeErasureNotices(ctx, db, s.env.Now()); err != nil {
+	purged, err := store.PurgeErasureNotices(ctx, db, s.env.Now())
+	if err != nil {
 		return 0, err
+	}
+	if purged > 0 {
+		// The deleted messages are the last of the erased addresses; the
+		// old images of their pages leave the SQLite file and log now.
+		if err := db.Checkpoint(ctx); err != nil {
+			return 0, fmt.Errorf("after deleting the messages to erased people: %w", err)
+		}
 	}
 	ids, err := store.IdleErasureRuns(ctx, db, s.env.Now())
 	if err != nil {
