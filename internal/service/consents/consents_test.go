@@ -25,7 +25,6 @@ var testNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // newService builds the consents service over a fresh database.
 func newService(t *testing.T) (*consents.Service, *service.Env) {
 	t.Helper()
-	t.Parallel()
 	db := dbtest.Open(t)
 	st, err := store.New(db, []byte("a-test-secret-of-at-least-32-bytes!"))
 	if err != nil {
