@@ -73,6 +73,7 @@ func adminTestAppAt(t *testing.T, vars map[string]string, clk clock.Clock) *app.
 var adminTestLink = regexp.MustCompile(`https://meet\.example\.com/reset-password\?token=(\S+)`)
 
 func TestAdminCreate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	vars := adminTestEnv(t)
 
@@ -152,6 +153,7 @@ func TestAdminCreate(t *testing.T) {
 }
 
 func TestAdminCreateRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	vars := adminTestEnv(t)
 	for _, args := range [][]string{
 		{"admin", "create"},
@@ -208,6 +210,7 @@ func readSetupLink(t *testing.T, a *app.App, dataDir string) string {
 // terminal), and hands out the same link without voiding it; once an
 // administrator exists the file is gone and nothing is printed.
 func TestAnnounceSetup(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	vars := adminTestEnv(t)
 	clk := clock.NewFake(time.Now())
@@ -260,6 +263,7 @@ func TestAnnounceSetup(t *testing.T) {
 // On PostgreSQL each instance has a data folder of its own, as it would on
 // its own machine.
 func TestSetupLinkIsOnePerDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	vars := adminTestEnv(t)
 	vars2 := maps.Clone(vars)
@@ -311,6 +315,7 @@ func TestSetupLinkIsOnePerDatabase(t *testing.T) {
 // its output or its log; the file is readable by its owner only and the
 // link in it opens the setup form.
 func TestServeWritesTheSetupLinkToAPrivateFile(t *testing.T) {
+	t.Parallel()
 	vars := adminTestEnv(t)
 	vars["SESSIONS_ADDR"] = "127.0.0.1:0"
 	delete(vars, "SESSIONS_BASE_URL")

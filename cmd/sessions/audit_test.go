@@ -15,6 +15,7 @@ import (
 // The real command, on the real database: exit 0 on an intact log, 1 with
 // the broken entry named once a row is edited behind the product's back.
 func TestAuditVerifyCommand(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, target := dbtest.OpenTarget(t)
 	const secret = "audit-command-test-secret-0123456789"

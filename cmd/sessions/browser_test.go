@@ -131,6 +131,7 @@ var verifyLink = regexp.MustCompile(`https?://\S+/verify-email\?token=\S+`)
 // the test's SMTP server received, sign in, edit the profile, turn on
 // two-step sign-in, sign out, sign in with password and code, sign out.
 func TestBrowserSignUpToTwoStepSignIn(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	smtp := mailtest.Start(t)
 	addr := freeAddr(t)

@@ -26,6 +26,8 @@ import (
 // TestBinaryCallWithEmbeddedSFU runs the real binary as `go run` would,
 // with the SFU embedded in it.
 func TestBinaryCallWithEmbeddedSFU(t *testing.T) {
+	t.Parallel()
+	oneCallAtATime(t)
 	runBinaryCall(t, binary(t), nil)
 }
 
@@ -35,6 +37,8 @@ func TestBinaryCallWithEmbeddedSFU(t *testing.T) {
 // is built with -tags nosfu, without the embedded SFU: that build must
 // serve calls through an external LiveKit alone.
 func TestBinaryCallWithExternalLiveKit(t *testing.T) {
+	t.Parallel()
+	oneCallAtATime(t)
 	if testing.Short() {
 		t.Skip("builds and starts a livekit-server process")
 	}
@@ -48,6 +52,7 @@ func TestBinaryCallWithExternalLiveKit(t *testing.T) {
 // embedded SFU refuses to serve without an external LiveKit, naming the
 // setting, instead of running without calls.
 func TestBinaryWithoutSFUNeedsExternalLiveKit(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}

@@ -31,6 +31,7 @@ import (
 //	e. with Global Privacy Control on, marketing and tracking stay off and
 //	   the page says so.
 func TestBrowserCookieConsent(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	// The test's own target, so that it can count what the binary stored.
 	// startBinary makes one too; the later SESSIONS_* settings win.

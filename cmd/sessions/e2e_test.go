@@ -192,6 +192,7 @@ func (s *server) stop(t *testing.T) {
 }
 
 func TestBinaryStartsServesAndStops(t *testing.T) {
+	t.Parallel()
 	s := startBinary(t)
 	resp, body := s.get(t, "/healthz")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"ok"`) {
@@ -212,6 +213,7 @@ func TestBinaryStartsServesAndStops(t *testing.T) {
 }
 
 func TestBinaryRejectsBadConfiguration(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(binary(t))
 	cmd.Env = append(os.Environ(), "SESSIONS_ADDR=not-an-address", "SESSIONS_DATA_DIR="+t.TempDir())
 	var stderr bytes.Buffer
@@ -228,6 +230,7 @@ func TestBinaryRejectsBadConfiguration(t *testing.T) {
 }
 
 func TestRunRejectsBadConfigurationAndUnknownCommands(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	getenv := func(k string) string {
 		if k == "SESSIONS_LOG_LEVEL" {
@@ -270,6 +273,7 @@ func TestRunRejectsBadConfigurationAndUnknownCommands(t *testing.T) {
 // address, a name and an IP address in every place a request can carry
 // them, and then reads everything the process wrote.
 func TestLogsCarryNoPersonalData(t *testing.T) {
+	t.Parallel()
 	s := startBinary(t, "SESSIONS_LOG_LEVEL=debug")
 	const (
 		email = "zelda.logmarker@example.org"
@@ -312,4 +316,18 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 			t.Errorf("the log contains %q:\n%s", marker, logs)
 		}
 	}
+}
+
+// callSlot lets one test with real media (a LiveKit server, WebRTC
+// participants or a browser in a call) run at a time. The package's other
+// tests run beside it: on two cores, two calls at once starve each
+// other's media of CPU, and their connection timeouts fail instead of the
+// product.
+var callSlot = make(chan struct{}, 1)
+
+// oneCallAtATime waits for the call slot and holds it until the test ends.
+func oneCallAtATime(t *testing.T) {
+	t.Helper()
+	callSlot <- struct{}{}
+	t.Cleanup(func() { <-callSlot })
 }

@@ -22,6 +22,7 @@ import (
 // message saying the erasure is done; once that message is delivered and
 // swept, not even that.
 func TestBinaryErasureLeavesNoMarkerInTheRunningFiles(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary")
 	}

@@ -25,6 +25,7 @@ import (
 // finish. Then no marker of the member is left in the raw database or
 // the blob folder, except where the data map keeps it by law.
 func TestBinaryErasureSurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary twice")
 	}

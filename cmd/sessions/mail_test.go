@@ -14,6 +14,7 @@ import (
 
 // Without SMTP the operator reads the outbox from the command line.
 func TestMailCommands(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, target := dbtest.OpenTarget(t)
 	vars := map[string]string{}

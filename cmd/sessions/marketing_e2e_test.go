@@ -26,6 +26,7 @@ import (
 // List-Unsubscribe=One-Click to its URL, without a cookie, suppresses the
 // address.
 func TestBinarySendsCampaignWithOneClickUnsubscribe(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, target := dbtest.OpenTarget(t)
 	smtp := mailtest.Start(t)

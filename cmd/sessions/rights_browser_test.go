@@ -22,6 +22,7 @@ import (
 // them), and then asks for their account to be deleted, which the
 // erasure engine carries out.
 func TestBrowserPrivacyCentre(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	ctx := context.Background()
 	db, target := dbtest.OpenTarget(t)

@@ -32,6 +32,8 @@ import (
 // must reach the other side, and at 390 px wide nothing may stick out
 // sideways.
 func TestBrowserMeetingRoom(t *testing.T) {
+	t.Parallel()
+	oneCallAtATime(t)
 	chromium := requireChromium(t)
 	ctx := context.Background()
 	db, target := dbtest.OpenTarget(t)

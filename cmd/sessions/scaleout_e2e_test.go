@@ -53,6 +53,8 @@ import (
 // of wrong sign-ins spread over both locks the address after as many
 // failures as one instance allows.
 func TestScaleOutTwoInstances(t *testing.T) {
+	t.Parallel()
+	oneCallAtATime(t)
 	if dbtest.Engine() != database.Postgres {
 		t.Skip("two instances share one PostgreSQL database: this test runs in the suite's PostgreSQL pass (SESSIONS_TEST_DATABASE=postgres)")
 	}
@@ -102,9 +104,22 @@ func startScaleOut(t *testing.T) *scaleOut {
 	c.bucket = s3test.Start(t)
 	// The test's own blob store, which seeds the bucket, reads the
 	// credentials from the environment as the instances do.
+	// The variables are the process's own, not t.Setenv's, because the
+	// test runs in parallel with others; none of those reads them, and the
+	// children they start use folder storage.
 	for _, kv := range c.bucket.Env() {
 		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
+		prev, had := os.LookupEnv(k)
+		if err := os.Setenv(k, v); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if had {
+				_ = os.Setenv(k, prev)
+			} else {
+				_ = os.Unsetenv(k)
+			}
+		})
 	}
 	c.smtp = mailtest.Start(t)
 	c.addrs = [2]string{freeAddr(t), freeAddr(t)}

@@ -18,6 +18,7 @@ import (
 // (and told to close their connection, so none is left idle for the
 // balancer to reuse just as it is closed), and the process then exits 0.
 func TestBinaryDrainsOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}

@@ -11,6 +11,7 @@ import (
 )
 
 func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	applied, err := db.Migrate(context.Background(), time.Now)
 	if err != nil {
@@ -31,6 +32,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestSentinelErrors(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
@@ -58,6 +60,7 @@ func TestSentinelErrors(t *testing.T) {
 }
 
 func TestInTxRollsBackOnError(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	boom := errors.New("boom")

@@ -78,6 +78,7 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 }
 
 func TestQueuedJobSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 
@@ -114,6 +115,7 @@ func TestQueuedJobSurvivesRestart(t *testing.T) {
 }
 
 func TestInterruptedJobRunsInNextProcess(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 
@@ -156,6 +158,7 @@ func TestInterruptedJobRunsInNextProcess(t *testing.T) {
 }
 
 func TestStopLetsRunningJobFinish(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	r := newRunner(db)
@@ -191,6 +194,7 @@ func TestStopLetsRunningJobFinish(t *testing.T) {
 }
 
 func TestFailingJobIsRetried(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	r := newRunner(db)
@@ -219,6 +223,7 @@ func TestFailingJobIsRetried(t *testing.T) {
 }
 
 func TestMaxAttemptsDiscards(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	r := newRunner(db)
@@ -244,6 +249,7 @@ func TestMaxAttemptsDiscards(t *testing.T) {
 }
 
 func TestPeriodicJobRuns(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	r := newRunner(db)
@@ -265,6 +271,7 @@ func TestPeriodicJobRuns(t *testing.T) {
 // second leader's run is dropped, so the work runs once, not once per
 // instance restarted.
 func TestPeriodicJobRunsOncePerPeriodAcrossLeaders(t *testing.T) {
+	t.Parallel()
 	// Far longer than the test: both leaders fall in one period unless
 	// the test straddles its edge, which the loop detects and retries.
 	const every = 24 * time.Hour
@@ -315,6 +322,7 @@ func runLeader(t *testing.T, db *database.DB, every time.Duration, leader int, t
 }
 
 func TestUniqueSkipsDuplicateWhileWaiting(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	r := newRunner(db)
@@ -340,6 +348,7 @@ func TestUniqueSkipsDuplicateWhileWaiting(t *testing.T) {
 }
 
 func TestRegisterAfterUsePanics(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	r := newRunner(db)
 	jobs.Register(r, func(ctx context.Context, j jobs.Job[pingArgs]) error { return nil })

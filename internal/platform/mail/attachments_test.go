@@ -19,6 +19,7 @@ import (
 // comes first, as it would alone, and the file follows base64-encoded
 // with its name and type.
 func TestComposeAttachments(t *testing.T) {
+	t.Parallel()
 	ics := []byte("BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\n" + strings.Repeat("X", 200) + "\r\nEND:VCALENDAR\r\n")
 	for _, html := range []string{"", "<p>Hello</p>"} {
 		rec := mail.Record{ID: "mail_1", CreatedAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Message: mail.Message{
@@ -65,6 +66,7 @@ func TestComposeAttachments(t *testing.T) {
 }
 
 func TestAttachmentsAreValidated(t *testing.T) {
+	t.Parallel()
 	base := mail.Message{Category: mail.Transactional, Template: "meeting.invitation", To: "a@example.org", Subject: "S", Text: "T"}
 	for name, a := range map[string]mail.Attachment{
 		"path in the name": {Filename: "../invite.ics", ContentType: "text/calendar", Data: []byte("x")},

@@ -27,6 +27,7 @@ func validMessage() mailpkg.Message {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		change func(m *mailpkg.Message)
@@ -83,6 +84,7 @@ func record(m mailpkg.Message) mailpkg.Record {
 }
 
 func TestComposeTextOnly(t *testing.T) {
+	t.Parallel()
 	from, _ := mail.ParseAddress("Sessions <no-reply@sessions.example>")
 	m := validMessage()
 	m.Subject = "Grüße aus Köln — bitte bestätigen"
@@ -121,6 +123,7 @@ func TestComposeTextOnly(t *testing.T) {
 }
 
 func TestComposeAlternativeWithHeaders(t *testing.T) {
+	t.Parallel()
 	from, _ := mail.ParseAddress("Sessions <no-reply@sessions.example>")
 	m := validMessage()
 	m.HTML = "<p>Hello <b>Ada</b></p>"
@@ -148,6 +151,7 @@ func TestComposeAlternativeWithHeaders(t *testing.T) {
 }
 
 func TestSendErrorHidesServerText(t *testing.T) {
+	t.Parallel()
 	e := &mailpkg.SendError{Stage: mailpkg.StageRecipient, Err: &smtp.SMTPError{
 		Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<ada@example.com>: no such user"}}
 	if strings.Contains(e.Error(), "ada@") {
@@ -173,6 +177,7 @@ func TestSendErrorHidesServerText(t *testing.T) {
 }
 
 func TestDefaultBackoff(t *testing.T) {
+	t.Parallel()
 	want := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute}
 	for i, w := range want {
 		if got := mailpkg.DefaultBackoff(i + 1); got != w {

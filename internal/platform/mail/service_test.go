@@ -129,6 +129,7 @@ func newsletter() mailpkg.Message {
 }
 
 func TestDeliveryThroughJobs(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{jobs: true})
 	ctx := context.Background()
 	if err := f.runner.Start(ctx); err != nil {
@@ -174,6 +175,7 @@ func TestDeliveryThroughJobs(t *testing.T) {
 }
 
 func TestSweepDeliversWhatWasNeverDispatched(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{jobs: true})
 	// Enqueued and committed, but the process died before Dispatch: the
 	// sweep, which runs when the job runner starts, sends it.
@@ -188,6 +190,7 @@ func TestSweepDeliversWhatWasNeverDispatched(t *testing.T) {
 }
 
 func TestRolledBackTransactionSendsNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{})
 	ctx := context.Background()
 	boom := errors.New("the module's own change failed")
@@ -216,6 +219,7 @@ func TestRolledBackTransactionSendsNothing(t *testing.T) {
 }
 
 func TestRefusalIsRetriedWithBackoff(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{})
 	id := f.enqueue(t, newsletter())
 	f.srv.Refuse(451)
@@ -257,6 +261,7 @@ func TestRefusalIsRetriedWithBackoff(t *testing.T) {
 }
 
 func TestMaxAttemptsGivesUpAndStaffCanRetry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{maxAttempts: 3})
 	ctx := context.Background()
 	id := f.enqueue(t, newsletter())
@@ -299,6 +304,7 @@ func TestMaxAttemptsGivesUpAndStaffCanRetry(t *testing.T) {
 }
 
 func TestPermanentRefusalFailsAtOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{})
 	id := f.enqueue(t, newsletter())
 	f.srv.Refuse(550)
@@ -309,6 +315,7 @@ func TestPermanentRefusalFailsAtOnce(t *testing.T) {
 }
 
 func TestConcurrentWorkersSendOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{})
 	id := f.enqueue(t, newsletter())
 	const workers = 4
@@ -339,6 +346,7 @@ func TestConcurrentWorkersSendOnce(t *testing.T) {
 }
 
 func TestWithoutSMTPMessagesStayPending(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{noSMTP: true})
 	id := f.enqueue(t, newsletter())
 	f.deliver(t, id, mailpkg.Skipped)
@@ -355,6 +363,7 @@ func TestWithoutSMTPMessagesStayPending(t *testing.T) {
 }
 
 func TestSTARTTLSWithAuthentication(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{
 		smtp:     mailtest.Options{STARTTLS: true, Username: "sessions", Password: "s3cret-pass"},
 		security: "starttls", username: "sessions", password: "s3cret-pass",
@@ -365,6 +374,7 @@ func TestSTARTTLSWithAuthentication(t *testing.T) {
 }
 
 func TestImplicitTLS(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{smtp: mailtest.Options{ImplicitTLS: true}, security: "tls"})
 	id := f.enqueue(t, newsletter())
 	f.deliver(t, id, mailpkg.Delivered)
@@ -372,6 +382,7 @@ func TestImplicitTLS(t *testing.T) {
 }
 
 func TestWrongPasswordIsRetriedAndNotLogged(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{
 		smtp:     mailtest.Options{STARTTLS: true, Username: "sessions", Password: "right-password"},
 		security: "starttls", username: "sessions", password: "wrong-password",
@@ -393,6 +404,7 @@ func TestWrongPasswordIsRetriedAndNotLogged(t *testing.T) {
 }
 
 func TestStarttlsRequiredWhenConfigured(t *testing.T) {
+	t.Parallel()
 	// A server without STARTTLS: the password must not go out in clear.
 	f := newFixture(t, setup{security: "starttls", username: "u", password: "p"})
 	id := f.enqueue(t, newsletter())
@@ -406,6 +418,7 @@ func TestStarttlsRequiredWhenConfigured(t *testing.T) {
 }
 
 func TestListFilters(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{noSMTP: true})
 	ctx := context.Background()
 	first := f.enqueue(t, newsletter())
@@ -433,6 +446,7 @@ func TestListFilters(t *testing.T) {
 }
 
 func TestEnqueueRefusesInvalidMessage(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{noSMTP: true})
 	m := newsletter()
 	m.Headers = nil // marketing without an unsubscribe header
@@ -476,6 +490,7 @@ func (k killedAfterSending) Send(ctx context.Context, from, to string, msg []byt
 // rescue the dead job; the repeat carries the same Message-ID, by which
 // the receiving server can drop it.
 func TestMessageOfADeadWorkerIsSentByAnotherAfterItsLease(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, setup{jobs: true})
 	ctx := context.Background()
 	id := f.enqueue(t, newsletter())

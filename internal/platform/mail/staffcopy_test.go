@@ -11,6 +11,7 @@ import (
 // is withheld wherever it stands, even where no pattern would catch it,
 // and so is quoted content, in the subject too.
 func TestStaffCopyWithholdsWhatTheComposerNamed(t *testing.T) {
+	t.Parallel()
 	m := mailpkg.Message{
 		Category: mailpkg.Transactional, Template: "meeting.invitation", To: "ada@example.com",
 		Subject: "Invitation: Board pay review",
@@ -35,6 +36,7 @@ func TestStaffCopyWithholdsWhatTheComposerNamed(t *testing.T) {
 // withheld although the composer named none of them, while a link to an
 // ordinary page stays readable.
 func TestMaskSecretsCatchesWhatNobodyNamed(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name, in, secret, keep string
 	}{
@@ -65,6 +67,7 @@ func TestMaskSecretsCatchesWhatNobodyNamed(t *testing.T) {
 // record is the staff copy, never the HTML body, a header's value or an
 // attachment's content; a record without a staff copy shows nothing.
 func TestForStaffShowsNeitherTheMessageNorItsCopies(t *testing.T) {
+	t.Parallel()
 	m := newsletter()
 	m.Attachments = []mailpkg.Attachment{{Filename: "invite.ics", ContentType: "text/calendar", Data: []byte("URL:https://s.example/j/t0k3n")}}
 	m.Secrets = []string{"https://sessions.example/unsubscribe/t0k3n"}

@@ -8,12 +8,14 @@ import (
 )
 
 func TestDefaultHasNoProblems(t *testing.T) {
+	t.Parallel()
 	for _, p := range Default().Problems() {
 		t.Error(p)
 	}
 }
 
 func TestFourteenPurposes(t *testing.T) {
+	t.Parallel()
 	m := Default()
 	if len(m.Purposes) != 14 {
 		t.Fatalf("%d purposes, want the 14 of the notice", len(m.Purposes))
@@ -36,6 +38,7 @@ func TestFourteenPurposes(t *testing.T) {
 // TestProblemsCanFail breaks a fresh catalogue in one way at a time and
 // expects Problems to name the break.
 func TestProblemsCanFail(t *testing.T) {
+	t.Parallel()
 	col := func(m *Map, table, column string) *Column {
 		for i := range m.Tables {
 			if m.Tables[i].Name == table {
@@ -125,6 +128,7 @@ func TestProblemsCanFail(t *testing.T) {
 }
 
 func TestCompareNamesEveryDifference(t *testing.T) {
+	t.Parallel()
 	m := Map{Tables: []Table{
 		{Name: "notes", Columns: []Column{plain("id", "x"), plain("body", "x"), {Name: "pg_only", Note: "x", OnlyOn: "postgres"}}},
 		{Name: "gone", Columns: []Column{plain("id", "x")}},
@@ -155,6 +159,7 @@ func TestCompareNamesEveryDifference(t *testing.T) {
 }
 
 func TestDeletionOrderPutsChildrenFirst(t *testing.T) {
+	t.Parallel()
 	m := Map{Tables: []Table{
 		{Name: "accounts"},
 		{Name: "sessions", Parents: []ForeignKey{{"host_id", "accounts", "id"}}},
@@ -187,6 +192,7 @@ func TestDeletionOrderPutsChildrenFirst(t *testing.T) {
 }
 
 func TestRowErasure(t *testing.T) {
+	t.Parallel()
 	m := Default()
 	for name, want := range map[string]Action{
 		"mail_outbox":   Delete,
@@ -213,6 +219,7 @@ func TestRowErasure(t *testing.T) {
 }
 
 func TestDefaultReturnsFreshCopies(t *testing.T) {
+	t.Parallel()
 	a := Default()
 	a.Tables[0].Columns[1].Uses[0].Purpose = "changed"
 	a.Purposes[0].Bases[0] = Consent
@@ -223,6 +230,7 @@ func TestDefaultReturnsFreshCopies(t *testing.T) {
 }
 
 func TestPeriod(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC)
 	cases := []struct {
 		p          Period

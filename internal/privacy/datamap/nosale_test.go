@@ -16,6 +16,7 @@ var saleWords = regexp.MustCompile(`(?i)(\bsell|\bsale|\bsold\b|broker|monetis|m
 // makes: we never sell personal data. Declaring a purpose, another
 // recipient or a sub-processor for it fails here first.
 func TestNoPurposeOrRecipientForSellingData(t *testing.T) {
+	t.Parallel()
 	m := Default()
 	for _, p := range m.Purposes {
 		if saleWords.MatchString(p.ID) || saleWords.MatchString(p.Name) {
@@ -44,6 +45,7 @@ func TestNoPurposeOrRecipientForSellingData(t *testing.T) {
 }
 
 func TestSaleWordsCatchTheObviousNames(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"data-sale", "Sale of personal data", "selling", "Data brokers", "resellers", "third-party-marketing", "Advertising partners"} {
 		if !saleWords.MatchString(s) {
 			t.Errorf("%q is not caught", s)

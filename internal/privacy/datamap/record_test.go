@@ -20,6 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // change, run go test ./internal/privacy/datamap -run Golden -update and
 // review the diff.
 func TestRecordGolden(t *testing.T) {
+	t.Parallel()
 	r := BuildRecord(Default(), vendors.Seed())
 	js, err := r.JSON()
 	if err != nil {
@@ -66,6 +67,7 @@ func itoa(n int) string {
 }
 
 func TestRecordIsDeterministic(t *testing.T) {
+	t.Parallel()
 	first := BuildRecord(Default(), vendors.Seed())
 	// A registry read back from the database comes in another order.
 	shuffled := vendors.Seed()
@@ -81,6 +83,7 @@ func TestRecordIsDeterministic(t *testing.T) {
 }
 
 func TestRecordContent(t *testing.T) {
+	t.Parallel()
 	subs := vendors.Seed()
 	for i := range subs {
 		if subs[i].ID == vendors.LogRocket {

@@ -13,6 +13,7 @@ import (
 // under test and compares every table and column with the catalogue, both
 // ways.
 func TestCatalogueCoversLiveSchema(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	schema, err := db.Schema(context.Background())
 	if err != nil {
@@ -32,6 +33,7 @@ func TestCatalogueCoversLiveSchema(t *testing.T) {
 // lookup reads the whole table, which a table of millions of rows turns
 // into minutes per person.
 func TestEveryPersonKeyIsIndexed(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Open(t)
 	ctx := context.Background()
 	query := `SELECT COUNT(*) FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii WHERE ii.seqno = 0 AND ii.name = ?`

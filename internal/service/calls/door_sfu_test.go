@@ -32,6 +32,7 @@ import (
 // or after the meeting was locked, is ended as soon as LiveKit reports it,
 // through a real LiveKit, embedded and external.
 func TestRemovedAndLockedOutPeopleCannotComeBackWithTheirToken(t *testing.T) {
+	t.Parallel()
 	t.Run("embedded", func(t *testing.T) {
 		if !video.HasEmbedded {
 			t.Skip("this build has no embedded SFU")
@@ -63,6 +64,7 @@ func TestRemovedAndLockedOutPeopleCannotComeBackWithTheirToken(t *testing.T) {
 // origin), a token the door no longer honours does not get the socket at
 // all, while the door's current tokens do.
 func TestRemovedPersonsTokenCannotOpenTheEmbeddedSFUsSignalling(t *testing.T) {
+	t.Parallel()
 	if !video.HasEmbedded {
 		t.Skip("this build has no embedded SFU")
 	}
@@ -148,6 +150,7 @@ func TestRemovedPersonsTokenCannotOpenTheEmbeddedSFUsSignalling(t *testing.T) {
 // sweep, while the people already talking stay, even once the meeting is
 // locked.
 func TestStaleTokenSignallingOnExternalLiveKitIsSwept(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and starts a livekit-server process")
 	}

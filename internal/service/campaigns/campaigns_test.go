@@ -101,6 +101,7 @@ func mktPrefs(t *testing.T, svc *Service, id string) marketing.Preferences {
 }
 
 func TestMarketingDefaultsFollowTheRelationship(t *testing.T) {
+	t.Parallel()
 	svc, db, _ := mktService(t)
 	customer := mktAccount(t, db, "customer@example.com", true)
 	unverified := mktAccount(t, db, "unverified@example.com", false)
@@ -123,6 +124,7 @@ func TestMarketingDefaultsFollowTheRelationship(t *testing.T) {
 }
 
 func TestSetMarketingChannelsIsAudited(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	svc, db, _ := mktService(t)
 	id := mktAccount(t, db, "ada@example.com", true)
@@ -152,6 +154,7 @@ func TestSetMarketingChannelsIsAudited(t *testing.T) {
 }
 
 func TestObjectionToMarketingIsAbsoluteAndOutlivesTheAccount(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	svc, db, clk := mktService(t)
 	id := mktAccount(t, db, "Ada@Example.com", true)
@@ -221,6 +224,7 @@ func TestObjectionToMarketingIsAbsoluteAndOutlivesTheAccount(t *testing.T) {
 }
 
 func TestObjectionToProfilingIsSeparate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	svc, db, _ := mktService(t)
 	id := mktAccount(t, db, "ada@example.com", true)
@@ -238,6 +242,7 @@ func TestObjectionToProfilingIsSeparate(t *testing.T) {
 }
 
 func TestLegitimateInterestObjectionWaitsForStaff(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	svc, db, clk := mktService(t)
 	id := mktAccount(t, db, "ada@example.com", true)
@@ -321,6 +326,7 @@ func mktRun(t *testing.T, svc *Service, id string, allow gateFunc) int {
 }
 
 func TestCampaignReachesOnlyThoseAllowedOnceEach(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	svc, db, _ := mktService(t)
 	staffer := mktStaff
@@ -431,6 +437,7 @@ func TestCampaignReachesOnlyThoseAllowedOnceEach(t *testing.T) {
 }
 
 func TestCampaignBatchIsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	svc, db, _ := mktService(t)
 	staffer := mktStaff

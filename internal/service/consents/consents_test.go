@@ -25,7 +25,6 @@ var testNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // newService builds the consents service over a fresh database.
 func newService(t *testing.T) (*consents.Service, *service.Env) {
 	t.Helper()
-	t.Parallel()
 	db := dbtest.Open(t)
 	st, err := store.New(db, []byte("a-test-secret-of-at-least-32-bytes!"))
 	if err != nil {
@@ -53,6 +52,7 @@ func newMember(t *testing.T, env *service.Env, email string) string {
 // answer comes from the ledger and nothing waits on the open
 // transaction.
 func TestAllowedFromInsideAJobsTransaction(t *testing.T) {
+	t.Parallel()
 	s, env := newService(t)
 	ctx := context.Background()
 	ada := newMember(t, env, "ada@example.com")
@@ -84,6 +84,7 @@ func TestAllowedFromInsideAJobsTransaction(t *testing.T) {
 // the use case, as a command or job calling it meets it, and that only
 // a change is audited.
 func TestSetRestrictionIsStaffOnlyAndAudited(t *testing.T) {
+	t.Parallel()
 	s, env := newService(t)
 	ctx := context.Background()
 	ada := newMember(t, env, "ada@example.com")
@@ -133,6 +134,7 @@ func TestSetRestrictionIsStaffOnlyAndAudited(t *testing.T) {
 // browser's cookie choice allows analytics and the ledger holds that
 // choice; a forged cookie alone keeps nothing.
 func TestCollectNeedsTheChoiceAndTheLedger(t *testing.T) {
+	t.Parallel()
 	s, env := newService(t)
 	ctx := context.Background()
 	hit := consents.Hit{Event: analytics.Checked{Kind: analytics.PageView, Path: "/"}, Route: "/"}
@@ -181,6 +183,7 @@ func TestCollectNeedsTheChoiceAndTheLedger(t *testing.T) {
 // TestRecordChoiceOnlyForOneself refuses a choice about someone else
 // before anything is written.
 func TestRecordChoiceOnlyForOneself(t *testing.T) {
+	t.Parallel()
 	s, env := newService(t)
 	ctx := context.Background()
 	ada, bob := newMember(t, env, "ada@example.com"), newMember(t, env, "bob@example.com")

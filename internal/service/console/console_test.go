@@ -76,6 +76,7 @@ func (w world) audit(t *testing.T) []audit.Record {
 }
 
 func TestLookUpAndViewPersonWriteTheLogs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t)
 	person := w.account(t, "person@example.com")
@@ -148,6 +149,7 @@ func TestLookUpAndViewPersonWriteTheLogs(t *testing.T) {
 }
 
 func TestViewMailMessage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t)
 	person := w.account(t, "person@example.com")
@@ -184,6 +186,7 @@ func TestViewMailMessage(t *testing.T) {
 }
 
 func TestStaffRegisterIsAudited(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t)
 	boss := w.account(t, "boss@example.com")
@@ -230,6 +233,7 @@ func TestStaffRegisterIsAudited(t *testing.T) {
 }
 
 func TestUpdateSubprocessorIsAudited(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t)
 	if _, err := store.SeedSubprocessors(ctx, w.db, vendors.Seed(), staffTestNow); err != nil {
@@ -277,6 +281,7 @@ func TestUpdateSubprocessorIsAudited(t *testing.T) {
 }
 
 func TestRecipientContactIsAudited(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t)
 	if _, err := store.SeedSubprocessors(ctx, w.db, vendors.Seed(), staffTestNow); err != nil {
@@ -303,6 +308,7 @@ func TestRecipientContactIsAudited(t *testing.T) {
 // a member without staff roles and as nobody: the service refuses both,
 // whatever the web's route wrappers did first.
 func TestStaffUseCasesRequireTheirPermission(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t)
 	member := service.Actor{AccountID: w.account(t, "member@example.com")}

@@ -113,6 +113,7 @@ func publish(t *testing.T, svc *Service, clk *clock.Fake, significant bool, summ
 // connection pools on one database) that all publish the first version at
 // once: exactly one wins and every one sees its version.
 func TestFirstNoticeOnceAcrossInstances(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	first, target := dbtest.OpenTarget(t)
 	if _, err := store.SeedSubprocessors(ctx, first, vendors.Seed(), noticeT0); err != nil {
@@ -191,6 +192,7 @@ func slicesEqualSections(a, b []notice.Section) bool {
 }
 
 func TestPublishNoticeVersionsAndHistory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, svc, clk := noticeDB(t)
 	v1, _, err := svc.PublishFirst(ctx)
@@ -280,6 +282,7 @@ func TestPublishNoticeVersionsAndHistory(t *testing.T) {
 }
 
 func TestNoticeAcknowledgement(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, svc, clk := noticeDB(t)
 	if _, _, err := svc.PublishFirst(ctx); err != nil {
@@ -387,6 +390,7 @@ const wait = 60 * time.Second
 // a member at publication gets exactly one e-mail, through a real SMTP
 // server, and nobody else gets any.
 func TestSignificantNoticeMailSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, svc, clk := noticeDB(t)
 	if _, _, err := svc.PublishFirst(ctx); err != nil {
@@ -497,6 +501,7 @@ func TestSignificantNoticeMailSurvivesRestart(t *testing.T) {
 // time, as two instances could: the primary key lets each member's mail
 // through once.
 func TestNoticeMailConcurrentRunsSendOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, svc, clk := noticeDB(t)
 	if _, _, err := svc.PublishFirst(ctx); err != nil {
@@ -533,6 +538,7 @@ func TestNoticeMailConcurrentRunsSendOnce(t *testing.T) {
 }
 
 func TestNonSignificantNoticeSendsNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, svc, clk := noticeDB(t)
 	if _, _, err := svc.PublishFirst(ctx); err != nil {

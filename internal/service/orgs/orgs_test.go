@@ -105,6 +105,7 @@ func (e *env) addMember(t *testing.T, ownerID, orgID, memberID string, role org.
 }
 
 func TestCreateOrganisationNeedsAVerifiedAccount(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	unverified := e.account(t, "new@example.com", false)
@@ -135,6 +136,7 @@ func TestCreateOrganisationNeedsAVerifiedAccount(t *testing.T) {
 // other and to leave at the same moment: whatever the interleaving, the
 // organisation must end with an owner.
 func TestLastOwnerUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	a := e.account(t, "a@example.com", true)
@@ -178,6 +180,7 @@ func TestLastOwnerUnderConcurrency(t *testing.T) {
 }
 
 func TestRefusedChangesWriteNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	owner, o := e.org(t)
@@ -217,6 +220,7 @@ func TestRefusedChangesWriteNothing(t *testing.T) {
 }
 
 func TestInvitationLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	owner, o := e.org(t)
@@ -314,6 +318,7 @@ func TestInvitationLifecycle(t *testing.T) {
 // link keeps working for its addressee, whatever the case of the address
 // it was sent to.
 func TestInvitationIsBoundToTheInvitedAddress(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	owner, o := e.org(t)
@@ -352,6 +357,7 @@ func TestInvitationIsBoundToTheInvitedAddress(t *testing.T) {
 // TestInviteNeedsTheInvitersConfirmedAddress: an admin whose account never
 // confirmed its address cannot have invitations mailed.
 func TestInviteNeedsTheInvitersConfirmedAddress(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	_, o := e.org(t)
@@ -371,6 +377,7 @@ func TestInviteNeedsTheInvitersConfirmedAddress(t *testing.T) {
 }
 
 func TestDPAAcceptancesAreAppendOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	owner, o := e.org(t)
@@ -422,6 +429,7 @@ func TestDPAAcceptancesAreAppendOnly(t *testing.T) {
 }
 
 func TestDeleteOrganisationTakesEverythingWithIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
 	owner, o := e.org(t)
@@ -464,6 +472,7 @@ func (u unreadable) Read([]byte) (int, error) {
 // or stored; a new logo replaces the old one, whose blob goes once the
 // change has committed.
 func TestLogoBlobs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Open(t)
 	clk := clock.NewFake(testNow)
