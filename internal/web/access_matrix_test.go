@@ -286,6 +286,7 @@ func accessMatrix() []matrixRow {
 		{pattern: "GET /privacy", want: mxPublic()},
 		{pattern: "GET /privacy/subprocessors", want: mxPublic()},
 		{pattern: "GET /privacy/record", want: mxPublic()},
+		{pattern: "GET /privacy/record/inventory", want: mxPublic()},
 		{pattern: "GET /api/subprocessors", want: mxPublic()},
 		{pattern: "GET /api/datamap", want: mxPublic()},
 		{pattern: "GET /api/openapi.json", want: mxPublic()},

@@ -29,6 +29,7 @@ func (s *Server) routes() {
 	s.page("GET /privacy", s.privacyPage)
 	s.page("GET /privacy/subprocessors", s.subprocessorsPage)
 	s.page("GET /privacy/record", s.recordPage)
+	s.page("GET /privacy/record/inventory", s.recordInventoryPage)
 	s.api("GET /api/subprocessors", s.subprocessorsAPI)
 	s.api("GET /api/datamap", s.datamapAPI)
 	s.page("GET /admin/subprocessors", s.can(staff.EditSubprocessors)(s.adminSubprocessorsPage))
