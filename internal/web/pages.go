@@ -200,6 +200,8 @@ type errorView struct {
 	Hint    string // what the status means for the person, in plain words
 	Message string // the error's own safe message; empty for internal errors
 	Fields  map[string]string
+	// Forbidden says how to get a staff role, on a staff refusal.
+	Forbidden *forbiddenView
 }
 
 // errorTexts gives each status a heading and a plain explanation, so the
@@ -222,7 +224,7 @@ var errorTexts = map[int][2]string{
 // renderError writes the HTML error page. It must not fail, so a broken
 // template falls back to plain text. It shows the error's safe message and
 // the request id, never anything from an internal error.
-func (p *pages) renderError(w http.ResponseWriter, r *http.Request, status int, message string, fields map[string]string, reqID string) {
+func (p *pages) renderError(w http.ResponseWriter, r *http.Request, status int, message string, fields map[string]string, reqID string, forbidden *forbiddenView) {
 	texts, ok := errorTexts[status]
 	if !ok {
 		texts = [2]string{http.StatusText(status), ""}
@@ -231,7 +233,7 @@ func (p *pages) renderError(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	ev := errorView{Status: status, Title: texts[0], Hint: texts[1], Message: message, Fields: fields}
+	ev := errorView{Status: status, Title: texts[0], Hint: texts[1], Message: message, Fields: fields, Forbidden: forbidden}
 	err := p.render(w, r, status, "error", view{Title: texts[0], Data: ev})
 	if err != nil {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
