@@ -97,7 +97,7 @@ func TestEveryPageFitsTheScreen(t *testing.T) {
 	meetingID := createMeeting(t, api, map[string]any{"title": "Quarterly planning with a long title that wraps on a phone", "description": "Plans for the next quarter."})
 	api.sendJSON(t, http.MethodPost, "/api/meetings/"+meetingID+"/agenda", map[string]any{"title": "Roadmap", "planned_minutes": 20, "notes": "Owners and dates."})
 	api.sendJSON(t, http.MethodPost, "/api/meetings/"+meetingID+"/resources", map[string]any{"title": "Board", "url": "https://miro.com/app/board/uXjVExample=/"})
-	if res := api.sendJSON(t, http.MethodPost, "/api/meetings/"+meetingID+"/participants", map[string]any{"email": "guest.person@example.net", "role": "guest"}); res.StatusCode != http.StatusCreated {
+	if res := api.sendJSON(t, http.MethodPost, "/api/meetings/"+meetingID+"/participants", map[string]any{"email": "guest.person@example.net"}); res.StatusCode != http.StatusCreated {
 		t.Fatalf("invite a guest: %d %s", res.StatusCode, res.Body)
 	}
 	guestLink := regexp.MustCompile(`http://sessions\.test(/j/[A-Za-z0-9_.~%-]+)`).FindStringSubmatch(h.nextMail(t).Text)
@@ -198,6 +198,9 @@ func TestEveryPageFitsTheScreen(t *testing.T) {
 	}
 
 	shots := os.Getenv("SESSIONS_TEST_SHOTS")
+	// SESSIONS_TEST_PAGES narrows the walk to paths that match it, for a
+	// quick look at the pages being worked on.
+	only := regexp.MustCompile(os.Getenv("SESSIONS_TEST_PAGES"))
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()),
@@ -244,7 +247,7 @@ func TestEveryPageFitsTheScreen(t *testing.T) {
 				t.Fatalf("viewport: %v", err)
 			}
 			for _, v := range visits {
-				if v.who != who {
+				if v.who != who || !only.MatchString(v.path) {
 					continue
 				}
 				if err := chromedp.Do(runCtx, chromedp.Navigate(srv.URL+v.path), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
@@ -262,8 +265,8 @@ func TestEveryPageFitsTheScreen(t *testing.T) {
 					t.Errorf("%s %s at %d px: the page is %d px wide (%s)", who, v.path, vp.width, width, wide)
 				}
 				if shots != "" {
-					if png, err := chromedp.Run(runCtx, chromedp.FullScreenshot(70)); err == nil {
-						name := fmt.Sprintf("%s-%d-%s.jpg", who, vp.width, strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(v.path), "-"), "-"))
+					if png, err := chromedp.Run(runCtx, chromedp.FullScreenshot(100)); err == nil {
+						name := fmt.Sprintf("%s-%d-%s.png", who, vp.width, strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(v.path), "-"), "-"))
 						_ = os.WriteFile(filepath.Join(shots, name), png, 0o644)
 					}
 				}
