@@ -260,8 +260,10 @@ func TestBrowserSignUpToTwoStepSignIn(t *testing.T) {
 		submit("/signin/code"),
 		chromedp.WaitVisible(chromedp.CSS(".site-account-name")),
 	)
-	if loc := read("where the sign-in led", chromedp.Location()); !strings.HasPrefix(loc, s.url+"/account") {
-		t.Fatalf("after two-step sign-in the browser is at %s", loc)
+	// Signing in lands on the member's meetings.
+	do("land on my meetings", heading("My meetings"))
+	if loc := read("where the sign-in led", chromedp.Location()); loc != s.url+"/" {
+		t.Fatalf("after two-step sign-in the browser is at %s, want the start page", loc)
 	}
 
 	// 7. Sign out.
