@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,24 +20,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sessionshq/sessions/internal/marketing"
+	"github.com/sessionshq/sessions/internal/platform/proctest"
 	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/staff"
 	"github.com/sessionshq/sessions/internal/video"
 )
-
-// widthChromium finds headless Chromium for the page walk, "" when none
-// is installed (scripts/ensure-deps.sh installs it).
-func widthChromium() string {
-	if p := os.Getenv("SESSIONS_TEST_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
 
 // widthViewports are a phone and a laptop.
 var widthViewports = []struct {
@@ -80,10 +66,7 @@ var widthSkipped = map[string]string{
 // which on a phone means sideways scrolling. With SESSIONS_TEST_SHOTS set
 // to a folder it also saves a screenshot of each page there.
 func TestEveryPageFitsTheScreen(t *testing.T) {
-	chromium := widthChromium()
-	if chromium == "" {
-		t.Skip("no Chromium found (install it with scripts/ensure-deps.sh or set SESSIONS_TEST_CHROMIUM)")
-	}
+	chromium := proctest.RequireChromium(t)
 	h := newHarness(t)
 	ctx := context.Background()
 	srv := httptest.NewServer(h.Srv)
