@@ -107,9 +107,9 @@ type staffRefusal struct{ error }
 
 func (e staffRefusal) Unwrap() error { return e.error }
 
-// forbiddenView is the help on the page of a staff refusal.
+// forbiddenView is the help on the page of a staff refusal; a member
+// who is neither is told the page belongs to the staff console.
 type forbiddenView struct {
-	Member  bool // holds no staff role at all
 	Dormant bool // holds roles that wait for two-step sign-in
 	Staff   bool // holds a role in force, but not one that opens this page
 }
@@ -128,7 +128,6 @@ func (s *Server) forbiddenHelp(r *http.Request, err error) *forbiddenView {
 		return nil
 	}
 	return &forbiddenView{
-		Member:  len(p.Staff) == 0 && len(p.Dormant) == 0,
 		Dormant: len(p.Dormant) > 0 && len(p.Staff) == 0,
 		Staff:   p.ActiveStaff(),
 	}
