@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"net"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,33 +14,13 @@ import (
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/platform/database"
 	"github.com/sessionshq/sessions/internal/platform/mail/mailtest"
+	"github.com/sessionshq/sessions/internal/platform/proctest"
 	"github.com/sessionshq/sessions/internal/store"
 )
 
-// chromiumPath finds the browser the end-to-end test drives; "" when none
-// is installed (scripts/ensure-deps.sh installs Debian's chromium).
-func chromiumPath() string {
-	if p := os.Getenv("SESSIONS_TEST_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // requireChromium returns the browser's path, or skips the test where
 // none is installed so that the rest of the suite still runs.
-func requireChromium(t *testing.T) string {
-	t.Helper()
-	chromium := chromiumPath()
-	if chromium == "" {
-		t.Skip("no Chromium found (install it with scripts/ensure-deps.sh or set SESSIONS_TEST_CHROMIUM)")
-	}
-	return chromium
-}
+func requireChromium(t *testing.T) string { return proctest.RequireChromium(t) }
 
 // newBrowser starts headless Chromium with a profile of its own, and
 // any extra flags, and returns a context for driving it that ends after
@@ -261,8 +239,10 @@ func TestBrowserSignUpToTwoStepSignIn(t *testing.T) {
 		submit("/signin/code"),
 		chromedp.WaitVisible(chromedp.CSS(".site-account-name")),
 	)
-	if loc := read("where the sign-in led", chromedp.Location()); !strings.HasPrefix(loc, s.url+"/account") {
-		t.Fatalf("after two-step sign-in the browser is at %s", loc)
+	// Signing in lands on the member's meetings.
+	do("land on my meetings", heading("My meetings"))
+	if loc := read("where the sign-in led", chromedp.Location()); loc != s.url+"/" {
+		t.Fatalf("after two-step sign-in the browser is at %s, want the start page", loc)
 	}
 
 	// 7. Sign out.

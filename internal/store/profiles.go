@@ -124,6 +124,32 @@ func SaveProfile(ctx context.Context, q database.Querier, p account.Profile, now
 	return saveProfile(ctx, q, p, now)
 }
 
+// MemberTimeZone is the time zone the member sees times in, "" when none
+// was reported or chosen.
+func MemberTimeZone(ctx context.Context, q database.Querier, accountID string) (string, error) {
+	var tz string
+	err := q.QueryRow(ctx, `SELECT time_zone FROM profiles WHERE account_id = ?`, accountID).Scan(&tz)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return tz, err
+}
+
+// SetMemberTimeZone keeps the member's time zone, creating the profile
+// row when the member has saved none yet; nothing else in it changes.
+func SetMemberTimeZone(ctx context.Context, q database.Querier, accountID, tz string, now time.Time) error {
+	res, err := q.Exec(ctx, `UPDATE profiles SET time_zone = ?, updated_at = ? WHERE account_id = ?`, tz, now.UTC(), accountID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	_, err = q.Exec(ctx, `INSERT INTO profiles (account_id, time_zone, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+		accountID, tz, now.UTC(), now.UTC())
+	return err
+}
+
 // SetAccountName renames the account.
 func SetAccountName(ctx context.Context, q database.Querier, id, name string, now time.Time) error {
 	return execOne(ctx, q, `UPDATE accounts SET name = ?, updated_at = ? WHERE id = ?`, name, now.UTC(), id)

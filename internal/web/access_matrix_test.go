@@ -283,9 +283,14 @@ func accessMatrix() []matrixRow {
 			return matrixReq{path: u}
 		}},
 		{pattern: "GET /{$}", want: mxPublic(), req: mxPath("/")},
+		{pattern: "POST /meetings/instant", want: mxMember("POST /meetings/instant")},
+		{pattern: "POST /account/timezone", want: mxMember("POST /account/timezone"), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			return mxForm("/account/timezone", url.Values{"time_zone": {"Europe/Bucharest"}})
+		}},
 		{pattern: "GET /privacy", want: mxPublic()},
 		{pattern: "GET /privacy/subprocessors", want: mxPublic()},
 		{pattern: "GET /privacy/record", want: mxPublic()},
+		{pattern: "GET /privacy/record/inventory", want: mxPublic()},
 		{pattern: "GET /api/subprocessors", want: mxPublic()},
 		{pattern: "GET /api/datamap", want: mxPublic()},
 		{pattern: "GET /api/openapi.json", want: mxPublic()},

@@ -284,6 +284,17 @@ type profileFormData struct {
 	Avatar      bool
 	AvatarError string
 	Version     string // changes with the picture, so browsers refetch it
+	// TimeZone is the zone meeting times are shown in, "" while none is
+	// known (its own form, timeZoneForm).
+	TimeZone string
+}
+
+// zoneName is a member's time zone for a form: "" while none is known.
+func zoneName(loc *time.Location, known bool) string {
+	if !known {
+		return ""
+	}
+	return loc.String()
 }
 
 // renderProfileForm shows the form filled with e, which holds text as the
@@ -307,11 +318,16 @@ func (s *Server) renderProfileForm(w http.ResponseWriter, r *http.Request, statu
 	if len(e.Interests) > 0 {
 		interests = e.Interests[0]
 	}
+	loc, known, err := s.Services.Accounts.TimeZone(r.Context(), v.Account.ID)
+	if err != nil {
+		return err
+	}
 	d := profileFormData{
-		Errors:  fieldErrs,
-		Genders: account.GenderSuggestions,
-		Avatar:  v.Profile.AvatarKey != "",
-		Version: strconv.FormatInt(v.Profile.UpdatedAt.Unix(), 36),
+		Errors:   fieldErrs,
+		Genders:  account.GenderSuggestions,
+		Avatar:   v.Profile.AvatarKey != "",
+		Version:  strconv.FormatInt(v.Profile.UpdatedAt.Unix(), 36),
+		TimeZone: zoneName(loc, known),
 		Groups: []fieldGroup{
 			{Legend: "About you", Fields: []formField{
 				name,

@@ -13,6 +13,7 @@ import (
 	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/service/accounts"
+	"github.com/sessionshq/sessions/internal/staff"
 )
 
 // principal is who is making the request.
@@ -36,6 +37,12 @@ type principal struct {
 	// TOTP is true when the member signs in with a second factor.
 	TOTP bool
 }
+
+// ActiveStaff reports whether the member holds a staff role in force,
+// which is what the navigation's link to the staff console needs: a
+// member with none, or whose roles wait for two-step sign-in, would find
+// only a refusal behind it.
+func (p *principal) ActiveStaff() bool { return len(staff.ParseRoles(p.Staff)) > 0 }
 
 // principalKey carries the principal from the member guard to the
 // handler, so it is looked up once per request.

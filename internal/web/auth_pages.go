@@ -71,44 +71,83 @@ type noticeView struct {
 type noticeAction struct {
 	Label, Href string
 	Primary     bool
+	// Post makes the action a form that posts to Href, for a step that
+	// changes something (sending a new link).
+	Post bool
 }
 
 func (s *Server) renderNotice(w http.ResponseWriter, r *http.Request, status int, title string, n noticeView) error {
 	return s.pages.render(w, r, status, "auth_notice", view{Title: title, Section: "account", Data: n})
 }
 
+// The sign-up and sign-in pages carry a destination ("next", a path on
+// this site, localPath) from one to the other and to the "check your
+// inbox" page after signing up, so that someone who opened an invitation while signed
+// out lands on it once they have an account and are signed in.
+
 func (s *Server) signUpPage(w http.ResponseWriter, r *http.Request) error {
+	next := localPath(r.URL.Query().Get("next"), afterSignIn)
 	if _, ok := s.currentPrincipal(r); ok {
-		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	return s.renderForm(w, r, http.StatusOK, "auth_signup", "Create account", authForm{})
+	return s.renderForm(w, r, http.StatusOK, "auth_signup", "Create account", authForm{Next: next})
 }
 
 func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) error {
 	in := account.SignUp{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Password: r.PostFormValue("password")}
+	next := localPath(r.PostFormValue("next"), afterSignIn)
 	if err := s.signUp(r.Context(), w, r, in); err != nil {
-		f := authForm{Values: map[string]string{"name": in.Name, "email": in.Email}}
+		f := authForm{Values: map[string]string{"name": in.Name, "email": in.Email}, Next: next}
 		status, err := formError(w, &f, err)
 		if err != nil {
 			return err
 		}
 		return s.renderForm(w, r, status, "auth_signup", "Create account", f)
 	}
-	return s.renderNotice(w, r, http.StatusOK, "Check your inbox", checkInbox(account.NormaliseEmail(in.Email)))
+	return s.renderNotice(w, r, http.StatusOK, "Check your inbox", checkInbox(account.NormaliseEmail(in.Email), next))
 }
 
 // checkInbox is the answer to every accepted sign-up, whether or not the
-// address already had an account.
-func checkInbox(email string) noticeView {
-	return noticeView{
+// address already had an account. Signing in from it leads to next.
+func checkInbox(email, next string) noticeView {
+	n := noticeView{
 		Icon: "mail", Eyebrow: "Create account", Heading: "Check your inbox",
 		Paragraphs: []string{
 			"We sent a message to " + email + ". Open the link in it to confirm your address, then sign in.",
 			"Nothing arrived within a few minutes? Look in your spam folder, or sign in and ask for a new link.",
 		},
-		Actions: []noticeAction{{Label: "Sign in", Href: "/signin", Primary: true}},
+		Actions: []noticeAction{{Label: "Sign in", Href: signInHref(next), Primary: true}},
 	}
+	if isInvitationPath(next) {
+		n.Paragraphs = append(n.Paragraphs, "Once you sign in, you are taken back to your invitation to accept it.")
+	}
+	return n
+}
+
+// signInHref is the sign-in page that leads on to next.
+func signInHref(next string) string {
+	if next == afterSignIn {
+		return "/signin"
+	}
+	return "/signin?next=" + url.QueryEscape(next)
+}
+
+// isInvitationPath reports whether next is an organisation invitation,
+// which the sign-in and sign-up pages name so the person knows why they
+// are asked to sign in.
+func isInvitationPath(next string) bool { return strings.HasPrefix(next, "/invitations/") }
+
+// Invitation reports whether the form leads on to an invitation.
+func (f authForm) Invitation() bool { return isInvitationPath(f.Next) }
+
+// NextQuery is "?next=…" for a link to the other form of the pair
+// (sign-in and sign-up), "" when next is the default.
+func (f authForm) NextQuery() string {
+	if f.Next == "" || f.Next == afterSignIn {
+		return ""
+	}
+	return "?next=" + url.QueryEscape(f.Next)
 }
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) error {
@@ -200,6 +239,9 @@ type linkView struct {
 func (s *Server) renderLinkPage(w http.ResponseWriter, r *http.Request, purpose, title string, v linkView) error {
 	v.Token = r.URL.Query().Get("token")
 	if _, err := s.checkLink(r.Context(), purpose, v.Token); err != nil {
+		if isDeadLink(err) {
+			return s.deadLink(w, r, linkKindOf(purpose), err)
+		}
 		return err
 	}
 	return s.pages.render(w, r, http.StatusOK, "auth_link", view{Title: title, Section: "account", Data: v})
@@ -215,6 +257,9 @@ func (s *Server) verifyEmailPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) verifyEmailForm(w http.ResponseWriter, r *http.Request) error {
 	if err := s.verifyEmail(r.Context(), r.PostFormValue("token")); err != nil {
+		if isDeadLink(err) {
+			return s.deadLink(w, r, linkVerify, err)
+		}
 		return err
 	}
 	next := noticeAction{Label: "Sign in", Href: "/signin", Primary: true}
@@ -266,6 +311,9 @@ func (s *Server) forgotPasswordForm(w http.ResponseWriter, r *http.Request) erro
 func (s *Server) resetPasswordPage(w http.ResponseWriter, r *http.Request) error {
 	token := r.URL.Query().Get("token")
 	if _, err := s.checkLink(r.Context(), account.PurposeReset, token); err != nil {
+		if isDeadLink(err) {
+			return s.deadLink(w, r, linkReset, err)
+		}
 		return err
 	}
 	return s.renderForm(w, r, http.StatusOK, "auth_reset", "Choose a new password", authForm{Token: token})
@@ -275,7 +323,7 @@ func (s *Server) resetPasswordForm(w http.ResponseWriter, r *http.Request) error
 	token := r.PostFormValue("token")
 	err := s.resetPassword(r.Context(), token, r.PostFormValue("password"))
 	if err == errBadLink {
-		return err
+		return s.deadLink(w, r, linkReset, err)
 	}
 	if err != nil {
 		f := authForm{Token: token}
@@ -302,6 +350,9 @@ func (s *Server) confirmEmailPage(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) confirmEmailForm(w http.ResponseWriter, r *http.Request) error {
 	if err := s.confirmEmailChange(r.Context(), r.PostFormValue("token")); err != nil {
+		if isDeadLink(err) {
+			return s.deadLink(w, r, linkChangeEmail, err)
+		}
 		return err
 	}
 	return s.renderNotice(w, r, http.StatusOK, "Address changed", noticeView{

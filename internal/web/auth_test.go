@@ -189,7 +189,7 @@ func TestSignUpVerifyAndSignIn(t *testing.T) {
 
 	// The signed-in visitor is sent on from the sign-in and sign-up pages.
 	wantRedirect(t, c.get(t, "/signin?next=/account"), "/account")
-	wantRedirect(t, c.get(t, "/signup"), "/account")
+	wantRedirect(t, c.get(t, "/signup"), "/")
 
 	wantRedirect(t, c.postForm(t, "/signout", nil), "/")
 	if signedIn(t, c) {
@@ -744,7 +744,7 @@ func TestTOTPSignInAndRecoveryCodes(t *testing.T) {
 	wantStatus(t, again.postForm(t, "/signin/code", url.Values{"code": {code}}), http.StatusUnauthorized)
 
 	// A recovery code works once.
-	wantRedirect(t, again.postForm(t, "/signin/code", url.Values{"code": {strings.ToUpper(codes[0])}}), "/account")
+	wantRedirect(t, again.postForm(t, "/signin/code", url.Values{"code": {strings.ToUpper(codes[0])}}), "/")
 	third := h.anon()
 	wantRedirect(t, signInForm(t, third, m.Email, m.Password), "/signin/code")
 	wantStatus(t, third.postForm(t, "/signin/code", url.Values{"code": {codes[0]}}), http.StatusUnauthorized)
@@ -841,7 +841,7 @@ func TestSecondFactorLockSurvivesTheRightPassword(t *testing.T) {
 	code, _ = account.TOTPCode(secret, h.Clock.Now())
 	c = h.anon()
 	wantRedirect(t, signInForm(t, c, m.Email, m.Password), "/signin/code")
-	wantRedirect(t, c.postForm(t, "/signin/code", url.Values{"code": {code}}), "/account")
+	wantRedirect(t, c.postForm(t, "/signin/code", url.Values{"code": {code}}), "/")
 }
 
 // TestSignInNextStaysOnTheSite replays the reported open redirect: a
@@ -853,7 +853,7 @@ func TestSignInNextStaysOnTheSite(t *testing.T) {
 	h := newHarness(t)
 	m := h.newMember(t)
 	const evil = "/%09/evil.example"
-	wantBody(t, h.anon().get(t, "/signin?next="+evil), `name="next" value="/account"`)
+	wantBody(t, h.anon().get(t, "/signin?next="+evil), `name="next" value="/"`)
 	for name, res := range map[string]*response{
 		"signed in, GET /signin": h.signIn(t, m).get(t, "/signin?next="+evil),
 		"POST /signin": h.anon().postForm(t, "/signin",
@@ -861,7 +861,7 @@ func TestSignInNextStaysOnTheSite(t *testing.T) {
 		"GET /signin/code": h.anon().get(t, "/signin/code?next="+evil),
 	} {
 		loc := res.Header.Get("Location")
-		if res.StatusCode != http.StatusSeeOther || (loc != "/account" && loc != "/signin?next=%2Faccount") {
+		if res.StatusCode != http.StatusSeeOther || (loc != "/" && loc != "/signin?next=%2F") {
 			t.Errorf("%s: status %d, Location %q; want a redirect on this site", name, res.StatusCode, loc)
 		}
 	}
@@ -959,7 +959,7 @@ func TestAuthPagesRender(t *testing.T) {
 	}
 	// An off-site "next" is not followed.
 	res := h.anon().get(t, "/signin?next=//evil.example/x")
-	wantBody(t, res, `name="next" value="/account"`)
+	wantBody(t, res, `name="next" value="/"`)
 	wantRedirect(t, h.anon().get(t, "/signin/code"), "/signin")
 	wantStatus(t, h.anon().get(t, "/confirm-email?token=nope"), http.StatusUnprocessableEntity)
 	// Signing out without a session is harmless.

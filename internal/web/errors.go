@@ -86,7 +86,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		_ = jsonEncode(w, p)
 		return
 	}
-	s.pages.renderError(w, r, status, message, e.Fields, reqID)
+	s.pages.renderError(w, r, status, message, e.Fields, reqID, s.forbiddenHelp(r, err))
 }
 
 // setRetryAfter tells the client when to try again after a refusal for

@@ -7,8 +7,8 @@ import (
 )
 
 // afterSignIn is where signing in leads when no destination on this site
-// was given.
-const afterSignIn = "/account"
+// was given: the start page, which for a member is their meetings.
+const afterSignIn = "/"
 
 // maxLocalPath bounds a destination; none of this site's is near it.
 const maxLocalPath = 2048

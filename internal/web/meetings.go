@@ -744,7 +744,7 @@ func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) error {
 			v.Past = append(v.Past, row)
 		}
 	}
-	return s.pages.render(w, r, http.StatusOK, "meetings_list", view{Title: "Meetings", Section: "account", Data: v})
+	return s.pages.render(w, r, http.StatusOK, "meetings_list", view{Title: "Meetings", Section: "meetings", Data: v})
 }
 
 type meetingNewView struct {
@@ -759,7 +759,7 @@ func (s *Server) renderMeetingNew(w http.ResponseWriter, r *http.Request, status
 	if err != nil {
 		return err
 	}
-	return s.pages.render(w, r, status, "meetings_new", view{Title: "New meeting", Section: "account", Data: meetingNewView{Form: f, Orgs: orgs}})
+	return s.pages.render(w, r, status, "meetings_new", view{Title: "New meeting", Section: "meetings", Data: meetingNewView{Form: f, Orgs: orgs}})
 }
 
 // meetingsNewPage answers GET /meetings/new.
@@ -900,7 +900,7 @@ func humanSize(n int64) string {
 }
 
 func (s *Server) renderMeetingPage(w http.ResponseWriter, r *http.Request, status int, v *meetingPageView) error {
-	return s.pages.render(w, r, status, "meetings_show", view{Title: v.Meeting.Title, Section: "account", Data: v})
+	return s.pages.render(w, r, status, "meetings_show", view{Title: v.Meeting.Title, Section: "meetings", Data: v})
 }
 
 // meetingPage answers GET /meetings/{id}.

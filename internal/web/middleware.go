@@ -20,7 +20,8 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; " +
 	"form-action 'self'; frame-ancestors 'none'"
 
-// middleware wraps the mux, outermost first: request id and log line,
+// middleware wraps the mux, outermost first: request id and log line
+// (which counts the bytes sent, compressed), compression (compress.go),
 // panic recovery, security headers, and the mapping of unmatched routes
 // to our own 404 and 405. What differs between pages, the API and our
 // scripts' endpoints is applied per route, by its class (s.route).
@@ -29,7 +30,7 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 		setSecurityHeaders(w, r, s.Config.Secure())
 		s.dispatch(mux, w, r)
 	})
-	return s.logRequests(s.recoverPanics(h))
+	return s.logRequests(compress(s.recoverPanics(h)))
 }
 
 func setSecurityHeaders(w http.ResponseWriter, r *http.Request, secure bool) {

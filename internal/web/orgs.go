@@ -869,8 +869,7 @@ func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 	token := r.PathValue("token")
 	inv, o, err := s.orgsOf().Invitation(r.Context(), actorOf(r), token)
 	if errs.CodeOf(err) == errs.Invalid {
-		e, _ := errs.As(err)
-		return errs.E(errs.NotFound, "%s", e.Message)
+		return s.deadLink(w, r, linkInvitation, errs.E(errs.NotFound, "the invitation is not valid any more"))
 	}
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -30,6 +32,9 @@ var staticFS embed.FS
 type asset struct {
 	body        []byte
 	contentType string
+	// gzipped is body compressed once at start, for the clients that
+	// accept it; nil when compressing would not pay (images, tiny files).
+	gzipped []byte
 }
 
 // pages renders the embedded templates. Each page template is parsed
@@ -76,7 +81,7 @@ func newPages() (*pages, error) {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		p.assets[hashed] = asset{body: body, contentType: ct}
+		p.assets[hashed] = asset{body: body, contentType: ct, gzipped: gzipAsset(body, ct)}
 		p.urls[base] = "/static/" + hashed
 		return nil
 	})
@@ -195,6 +200,8 @@ type errorView struct {
 	Hint    string // what the status means for the person, in plain words
 	Message string // the error's own safe message; empty for internal errors
 	Fields  map[string]string
+	// Forbidden says how to get a staff role, on a staff refusal.
+	Forbidden *forbiddenView
 }
 
 // errorTexts gives each status a heading and a plain explanation, so the
@@ -217,7 +224,7 @@ var errorTexts = map[int][2]string{
 // renderError writes the HTML error page. It must not fail, so a broken
 // template falls back to plain text. It shows the error's safe message and
 // the request id, never anything from an internal error.
-func (p *pages) renderError(w http.ResponseWriter, r *http.Request, status int, message string, fields map[string]string, reqID string) {
+func (p *pages) renderError(w http.ResponseWriter, r *http.Request, status int, message string, fields map[string]string, reqID string, forbidden *forbiddenView) {
 	texts, ok := errorTexts[status]
 	if !ok {
 		texts = [2]string{http.StatusText(status), ""}
@@ -226,7 +233,7 @@ func (p *pages) renderError(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	ev := errorView{Status: status, Title: texts[0], Hint: texts[1], Message: message, Fields: fields}
+	ev := errorView{Status: status, Title: texts[0], Hint: texts[1], Message: message, Fields: fields, Forbidden: forbidden}
 	err := p.render(w, r, status, "error", view{Title: texts[0], Data: ev})
 	if err != nil {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -243,8 +250,38 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return errs.E(errs.NotFound, "no such file")
 	}
-	w.Header().Set("Content-Type", a.contentType)
-	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	_, err := w.Write(a.body)
+	h := w.Header()
+	h.Set("Content-Type", a.contentType)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	body := a.body
+	if a.gzipped != nil {
+		addVary(h, "Accept-Encoding")
+		if acceptsGzip(r) && mayCompress(r) {
+			h.Set("Content-Encoding", "gzip")
+			body = a.gzipped
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err := w.Write(body)
 	return err
+}
+
+// gzipAsset compresses an asset at the best level once, so that no
+// request pays for it; nil when it is not text or does not get smaller
+// by enough to matter.
+func gzipAsset(body []byte, contentType string) []byte {
+	if !compressible(contentType) || len(body) < compressMinSize {
+		return nil
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	if buf.Len() > len(body)*9/10 {
+		return nil
+	}
+	return buf.Bytes()
 }

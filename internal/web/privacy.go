@@ -1,8 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/sessionshq/sessions/internal/country"
@@ -165,24 +167,98 @@ type recordView struct {
 	datamap.Record
 	CategoryNames map[string]string
 	PurposeNames  map[string]string
+	// TableLinks is where each table of the inventory is described: the
+	// inventory has pages of its own (inventoryPages).
+	TableLinks map[string]string
+	// Page, Number and Pages are one page of the inventory, on its pages.
+	Page          []datamap.RecordTable
+	Number, Pages int
 }
 
-func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
+func (v recordView) Prev() int { return v.Number - 1 }
+func (v recordView) Next() int { return v.Number + 1 }
+
+// inventoryColumnsPerPage bounds a page of the data inventory. Every
+// column is a table row of about a kilobyte of HTML, so a page stays
+// near 100 KB, readable on a phone; a table is never split.
+const inventoryColumnsPerPage = 90
+
+// inventoryPages cuts the inventory into pages of whole tables.
+func inventoryPages(tables []datamap.RecordTable) [][]datamap.RecordTable {
+	var pages [][]datamap.RecordTable
+	var cur []datamap.RecordTable
+	n := 0
+	for _, t := range tables {
+		if len(cur) > 0 && n+len(t.Columns) > inventoryColumnsPerPage {
+			pages, cur, n = append(pages, cur), nil, 0
+		}
+		cur = append(cur, t)
+		n += len(t.Columns)
+	}
+	if len(cur) > 0 {
+		pages = append(pages, cur)
+	}
+	return pages
+}
+
+// recordOf reads the record and what its pages need to name things and
+// link tables to the inventory's pages.
+func (s *Server) recordOf(r *http.Request) (recordView, [][]datamap.RecordTable, error) {
 	rec, err := s.Services.Console.ProcessingRecord(r.Context())
 	if err != nil {
-		return err
+		return recordView{}, nil, err
 	}
 	m := s.Services.Console.DataMap()
-	v := recordView{Record: rec, CategoryNames: map[string]string{}, PurposeNames: map[string]string{}}
+	v := recordView{Record: rec, CategoryNames: map[string]string{}, PurposeNames: map[string]string{}, TableLinks: map[string]string{}}
 	for _, c := range m.Categories {
 		v.CategoryNames[c.ID] = c.Name
 	}
 	for _, p := range m.Purposes {
 		v.PurposeNames[p.ID] = p.Name
 	}
+	pages := inventoryPages(rec.Inventory)
+	for i, page := range pages {
+		for _, t := range page {
+			v.TableLinks[t.Name] = fmt.Sprintf("/privacy/record/inventory?page=%d#table-%s", i+1, t.Name)
+		}
+	}
+	return v, pages, nil
+}
+
+func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
+	v, _, err := s.recordOf(r)
+	if err != nil {
+		return err
+	}
 	return s.pages.render(w, r, http.StatusOK, "privacy_record", view{
 		Title:       "Record of processing activities",
 		Description: "The record of processing activities, generated from the product's data map.",
+		Section:     "privacy",
+		Data:        v,
+	})
+}
+
+// recordInventoryPage is one page of the record's data inventory:
+// ?page=N, the first when none is given.
+func (s *Server) recordInventoryPage(w http.ResponseWriter, r *http.Request) error {
+	v, pages, err := s.recordOf(r)
+	if err != nil {
+		return err
+	}
+	n := 1
+	if raw := r.URL.Query().Get("page"); raw != "" {
+		if n, err = strconv.Atoi(raw); err != nil || n < 1 {
+			return &errs.Error{Code: errs.Invalid, Message: "the page number is not valid",
+				Fields: map[string]string{"page": "must be a whole number from 1"}}
+		}
+	}
+	if n > len(pages) {
+		return errs.E(errs.NotFound, "the data inventory has %d pages", len(pages))
+	}
+	v.Page, v.Number, v.Pages = pages[n-1], n, len(pages)
+	return s.pages.render(w, r, http.StatusOK, "privacy_record_inventory", view{
+		Title:       fmt.Sprintf("Data inventory, page %d of %d", n, len(pages)),
+		Description: "Every table and column the product stores, from the record of processing activities.",
 		Section:     "privacy",
 		Data:        v,
 	})

@@ -253,9 +253,10 @@ func TestPrivacyPages(t *testing.T) {
 	t.Parallel()
 	env := newPrivacyTestServer(t)
 	for path, wants := range map[string][]string{
-		"/privacy":               {"Sessions Technologies Inc", "Sessions Technologies Romania SRL", "contact@sessions.us", "E-mail address", "Marketing", "Legitimate interest", `href="/privacy/subprocessors"`, `href="/privacy/record"`},
-		"/privacy/subprocessors": {"LiveKit", "Video call infrastructure", "United States", "Standard contractual clauses", "Mailjet", "None needed (EEA)"},
-		"/privacy/record":        {"Record of processing activities", "Joint controller", "Time limits for erasure", "audit_log", "river_job", "keep-legal-obligation", "Encryption at rest", "Colossyan"},
+		"/privacy":                  {"Sessions Technologies Inc", "Sessions Technologies Romania SRL", "contact@sessions.us", "E-mail address", "Marketing", "Legitimate interest", `href="/privacy/subprocessors"`, `href="/privacy/record"`},
+		"/privacy/subprocessors":    {"LiveKit", "Video call infrastructure", "United States", "Standard contractual clauses", "Mailjet", "None needed (EEA)"},
+		"/privacy/record":           {"Record of processing activities", "Joint controller", "Time limits for erasure", "audit_log", "river_job", "Encryption at rest", "Colossyan"},
+		"/privacy/record/inventory": {"Data inventory", "Page 1 of", `rel="next"`, "Columns of"},
 	} {
 		rec := env.get(path)
 		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "text/html; charset=utf-8" {

@@ -19,8 +19,12 @@ func (s *Server) routes() {
 	s.page("GET /readyz", s.readyz)
 	s.page("GET /static/{file}", s.static)
 
-	// Shell pages.
+	// Shell pages: the start page is a member's meetings (and the
+	// product's front page for anyone else); a meeting that starts now;
+	// the time zone a member's times are shown in.
 	s.page("GET /{$}", s.homePage)
+	s.page("POST /meetings/instant", s.member(s.instantMeetingForm))
+	s.page("POST /account/timezone", s.member(s.timeZoneForm))
 	// The console's landing page checks the role itself: a member whose
 	// roles wait for two-step sign-in is told how to turn it on.
 	s.page("GET /admin", s.member(s.adminPage))
@@ -29,6 +33,7 @@ func (s *Server) routes() {
 	s.page("GET /privacy", s.privacyPage)
 	s.page("GET /privacy/subprocessors", s.subprocessorsPage)
 	s.page("GET /privacy/record", s.recordPage)
+	s.page("GET /privacy/record/inventory", s.recordInventoryPage)
 	s.api("GET /api/subprocessors", s.subprocessorsAPI)
 	s.api("GET /api/datamap", s.datamapAPI)
 	s.page("GET /admin/subprocessors", s.can(staff.EditSubprocessors)(s.adminSubprocessorsPage))

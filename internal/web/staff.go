@@ -28,7 +28,7 @@ func (s *Server) can(p staff.Permission) func(handlerFunc) handlerFunc {
 	return func(h handlerFunc) handlerFunc {
 		return s.member(func(w http.ResponseWriter, r *http.Request) error {
 			if err := actorOf(r).Require(p); err != nil {
-				return err
+				return staffRefusal{err}
 			}
 			return h(w, r)
 		})
@@ -42,7 +42,7 @@ func (s *Server) canEither(p, q staff.Permission) func(handlerFunc) handlerFunc 
 		return s.member(func(w http.ResponseWriter, r *http.Request) error {
 			if a := actorOf(r); !a.Can(q) {
 				if err := a.Require(p); err != nil {
-					return err
+					return staffRefusal{err}
 				}
 			}
 			return h(w, r)
@@ -543,6 +543,9 @@ type setupView struct {
 func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) error {
 	token := r.URL.Query().Get("token")
 	if err := s.Services.Accounts.CheckSetupLink(r.Context(), token); err != nil {
+		if isDeadLink(err) {
+			return s.deadLink(w, r, linkSetup, err)
+		}
 		return err
 	}
 	return s.pages.render(w, r, http.StatusOK, "staff_setup", view{Title: "Create the first administrator", Section: "admin", Data: setupView{Token: token}})
