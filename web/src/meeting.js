@@ -235,9 +235,10 @@ function setupPrejoin(cfg, ui, state) {
   ui.micSelect.addEventListener("change", restart);
   ui.cameraOn.addEventListener("change", restart);
   ui.micOn.addEventListener("change", restart);
-  startPreview(ui, state).then(() =>
-    fillDevices({ camera: ui.cameraSelect, mic: ui.micSelect, speaker: ui.speakerSelect, speakerField: ui.speakerField }),
-  );
+  startPreview(ui, state).then(() => {
+    fillDevices({ camera: ui.cameraSelect, mic: ui.micSelect, speaker: ui.speakerSelect, speakerField: ui.speakerField });
+    if (!state.room && ui.deviceError.hidden) say(ui, "Ready when you are.");
+  });
 }
 
 // canChooseSpeaker: only browsers that can route a media element's sound
@@ -565,6 +566,7 @@ function setPressed(button, on, offLabel, onLabel) {
   if (!button) return;
   button.setAttribute("aria-pressed", on ? "true" : "false");
   button.querySelector("span").textContent = on ? onLabel : offLabel;
+  if (button.title) button.title = on ? onLabel : offLabel;
 }
 
 function setIcon(button, name) {
@@ -628,7 +630,7 @@ function setupControls(cfg, ui, state) {
     state.view = state.view === "grid" ? "speaker" : "grid";
     const speaker = state.view === "speaker";
     ui.toggleView.setAttribute("aria-pressed", speaker ? "true" : "false");
-    ui.toggleView.querySelector("span").textContent = speaker ? "Grid view" : "Speaker view";
+    ui.toggleView.querySelector("span").textContent = ui.toggleView.title = speaker ? "Grid view" : "Speaker view";
     setIcon(ui.toggleView, speaker ? "grid" : "speaker-view");
     renderAll(ui, state);
   });
