@@ -331,20 +331,7 @@ func (b *roomBrowser) do(step string, actions ...chromedp.Action[chromedp.Void])
 // waitJS polls a JavaScript condition until it holds.
 func (b *roomBrowser) waitJS(what, cond string) {
 	b.t.Helper()
-	deadline := time.Now().Add(roomPatience)
-	for {
-		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](cond))
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			if err == nil {
-				err = fmt.Errorf("still false: %s", cond)
-			}
-			b.fail(what, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	b.waitJSWithin(roomPatience, what, cond)
 }
 
 func (b *roomBrowser) evalBool(js string) bool {
