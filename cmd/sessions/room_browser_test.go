@@ -23,14 +23,18 @@ import (
 )
 
 // TestBrowserMeetingRoom joins one meeting from two headless Chromium
-// browsers with fake cameras and microphones, through our own pages, on
-// the real binary and its embedded SFU: the host signs in and opens the
-// room; the guest opens the personal link from the invitation mail, gives
-// a name, asks to join and waits in the lobby until the host admits them
-// from the room's People panel. Then each must see the other's video
-// playing (videoWidth > 0 and currentTime advancing), a chat message
-// must reach the other side, and at 390 px wide nothing may stick out
-// sideways.
+// browsers with fake cameras, microphones and screens, through our own
+// pages, on the real binary and its embedded SFU: the host signs in and
+// opens the room at 1280 px; the guest opens the personal link from the
+// invitation mail at 390 px, gives a name, asks to join and waits until
+// the host admits them from the knock banner. No element with the hidden
+// attribute may show, and the guest's page holds no host tool. Each must
+// see the other's video playing and the other's microphone state; chat
+// written by both, interleaved, must reach both sides in order without a
+// reload; a question marked answered shows so on both; a screen share is
+// shown large and its tile goes at once when it stops; the host ends the
+// call for everyone, and the guest is told. At 390 px nothing may stick
+// out sideways.
 func TestBrowserMeetingRoom(t *testing.T) {
 	t.Parallel()
 	oneCallAtATime(t)
@@ -77,8 +81,10 @@ func TestBrowserMeetingRoom(t *testing.T) {
 	hostB := newRoomBrowser(t, chromium, "host", s)
 	guestB := newRoomBrowser(t, chromium, "guest", s)
 
-	// The host signs in and joins first: hosts pass the lobby.
+	// The host signs in and joins first, on a laptop's screen: hosts pass
+	// the lobby.
 	hostB.do("host signs in and opens the room",
+		chromedp.EmulateViewport(1280, 800),
 		chromedp.Navigate(s.url+"/signin"),
 		chromedp.SendKeys(chromedp.ID("email"), host.Email),
 		chromedp.SendKeys(chromedp.ID("password"), password),
@@ -87,9 +93,16 @@ func TestBrowserMeetingRoom(t *testing.T) {
 		chromedp.Navigate(s.url+"/meetings/"+m.ID+"/room"),
 		chromedp.WaitVisible(chromedp.ID("prejoin")),
 	)
-	// The device check shows the fake camera before anything is sent.
+	// The device check shows the fake camera before anything is sent,
+	// and says nothing about the camera being off.
 	hostB.waitJS("the camera preview plays", `document.getElementById("preview").videoWidth > 0`)
+	hostB.noHiddenShown("the device check")
+	hostB.screenshot(1280, "prejoin")
 	hostB.do("host joins", chromedp.Click(chromedp.ID("join-button")), chromedp.WaitVisible(chromedp.ID("call")))
+	// The call has the window to itself.
+	if hostB.evalBool(`Array.from(document.querySelectorAll("body > header, body > footer")).some(e => e.getBoundingClientRect().height > 0)`) {
+		t.Error("the site's header or footer is shown in the call")
+	}
 
 	// The guest comes by the personal link, at a phone's width.
 	guestB.do("guest opens the link at 390 px",
@@ -101,27 +114,37 @@ func TestBrowserMeetingRoom(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("prejoin")),
 	)
 	guestB.waitJS("the guest's camera preview plays", `document.getElementById("preview").videoWidth > 0`)
+	guestB.noHiddenShown("the guest's device check")
 	guestB.fitsWidth("the device check", 390)
+	guestB.screenshot(390, "prejoin")
+	// The server renders no host tool for a guest, hidden or not.
+	if guestB.evalBool(`["host-tools", "lock-toggle", "knock", "end-all"].some(id => document.getElementById(id)) || !!document.getElementById("room").dataset.endUrl`) {
+		t.Error("the guest's page offers host tools")
+	}
 	guestB.do("guest asks to join", chromedp.Click(chromedp.ID("join-button")), chromedp.WaitVisible(chromedp.ID("lobby-wait")))
 
-	// The host sees the guest waiting and admits them.
-	hostB.do("host opens the People panel", chromedp.Click(chromedp.ID("tab-people")))
-	hostB.waitJS("the guest shows in the lobby list",
-		`Array.from(document.querySelectorAll("#lobby-list .person-name")).some(e => e.textContent === "Gustav Guest")`)
-	hostB.do("host admits the guest", chromedp.Click(chromedp.Search(`//ul[@id="lobby-list"]//button[normalize-space()="Admit"]`)))
+	// The host is told by a banner over the call, wherever the panels
+	// are, and admits the guest from it.
+	hostB.do("host looks at the agenda", chromedp.Click(chromedp.ID("tab-agenda")))
+	hostB.waitJS("the knock banner names the guest",
+		`(() => { const k = document.getElementById("knock"); return !k.hidden && k.textContent.includes("Gustav Guest"); })()`)
+	hostB.waitJS("the People tab counts the guest", `document.getElementById("people-count").textContent === "1"`)
+	hostB.screenshot(1280, "knock")
+	hostB.do("host admits the guest from the banner", chromedp.Click(chromedp.ID("knock-admit")))
 	guestB.do("the guest is let in", chromedp.WaitVisible(chromedp.ID("call")))
+	hostB.waitJS("the knock banner goes", `document.getElementById("knock").hidden`)
 
 	// Each sees the other's video playing, named.
 	for _, b := range []*roomBrowser{hostB, guestB} {
 		// livekit-client's adaptive stream pauses videos scrolled out of
-		// sight, and clicking the panels below may have scrolled the grid
-		// away: look at it, as a person would.
+		// sight: look at the grid, as a person would.
 		b.evalBool(`document.getElementById("grid").scrollIntoView({block: "start"}), true`)
 		b.waitJS("the other's video has frames",
 			`(() => { const v = document.querySelector("#grid .tile:not(.tile-local) video"); return !!v && v.videoWidth > 0; })()`)
 		first := b.evalFloat(`document.querySelector("#grid .tile:not(.tile-local) video").currentTime`)
 		b.waitJS("the other's video advances",
 			fmt.Sprintf(`document.querySelector("#grid .tile:not(.tile-local) video").currentTime > %f`, first))
+		b.noHiddenShown("the call")
 	}
 	if name := hostB.evalString(`document.querySelector("#grid .tile:not(.tile-local) .tile-name").textContent`); name != "Gustav Guest" {
 		t.Errorf("the host's tile of the guest is named %q", name)
@@ -129,33 +152,95 @@ func TestBrowserMeetingRoom(t *testing.T) {
 	if name := guestB.evalString(`document.querySelector("#grid .tile:not(.tile-local) .tile-name").textContent`); name != host.Name {
 		t.Errorf("the guest's tile of the host is named %q", name)
 	}
-	// Moderation is offered to the host only.
-	if !hostB.evalBool(`!document.getElementById("host-tools").hidden`) {
-		t.Error("the host has no host controls")
+	// Every tile says whether the microphone and camera are on.
+	guestB.do("the guest mutes", chromedp.Click(chromedp.ID("toggle-mic")))
+	hostB.waitJS("the host's tile of the guest shows the microphone off",
+		`(() => { const t = document.querySelector("#grid .tile:not(.tile-local)"); return t.dataset.mic === "off" && !!t.querySelector(".flag-mic-off"); })()`)
+	guestB.do("the guest unmutes", chromedp.Click(chromedp.ID("toggle-mic")))
+	hostB.waitJS("the host's tile of the guest shows the microphone on",
+		`document.querySelector("#grid .tile:not(.tile-local)").dataset.mic === "on"`)
+
+	// Chat goes both ways, interleaved, through our server: writing a
+	// message must not stop the writer from receiving the others'. Every
+	// other message is sent with Enter.
+	chat := []struct {
+		from *roomBrowser
+		text string
+	}{
+		{guestB, "Guest one"}, {hostB, "Host one"}, {guestB, "Guest two"},
+		{hostB, "Host two"}, {guestB, "Guest three"}, {hostB, "Host three"},
 	}
-	if !guestB.evalBool(`document.getElementById("host-tools").hidden`) {
-		t.Error("the guest is shown host controls")
+	var want []string
+	for i, c := range chat {
+		if i == 0 {
+			// The host is on another tab: the Chat tab counts what is new.
+			c.from.send(c.text, true)
+			hostB.waitJS("the Chat tab shows one unread message", `document.getElementById("chat-unread").textContent === "1"`)
+			hostB.do("the host opens the chat", chromedp.Click(chromedp.ID("tab-chat")))
+			hostB.waitJS("opening the chat clears the count", `document.getElementById("chat-unread").textContent === ""`)
+		} else {
+			c.from.send(c.text, i%2 == 0)
+		}
+		want = append(want, c.text)
+		// Each sees the conversation so far, in order, without a reload.
+		js := fmt.Sprintf(`JSON.stringify(Array.from(document.querySelectorAll("#chat-list .message-body")).map(e => e.textContent)) === %q`, mustJSON(t, want))
+		hostB.waitJS("the host reads every message so far", js)
+		guestB.waitJS("the guest reads every message so far", js)
+	}
+	if hostB.evalBool(`!document.getElementById("chat-status").hidden`) || guestB.evalBool(`!document.getElementById("chat-status").hidden`) {
+		t.Error("the chat says it lost its connection")
 	}
 
-	// Chat goes through our server and reaches the other side.
-	guestB.do("the guest writes in the chat",
-		chromedp.SendKeys(chromedp.ID("chat-body"), "Hello from the phone"),
-		chromedp.Click(chromedp.CSS("#chat-form button[type=submit]")),
-	)
-	hostB.do("the host opens the chat", chromedp.Click(chromedp.ID("tab-chat")))
-	hostB.waitJS("the host reads the guest's message",
-		`Array.from(document.querySelectorAll("#chat-list .message-body")).some(e => e.textContent === "Hello from the phone")`)
+	// A question, marked answered by the host, shows answered on both sides.
+	guestB.do("the guest asks a question", chromedp.Click(chromedp.ID("chat-question")))
+	guestB.send("Can we see the slides?", false)
+	hostB.waitJS("the host sees the question", `Array.from(document.querySelectorAll("#chat-list .message-question .message-body")).some(e => e.textContent === "Can we see the slides?")`)
+	if guestB.evalBool(`!!document.querySelector("#chat-list .message-answer")`) {
+		t.Error("the guest is offered to mark questions answered")
+	}
+	hostB.do("the host marks it answered", chromedp.Click(chromedp.CSS("#chat-list .message-question .message-answer")))
+	for _, b := range []*roomBrowser{hostB, guestB} {
+		b.waitJS("the question shows answered", `!!document.querySelector("#chat-list .message-answered") && document.querySelector("#chat-list .message-answered .badge").textContent === "Answered"`)
+	}
+
+	// Speaker view puts one person large; the devices can be changed in
+	// the call, with the microphone's level shown.
+	hostB.do("the host switches to speaker view", chromedp.Click(chromedp.ID("toggle-view")))
+	hostB.waitJS("the guest is the large tile", `!!document.querySelector("#grid .tile-main:not(.tile-local)")`)
+	hostB.do("the host opens the devices", chromedp.Click(chromedp.ID("open-settings")), chromedp.WaitVisible(chromedp.ID("devices")))
+	hostB.waitJS("the cameras and microphones are listed", `document.querySelectorAll("#call-camera option").length > 0 && document.querySelectorAll("#call-mic option").length > 0`)
+	hostB.screenshot(1280, "devices")
+	hostB.do("the host closes the devices", chromedp.Click(chromedp.CSS("#devices button[type=submit]")), chromedp.WaitNotVisible(chromedp.ID("devices")))
+	hostB.do("the host goes back to the grid", chromedp.Click(chromedp.ID("toggle-view")))
+	hostB.waitJS("no tile is large in the grid", `!document.querySelector("#grid .tile-main")`)
+
+	// The guest shares a screen (Chromium's fake capture): the host sees
+	// it large; when the guest stops, the tile goes at once.
+	guestB.do("the guest shares a screen", chromedp.Click(chromedp.ID("toggle-screen")))
+	hostB.waitJS("the host sees the screen large",
+		`(() => { const v = document.querySelector("#grid .tile-screen.tile-main video"); return !!v && v.videoWidth > 0; })()`)
+	hostB.screenshot(1280, "screen")
+	guestB.screenshot(390, "screen")
+	guestB.fitsWidth("the call with a screen shared", 390)
+	guestB.do("the guest stops sharing", chromedp.Click(chromedp.ID("toggle-screen")))
+	hostB.waitJSWithin(5*time.Second, "the screen's tile goes at once", `document.querySelectorAll("#grid .tile-screen").length === 0`)
 
 	guestB.fitsWidth("the call", 390)
-	guestB.screenshot(390)
+	guestB.screenshot(390, "call")
+	hostB.screenshot(1280, "call")
 
-	// Leaving ends the call on this page.
-	guestB.do("the guest leaves", chromedp.Click(chromedp.ID("leave")), chromedp.WaitVisible(chromedp.ID("ended")))
-	hostB.waitJS("the guest's tile goes", `document.querySelectorAll("#grid .tile").length === 1`)
+	// The host ends the call for everyone; the guest is told so.
+	hostB.evalBool(`window.confirm = () => true, true`)
+	hostB.do("the host ends the call for everyone", chromedp.Click(chromedp.ID("end-all")), chromedp.WaitVisible(chromedp.ID("ended")))
+	guestB.do("the guest sees the call ended", chromedp.WaitVisible(chromedp.ID("ended")))
+	if text := guestB.evalString(`document.getElementById("ended-text").textContent`); text != "The host ended the session for everyone." {
+		t.Errorf("the guest is told %q", text)
+	}
+	guestB.screenshot(390, "ended")
 
 	s.stop(t)
 	logs := strings.ToLower(s.stderr.String())
-	for _, marker := range []string{host.Email, "gustav", "hanna", "hello from the phone"} {
+	for _, marker := range []string{host.Email, "gustav", "hanna", "guest one", "host three", "slides"} {
 		if strings.Contains(logs, marker) {
 			t.Errorf("the server log contains %q", marker)
 		}
@@ -212,6 +297,8 @@ func newRoomBrowser(t *testing.T, chromium, name string, s *server) *roomBrowser
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		// Screen sharing picks the whole (fake) screen without asking.
+		chromedp.Flag("auto-select-desktop-capture-source", "Entire screen"),
 	)
 	// The browser lives as long as the context of the first run, so start
 	// it here on the test-long context, not on a step's shorter one.
@@ -246,20 +333,7 @@ func (b *roomBrowser) do(step string, actions ...chromedp.Action[chromedp.Void])
 // waitJS polls a JavaScript condition until it holds.
 func (b *roomBrowser) waitJS(what, cond string) {
 	b.t.Helper()
-	deadline := time.Now().Add(roomPatience)
-	for {
-		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](cond))
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			if err == nil {
-				err = fmt.Errorf("still false: %s", cond)
-			}
-			b.fail(what, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	b.waitJSWithin(roomPatience, what, cond)
 }
 
 func (b *roomBrowser) evalBool(js string) bool {
@@ -289,6 +363,56 @@ func (b *roomBrowser) evalString(js string) string {
 	return v
 }
 
+// waitJSWithin is waitJS with a tighter bound, for what must happen at once.
+func (b *roomBrowser) waitJSWithin(d time.Duration, what, cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](cond))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("still false after %v: %s", d, cond)
+			}
+			b.fail(what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// send writes a chat message and sends it, with the Enter key or the Send
+// button.
+func (b *roomBrowser) send(text string, enter bool) {
+	b.t.Helper()
+	if enter {
+		b.do("send "+text+" with Enter", chromedp.SendKeys(chromedp.ID("chat-body"), text+"\r"))
+	} else {
+		b.do("send "+text, chromedp.SendKeys(chromedp.ID("chat-body"), text), chromedp.Click(chromedp.CSS("#chat-form button[type=submit]")))
+	}
+	b.waitJS("the message box empties", `document.getElementById("chat-body").value === ""`)
+}
+
+// noHiddenShown requires that no element with the hidden attribute is
+// displayed: a stylesheet's display rule must not override it.
+func (b *roomBrowser) noHiddenShown(when string) {
+	b.t.Helper()
+	shown := b.evalString(`Array.from(document.querySelectorAll("[hidden]")).filter(e => getComputedStyle(e).display !== "none").map(e => e.tagName + "#" + e.id).join(", ")`)
+	if shown != "" {
+		b.t.Errorf("%s: %s: hidden yet displayed: %s", b.name, when, shown)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // fitsWidth requires that nothing on the page is wider than the viewport.
 func (b *roomBrowser) fitsWidth(when string, width int) {
 	b.t.Helper()
@@ -301,7 +425,7 @@ func (b *roomBrowser) fitsWidth(when string, width int) {
 // screenshot takes a picture of the viewport, checks its width and, when
 // SESSIONS_TEST_SCREENSHOTS names a folder, keeps it there for a person
 // to look at.
-func (b *roomBrowser) screenshot(width int) {
+func (b *roomBrowser) screenshot(width int, what string) {
 	b.t.Helper()
 	b.evalBool(`window.scrollTo(0, 0), true`)
 	shot, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
@@ -317,6 +441,6 @@ func (b *roomBrowser) screenshot(width int) {
 		b.t.Errorf("the screenshot is %d px wide, not a multiple of %d", img.Width, width)
 	}
 	if dir := os.Getenv("SESSIONS_TEST_SCREENSHOTS"); dir != "" {
-		_ = os.WriteFile(filepath.Join(dir, "room-"+b.name+".png"), shot, 0o644)
+		_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("room-%s-%d-%s.png", b.name, width, what)), shot, 0o644)
 	}
 }

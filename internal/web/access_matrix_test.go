@@ -742,6 +742,10 @@ func accessMatrix() []matrixRow {
 			cm, _, _ := mxCall(t, e, "")
 			return matrixReq{path: cm.path("/unlock")}
 		}},
+		{pattern: "POST /api/meetings/{id}/end", want: mxMember("POST /api/meetings/{id}/end"), req: func(t *testing.T, e *matrixEnv) matrixReq {
+			cm, _, _ := mxCall(t, e, "")
+			return matrixReq{path: cm.path("/end")}
+		}},
 		{pattern: "POST /api/meetings/{id}/participants/{pid}/remove", want: mxMember("POST /api/meetings/{id}/participants/{pid}/remove"), req: func(t *testing.T, e *matrixEnv) matrixReq {
 			cm, pid, _ := mxCall(t, e, "admitted")
 			return matrixReq{path: cm.path("/participants/" + pid + "/remove")}

@@ -313,6 +313,16 @@ func (s *Server) apiMute(w http.ResponseWriter, r *http.Request) error {
 	return writeJSONNoStore(w, http.StatusOK, map[string]bool{"muted": true})
 }
 
+// apiEndCall is POST /api/meetings/{id}/end: a host ends the call for
+// everyone in it.
+func (s *Server) apiEndCall(w http.ResponseWriter, r *http.Request) error {
+	connected, err := s.Services.Calls.EndCall(r.Context(), actorOf(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSONNoStore(w, http.StatusOK, map[string]bool{"ended": true, "disconnected": connected})
+}
+
 func (s *Server) apiLock(w http.ResponseWriter, r *http.Request) error {
 	return s.setLocked(w, r, true)
 }

@@ -582,6 +582,57 @@ func TestModeration(t *testing.T) {
 	}
 }
 
+// TestEndCallForEveryone: a host ends the call; it is audited, and the
+// door is reset, so an admitted guest waits in the lobby again. Nobody
+// else may end it.
+func TestEndCallForEveryone(t *testing.T) {
+	t.Parallel()
+	h := newHarnessOpts(t, harnessOptions{Video: emptyVideo})
+	cm := newCallMeeting(t, h)
+	host := h.apiClient(t, cm.Host)
+	ada := h.newMember(t)
+	cm.member(t, h, ada, meeting.RoleParticipant)
+	gina, token := cm.guest(t, h, "gina@example.org")
+	join := "/api/join/" + token
+	expectJoin(t, h, postJSON(t, h.anon(), join, map[string]string{"name": "Gina", "email": "gina@example.org"}), 202, "", "", "")
+	if res := postJSON(t, host, cm.path("/lobby/"+gina+"/admit"), nil); res.StatusCode != 200 {
+		t.Fatalf("admit: %d %s", res.StatusCode, res.Body)
+	}
+	expectJoin(t, h, h.anon().get(t, join), 200, cm.ID, gina, "participant")
+
+	for name, c := range map[string]*client{"a participant": h.apiClient(t, ada), "a stranger": h.apiClient(t, h.newMember(t))} {
+		if res := postJSON(t, c, cm.path("/end"), nil); res.StatusCode != 403 {
+			t.Errorf("%s ends the call: %d %s", name, res.StatusCode, res.Body)
+		}
+	}
+	if res := postJSON(t, h.anon(), join+"/end", nil); res.StatusCode/100 == 2 {
+		t.Errorf("a guest's link ends the call: %d", res.StatusCode)
+	}
+	if n := h.count(t, `SELECT COUNT(*) FROM audit_log WHERE action = 'meeting.end_call'`); n != 0 {
+		t.Fatalf("%d end entries after refusals", n)
+	}
+
+	res := postJSON(t, host, cm.path("/end"), nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("end: %d %s", res.StatusCode, res.Body)
+	}
+	var out map[string]bool
+	res.decode(t, &out)
+	// Nobody is connected on this SFU: the call is over all the same.
+	if !out["ended"] || out["disconnected"] {
+		t.Errorf("end answered %s", res.Body)
+	}
+	if n := h.count(t, `SELECT COUNT(*) FROM audit_log WHERE action = 'meeting.end_call' AND subject_id = ?`, cm.ID); n != 1 {
+		t.Errorf("%d end entries", n)
+	}
+	// The guest's page asks again, and waits for a host again.
+	expectJoin(t, h, h.anon().get(t, join), 409, "", "", "")
+	expectJoin(t, h, postJSON(t, h.anon(), join, nil), 202, "", "", "")
+	if res := postJSON(t, host, cm.path("/end"), nil); res.StatusCode != 200 {
+		t.Errorf("ending an ended call: %d %s", res.StatusCode, res.Body)
+	}
+}
+
 // ---- chat and questions ----
 
 func TestChatAndQuestions(t *testing.T) {

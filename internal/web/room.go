@@ -26,7 +26,11 @@ type roomData struct {
 	AskPasscode bool
 	// Locked is the lock's state when the page was made; hosts toggle it.
 	Locked bool
-	Agenda []roomAgendaItem
+	// CanModerate puts the host's tools on the page (lock, lobby, the
+	// knock banner, end for everyone); without it they are not rendered
+	// at all, whatever the script does.
+	CanModerate bool
+	Agenda      []roomAgendaItem
 	// BackURL is where "Back" leads, "" for none.
 	BackURL string
 	URLs    roomURLs
@@ -43,11 +47,13 @@ type roomAgendaItem struct {
 // admitted with a token, or waiting) and Poll (GET, the same answers while
 // waiting in the lobby); Messages (GET, ?since=cursor) and Send (POST) for
 // chat and questions; and, used only when the join answer's role may
-// moderate, Lobby (GET), Admit, Deny, Lock, Unlock, Remove and Mute (POST).
+// moderate, Lobby (GET), Admit, Deny, Lock, Unlock, Remove, Mute, End and
+// Answered (POST; ":mid" is the question's id).
 // Leave, when set, is told when the person hangs up.
 type roomURLs struct {
 	Join, Poll, Messages, Send                     string
 	Lobby, Admit, Deny, Lock, Unlock, Remove, Mute string
+	End, Answered                                  string
 	Leave                                          string
 }
 
@@ -75,6 +81,7 @@ func (s *Server) roomPage(w http.ResponseWriter, r *http.Request) error {
 		},
 	}
 	if meeting.CanModerate(p.Role) {
+		d.CanModerate = true
 		d.URLs.Lobby = api + "/lobby"
 		d.URLs.Admit = api + "/lobby/:pid/admit"
 		d.URLs.Deny = api + "/lobby/:pid/deny"
@@ -82,6 +89,8 @@ func (s *Server) roomPage(w http.ResponseWriter, r *http.Request) error {
 		d.URLs.Unlock = api + "/unlock"
 		d.URLs.Remove = api + "/participants/:pid/remove"
 		d.URLs.Mute = api + "/participants/:pid/mute"
+		d.URLs.End = api + "/end"
+		d.URLs.Answered = api + "/messages/:mid/answered"
 	}
 	return s.renderRoom(w, r, d)
 }

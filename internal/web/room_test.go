@@ -101,6 +101,7 @@ func TestRoomPage(t *testing.T) {
 			"lobby-url": api + "/lobby", "admit-url": api + "/lobby/:pid/admit", "deny-url": api + "/lobby/:pid/deny",
 			"lock-url": api + "/lock", "unlock-url": api + "/unlock",
 			"remove-url": api + "/participants/:pid/remove", "mute-url": api + "/participants/:pid/mute",
+			"end-url": api + "/end", "answered-url": api + "/messages/:mid/answered",
 			"locked": "false",
 		}
 		for k, v := range want {
@@ -112,6 +113,8 @@ func TestRoomPage(t *testing.T) {
 			"Quarterly &lt;review&gt;", // escaped, not markup
 			"Numbers", "20 min", "Bring the sheet", "Led by " + host.Name, "Questions",
 			`src="/static/meeting.`, `href="/static/meeting.`,
+			// The host's tools: lock and lobby, the knock banner, ending the call.
+			`id="host-tools"`, `id="knock"`, `id="end-all"`,
 		} {
 			if !strings.Contains(page, s) {
 				t.Errorf("the page lacks %q", s)
@@ -141,9 +144,15 @@ func TestRoomPage(t *testing.T) {
 		if a["join-url"] != api+"/join" {
 			t.Errorf("join url %q", a["join-url"])
 		}
-		for _, k := range []string{"lobby-url", "admit-url", "deny-url", "lock-url", "unlock-url", "remove-url", "mute-url"} {
+		for _, k := range []string{"lobby-url", "admit-url", "deny-url", "lock-url", "unlock-url", "remove-url", "mute-url", "end-url", "answered-url"} {
 			if a[k] != "" {
 				t.Errorf("a participant's page has data-%s = %q", k, a[k])
+			}
+		}
+		// The host's tools are not on the page at all, hidden or not.
+		for _, tool := range []string{`id="host-tools"`, `id="lock-toggle"`, `id="knock"`, `id="end-all"`} {
+			if strings.Contains(res.text(), tool) {
+				t.Errorf("a participant's page has %s", tool)
 			}
 		}
 		if !strings.Contains(res.text(), `id="join-passcode"`) {

@@ -304,7 +304,7 @@ func (s *Server) routes() {
 	// for members (signed in; the room page's script writes with the
 	// session cookie, same-origin only) and for guests (their personal
 	// link's token in the path, open to whoever holds it); what hosts and
-	// co-hosts do (lobby, lock, mute, remove, questions answered,
+	// co-hosts do (lobby, lock, mute, remove, end the call, questions answered,
 	// attendance; checked in the handlers); the chat; the video server's
 	// signed webhooks, which are not held to per-address limits since all
 	// come from one server; and the embedded SFU's signalling, proxied on
@@ -316,6 +316,7 @@ func (s *Server) routes() {
 	s.script("POST /api/meetings/{id}/lobby/{pid}/deny", s.member(s.apiLobbyDeny))
 	s.script("POST /api/meetings/{id}/lock", s.member(s.apiLock))
 	s.script("POST /api/meetings/{id}/unlock", s.member(s.apiUnlock))
+	s.script("POST /api/meetings/{id}/end", s.member(s.apiEndCall))
 	s.script("POST /api/meetings/{id}/participants/{pid}/remove", s.member(s.apiRemove))
 	s.script("POST /api/meetings/{id}/participants/{pid}/mute", s.member(s.apiMute))
 	s.script("GET /api/meetings/{id}/messages", s.member(s.listMessages(s.memberAtDoor)))

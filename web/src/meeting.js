@@ -1,12 +1,16 @@
 // The meeting room. The server renders the page with every address this
 // script needs in data-* attributes of #room (the Content-Security-Policy
-// allows no inline script), and this script does the rest: the device check
-// before joining, the join request (which may wait in the lobby), the call
-// itself through livekit-client, and the chat, people and agenda panels.
+// allows no inline script), and only renders the host's tools for hosts
+// and co-hosts. This script does the rest: the device check before
+// joining, the join request (which may wait in the lobby), the call itself
+// through livekit-client, and the chat, people and agenda panels.
 //
 // Raise hand and reactions travel as LiveKit data messages between the
 // people in the call; our server never sees or stores them. Chat and
-// questions go through our API, which stores them with their author.
+// questions go through our API, which stores them with their author and
+// numbers them; a data message only tells the others to fetch what is new
+// at once instead of at their next poll, so a lost hint delays a message
+// by a few seconds and never loses it.
 import {
   Room,
   RoomEvent,
@@ -21,12 +25,21 @@ if (root) {
   start(root);
 }
 
-// Reactions a person can send. Anything else arriving over a data message
-// is ignored, so a modified client cannot put arbitrary text on others'
-// screens.
-const REACTIONS = ["👍", "👏", "❤️", "😂", "🎉", "😮"];
+// Reactions a person can send, drawn from the page's icon sprite so they
+// look the same without an emoji font. Anything else arriving over a data
+// message is ignored, so a modified client cannot put arbitrary text on
+// others' screens.
+const REACTIONS = {
+  "thumbs-up": "Like",
+  heart: "Love",
+  laugh: "Ha ha",
+  wow: "Wow",
+  celebrate: "Hooray",
+  agree: "Agree",
+};
 const TOPIC_HAND = "sessions.hand";
 const TOPIC_REACTION = "sessions.reaction";
+const TOPIC_CHAT = "sessions.chat";
 const POLL_MS = 3000;
 
 function start(root) {
@@ -38,20 +51,28 @@ function start(root) {
     role: "participant",
     identity: "",
     preview: { video: null, audio: null, analyser: null, meterTimer: 0 },
+    callMeter: { analyser: null, timer: 0 },
     hands: new Set(),
     handRaised: false,
     locked: cfg.locked,
-    chatCursor: "",
-    chatTimer: 0,
+    chat: { cursor: "", timer: 0, busy: false, again: false, failures: 0, unread: 0, stopped: false },
     lobbyTimer: 0,
     waitTimer: 0,
+    knownWaiting: new Set(),
+    audioCtx: null,
+    view: "grid",
+    speaker: "",
     leaving: false,
+    endedByMe: false,
   };
 
-  setupTabs(ui);
+  setupTabs(ui, state);
   setupPrejoin(cfg, ui, state);
   ui.prejoinForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
+    // A user gesture: the only moment browsers let a page start sound, so
+    // the knock chime is made ready here.
+    prepareSound(state);
     join(cfg, ui, state);
   });
   ui.lobbyLeave.addEventListener("click", () => stopWaiting(ui, state, "You left the waiting room."));
@@ -62,7 +83,8 @@ function start(root) {
 }
 
 // readConfig turns the data-* attributes into addresses. Addresses of
-// actions on another person carry ":pid", replaced by their participant id.
+// actions on another person carry ":pid", replaced by their participant id;
+// the address marking a question answered carries ":mid".
 function readConfig(d) {
   return {
     meetingID: d.meetingId || "",
@@ -77,7 +99,10 @@ function readConfig(d) {
     unlockURL: d.unlockUrl || "",
     removeURL: d.removeUrl || "",
     muteURL: d.muteUrl || "",
+    endURL: d.endUrl || "",
+    answeredURL: d.answeredUrl || "",
     leaveURL: d.leaveUrl || "",
+    icons: d.icons || "",
     locked: d.locked === "true",
   };
 }
@@ -85,7 +110,9 @@ function readConfig(d) {
 function findElements() {
   const $ = (id) => document.getElementById(id);
   return {
+    root: $("room"),
     status: $("room-status"),
+    reconnecting: $("reconnecting"),
     prejoin: $("prejoin"),
     prejoinForm: $("prejoin-form"),
     preview: $("preview"),
@@ -93,6 +120,8 @@ function findElements() {
     micLevel: $("mic-level"),
     cameraSelect: $("camera-select"),
     micSelect: $("mic-select"),
+    speakerField: $("speaker-field"),
+    speakerSelect: $("speaker-select"),
     cameraOn: $("camera-on"),
     micOn: $("mic-on"),
     joinButton: $("join-button"),
@@ -108,7 +137,18 @@ function findElements() {
     toggleCamera: $("toggle-camera"),
     toggleScreen: $("toggle-screen"),
     toggleHand: $("toggle-hand"),
+    toggleView: $("toggle-view"),
+    reactionPicker: $("reaction-picker"),
     reactionButtons: document.querySelectorAll("[data-reaction]"),
+    openSettings: $("open-settings"),
+    devices: $("devices"),
+    callCamera: $("call-camera"),
+    callMic: $("call-mic"),
+    callMicLevel: $("call-mic-level"),
+    callSpeakerField: $("call-speaker-field"),
+    callSpeaker: $("call-speaker"),
+    callDeviceError: $("call-device-error"),
+    endAll: $("end-all"),
     leave: $("leave"),
     ended: $("ended"),
     endedText: $("ended-text"),
@@ -118,11 +158,18 @@ function findElements() {
     chatBody: $("chat-body"),
     chatQuestion: $("chat-question"),
     chatError: $("chat-error"),
+    chatStatus: $("chat-status"),
+    chatUnread: $("chat-unread"),
     peopleList: $("people-list"),
+    peopleCount: $("people-count"),
     hostTools: $("host-tools"),
     lockToggle: $("lock-toggle"),
     lobbyList: $("lobby-list"),
     lobbyEmpty: $("lobby-empty"),
+    knock: $("knock"),
+    knockText: $("knock-text"),
+    knockAdmit: $("knock-admit"),
+    knockDeny: $("knock-deny"),
     tabs: document.querySelectorAll('[role="tab"]'),
   };
 }
@@ -132,12 +179,29 @@ function say(ui, text) {
 }
 
 function show(el, on) {
-  el.hidden = !on;
+  if (el) el.hidden = !on;
+}
+
+function canModerate(state) {
+  return state.role === "host" || state.role === "co-host";
+}
+
+// icon is an <svg> showing a symbol of the room's sprite.
+function icon(cfg, name) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "icon");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const use = document.createElementNS(ns, "use");
+  use.setAttribute("href", cfg.icons + "#" + name);
+  svg.append(use);
+  return svg;
 }
 
 // ---- Tabs -----------------------------------------------------------------
 
-function setupTabs(ui) {
+function setupTabs(ui, state) {
   const tabs = Array.from(ui.tabs);
   const select = (tab) => {
     for (const t of tabs) {
@@ -146,6 +210,7 @@ function setupTabs(ui) {
       t.tabIndex = on ? 0 : -1;
       document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
     }
+    if (tab.id === "tab-chat") setUnread(ui, state, 0);
   };
   tabs.forEach((tab, i) => {
     tab.addEventListener("click", () => select(tab));
@@ -162,7 +227,7 @@ function setupTabs(ui) {
   });
 }
 
-// ---- Device check before joining -----------------------------------------
+// ---- Devices ---------------------------------------------------------------
 
 function setupPrejoin(cfg, ui, state) {
   const restart = () => startPreview(ui, state);
@@ -170,18 +235,31 @@ function setupPrejoin(cfg, ui, state) {
   ui.micSelect.addEventListener("change", restart);
   ui.cameraOn.addEventListener("change", restart);
   ui.micOn.addEventListener("change", restart);
-  startPreview(ui, state).then(() => fillDevices(ui));
+  startPreview(ui, state).then(() => {
+    fillDevices({ camera: ui.cameraSelect, mic: ui.micSelect, speaker: ui.speakerSelect, speakerField: ui.speakerField });
+    if (!state.room && ui.deviceError.hidden) say(ui, "Ready when you are.");
+  });
 }
 
-async function fillDevices(ui) {
+// canChooseSpeaker: only browsers that can route a media element's sound
+// to another output offer the choice.
+function canChooseSpeaker() {
+  return typeof HTMLMediaElement !== "undefined" && "setSinkId" in HTMLMediaElement.prototype;
+}
+
+// fillDevices lists the cameras, microphones and (where the browser can
+// route sound) speakers in the selects, keeping the choices made, or
+// marking the devices in use (current, by kind).
+async function fillDevices(sel, current = {}) {
   let devices = [];
   try {
     devices = await navigator.mediaDevices.enumerateDevices();
   } catch (e) {
     return;
   }
-  const fill = (select, kind, current) => {
-    const chosen = select.value || current;
+  const fill = (select, kind, chosenID, noun) => {
+    if (!select) return 0;
+    const chosen = chosenID || select.value;
     select.replaceChildren();
     let n = 0;
     for (const d of devices) {
@@ -189,24 +267,42 @@ async function fillDevices(ui) {
       n++;
       const opt = document.createElement("option");
       opt.value = d.deviceId;
-      opt.textContent = d.label || (kind === "videoinput" ? "Camera " : "Microphone ") + n;
+      opt.textContent = d.label || noun + " " + n;
       if (d.deviceId === chosen) opt.selected = true;
       select.append(opt);
     }
     select.disabled = n === 0;
+    return n;
   };
-  fill(ui.cameraSelect, "videoinput", "");
-  fill(ui.micSelect, "audioinput", "");
+  fill(sel.camera, "videoinput", current.videoinput, "Camera");
+  fill(sel.mic, "audioinput", current.audioinput, "Microphone");
+  const speakers = canChooseSpeaker() ? fill(sel.speaker, "audiooutput", current.audiooutput, "Speaker") : 0;
+  show(sel.speakerField, speakers > 0);
+}
+
+// meter shows a microphone track's level in a <meter>; the returned
+// function stops it.
+function meter(track, el) {
+  try {
+    const a = createAudioAnalyser(track, { cloneTrack: true });
+    const timer = setInterval(() => {
+      el.value = Math.min(1, a.calculateVolume() * 4);
+    }, 100);
+    return () => {
+      clearInterval(timer);
+      a.cleanup();
+      el.value = 0;
+    };
+  } catch (e) {
+    // No level meter where Web Audio is unavailable; the call still works.
+    return () => {};
+  }
 }
 
 function stopPreview(state, keep) {
   const p = state.preview;
-  clearInterval(p.meterTimer);
-  p.meterTimer = 0;
-  if (p.analyser) {
-    p.analyser.cleanup();
-    p.analyser = null;
-  }
+  if (p.stopMeter) p.stopMeter();
+  p.stopMeter = null;
   if (!keep) {
     if (p.video) p.video.stop();
     if (p.audio) p.audio.stop();
@@ -233,6 +329,7 @@ async function startPreview(ui, state) {
     ui.deviceError.textContent =
       "Your camera or microphone could not be started. Check that the browser may use them, or join with them off.";
     show(ui.deviceError, true);
+    show(ui.previewOff, true);
     return;
   }
   for (const t of tracks) {
@@ -241,17 +338,51 @@ async function startPreview(ui, state) {
       t.attach(ui.preview);
     } else if (t.kind === Track.Kind.Audio) {
       state.preview.audio = t;
-      try {
-        const a = createAudioAnalyser(t, { cloneTrack: true });
-        state.preview.analyser = a;
-        state.preview.meterTimer = setInterval(() => {
-          ui.micLevel.value = Math.min(1, a.calculateVolume() * 4);
-        }, 100);
-      } catch (e) {
-        // No level meter where Web Audio is unavailable; the call still works.
-      }
+      state.preview.stopMeter = meter(t, ui.micLevel);
     }
   }
+}
+
+// setupDeviceDialog lets people change camera, microphone and speaker in
+// the call; their own tile is the preview, and the dialog shows the
+// microphone's level.
+function setupDeviceDialog(ui, state) {
+  const room = () => state.room;
+  const sel = { camera: ui.callCamera, mic: ui.callMic, speaker: ui.callSpeaker, speakerField: ui.callSpeakerField };
+  const stopMeter = () => {
+    if (state.callMeter.stop) state.callMeter.stop();
+    state.callMeter.stop = null;
+  };
+  const startMeter = () => {
+    stopMeter();
+    const pub = room() && room().localParticipant.getTrackPublication(Track.Source.Microphone);
+    if (pub && pub.track && !pub.isMuted) state.callMeter.stop = meter(pub.track, ui.callMicLevel);
+  };
+  ui.openSettings.addEventListener("click", async () => {
+    show(ui.callDeviceError, false);
+    const r = room();
+    const current = {};
+    if (r) for (const k of ["videoinput", "audioinput", "audiooutput"]) current[k] = r.getActiveDevice(k);
+    await fillDevices(sel, current);
+    startMeter();
+    if (typeof ui.devices.showModal === "function") ui.devices.showModal();
+    else ui.devices.setAttribute("open", "");
+  });
+  ui.devices.addEventListener("close", stopMeter);
+  const change = (kind, select) =>
+    select.addEventListener("change", async () => {
+      show(ui.callDeviceError, false);
+      try {
+        await room().switchActiveDevice(kind, select.value);
+      } catch (e) {
+        ui.callDeviceError.textContent = "That device could not be started.";
+        show(ui.callDeviceError, true);
+      }
+      if (kind === "audioinput") startMeter();
+    });
+  change("videoinput", ui.callCamera);
+  change("audioinput", ui.callMic);
+  change("audiooutput", ui.callSpeaker);
 }
 
 // ---- Joining ---------------------------------------------------------------
@@ -335,7 +466,9 @@ function failJoin(ui, text) {
 async function connect(cfg, ui, state, res) {
   state.role = res.role || "participant";
   state.identity = res.identity || "";
-  const room = new Room({ adaptiveStream: true, dynacast: true });
+  const options = { adaptiveStream: true, dynacast: true };
+  if (ui.speakerSelect.value && canChooseSpeaker()) options.audioOutput = { deviceId: ui.speakerSelect.value };
+  const room = new Room(options);
   state.room = room;
   wireRoom(cfg, ui, state, room);
   say(ui, "Connecting…");
@@ -361,12 +494,12 @@ async function connect(cfg, ui, state, res) {
   }
   show(ui.prejoin, false);
   show(ui.call, true);
-  const canModerate = state.role === "host" || state.role === "co-host";
-  show(ui.hostTools, canModerate);
+  ui.root.classList.add("in-call");
   setupControls(cfg, ui, state);
+  setupDeviceDialog(ui, state);
   renderAll(ui, state);
   startChat(cfg, ui, state);
-  if (canModerate) startLobbyWatch(cfg, ui, state);
+  if (canModerate(state)) startLobbyWatch(cfg, ui, state);
   room.startAudio().catch(() => {});
   say(ui, "You are in the call.");
 }
@@ -386,11 +519,16 @@ function wireRoom(cfg, ui, state, room) {
       state.hands.delete(p.identity);
       rerender();
     })
+    .on(RoomEvent.ParticipantNameChanged, rerender)
+    .on(RoomEvent.TrackPublished, rerender)
     .on(RoomEvent.TrackSubscribed, rerender)
     .on(RoomEvent.TrackUnsubscribed, (track) => {
       track.detach();
       rerender();
     })
+    // Someone stopping a screen share or camera unpublishes the track;
+    // its tile must go at once, not at the next unrelated redraw.
+    .on(RoomEvent.TrackUnpublished, rerender)
     .on(RoomEvent.TrackMuted, rerender)
     .on(RoomEvent.TrackUnmuted, rerender)
     .on(RoomEvent.LocalTrackPublished, rerender)
@@ -400,28 +538,52 @@ function wireRoom(cfg, ui, state, room) {
     })
     .on(RoomEvent.ActiveSpeakersChanged, (speakers) => {
       const ids = new Set(speakers.map((s) => s.identity));
+      const loudest = speakers.find((s) => !s.isLocal);
+      if (loudest && loudest.identity !== state.speaker) {
+        state.speaker = loudest.identity;
+        if (state.view === "speaker") rerender();
+      }
       for (const tile of ui.grid.children) {
-        tile.classList.toggle("tile-speaking", ids.has(tile.dataset.identity));
+        tile.classList.toggle("tile-speaking", ids.has(tile.dataset.identity) && !tile.classList.contains("tile-screen"));
       }
     })
     .on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
       if (participant) receiveData(ui, state, participant, topic, payload);
     })
-    .on(RoomEvent.Reconnecting, () => say(ui, "Connection lost; reconnecting…"))
-    .on(RoomEvent.Reconnected, () => say(ui, "Reconnected."))
+    .on(RoomEvent.Reconnecting, () => {
+      show(ui.reconnecting, true);
+      say(ui, "Connection lost; reconnecting…");
+    })
+    .on(RoomEvent.Reconnected, () => {
+      show(ui.reconnecting, false);
+      say(ui, "Reconnected.");
+      pollChat(state.cfg, ui, state);
+    })
     .on(RoomEvent.Disconnected, (reason) => ended(ui, state, reason));
 }
 
 function setPressed(button, on, offLabel, onLabel) {
+  if (!button) return;
   button.setAttribute("aria-pressed", on ? "true" : "false");
   button.querySelector("span").textContent = on ? onLabel : offLabel;
+  if (button.title) button.title = on ? onLabel : offLabel;
+}
+
+function setIcon(button, name) {
+  const use = button.querySelector("use");
+  if (use) use.setAttribute("href", use.getAttribute("href").replace(/#.*$/, "#" + name));
 }
 
 function setupControls(cfg, ui, state) {
   const lp = () => state.room.localParticipant;
   const sync = () => {
-    setPressed(ui.toggleMic, !lp().isMicrophoneEnabled, "Mute", "Unmute");
-    setPressed(ui.toggleCamera, !lp().isCameraEnabled, "Stop video", "Start video");
+    if (!state.room) return;
+    const mic = lp().isMicrophoneEnabled;
+    const cam = lp().isCameraEnabled;
+    setPressed(ui.toggleMic, !mic, "Mute", "Unmute");
+    setIcon(ui.toggleMic, mic ? "mic" : "mic-off");
+    setPressed(ui.toggleCamera, !cam, "Stop video", "Start video");
+    setIcon(ui.toggleCamera, cam ? "video" : "video-off");
   };
   sync();
   ui.toggleMic.addEventListener("click", async () => {
@@ -442,7 +604,7 @@ function setupControls(cfg, ui, state) {
     sync();
     renderAll(ui, state);
   });
-  state.room.on(RoomEvent.TrackMuted, sync).on(RoomEvent.TrackUnmuted, sync);
+  state.room.on(RoomEvent.TrackMuted, sync).on(RoomEvent.TrackUnmuted, sync).on(RoomEvent.LocalTrackPublished, sync);
   if (!navigator.mediaDevices || !navigator.mediaDevices.getDisplayMedia) {
     ui.toggleScreen.hidden = true;
   }
@@ -464,11 +626,34 @@ function setupControls(cfg, ui, state) {
     sendData(state, TOPIC_HAND, { raised: state.handRaised });
     renderAll(ui, state);
   });
+  ui.toggleView.addEventListener("click", () => {
+    state.view = state.view === "grid" ? "speaker" : "grid";
+    const speaker = state.view === "speaker";
+    ui.toggleView.setAttribute("aria-pressed", speaker ? "true" : "false");
+    ui.toggleView.querySelector("span").textContent = ui.toggleView.title = speaker ? "Grid view" : "Speaker view";
+    setIcon(ui.toggleView, speaker ? "grid" : "speaker-view");
+    renderAll(ui, state);
+  });
   for (const b of ui.reactionButtons) {
     b.addEventListener("click", () => {
-      const emoji = b.dataset.reaction;
-      sendData(state, TOPIC_REACTION, { emoji });
-      showReaction(ui, emoji, "You");
+      const reaction = b.dataset.reaction;
+      sendData(state, TOPIC_REACTION, { reaction });
+      showReaction(ui, state, reaction, "You");
+      ui.reactionPicker.open = false;
+    });
+  }
+  if (ui.endAll) {
+    ui.endAll.addEventListener("click", async () => {
+      if (!window.confirm("End the session for everyone? Everybody in the call is disconnected.")) return;
+      ui.endAll.disabled = true;
+      try {
+        await api("POST", cfg.endURL, {});
+        state.endedByMe = true;
+        if (state.room) state.room.disconnect();
+      } catch (e) {
+        say(ui, e.message || "The session could not be ended.");
+        ui.endAll.disabled = false;
+      }
     });
   }
   ui.leave.addEventListener("click", () => {
@@ -497,39 +682,51 @@ function receiveData(ui, state, participant, topic, payload) {
     if (msg.raised) state.hands.add(participant.identity);
     else state.hands.delete(participant.identity);
     renderAll(ui, state);
-  } else if (topic === TOPIC_REACTION && REACTIONS.includes(msg.emoji)) {
-    showReaction(ui, msg.emoji, participant.name || "Someone");
+  } else if (topic === TOPIC_REACTION && Object.prototype.hasOwnProperty.call(REACTIONS, msg.reaction)) {
+    showReaction(ui, state, msg.reaction, participant.name || "Someone");
+  } else if (topic === TOPIC_CHAT) {
+    // Only a hint: what is shown always comes from our server.
+    if (msg.answered) state.chat.resync = true;
+    pollChat(state.cfg, ui, state);
   }
 }
 
-function showReaction(ui, emoji, who) {
+function showReaction(ui, state, reaction, who) {
   const el = document.createElement("li");
   el.className = "reaction";
-  const e = document.createElement("span");
-  e.className = "reaction-emoji";
-  e.textContent = emoji;
+  const what = document.createElement("span");
+  what.className = "reaction-label";
+  what.textContent = REACTIONS[reaction];
   const n = document.createElement("span");
   n.className = "reaction-name";
   n.textContent = who;
-  el.append(e, n);
+  el.append(icon(state.cfg, reaction), what, n);
   ui.reactions.append(el);
   setTimeout(() => el.remove(), 4000);
 }
 
 function ended(ui, state, reason) {
-  clearInterval(state.chatTimer);
+  clearInterval(state.chat.timer);
+  state.chat.stopped = true;
   clearInterval(state.lobbyTimer);
+  if (state.callMeter.stop) state.callMeter.stop();
+  if (ui.devices.open) ui.devices.close();
   for (const el of ui.audio.querySelectorAll("audio")) el.remove();
   ui.grid.replaceChildren();
   state.room = null;
+  ui.root.classList.remove("in-call");
+  show(ui.reconnecting, false);
+  show(ui.knock, false);
   let text = "You left the session.";
-  if (!state.leaving) {
+  if (state.endedByMe) {
+    text = "You ended the session for everyone.";
+  } else if (!state.leaving) {
     switch (reason) {
       case DisconnectReason.PARTICIPANT_REMOVED:
         text = "A host removed you from the session.";
         break;
       case DisconnectReason.ROOM_DELETED:
-        text = "The session has ended.";
+        text = "The host ended the session for everyone.";
         break;
       case DisconnectReason.DUPLICATE_IDENTITY:
         text = "You joined this session from another window, so this one left.";
@@ -550,18 +747,35 @@ function participantsOf(room) {
 }
 
 // renderAll brings the grid and the people list up to date. Tiles are
-// kept (matched by key) so playing videos are not interrupted.
+// kept (matched by key) so playing videos are not interrupted. A screen
+// share, when there is one, is the large tile; otherwise, in speaker
+// view, the person who spoke last is.
 function renderAll(ui, state) {
   const room = state.room;
   if (!room) return;
   const wanted = new Map();
+  let screenKey = "";
   for (const p of participantsOf(room)) {
     wanted.set(p.identity, { p, source: Track.Source.Camera });
     const screen = p.getTrackPublication(Track.Source.ScreenShare);
-    if (screen && screen.track) wanted.set(p.identity + "#screen", { p, source: Track.Source.ScreenShare });
+    if (screen && screen.track && !screen.isMuted) {
+      const key = p.identity + "#screen";
+      wanted.set(key, { p, source: Track.Source.ScreenShare });
+      if (!screenKey || !p.isLocal) screenKey = key;
+    }
   }
   for (const tile of Array.from(ui.grid.children)) {
-    if (!wanted.has(tile.dataset.key)) tile.remove();
+    if (!wanted.has(tile.dataset.key)) {
+      const v = tile.querySelector("video");
+      if (v) v.srcObject = null;
+      tile.remove();
+    }
+  }
+  let mainKey = screenKey;
+  if (!mainKey && state.view === "speaker") {
+    const others = participantsOf(room).filter((p) => !p.isLocal);
+    const speaker = others.find((p) => p.identity === state.speaker) || others[0] || room.localParticipant;
+    mainKey = speaker.identity;
   }
   for (const [key, { p, source }] of wanted) {
     let tile = ui.grid.querySelector(`[data-key="${CSS.escape(key)}"]`);
@@ -569,8 +783,10 @@ function renderAll(ui, state) {
       tile = newTile(key, p, source);
       ui.grid.append(tile);
     }
+    tile.classList.toggle("tile-main", key === mainKey);
     updateTile(ui, state, tile, p, source);
   }
+  ui.grid.classList.toggle("grid-focus", !!mainKey);
   ui.grid.dataset.count = String(Math.min(ui.grid.children.length, 9));
   renderPeople(ui, state);
 }
@@ -580,7 +796,7 @@ function newTile(key, p, source) {
   tile.className = "tile";
   tile.dataset.key = key;
   tile.dataset.identity = p.identity;
-  if (p === p.room?.localParticipant || p.isLocal) tile.classList.add("tile-local");
+  if (p.isLocal) tile.classList.add("tile-local");
   if (source === Track.Source.ScreenShare) tile.classList.add("tile-screen");
   const video = document.createElement("video");
   video.autoplay = true;
@@ -602,6 +818,19 @@ function displayName(p, state) {
   return p.identity === state.identity ? name + " (you)" : name;
 }
 
+// flag is one state badge on a tile or in the people list: an icon with
+// its meaning in words for screen readers and as a tooltip.
+function flag(cfg, name, text) {
+  const f = document.createElement("span");
+  f.className = "flag flag-" + name;
+  f.title = text;
+  const t = document.createElement("span");
+  t.className = "visually-hidden";
+  t.textContent = text;
+  f.append(icon(cfg, name), t);
+  return f;
+}
+
 function updateTile(ui, state, tile, p, source) {
   const video = tile.querySelector("video");
   const pub = p.getTrackPublication(source);
@@ -616,16 +845,20 @@ function updateTile(ui, state, tile, p, source) {
   }
   tile.classList.toggle("tile-novideo", !track);
   const name = displayName(p, state);
-  tile.querySelector(".tile-name").textContent =
-    source === Track.Source.ScreenShare ? name + " — screen" : name;
+  tile.querySelector(".tile-name").textContent = source === Track.Source.ScreenShare ? name + " — screen" : name;
   tile.querySelector(".tile-avatar").textContent = initials(p.name || "?");
   const flags = [];
   if (source === Track.Source.Camera) {
-    if (!p.isMicrophoneEnabled) flags.push("Muted");
-    if (state.hands.has(p.identity)) flags.push("✋ Hand raised");
+    const cfg = state.cfg;
+    if (state.hands.has(p.identity)) flags.push(flag(cfg, "hand", "Hand raised"));
+    if (!p.isMicrophoneEnabled) flags.push(flag(cfg, "mic-off", "Microphone off"));
+    if (!track) flags.push(flag(cfg, "video-off", "Camera off"));
   }
-  tile.querySelector(".tile-flags").textContent = flags.join(" · ");
-  tile.classList.toggle("tile-hand", state.hands.has(p.identity));
+  const box = tile.querySelector(".tile-flags");
+  box.replaceChildren(...flags);
+  tile.dataset.mic = p.isMicrophoneEnabled ? "on" : "off";
+  tile.dataset.camera = track ? "on" : "off";
+  tile.classList.toggle("tile-hand", state.hands.has(p.identity) && source === Track.Source.Camera);
   if (!p.isLocal && source === Track.Source.Camera) {
     const mic = p.getTrackPublication(Track.Source.Microphone);
     attachAudio(ui, p.identity, mic && mic.track);
@@ -663,7 +896,7 @@ function initials(name) {
 function renderPeople(ui, state) {
   const room = state.room;
   if (!room) return;
-  const canModerate = state.role === "host" || state.role === "co-host";
+  const moderator = canModerate(state);
   const items = [];
   for (const p of participantsOf(room)) {
     const li = document.createElement("li");
@@ -673,13 +906,10 @@ function renderPeople(ui, state) {
     name.className = "person-name";
     name.textContent = displayName(p, state);
     li.append(name);
-    if (state.hands.has(p.identity)) {
-      const hand = document.createElement("span");
-      hand.className = "badge";
-      hand.textContent = "✋ Hand raised";
-      li.append(hand);
-    }
-    if (canModerate && !p.isLocal) {
+    if (state.hands.has(p.identity)) li.append(flag(state.cfg, "hand", "Hand raised"));
+    if (!p.isMicrophoneEnabled) li.append(flag(state.cfg, "mic-off", "Microphone off"));
+    if (!p.isCameraEnabled) li.append(flag(state.cfg, "video-off", "Camera off"));
+    if (moderator && !p.isLocal) {
       const actions = document.createElement("span");
       actions.className = "person-actions";
       actions.append(
@@ -716,6 +946,7 @@ async function moderate(ui, state, action, p) {
 }
 
 function startLobbyWatch(cfg, ui, state) {
+  if (!ui.hostTools) return;
   renderLock(ui, state);
   ui.lockToggle.addEventListener("click", async () => {
     const url = state.locked ? cfg.unlockURL : cfg.lockURL;
@@ -741,6 +972,7 @@ function startLobbyWatch(cfg, ui, state) {
       // Try again at the next tick.
     }
   };
+  state.pollLobby = poll;
   poll();
   state.lobbyTimer = setInterval(poll, POLL_MS);
 }
@@ -755,6 +987,19 @@ function waitingPeople(res) {
   return list.filter((w) => !w.lobby_state || w.lobby_state === "waiting");
 }
 
+// lobbyAction admits or turns away someone waiting ("admit" or "deny").
+async function lobbyAction(ui, state, action, w) {
+  const cfg = state.cfg;
+  const url = (action === "admit" ? cfg.admitURL : cfg.denyURL).replace(":pid", encodeURIComponent(w.id || w.participant_id));
+  try {
+    await api("POST", url, {});
+    say(ui, action === "admit" ? `${w.name || "The guest"} was let in.` : `${w.name || "The guest"} was turned away.`);
+  } catch (e) {
+    say(ui, e.message || "That did not work.");
+  }
+  if (state.pollLobby) state.pollLobby();
+}
+
 function renderLobby(cfg, ui, state, waiting) {
   show(ui.lobbyEmpty, waiting.length === 0);
   const items = waiting.map((w) => {
@@ -765,95 +1010,233 @@ function renderLobby(cfg, ui, state, waiting) {
     name.textContent = w.name || w.display_name || "Guest";
     const actions = document.createElement("span");
     actions.className = "person-actions";
-    const act = (url, label) =>
-      actionButton(label, false, async () => {
-        try {
-          await api("POST", url.replace(":pid", encodeURIComponent(w.id || w.participant_id)), {});
-          li.remove();
-          show(ui.lobbyEmpty, ui.lobbyList.children.length === 0);
-        } catch (e) {
-          say(ui, e.message || "That did not work.");
-        }
-      });
-    actions.append(act(cfg.admitURL, "Admit"), act(cfg.denyURL, "Deny"));
+    actions.append(
+      actionButton("Admit", false, () => lobbyAction(ui, state, "admit", w)),
+      actionButton("Deny", false, () => lobbyAction(ui, state, "deny", w)),
+    );
     li.append(name, actions);
     return li;
   });
   ui.lobbyList.replaceChildren(...items);
-  const tab = document.querySelector('[aria-controls="panel-people"] .tab-count');
-  if (tab) tab.textContent = waiting.length ? String(waiting.length) : "";
+  ui.peopleCount.textContent = waiting.length ? String(waiting.length) : "";
+  renderKnock(ui, state, waiting);
+}
+
+// renderKnock shows the first person waiting in a banner over the call,
+// with a short chime when someone new knocks.
+function renderKnock(ui, state, waiting) {
+  if (!ui.knock) return;
+  const ids = new Set(waiting.map((w) => w.id || w.participant_id));
+  let someoneNew = false;
+  for (const id of ids) if (!state.knownWaiting.has(id)) someoneNew = true;
+  state.knownWaiting = ids;
+  if (waiting.length === 0) {
+    show(ui.knock, false);
+    return;
+  }
+  const first = waiting[0];
+  const name = first.name || first.display_name || "A guest";
+  const more = waiting.length - 1;
+  ui.knockText.textContent =
+    name + " wants to join." + (more > 0 ? ` ${more} more ${more === 1 ? "person is" : "people are"} waiting.` : "");
+  ui.knockAdmit.onclick = () => lobbyAction(ui, state, "admit", first);
+  ui.knockDeny.onclick = () => lobbyAction(ui, state, "deny", first);
+  show(ui.knock, true);
+  if (someoneNew) chime(state);
+}
+
+function prepareSound(state) {
+  if (state.audioCtx) return;
+  const Ctx = window.AudioContext || window.webkitAudioContext;
+  if (!Ctx) return;
+  try {
+    state.audioCtx = new Ctx();
+    state.audioCtx.resume().catch(() => {});
+  } catch (e) {
+    state.audioCtx = null;
+  }
+}
+
+// chime plays two soft notes, made on the spot: no sound file to fetch.
+function chime(state) {
+  const ctx = state.audioCtx;
+  if (!ctx) return;
+  const now = ctx.currentTime;
+  [660, 880].forEach((freq, i) => {
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.type = "sine";
+    osc.frequency.value = freq;
+    const t = now + i * 0.18;
+    gain.gain.setValueAtTime(0.0001, t);
+    gain.gain.exponentialRampToValueAtTime(0.2, t + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.3);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(t);
+    osc.stop(t + 0.32);
+  });
 }
 
 // ---- Chat and questions ------------------------------------------------------
 
 function startChat(cfg, ui, state) {
   if (!cfg.messagesURL) return;
-  const poll = async () => {
-    const url = state.chatCursor
-      ? cfg.messagesURL + (cfg.messagesURL.includes("?") ? "&" : "?") + "since=" + encodeURIComponent(state.chatCursor)
-      : cfg.messagesURL;
-    try {
-      const res = await api("GET", url);
-      addMessages(ui, state, res);
-    } catch (e) {
-      // Try again at the next tick.
-    }
-  };
-  poll();
-  state.chatTimer = setInterval(poll, POLL_MS);
-  ui.chatForm.addEventListener("submit", async (ev) => {
+  pollChat(cfg, ui, state);
+  state.chat.timer = setInterval(() => pollChat(cfg, ui, state), POLL_MS);
+  ui.chatForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const body = ui.chatBody.value.trim();
-    if (!body) return;
-    show(ui.chatError, false);
-    try {
-      const msg = await api("POST", cfg.sendURL, { body, kind: ui.chatQuestion.checked ? "question" : "chat" });
-      ui.chatBody.value = "";
-      ui.chatQuestion.checked = false;
-      addMessages(ui, state, { messages: [msg] });
-    } catch (e) {
-      ui.chatError.textContent = e.message || "The message was not sent.";
-      show(ui.chatError, true);
+    sendChat(cfg, ui, state);
+  });
+  ui.chatBody.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      sendChat(cfg, ui, state);
     }
   });
 }
 
-function addMessages(ui, state, res) {
-  const list = Array.isArray(res) ? res : res.messages || res.items || [];
-  if (res && typeof res.next === "string" && res.next) state.chatCursor = res.next;
+async function sendChat(cfg, ui, state) {
+  const body = ui.chatBody.value.trim();
+  if (!body) return;
+  show(ui.chatError, false);
+  try {
+    const msg = await api("POST", cfg.sendURL, { body, kind: ui.chatQuestion.checked ? "question" : "chat" });
+    ui.chatBody.value = "";
+    ui.chatQuestion.checked = false;
+    // Shown at once; the cursor is left alone, so messages others wrote
+    // before this one still arrive with the next poll.
+    addMessages(ui, state, [msg]);
+    sendData(state, TOPIC_CHAT, {});
+    pollChat(cfg, ui, state);
+  } catch (e) {
+    ui.chatError.textContent = e.message || "The message was not sent.";
+    show(ui.chatError, true);
+  }
+}
+
+// pollChat fetches the messages after the cursor, page after page; a call
+// while one runs makes it go round once more. After a failure the panel
+// says so until a poll succeeds again.
+async function pollChat(cfg, ui, state) {
+  const chat = state.chat;
+  if (chat.stopped || !cfg.messagesURL) return;
+  if (chat.busy) {
+    chat.again = true;
+    return;
+  }
+  chat.busy = true;
+  try {
+    do {
+      chat.again = false;
+      if (chat.resync) {
+        // A question was marked answered: read the conversation again
+        // from the start to update it.
+        chat.resync = false;
+        chat.cursor = "";
+      }
+      let more = true;
+      while (more && !chat.stopped) {
+        const sep = cfg.messagesURL.includes("?") ? "&" : "?";
+        const url = chat.cursor ? cfg.messagesURL + sep + "since=" + encodeURIComponent(chat.cursor) : cfg.messagesURL;
+        const res = await api("GET", url);
+        const list = Array.isArray(res.messages) ? res.messages : [];
+        addMessages(ui, state, list);
+        more = list.length > 0 && typeof res.next === "string" && res.next !== chat.cursor;
+        if (typeof res.next === "string" && res.next) chat.cursor = res.next;
+      }
+    } while (chat.again && !chat.stopped);
+    if (chat.failures > 0) {
+      chat.failures = 0;
+      show(ui.chatStatus, false);
+    }
+  } catch (e) {
+    chat.failures++;
+    ui.chatStatus.textContent =
+      e.status === 403 || e.status === 404 || e.status === 401
+        ? e.message || "The chat is closed to you."
+        : "The chat lost its connection; trying again…";
+    show(ui.chatStatus, true);
+  } finally {
+    chat.busy = false;
+  }
+}
+
+function setUnread(ui, state, n) {
+  state.chat.unread = n;
+  ui.chatUnread.textContent = n > 0 ? String(n) : "";
+}
+
+function chatVisible(ui) {
+  return !document.getElementById("panel-chat").hidden;
+}
+
+function addMessages(ui, state, list) {
   const atBottom = ui.chatList.scrollTop + ui.chatList.clientHeight >= ui.chatList.scrollHeight - 8;
+  let fresh = 0;
   for (const m of list) {
     if (!m || !m.id) continue;
-    if (!res.next && m.created_at) state.chatCursor = m.created_at;
-    if (ui.chatList.querySelector(`[data-id="${CSS.escape(m.id)}"]`)) continue;
-    const li = document.createElement("li");
-    li.className = "message" + (m.kind === "question" ? " message-question" : "");
-    li.dataset.id = m.id;
-    const head = document.createElement("p");
-    head.className = "message-head";
-    const who = document.createElement("strong");
-    who.textContent = m.author_name || "Participant";
-    head.append(who);
-    if (m.kind === "question") {
-      const q = document.createElement("span");
-      q.className = "badge";
-      q.textContent = m.answered_at ? "Answered question" : "Question";
-      head.append(" ", q);
+    const old = ui.chatList.querySelector(`[data-id="${CSS.escape(m.id)}"]`);
+    if (old) {
+      if (m.kind === "question" && m.answered_at && !old.classList.contains("message-answered")) {
+        old.replaceWith(messageItem(ui, state, m));
+      }
+      continue;
     }
-    if (m.created_at) {
-      const time = document.createElement("time");
-      time.dateTime = m.created_at;
-      const d = new Date(m.created_at);
-      time.textContent = isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-      head.append(" ", time);
-    }
-    const body = document.createElement("p");
-    body.className = "message-body";
-    body.textContent = m.body || "";
-    li.append(head, body);
-    ui.chatList.append(li);
+    ui.chatList.append(messageItem(ui, state, m));
+    if (m.participant_id !== state.identity) fresh++;
   }
+  if (fresh && !chatVisible(ui)) setUnread(ui, state, state.chat.unread + fresh);
   if (atBottom) ui.chatList.scrollTop = ui.chatList.scrollHeight;
+}
+
+function messageItem(ui, state, m) {
+  const li = document.createElement("li");
+  const answered = m.kind === "question" && !!m.answered_at;
+  li.className = "message" + (m.kind === "question" ? " message-question" : "") + (answered ? " message-answered" : "");
+  if (m.participant_id && m.participant_id === state.identity) li.classList.add("message-mine");
+  li.dataset.id = m.id;
+  const head = document.createElement("p");
+  head.className = "message-head";
+  const who = document.createElement("strong");
+  who.textContent = m.author_name || "Participant";
+  head.append(who);
+  if (m.kind === "question") {
+    const q = document.createElement("span");
+    q.className = "badge" + (answered ? " badge-success" : "");
+    q.textContent = answered ? "Answered" : "Question";
+    head.append(" ", q);
+  }
+  if (m.created_at) {
+    const time = document.createElement("time");
+    time.dateTime = m.created_at;
+    const d = new Date(m.created_at);
+    time.textContent = isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    head.append(" ", time);
+  }
+  const body = document.createElement("p");
+  body.className = "message-body";
+  body.textContent = m.body || "";
+  li.append(head, body);
+  if (m.kind === "question" && !answered && state.cfg.answeredURL && canModerate(state)) {
+    const b = actionButton("Mark answered", false, () => markAnswered(ui, state, m, b));
+    b.classList.add("message-answer");
+    li.append(b);
+  }
+  return li;
+}
+
+async function markAnswered(ui, state, m, button) {
+  button.disabled = true;
+  try {
+    await api("POST", state.cfg.answeredURL.replace(":mid", encodeURIComponent(m.id)), {});
+    const li = ui.chatList.querySelector(`[data-id="${CSS.escape(m.id)}"]`);
+    if (li) li.replaceWith(messageItem(ui, state, { ...m, answered_at: new Date().toISOString() }));
+    sendData(state, TOPIC_CHAT, { answered: m.id });
+  } catch (e) {
+    button.disabled = false;
+    ui.chatError.textContent = e.message || "The question could not be marked answered.";
+    show(ui.chatError, true);
+  }
 }
 
 // ---- Talking to our server ------------------------------------------------------

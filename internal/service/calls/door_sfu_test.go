@@ -20,6 +20,7 @@ import (
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/meeting"
 	"github.com/sessionshq/sessions/internal/platform/clock"
+	"github.com/sessionshq/sessions/internal/service"
 	"github.com/sessionshq/sessions/internal/service/calls"
 	"github.com/sessionshq/sessions/internal/video"
 	"github.com/sessionshq/sessions/internal/video/videotest"
@@ -501,4 +502,53 @@ func startEmbedded(t *testing.T, webhookURL, publicURL string) *video.SFU {
 	}
 	t.Fatalf("embedded SFU did not start: %v", lastErr)
 	return nil
+}
+
+// TestEndCallDisconnectsEveryone: a host ending the call disconnects
+// everybody in it, the host too, on a real LiveKit, and the door is reset:
+// the guest who was in the call waits in the lobby again.
+func TestEndCallDisconnectsEveryone(t *testing.T) {
+	if !video.HasEmbedded {
+		t.Skip("this build has no embedded SFU")
+	}
+	ctx := context.Background()
+	hooks := newWebhookReceiver(t)
+	hooks.use(t, startEmbedded(t, hooks.URL(), ""))
+	f := hooks.f
+
+	host, err := f.calls.Join(ctx, calls.MemberDoor(f.host, f.meetingID), calls.JoinInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostL := videotest.NewListener()
+	hostRoom, err := videotest.Connect(host.URL, host.Token, hostL.Callback())
+	if err != nil {
+		t.Fatalf("the host connects: %v", err)
+	}
+	t.Cleanup(hostRoom.Disconnect)
+	door := calls.GuestDoor(f.guestToken)
+	if _, err := f.calls.Join(ctx, door, calls.JoinInput{Name: "Gina Guest", Email: "guest@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.calls.Admit(ctx, f.host, f.meetingID, f.guest); err != nil {
+		t.Fatal(err)
+	}
+	guest := hooks.stays(t, hostRoom, admittedToken(t, f, door))
+
+	// Only the host and co-hosts end it.
+	if _, err := f.calls.EndCall(ctx, service.Member("acc_nobody"), f.meetingID); errs.CodeOf(err) == "" {
+		t.Fatal("a stranger ended the call")
+	}
+	disconnected, err := f.calls.EndCall(ctx, f.host, f.meetingID)
+	if err != nil || !disconnected {
+		t.Fatalf("end: %v %v", disconnected, err)
+	}
+	videotest.WaitUntil(t, "the guest is disconnected", func() bool { return closed(guest.Disconnected()) })
+	videotest.WaitUntil(t, "the host is disconnected", func() bool { return closed(hostL.Disconnected()) })
+	if e, err := f.calls.Join(ctx, door, calls.JoinInput{}); err != nil || e.Standing != meeting.Waiting {
+		t.Errorf("the guest coming back: %+v %v, want to wait in the lobby", e, err)
+	}
+	if n := auditCount(t, f.db, "meeting.end_call"); n != 1 {
+		t.Errorf("%d end entries in the audit log", n)
+	}
 }

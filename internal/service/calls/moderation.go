@@ -177,3 +177,41 @@ func (s *Service) SetLocked(ctx context.Context, a service.Actor, meetingID stri
 		})
 	})
 }
+
+// EndCall ends the call for everyone in it, for the host and co-hosts:
+// the door is reset as when a call finishes (guests wait again, visits
+// still open are closed, the call is no longer live) and commits first,
+// so nobody comes straight back with the token they hold; only then is
+// the video server asked to close the room, which disconnects everybody.
+// It reports whether the call was running on the video server.
+func (s *Service) EndCall(ctx context.Context, a service.Actor, meetingID string) (disconnected bool, err error) {
+	if err := s.requireVideo(); err != nil {
+		return false, err
+	}
+	var m meeting.Meeting
+	err = s.env.InTx(ctx, func(tx *service.Tx) error {
+		var err error
+		if m, _, err = s.moderatorAtDoor(ctx, tx, a, meetingID); err != nil {
+			return err
+		}
+		now := s.env.Clock.Now()
+		if _, err := store.RecordCallEvent(ctx, tx, meeting.CallEvent{Kind: meeting.CallFinished, MeetingID: m.ID, At: now}, now); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, audit.Entry{
+			At: now, Actor: memberParty(a), Action: "meeting.end_call", Subject: audit.Party{Kind: "meeting", ID: m.ID}, Purpose: callPurpose,
+		})
+	})
+	if err != nil {
+		return false, err
+	}
+	err = s.env.Video.CloseRoom(ctx, m.ID)
+	switch {
+	case err == nil:
+		return true, nil
+	case errs.CodeOf(err) == errs.NotFound:
+		// Nobody was connected: the call is over all the same.
+		return false, nil
+	}
+	return false, errs.Wrap(errs.Unavailable, err, "the call is closed to newcomers, but the video server could not be reached to disconnect everyone; try again")
+}
