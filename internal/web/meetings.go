@@ -680,7 +680,7 @@ func accessLabel(acc meeting.Access) string {
 
 type meetingRow struct {
 	ID, Title, When, Repeats, RoleLabel, State string
-	Cancelled, Past                   bool
+	Cancelled, Past                            bool
 }
 
 type meetingsListView struct {
@@ -815,6 +815,15 @@ type participantRow struct {
 	Invited, Guest, CanRemove bool
 }
 
+// Who names the participant to a host: their name, or the address they
+// were invited at until they come in.
+func (p participantRow) Who() string {
+	if p.Invited && p.Email != "" {
+		return p.Email
+	}
+	return p.Name
+}
+
 type agendaRow struct {
 	meeting.AgendaItem
 	Owner       string
@@ -847,9 +856,9 @@ type meetingPageView struct {
 	// with what to correct.
 	EditItem   *meetingForm
 	EditItemID string
-	Resource     *meetingForm
-	Done         string
-	Problem      string
+	Resource   *meetingForm
+	Done       string
+	Problem    string
 }
 
 // meetingPageData reads the meeting in the path and what its page shows
@@ -1040,8 +1049,8 @@ func (s *Server) meetingRemoveForm(w http.ResponseWriter, r *http.Request) error
 	ok, err := s.confirmed(w, r, "people", func(v *meetingPageView) (string, string, string, bool) {
 		for _, pt := range v.Participants {
 			if pt.ID == r.PathValue("pid") {
-				return "Remove " + pt.Name + "?", "They are told by e-mail, the meeting leaves their calendar, and their link stops working.",
-					"Remove " + pt.Name, true
+				return "Remove " + pt.Who() + "?", "They are told by e-mail, the meeting leaves their calendar, and their link stops working.",
+					"Remove " + pt.Who(), true
 			}
 		}
 		return "", "", "", false
