@@ -85,6 +85,15 @@ func Calendar(in CalendarInput) []byte {
 	}
 	ev.SetSummary(oneLine(m.Title))
 	desc := strings.ReplaceAll(m.Description, "\r", "")
+	if m.Recurring() {
+		// Calendar programs show the RRULE in their own words, if at
+		// all; the description says it in ours, in the meeting's zone.
+		repeats := m.Sentence() + " (" + m.TimeZone + " time)."
+		if desc != "" {
+			repeats += "\n\n" + desc
+		}
+		desc = repeats
+	}
 	if in.URL != "" {
 		if desc != "" {
 			desc += "\n\n"

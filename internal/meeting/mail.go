@@ -47,7 +47,10 @@ func InvitationMail(in Invitation, update bool) mail.Message {
 	}
 	title, description := oneLine(m.Title), strings.ReplaceAll(m.Description, "\r", "")
 	var b strings.Builder
-	fmt.Fprintf(&b, "Hello,\n\n%s\n\n%s\nWhen: %s\n", lead, title, m.Describe())
+	fmt.Fprintf(&b, "Hello,\n\n%s\n\n%s\nWhen: %s\n", lead, title, m.DescribeFirst())
+	if m.Recurring() {
+		fmt.Fprintf(&b, "Repeats: %s\n", m.Sentence())
+	}
 	if description != "" {
 		fmt.Fprintf(&b, "\n%s\n", description)
 	}

@@ -284,7 +284,13 @@ type Input struct {
 	RRule string
 	// ExDates are occurrences removed from a series, in the same forms as
 	// Start.
-	ExDates   []string
+	ExDates []string
+	// Repeat, when set, is the recurrence picker's choice: it gives the
+	// rule instead of RRule.
+	Repeat *Repeat
+	// SkipDates are dates (2006-01-02, in TimeZone) of occurrences to
+	// remove, added to ExDates at the series' time of day.
+	SkipDates []string
 	FollowsID string
 	Passcode  *string
 	Lobby     bool
@@ -312,6 +318,31 @@ func Check(in Input) (Details, error) {
 	d := Details{Lobby: in.Lobby, FollowsID: strings.TrimSpace(in.FollowsID)}
 	d.Title = CheckText(v, "title", in.Title, MaxTitleRunes, true)
 	d.Description = CheckText(v, "description", in.Description, MaxDescriptionRunes, false)
+	if loc, ok := LoadZone(in.TimeZone); ok {
+		if start, ok := ParseTime(in.Start, loc); ok {
+			start = start.In(loc)
+			if in.Repeat != nil {
+				rule, err := in.Repeat.Rule(start)
+				if e, ok := errs.As(err); ok && e.Fields != nil {
+					for f, msg := range e.Fields {
+						v.Add(f, msg)
+					}
+				}
+				in.RRule = rule
+			}
+			for _, day := range in.SkipDates {
+				if strings.TrimSpace(day) == "" {
+					continue
+				}
+				at := OccurrenceOn(day, start)
+				if at == "" {
+					v.Add("exdates", "each must be a date such as 2026-03-17")
+					break
+				}
+				in.ExDates = append(in.ExDates, at)
+			}
+		}
+	}
 	sched, err := ParseSchedule(in.Start, in.TimeZone, in.DurationMinutes, in.RRule, in.ExDates)
 	if e, ok := errs.As(err); ok && e.Fields != nil {
 		for f, msg := range e.Fields {

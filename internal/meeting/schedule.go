@@ -301,13 +301,52 @@ func (s Schedule) InviteExpiry() time.Time {
 // Describe says in words when the meeting takes place, in its zone, for
 // pages and e-mail.
 func (s Schedule) Describe() string {
-	loc := s.Location()
-	start := s.StartsAt.In(loc)
-	out := start.Format("Monday 2 January 2006, 15:04") + " (" + s.TimeZone + "), " + minutes(s.DurationMinutes)
+	out := s.DescribeFirst()
 	if s.RRule != "" {
-		out += "; repeats: " + s.RRule
+		out += "; " + lowerFirst(s.Sentence())
 	}
 	return out
+}
+
+// DescribeFirst says when the first occurrence is, in the meeting's
+// zone, and how long it lasts.
+func (s Schedule) DescribeFirst() string {
+	return s.StartsAt.In(s.Location()).Format("Monday 2 January 2006, 15:04") + " (" + s.TimeZone + "), " + minutes(s.DurationMinutes)
+}
+
+// Sentence says how the series repeats, in the meeting's zone ("Every
+// Tuesday and Thursday, 8 times"); "" for a single meeting.
+func (s Schedule) Sentence() string {
+	return RuleSentence(s.RRule, s.StartsAt.In(s.Location()))
+}
+
+// SkipDates are the removed occurrences as dates in the meeting's zone,
+// the form a date input gives them back in.
+func (s Schedule) SkipDates() []string {
+	loc := s.Location()
+	out := make([]string, 0, len(s.ExDates))
+	for _, t := range s.ExDates {
+		out = append(out, t.In(loc).Format("2006-01-02"))
+	}
+	return out
+}
+
+// OccurrenceOn is the start of the occurrence on the date day
+// (2006-01-02) in the meeting's zone, at the series' time of day, in the
+// local form ParseTime reads; "" when day is not a date.
+func OccurrenceOn(day string, start time.Time) string {
+	d, err := time.Parse("2006-01-02", strings.TrimSpace(day))
+	if err != nil {
+		return ""
+	}
+	return d.Format("2006-01-02") + "T" + start.Format("15:04")
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func minutes(n int) string {

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -668,27 +669,6 @@ func newMeetingForm() *meetingForm {
 	return &meetingForm{Values: map[string]string{}, Errors: map[string]string{}}
 }
 
-var meetingFormFields = []string{"title", "description", "start", "time_zone", "duration_minutes", "rrule", "exdates", "passcode", "lobby", "org_id", "follows_id"}
-
-// meetingInputFromForm reads the meeting form. The passcode field is
-// left alone when empty unless "remove_passcode" is ticked.
-func meetingInputFromForm(r *http.Request, in meeting.Input) meeting.Input {
-	f := r.PostForm
-	in.Title, in.Description, in.Start, in.TimeZone = f.Get("title"), f.Get("description"), f.Get("start"), f.Get("time_zone")
-	in.DurationMinutes, _ = strconv.Atoi(strings.TrimSpace(f.Get("duration_minutes")))
-	in.RRule, in.FollowsID = f.Get("rrule"), f.Get("follows_id")
-	in.ExDates = strings.FieldsFunc(f.Get("exdates"), func(r rune) bool { return r == ',' || r == '\n' || r == '\r' })
-	in.Lobby = f.Get("lobby") != ""
-	in.Passcode = nil
-	if pc := f.Get("passcode"); pc != "" {
-		in.Passcode = &pc
-	} else if f.Get("remove_passcode") != "" {
-		empty := ""
-		in.Passcode = &empty
-	}
-	return in
-}
-
 // accessLabel names the member's part in a meeting: their role, or the
 // organisation's admin looking on.
 func accessLabel(acc meeting.Access) string {
@@ -699,8 +679,8 @@ func accessLabel(acc meeting.Access) string {
 }
 
 type meetingRow struct {
-	ID, Title, When, RoleLabel, State string
-	Cancelled, Past                   bool
+	ID, Title, When, Repeats, RoleLabel, State string
+	Cancelled, Past                            bool
 }
 
 type meetingsListView struct {
@@ -736,7 +716,12 @@ func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			next = l.StartsAt
 		}
-		row.When = next.In(l.Location()).Format("Mon 2 Jan 2006, 15:04") + " " + l.TimeZone
+		loc := l.Location()
+		if mine, ok := viewerZone(r); ok {
+			loc = mine
+		}
+		row.When = next.In(loc).Format("Mon 2 Jan 2006, 15:04") + " " + loc.String()
+		row.Repeats = l.Sentence()
 		if ok && !row.Cancelled {
 			v.Upcoming = append(v.Upcoming, row)
 		} else {
@@ -748,27 +733,45 @@ func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 type meetingNewView struct {
-	Form *meetingForm
+	Form *scheduleForm
 	// Orgs are those the member may schedule in.
 	Orgs []org.Organisation
+	// DetectZone lets the page's script put the browser's zone in the
+	// form, when no zone was known to the server.
+	DetectZone bool
 }
 
-func (s *Server) renderMeetingNew(w http.ResponseWriter, r *http.Request, status int, f *meetingForm) error {
+func (s *Server) renderMeetingNew(w http.ResponseWriter, r *http.Request, status int, f *scheduleForm, detect bool) error {
 	p := mustPrincipal(r)
 	orgs, err := s.Services.Meetings.HostOrganisations(r.Context(), p.AccountID)
 	if err != nil {
 		return err
 	}
-	return s.pages.render(w, r, status, "meetings_new", view{Title: "New meeting", Section: "meetings", Data: meetingNewView{Form: f, Orgs: orgs}})
+	people, err := s.Services.Meetings.Colleagues(r.Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
+	ticked := r.PostForm["invite_member"]
+	for _, c := range people {
+		f.Colleagues = append(f.Colleagues, colleagueChoice{Colleague: c, Checked: slices.Contains(ticked, c.Email)})
+	}
+	return s.pages.render(w, r, status, "meetings_new", view{Title: "New meeting", Section: "meetings",
+		Data: meetingNewView{Form: f, Orgs: orgs, DetectZone: detect}})
 }
 
-// meetingsNewPage answers GET /meetings/new.
+// meetingsNewPage answers GET /meetings/new. The first meeting starts
+// tomorrow at the next full hour, in the browser's zone when it told it.
 func (s *Server) meetingsNewPage(w http.ResponseWriter, r *http.Request) error {
+	loc, known := viewerZone(r)
+	if !known {
+		loc = time.UTC
+	}
+	start := s.Clock.Now().In(loc).Add(24 * time.Hour).Truncate(time.Hour)
 	f := newMeetingForm()
-	start := s.Clock.Now().Add(24 * time.Hour).Truncate(time.Hour)
-	f.Values = map[string]string{"start": start.Format("2006-01-02T15:04"), "time_zone": "UTC", "duration_minutes": "30", "lobby": "on",
+	f.Values = map[string]string{"start_date": start.Format("2006-01-02"), "start_time": start.Format("15:04"),
+		"time_zone": loc.String(), "duration_minutes": "30", "lobby": "on", "repeat_interval": "1", "repeat_ends": meeting.EndsNever,
 		"follows_id": r.URL.Query().Get("follows")}
-	return s.renderMeetingNew(w, r, http.StatusOK, f)
+	return s.renderMeetingNew(w, r, http.StatusOK, newScheduleForm(f, nil, nil), !known)
 }
 
 // meetingsCreateForm answers POST /meetings.
@@ -777,9 +780,11 @@ func (s *Server) meetingsCreateForm(w http.ResponseWriter, r *http.Request) erro
 	if err := readForm(r); err != nil {
 		return err
 	}
-	m, err := s.Services.Meetings.Create(r.Context(), p.AccountID, r.PostForm.Get("org_id"), meetingInputFromForm(r, meeting.Input{}))
-	if c := errs.CodeOf(err); c == errs.Invalid || c == errs.Forbidden {
-		return s.renderMeetingNew(w, r, http.StatusUnprocessableEntity, orgFormFrom(r, err, meetingFormFields...))
+	m, err := s.Services.Meetings.CreateAndInvite(r.Context(), p.AccountID, r.PostForm.Get("org_id"), meetingInputFromForm(r, meeting.Input{}),
+		invitedFromForm(r))
+	if c := errs.CodeOf(err); c == errs.Invalid || c == errs.Forbidden || c == errs.RateLimited {
+		setRetryAfter(w, err)
+		return s.renderMeetingNew(w, r, statusOf[c], scheduleFormFrom(r, err), false)
 	}
 	if err != nil {
 		return err
@@ -788,8 +793,19 @@ func (s *Server) meetingsCreateForm(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// meetingSections are where on the meeting's page each change is seen:
+// after a form, the page opens at that section rather than at its top.
+var meetingSections = map[string]string{
+	"invited": "people", "removed": "people", "agenda": "agenda", "template": "agenda", "resource": "resources",
+	"saved": "details", "cancelled": "top", "created": "top",
+}
+
 func meetingRedirect(w http.ResponseWriter, r *http.Request, id, done string) {
-	http.Redirect(w, r, "/meetings/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+	to := "/meetings/" + url.PathEscape(id) + "?done=" + done
+	if sec := meetingSections[done]; sec != "" {
+		to += "#" + sec
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 type participantRow struct {
@@ -797,6 +813,15 @@ type participantRow struct {
 	// Invited is true until the person first comes in; Guest is only
 	// said after that.
 	Invited, Guest, CanRemove bool
+}
+
+// Who names the participant to a host: their name, or the address they
+// were invited at until they come in.
+func (p participantRow) Who() string {
+	if p.Invited && p.Email != "" {
+		return p.Email
+	}
+	return p.Name
 }
 
 type agendaRow struct {
@@ -813,8 +838,8 @@ type resourceRow struct {
 
 type meetingPageView struct {
 	Meeting      meeting.Meeting
-	When         string
-	Next         string
+	Times        meetingTimes
+	PageURL      string
 	RoleLabel    string
 	CanEdit      bool
 	IsHost       bool
@@ -824,12 +849,16 @@ type meetingPageView struct {
 	TotalMinutes int
 	Resources    []resourceRow
 	Templates    []meeting.Template
-	Edit         *meetingForm
+	Edit         *scheduleForm
 	Invite       *meetingForm
 	Item         *meetingForm
-	Resource     *meetingForm
-	Done         string
-	Problem      string
+	// EditItem is the edit form of the agenda item EditItemID, sent back
+	// with what to correct.
+	EditItem   *meetingForm
+	EditItemID string
+	Resource   *meetingForm
+	Done       string
+	Problem    string
 }
 
 // meetingPageData reads the meeting in the path and what its page shows
@@ -841,21 +870,10 @@ func (s *Server) meetingPageData(r *http.Request) (*meetingPageView, error) {
 		return nil, err
 	}
 	m, acc, now := d.Meeting, d.Access, s.Clock.Now()
-	v := &meetingPageView{Meeting: m, When: m.Describe(), RoleLabel: accessLabel(acc), CanEdit: acc.CanEdit() && m.State == meeting.Scheduled,
+	v := &meetingPageView{Meeting: m, Times: timesFor(r, m, now), PageURL: meeting.LinksFor(s.Config.BaseURL).Page(m.ID),
+		RoleLabel: accessLabel(acc), CanEdit: acc.CanEdit() && m.State == meeting.Scheduled,
 		IsHost: acc.IsHost(), Cancelled: m.State == meeting.Cancelled,
-		Invite: newMeetingForm(), Item: newMeetingForm(), Resource: newMeetingForm()}
-	if next, ok := m.Next(now); ok && !v.Cancelled {
-		v.Next = next.In(m.Location()).Format("Monday 2 January 2006, 15:04") + " (" + m.TimeZone + ")"
-	}
-	in := meeting.InputOf(m)
-	v.Edit = &meetingForm{Values: map[string]string{
-		"title": m.Title, "description": m.Description, "start": m.StartsAt.In(m.Location()).Format("2006-01-02T15:04"),
-		"time_zone": m.TimeZone, "duration_minutes": strconv.Itoa(m.DurationMinutes), "rrule": m.RRule,
-		"exdates": strings.Join(in.ExDates, ", "), "follows_id": m.FollowsID,
-	}, Errors: map[string]string{}}
-	if m.Lobby {
-		v.Edit.Values["lobby"] = "on"
-	}
+		Invite: newMeetingForm(), Item: newMeetingForm(), Resource: newMeetingForm(), Edit: scheduleFormOf(m)}
 	names := map[string]string{}
 	for _, pt := range d.Participants {
 		row := participantRow{ID: pt.ID, Name: pt.DisplayNameOrEmpty(), RoleLabel: pt.Role.Label(), Invited: !pt.Accepted(),
@@ -953,17 +971,63 @@ func (s *Server) meetingEditForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, err = s.Services.Meetings.Update(r.Context(), p.AccountID, m.ID, meetingInputFromForm(r, meeting.InputOf(m)))
-	return s.meetingFormResult(w, r, err, "saved", func(v *meetingPageView, f *meetingForm) { v.Edit = f }, meetingFormFields...)
+	return s.meetingFormResult(w, r, err, "saved", func(v *meetingPageView, _ *meetingForm) { v.Edit = scheduleFormFrom(r, err) })
+}
+
+// confirmView asks before a change that cannot be undone.
+type confirmView struct {
+	Question, Detail, Button string
+	// Action is where the confirmed form posts; Back, the section of the
+	// meeting's page to go back to.
+	Action, Back string
+}
+
+// confirmed reports whether the form carries the person's confirmation
+// (confirm=yes, which the buttons of the confirming step send). When it
+// does not, as when a page's own dialog could not ask, it answers with a
+// page that asks, whose button sends the form again, confirmed.
+func (s *Server) confirmed(w http.ResponseWriter, r *http.Request, section string, ask func(*meetingPageView) (question, detail, button string, ok bool)) (bool, error) {
+	if err := readForm(r); err != nil {
+		return false, err
+	}
+	if r.PostForm.Get("confirm") == "yes" {
+		return true, nil
+	}
+	v, err := s.meetingPageData(r)
+	if err != nil {
+		return false, err
+	}
+	q, detail, button, ok := ask(v)
+	if !ok {
+		return false, errs.E(errs.NotFound, "there is no such item in this meeting")
+	}
+	cv := confirmView{Question: q, Detail: detail, Button: button, Action: r.URL.Path,
+		Back: "/meetings/" + url.PathEscape(v.Meeting.ID) + "#" + section}
+	return false, s.pages.render(w, r, http.StatusOK, "meetings_confirm", view{Title: q, Section: "account", Data: cv})
 }
 
 // meetingCancelForm answers POST /meetings/{id}/cancel.
 func (s *Server) meetingCancelForm(w http.ResponseWriter, r *http.Request) error {
-	_, err := s.Services.Meetings.Cancel(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"))
+	ok, err := s.confirmed(w, r, "top", func(v *meetingPageView) (string, string, string, bool) {
+		return "Cancel " + v.Meeting.Title + "?", "Everyone invited is told, the meeting leaves their calendars, and their links stop working. This cannot be undone.",
+			"Cancel the meeting", true
+	})
+	if !ok {
+		return err
+	}
+	_, err = s.Services.Meetings.Cancel(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"))
 	return s.meetingFormResult(w, r, err, "cancelled", nil)
 }
 
 // meetingDeleteForm answers POST /meetings/{id}/delete.
 func (s *Server) meetingDeleteForm(w http.ResponseWriter, r *http.Request) error {
+	ok, err := s.confirmed(w, r, "top", func(v *meetingPageView) (string, string, string, bool) {
+		return "Delete " + v.Meeting.Title + " for good?", "Its agenda, files and participant list are deleted with it. This cannot be undone.",
+			"Delete the meeting", true
+	})
+	if !ok {
+		return err
+	}
 	if err := s.Services.Meetings.Delete(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id")); err != nil {
 		return s.meetingFormResult(w, r, err, "", nil)
 	}
@@ -982,7 +1046,19 @@ func (s *Server) meetingInviteForm(w http.ResponseWriter, r *http.Request) error
 
 // meetingRemoveForm answers POST /meetings/{id}/participants/{pid}/remove.
 func (s *Server) meetingRemoveForm(w http.ResponseWriter, r *http.Request) error {
-	err := s.Services.Meetings.RemoveParticipant(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PathValue("pid"))
+	ok, err := s.confirmed(w, r, "people", func(v *meetingPageView) (string, string, string, bool) {
+		for _, pt := range v.Participants {
+			if pt.ID == r.PathValue("pid") {
+				return "Remove " + pt.Who() + "?", "They are told by e-mail, the meeting leaves their calendar, and their link stops working.",
+					"Remove " + pt.Who(), true
+			}
+		}
+		return "", "", "", false
+	})
+	if !ok {
+		return err
+	}
+	err = s.Services.Meetings.RemoveParticipant(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PathValue("pid"))
 	return s.meetingFormResult(w, r, err, "removed", nil)
 }
 
@@ -1000,8 +1076,34 @@ func (s *Server) meetingAgendaForm(w http.ResponseWriter, r *http.Request) error
 
 // meetingAgendaDeleteForm answers POST /meetings/{id}/agenda/{itemID}/delete.
 func (s *Server) meetingAgendaDeleteForm(w http.ResponseWriter, r *http.Request) error {
-	err := s.Services.Meetings.DeleteAgendaItem(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PathValue("itemID"))
+	ok, err := s.confirmed(w, r, "agenda", func(v *meetingPageView) (string, string, string, bool) {
+		for _, it := range v.Agenda {
+			if it.ID == r.PathValue("itemID") {
+				return "Remove “" + it.Title + "” from the agenda?", "Its notes go with it.", "Remove the item", true
+			}
+		}
+		return "", "", "", false
+	})
+	if !ok {
+		return err
+	}
+	err = s.Services.Meetings.DeleteAgendaItem(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PathValue("itemID"))
 	return s.meetingFormResult(w, r, err, "agenda", nil)
+}
+
+// meetingAgendaEditForm answers POST /meetings/{id}/agenda/{itemID}: the
+// item rewritten whole.
+func (s *Server) meetingAgendaEditForm(w http.ResponseWriter, r *http.Request) error {
+	p := mustPrincipal(r)
+	if err := readForm(r); err != nil {
+		return err
+	}
+	minutes, _ := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("planned_minutes")))
+	itemID := r.PathValue("itemID")
+	_, err := s.Services.Meetings.UpdateAgendaItem(r.Context(), p.AccountID, r.PathValue("id"), itemID, meeting.ItemInput{Title: r.PostForm.Get("title"),
+		PlannedMinutes: minutes, Notes: r.PostForm.Get("notes"), OwnerParticipantID: r.PostForm.Get("owner_participant_id")})
+	return s.meetingFormResult(w, r, err, "agenda", func(v *meetingPageView, f *meetingForm) { v.EditItem, v.EditItemID = f, itemID },
+		"title", "planned_minutes", "notes", "owner_participant_id")
 }
 
 // meetingAgendaMoveForm answers POST /meetings/{id}/agenda/{itemID}/move
@@ -1060,7 +1162,18 @@ func (s *Server) meetingResourceForm(w http.ResponseWriter, r *http.Request) err
 
 // meetingResourceDeleteForm answers POST /meetings/{id}/resources/{rid}/delete.
 func (s *Server) meetingResourceDeleteForm(w http.ResponseWriter, r *http.Request) error {
-	err := s.Services.Meetings.DeleteResource(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PathValue("rid"))
+	ok, err := s.confirmed(w, r, "resources", func(v *meetingPageView) (string, string, string, bool) {
+		for _, res := range v.Resources {
+			if res.ID == r.PathValue("rid") {
+				return "Remove “" + res.Title + "”?", "Nobody in the meeting will find it here any more; a file is deleted.", "Remove it", true
+			}
+		}
+		return "", "", "", false
+	})
+	if !ok {
+		return err
+	}
+	err = s.Services.Meetings.DeleteResource(r.Context(), mustPrincipal(r).AccountID, r.PathValue("id"), r.PathValue("rid"))
 	return s.meetingFormResult(w, r, err, "resource", nil)
 }
 

@@ -270,6 +270,7 @@ func (s *Server) routes() {
 	s.page("POST /meetings/{id}/participants", s.member(s.meetingInviteForm))
 	s.page("POST /meetings/{id}/participants/{pid}/remove", s.member(s.meetingRemoveForm))
 	s.page("POST /meetings/{id}/agenda", s.member(s.meetingAgendaForm))
+	s.page("POST /meetings/{id}/agenda/{itemID}", s.member(s.meetingAgendaEditForm))
 	s.page("POST /meetings/{id}/agenda/{itemID}/delete", s.member(s.meetingAgendaDeleteForm))
 	s.page("POST /meetings/{id}/agenda/{itemID}/move", s.member(s.meetingAgendaMoveForm))
 	s.page("POST /meetings/{id}/agenda/template", s.member(s.meetingTemplateForm))

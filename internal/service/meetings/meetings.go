@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionshq/sessions/internal/account"
 	"github.com/sessionshq/sessions/internal/errs"
 	"github.com/sessionshq/sessions/internal/meeting"
 	"github.com/sessionshq/sessions/internal/org"
@@ -181,7 +182,24 @@ func (s *Service) Calendar(ctx context.Context, accountID, id string) ([]byte, e
 // "") needs the host to belong to it, not as a guest; a follow-up must
 // follow a meeting the host may see.
 func (s *Service) Create(ctx context.Context, accountID, orgID string, in meeting.Input) (meeting.Meeting, error) {
+	return s.CreateAndInvite(ctx, accountID, orgID, in, nil)
+}
+
+// MaxInvitedAtCreation bounds the addresses one new meeting invites at
+// once; more can be invited from its page.
+const MaxInvitedAtCreation = 50
+
+// CreateAndInvite is Create that also invites people by address, as
+// participants, in the same transaction, exactly as Invite does one by
+// one (the inviter's daily limits included): if one invitation is
+// refused, nothing is created, and the refusal names the address on the
+// "invite" field.
+func (s *Service) CreateAndInvite(ctx context.Context, accountID, orgID string, in meeting.Input, invitees []string) (meeting.Meeting, error) {
 	d, err := meeting.Check(in)
+	if err != nil {
+		return meeting.Meeting{}, err
+	}
+	invitees, err = cleanInvitees(invitees)
 	if err != nil {
 		return meeting.Meeting{}, err
 	}
@@ -207,7 +225,12 @@ func (s *Service) Create(ctx context.Context, accountID, orgID string, in meetin
 		if err := store.InsertMeeting(ctx, tx, m, meeting.NewParticipantID()); err != nil {
 			return err
 		}
-		detail := map[string]string{"recurring": strconv.FormatBool(m.Recurring())}
+		for _, email := range invitees {
+			if _, err := s.inviteIn(ctx, tx, now, m, meeting.Access{Role: meeting.Host}, accountID, email, string(meeting.RoleParticipant)); err != nil {
+				return onInvite(err, email)
+			}
+		}
+		detail := map[string]string{"recurring": strconv.FormatBool(m.Recurring()), "invited": strconv.Itoa(len(invitees))}
 		if orgID != "" {
 			detail["organisation"] = orgID
 		}
@@ -364,4 +387,83 @@ func (s *Service) Delete(ctx context.Context, accountID, id string) error {
 		}
 		return record(ctx, tx, now, accountID, "meeting.delete", m.ID, map[string]string{"files": strconv.Itoa(len(keys))})
 	})
+}
+
+// cleanInvitees checks and normalises the addresses a new meeting
+// invites, dropping repeats.
+func cleanInvitees(raw []string) ([]string, error) {
+	var out []string
+	for _, e := range raw {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		v := errs.Validation{}
+		email := account.CleanEmail(v, "email", e)
+		if err := v.Err(); err != nil {
+			return nil, onInvite(err, e)
+		}
+		if !slices.Contains(out, email) {
+			out = append(out, email)
+		}
+	}
+	if len(out) > MaxInvitedAtCreation {
+		return nil, &errs.Error{Code: errs.Invalid, Message: "too many people to invite at once",
+			Fields: map[string]string{"invite": "may list at most 50 people; invite more from the meeting's page"}}
+	}
+	return out, nil
+}
+
+// onInvite moves a refusal of one invitation onto the "invite" field,
+// naming the address, so the form says which one to correct.
+func onInvite(err error, email string) error {
+	e, ok := errs.As(err)
+	if !ok || (e.Code != errs.Invalid && e.Code != errs.Conflict) {
+		return err
+	}
+	msg := e.Message
+	for _, m := range e.Fields {
+		msg = m
+	}
+	return &errs.Error{Code: errs.Invalid, Message: e.Message,
+		Fields: map[string]string{"invite": strings.TrimSpace(email) + ": " + msg}}
+}
+
+// Colleague is someone the member can invite by name: a member of one of
+// their organisations.
+type Colleague struct {
+	Name, Email string
+}
+
+// MaxColleagues bounds the people offered by name on the scheduling form.
+const MaxColleagues = 200
+
+// Colleagues lists the members of the organisations the member belongs
+// to other than as a guest, themselves left out, by name: the people the
+// scheduling form offers to invite by name. Each organisation's member
+// list shows them the same people already.
+func (s *Service) Colleagues(ctx context.Context, accountID string) ([]Colleague, error) {
+	orgs, err := s.HostOrganisations(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []Colleague
+	for _, o := range orgs {
+		ms, err := store.OrganisationMembers(ctx, s.db(), o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			if m.AccountID == accountID || m.Email == "" || seen[m.Email] {
+				continue
+			}
+			seen[m.Email] = true
+			out = append(out, Colleague{Name: m.Name, Email: m.Email})
+		}
+	}
+	slices.SortFunc(out, func(a, b Colleague) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	if len(out) > MaxColleagues {
+		out = out[:MaxColleagues]
+	}
+	return out, nil
 }

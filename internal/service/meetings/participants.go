@@ -60,45 +60,53 @@ func (s *Service) Invite(ctx context.Context, accountID, meetingID, email, role 
 		if err != nil {
 			return err
 		}
-		if err := checkGrant(acc, meeting.Role(role)); err != nil {
-			return err
-		}
-		memberID, memberName, err := store.InviteeAccount(ctx, tx, email)
-		if err != nil {
-			return err
-		}
-		if err := tx.CountInvitation(ctx, accountID, email); err != nil {
-			return err
-		}
-		if dup, err := store.TakesPart(ctx, tx, m.ID, email, memberID); err != nil {
-			return err
-		} else if dup {
-			return &errs.Error{Code: errs.Conflict, Message: "this person is already taking part",
-				Fields: map[string]string{"email": "is already on the participant list"}}
-		}
-		p := meeting.Participant{ID: meeting.NewParticipantID(), MeetingID: m.ID, AccountID: memberID, AccountName: memberName,
-			Email: email, Role: meeting.Role(role), CreatedAt: now}
-		if err := store.InsertParticipant(ctx, tx, p); err != nil {
-			return err
-		}
-		organiser, err := store.MeetingOrganiser(ctx, tx, m)
-		if err != nil {
-			return err
-		}
-		if err := s.invite(ctx, tx, now, s.links(), m, organiser, p, false); err != nil {
-			return err
-		}
-		if out, err = store.MeetingParticipant(ctx, tx, m.ID, p.ID); err != nil {
-			return err
-		}
-		out = out.Listed()
-		// Whether the address is a member's stays out of the entry too:
-		// the audit log reaches the inviter through their own export.
-		return record(ctx, tx, now, accountID, "meeting.participant.invite", m.ID, map[string]string{
-			"participant": p.ID, "role": role,
-		})
+		out, err = s.inviteIn(ctx, tx, now, m, acc, accountID, email, role)
+		return err
 	})
 	return out, err
+}
+
+// inviteIn is Invite inside the caller's transaction, on the meeting m
+// it has locked, for a member with access acc; email is clean.
+func (s *Service) inviteIn(ctx context.Context, tx *service.Tx, now time.Time, m meeting.Meeting, acc meeting.Access,
+	accountID, email, role string) (meeting.Participant, error) {
+	if err := checkGrant(acc, meeting.Role(role)); err != nil {
+		return meeting.Participant{}, err
+	}
+	memberID, memberName, err := store.InviteeAccount(ctx, tx, email)
+	if err != nil {
+		return meeting.Participant{}, err
+	}
+	if err := tx.CountInvitation(ctx, accountID, email); err != nil {
+		return meeting.Participant{}, err
+	}
+	if dup, err := store.TakesPart(ctx, tx, m.ID, email, memberID); err != nil {
+		return meeting.Participant{}, err
+	} else if dup {
+		return meeting.Participant{}, &errs.Error{Code: errs.Conflict, Message: "this person is already taking part",
+			Fields: map[string]string{"email": "is already on the participant list"}}
+	}
+	p := meeting.Participant{ID: meeting.NewParticipantID(), MeetingID: m.ID, AccountID: memberID, AccountName: memberName,
+		Email: email, Role: meeting.Role(role), CreatedAt: now}
+	if err := store.InsertParticipant(ctx, tx, p); err != nil {
+		return meeting.Participant{}, err
+	}
+	organiser, err := store.MeetingOrganiser(ctx, tx, m)
+	if err != nil {
+		return meeting.Participant{}, err
+	}
+	if err := s.invite(ctx, tx, now, s.links(), m, organiser, p, false); err != nil {
+		return meeting.Participant{}, err
+	}
+	out, err := store.MeetingParticipant(ctx, tx, m.ID, p.ID)
+	if err != nil {
+		return meeting.Participant{}, err
+	}
+	// Whether the address is a member's stays out of the entry too:
+	// the audit log reaches the inviter through their own export.
+	return out.Listed(), record(ctx, tx, now, accountID, "meeting.participant.invite", m.ID, map[string]string{
+		"participant": p.ID, "role": role,
+	})
 }
 
 // checkGrant says whether the member may give a participant role.
