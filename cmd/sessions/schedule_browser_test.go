@@ -23,6 +23,7 @@ import (
 // form. The guest's invitation says the rule in words, the page fits the
 // width, and a removal asks in a dialog first.
 func TestBrowserSchedulesAWeeklyMeetingWithThePickers(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	smtp := mailtest.Start(t)
 	target := dbtest.NewTarget(t)
