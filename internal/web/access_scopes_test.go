@@ -53,7 +53,7 @@ var tokenScopeMatrix = map[account.Scope][]string{
 		"DELETE /api/meetings/{id}/resources/{rid}",
 		"POST /api/meetings/{id}/join", "GET /api/meetings/{id}/join", "GET /api/meetings/{id}/lobby",
 		"POST /api/meetings/{id}/lobby/{pid}/admit", "POST /api/meetings/{id}/lobby/{pid}/deny",
-		"POST /api/meetings/{id}/lock", "POST /api/meetings/{id}/unlock",
+		"POST /api/meetings/{id}/lock", "POST /api/meetings/{id}/unlock", "POST /api/meetings/{id}/end",
 		"POST /api/meetings/{id}/participants/{pid}/remove", "POST /api/meetings/{id}/participants/{pid}/mute",
 		"GET /api/meetings/{id}/messages", "POST /api/meetings/{id}/messages", "POST /api/meetings/{id}/messages/{mid}/answered",
 		"GET /api/meetings/{id}/attendance", "GET /api/meetings/{id}/live",

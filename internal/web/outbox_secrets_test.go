@@ -256,7 +256,7 @@ var mailKindsWithoutSecrets = []string{
 	"account.signup-taken", "account.password-changed", "account.email-change-taken", "account.email-changed",
 	"account.security-notice", "account.second-step-locked", "account.deactivated", "account.erasure-received",
 	"rights.request_", "rights.restriction_lift", "rights.erasure_done", "rights.recipient_notice",
-	"retention.inactivity-warning", "notice.changed",
+	"retention.inactivity-warning", "notice.changed", "org.succession",
 }
 
 // TestEveryMailKindIsInTheStaffViewTable reads every template name in the
