@@ -707,6 +707,10 @@ func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	mine, mineKnown, err := s.viewerZone(r)
+	if err != nil {
+		return err
+	}
 	now := s.Clock.Now()
 	v := meetingsListView{Done: meetingDone[r.URL.Query().Get("done")]}
 	for _, l := range list {
@@ -717,7 +721,7 @@ func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) error {
 			next = l.StartsAt
 		}
 		loc := l.Location()
-		if mine, ok := viewerZone(r); ok {
+		if mineKnown {
 			loc = mine
 		}
 		row.When = next.In(loc).Format("Mon 2 Jan 2006, 15:04") + " " + loc.String()
@@ -760,9 +764,12 @@ func (s *Server) renderMeetingNew(w http.ResponseWriter, r *http.Request, status
 }
 
 // meetingsNewPage answers GET /meetings/new. The first meeting starts
-// tomorrow at the next full hour, in the browser's zone when it told it.
+// tomorrow at the next full hour, in the member's zone when it is known.
 func (s *Server) meetingsNewPage(w http.ResponseWriter, r *http.Request) error {
-	loc, known := viewerZone(r)
+	loc, known, err := s.viewerZone(r)
+	if err != nil {
+		return err
+	}
 	if !known {
 		loc = time.UTC
 	}
@@ -869,8 +876,12 @@ func (s *Server) meetingPageData(r *http.Request) (*meetingPageView, error) {
 	if err != nil {
 		return nil, err
 	}
+	mine, ok, err := s.viewerZone(r)
+	if err != nil {
+		return nil, err
+	}
 	m, acc, now := d.Meeting, d.Access, s.Clock.Now()
-	v := &meetingPageView{Meeting: m, Times: timesFor(r, m, now), PageURL: meeting.LinksFor(s.Config.BaseURL).Page(m.ID),
+	v := &meetingPageView{Meeting: m, Times: timesFor(m, now, mine, ok), PageURL: meeting.LinksFor(s.Config.BaseURL).Page(m.ID),
 		RoleLabel: accessLabel(acc), CanEdit: acc.CanEdit() && m.State == meeting.Scheduled,
 		IsHost: acc.IsHost(), Cancelled: m.State == meeting.Cancelled,
 		Invite: newMeetingForm(), Item: newMeetingForm(), Resource: newMeetingForm(), Edit: scheduleFormOf(m)}

@@ -18,18 +18,25 @@ import (
 // JavaScript; static/schedule.js only hides the choices that do not apply
 // and fills in the browser's time zone.
 
-// viewerZoneCookie names the cookie in which the browser may tell its
-// time zone; meeting times are shown in it when it holds a known zone.
+// viewerZoneCookie names the cookie in which a browser may tell its time
+// zone, for a member who has not saved one.
 const viewerZoneCookie = "tz"
 
-// viewerZone is the zone the person reading a page lives in, from the
-// browser's tz cookie, and false when it gives none.
-func viewerZone(r *http.Request) (*time.Location, bool) {
+// viewerZone is the zone the member reading a page lives in: the one saved
+// on their profile (the dashboard takes it from the browser the first
+// time), else the browser's tz cookie; false when neither names a known
+// zone. Handlers behind s.member only.
+func (s *Server) viewerZone(r *http.Request) (*time.Location, bool, error) {
+	loc, known, err := s.Services.Accounts.TimeZone(r.Context(), mustPrincipal(r).AccountID)
+	if err != nil || known {
+		return loc, known, err
+	}
 	c, err := r.Cookie(viewerZoneCookie)
 	if err != nil {
-		return nil, false
+		return nil, false, nil
 	}
-	return meeting.LoadZone(c.Value)
+	loc, known = meeting.LoadZone(c.Value)
+	return loc, known, nil
 }
 
 type dayChoice struct {
@@ -208,13 +215,13 @@ type meetingTimes struct {
 	Upcoming bool
 }
 
-func timesFor(r *http.Request, m meeting.Meeting, now time.Time) meetingTimes {
+// timesFor says when m takes place, in mine when ok: the reader's zone.
+func timesFor(m meeting.Meeting, now time.Time, mine *time.Location, ok bool) meetingTimes {
 	at, upcoming := m.Next(now)
 	if !upcoming || m.State == meeting.Cancelled {
 		at = m.StartsAt
 	}
 	loc, zone := m.Location(), m.TimeZone
-	mine, ok := viewerZone(r)
 	if ok {
 		loc, zone = mine, "your time, "+mine.String()
 	}
